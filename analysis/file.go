@@ -1,0 +1,180 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	sitter "github.com/smacker/go-tree-sitter"
+)
+
+// ParseTimeout bounds one parse, so that a pathological file cannot hang the
+// server. A parse that hits it fails with ErrParseTimeout.
+var ParseTimeout = 3 * time.Second
+
+// ErrParseTimeout is returned by File.Tree when parsing took too long.
+var ErrParseTimeout = errors.New("parse timed out")
+
+// ErrNoLanguage is returned by File.Tree for a file of no known language.
+var ErrNoLanguage = errors.New("no parser for this file type")
+
+// File is one immutable file of a snapshot: its path, content and version,
+// and its syntax tree, parsed at most once. An edit yields a new File whose
+// tree is parsed incrementally from this one's.
+type File struct {
+	Path    string // slash-separated, relative to the snapshot root
+	Content []byte // never modified
+	Version int32  // the editor's version, or 0 for a file read from disk
+	Lang    *Language
+
+	mu     sync.Mutex
+	parsed bool
+	tree   *sitter.Tree // owned; handed out only as copies
+	err    error
+	base   *sitter.Tree // an edited copy of the previous version's tree, or nil
+	mapMu  sync.Once
+	mapper *Mapper
+}
+
+// NewFile makes a file; its language comes from its extension.
+func NewFile(path string, content []byte, version int32) *File {
+	return &File{Path: path, Content: content, Version: version, Lang: LanguageForPath(path)}
+}
+
+// NewFileLang makes a file of a given language (an editor's languageId can
+// override the extension). lang may be nil.
+func NewFileLang(path string, content []byte, version int32, lang *Language) *File {
+	return &File{Path: path, Content: content, Version: version, Lang: lang}
+}
+
+// Mapper converts positions in this file's content.
+func (f *File) Mapper() *Mapper {
+	f.mapMu.Do(func() { f.mapper = NewMapper(f.Content) })
+	return f.mapper
+}
+
+// Tree returns a private copy of the file's syntax tree, parsing it the first
+// time. Copies are cheap (tree-sitter shares the nodes) and each may be used
+// by one goroutine.
+func (f *File) Tree(ctx context.Context) (*sitter.Tree, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.parsed {
+		t, err := parse(ctx, f.Lang, f.base, f.Content)
+		if err != nil && ctx.Err() != nil {
+			// Cancelled, not failed: the next caller parses again.
+			return nil, fmt.Errorf("parse %s: %w", f.Path, err)
+		}
+		f.tree, f.err, f.parsed, f.base = t, err, true, nil
+	}
+	if f.err != nil {
+		return nil, fmt.Errorf("parse %s: %w", f.Path, f.err)
+	}
+	return f.tree.Copy(), nil
+}
+
+// Change is one change of a document, in byte offsets of the text it applies
+// to. A list of changes applies in order, each to the result of the previous
+// one, as in LSP's didChange.
+type Change struct {
+	Start, End int
+	Text       string
+}
+
+// Edit applies changes in order and returns the new version of the file. Its
+// tree is parsed incrementally: every change is applied to a copy of this
+// file's tree (byte offsets and points) before the reparse, which reuses the
+// unchanged subtrees. f is not modified.
+func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File, error) {
+	content := f.Content
+	var tree *sitter.Tree
+	if f.Lang != nil {
+		if t, err := f.Tree(ctx); err == nil {
+			tree = t
+		}
+	}
+	for i, c := range changes {
+		if c.Start < 0 || c.End < c.Start || c.End > len(content) {
+			return nil, fmt.Errorf("change %d: range [%d,%d) outside the document (%d bytes)", i, c.Start, c.End, len(content))
+		}
+		next := make([]byte, 0, len(content)-(c.End-c.Start)+len(c.Text))
+		next = append(next, content[:c.Start]...)
+		next = append(next, c.Text...)
+		next = append(next, content[c.End:]...)
+		if tree != nil {
+			editTree(tree, editInput(content, c))
+		}
+		content = next
+	}
+	nf := NewFileLang(f.Path, content, version, f.Lang)
+	nf.base = tree
+	return nf, nil
+}
+
+// editInput describes change c of content for tree-sitter.
+func editInput(content []byte, c Change) sitter.EditInput {
+	start := pointAt(content, c.Start)
+	oldEnd := pointAt(content, c.End)
+	newEnd := start
+	if nl := bytes.LastIndexByte([]byte(c.Text), '\n'); nl >= 0 {
+		newEnd.Row += uint32(bytes.Count([]byte(c.Text), []byte{'\n'}))
+		newEnd.Column = uint32(len(c.Text) - nl - 1)
+	} else {
+		newEnd.Column += uint32(len(c.Text))
+	}
+	return sitter.EditInput{
+		StartIndex:  uint32(c.Start),
+		OldEndIndex: uint32(c.End),
+		NewEndIndex: uint32(c.Start + len(c.Text)),
+		StartPoint:  start,
+		OldEndPoint: oldEnd,
+		NewEndPoint: newEnd,
+	}
+}
+
+func pointAt(content []byte, off int) sitter.Point {
+	before := content[:off]
+	row := bytes.Count(before, []byte{'\n'})
+	col := off - (bytes.LastIndexByte(before, '\n') + 1)
+	return sitter.Point{Row: uint32(row), Column: uint32(col)}
+}
+
+var parsers = map[*Language]*sync.Pool{}
+
+func init() {
+	for _, l := range languages {
+		lang := l
+		parsers[l] = &sync.Pool{New: func() any {
+			p := sitter.NewParser()
+			p.SetLanguage(lang.Grammar)
+			return p
+		}}
+	}
+}
+
+func parse(ctx context.Context, lang *Language, old *sitter.Tree, content []byte) (*sitter.Tree, error) {
+	if lang == nil {
+		return nil, ErrNoLanguage
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	pool := parsers[lang]
+	p := pool.Get().(*sitter.Parser)
+	p.SetOperationLimit(int(ParseTimeout / time.Microsecond))
+	t, err := p.ParseCtx(ctx, old, content)
+	if err != nil {
+		// A halted parse leaves state behind for resumption; start clean next time.
+		p.Reset()
+		pool.Put(p)
+		if errors.Is(err, sitter.ErrOperationLimit) {
+			return nil, fmt.Errorf("%w after %v", ErrParseTimeout, ParseTimeout)
+		}
+		return nil, err
+	}
+	pool.Put(p)
+	return t, nil
+}
