@@ -1,0 +1,4 @@
+function f(a) {
+  return a + ;  // want "missing identifier"
+}
+const x = {a: 1};

@@ -1,0 +1,2 @@
+const A = () => <div>{1}</div>;
+const B = () => <div>{1 +}</div>;  // want "missing identifier"

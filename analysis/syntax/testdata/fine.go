@@ -1,0 +1,3 @@
+package fine
+
+func Fine() int { return 1 }
