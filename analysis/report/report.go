@@ -1,0 +1,93 @@
+// Package report renders diagnostics in the formats that people and CI tools
+// read: text and JSON (gauntlet's own), SARIF, rdjson and GitHub workflow
+// commands. Each format converts columns through analysis.Mapper, in the unit
+// that format counts.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+)
+
+// Input is what every format renders.
+type Input struct {
+	Diagnostics []analysis.Diagnostic     // sorted
+	Files       map[string]*analysis.File // snapshot path -> file, for positions
+	Analyzers   []*analysis.Analyzer      // for rule metadata (SARIF)
+	// DisplayPath turns a snapshot path into the path printed (relative to the
+	// current directory). Nil prints snapshot paths.
+	DisplayPath func(string) string
+	ToolVersion string
+}
+
+// Writer renders an Input.
+type Writer func(w io.Writer, in *Input) error
+
+var formats = map[string]Writer{}
+
+// Register adds a format; a duplicate is a programming error.
+func Register(name string, f Writer) {
+	if formats[name] != nil {
+		panic("report: format registered twice: " + name)
+	}
+	formats[name] = f
+}
+
+// Formats lists the registered format names, sorted.
+func Formats() []string {
+	var out []string
+	for n := range formats {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Write renders in in the named format.
+func Write(w io.Writer, format string, in *Input) error {
+	f := formats[format]
+	if f == nil {
+		return fmt.Errorf("unknown format %q (want one of %v)", format, Formats())
+	}
+	return f(w, in)
+}
+
+func (in *Input) display(p string) string {
+	if in.DisplayPath == nil {
+		return p
+	}
+	return in.DisplayPath(p)
+}
+
+// Pos is a 1-based line and column.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// Range is a pair of 1-based positions.
+type Range struct {
+	Start Pos `json:"start"`
+	End   Pos `json:"end"`
+}
+
+// RangeOf converts a byte range of a file into 1-based lines and columns
+// counted in enc. Without the file, it returns line 1 column 1.
+func (in *Input) RangeOf(path string, start, end int, enc analysis.Encoding) Range {
+	f := in.Files[path]
+	if f == nil {
+		return Range{Pos{1, 1}, Pos{1, 1}}
+	}
+	m := f.Mapper()
+	sl, sc := m.Position(start, enc)
+	el, ec := m.Position(end, enc)
+	return Range{Pos{sl + 1, sc + 1}, Pos{el + 1, ec + 1}}
+}
+
+func init() {
+	Register("text", writeText)
+	Register("json", writeJSON)
+}
