@@ -44,7 +44,7 @@ func run(pass *analysis.Pass) error {
 	visit = func(n *sitter.Node) {
 		switch {
 		case n.IsMissing():
-			at := int(n.StartByte())
+			at := missingAt(n)
 			report(at, at, "missing "+describeKind(n))
 			return
 		case n.IsError():
@@ -60,6 +60,20 @@ func run(pass *analysis.Pass) error {
 	}
 	visit(root)
 	return nil
+}
+
+// missingAt places a missing token right after the code before it, not
+// after the comments that tree-sitter skipped on its way to noticing.
+func missingAt(n *sitter.Node) int {
+	at := int(n.StartByte())
+	p := n.PrevSibling()
+	for p != nil && p.IsExtra() {
+		p = p.PrevSibling()
+	}
+	if p != nil && int(p.EndByte()) < at {
+		at = int(p.EndByte())
+	}
+	return at
 }
 
 // describeKind names a node kind for a person: "`)`" for a token, "identifier"
