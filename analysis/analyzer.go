@@ -20,6 +20,12 @@ type Analyzer struct {
 	Severity  Severity // default severity of its findings (zero: warning)
 	Source    string   // who provides it: "gauntlet" (default), or a plugin's name
 	Run       func(*Pass) error
+
+	// Filter, if set, reports without parsing whether the analyzer could
+	// report anything on f (its path globs, the literal text its patterns
+	// need). Run skips the analyzer where it returns false, and a file that
+	// no analyzer wants is never parsed. Nil means every file of Languages.
+	Filter func(f *File) bool
 }
 
 // Applies reports whether a applies to files of language lang.
@@ -71,7 +77,7 @@ func Run(ctx context.Context, f *File, analyzers []*Analyzer) ([]Diagnostic, []e
 	var diags []Diagnostic
 	var errs []error
 	for _, a := range analyzers {
-		if !a.Applies(f.Lang) {
+		if !a.Applies(f.Lang) || (a.Filter != nil && !a.Filter(f)) {
 			continue
 		}
 		if ctx.Err() != nil {

@@ -1,0 +1,62 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestSuppress(t *testing.T) {
+	src := `package p
+
+func f() {
+	a() // gauntlet:ignore rule-a
+	// gauntlet:ignore rule-a, rule-b -- reason
+	b()
+	c() // gauntlet:ignore
+	d()
+	/* gauntlet:ignore rule-c */ e()
+	s := "// gauntlet:ignore"
+	g() // gauntlet:ignored rule-a
+}
+`
+	f := NewFile("p.go", []byte(src), 1)
+	at := func(line int, code string) Diagnostic {
+		off := f.Mapper().LineStart(line - 1)
+		return Diagnostic{Path: "p.go", Start: off + 1, End: off + 2, Code: code}
+	}
+	diags := []Diagnostic{
+		at(4, "rule-a"),  // suppressed by its trailing comment
+		at(4, "rule-b"),  // kept: another id
+		at(6, "rule-a"),  // suppressed from the line above
+		at(6, "rule-b"),  // suppressed from the line above
+		at(6, "rule-c"),  // kept
+		at(7, "rule-x"),  // suppressed: bare marker
+		at(8, "rule-x"),  // kept: a trailing comment covers only its own line
+		at(9, "rule-c"),  // suppressed: block comment
+		at(10, "rule-x"), // suppressed: the scan is textual, so "//" in a string counts too
+		at(11, "rule-a"), // kept: not the marker
+	}
+	var got []string
+	for _, d := range Suppress(f, diags) {
+		got = append(got, fmt.Sprintf("%d:%s", f.Mapper().Line(d.Start)+1, d.Code))
+	}
+	want := "4:rule-b 6:rule-c 8:rule-x 11:rule-a"
+	if strings.Join(got, " ") != want {
+		t.Errorf("kept %v, want %s", got, want)
+	}
+}
+
+func TestSuppressPython(t *testing.T) {
+	src := "try:\n    x()\nexcept:  # gauntlet:ignore py-bare-except\n    pass\n// gauntlet:ignore\ny = 1\n"
+	f := NewFile("a.py", []byte(src), 1)
+	line := func(n int) int { return f.Mapper().LineStart(n - 1) }
+	diags := []Diagnostic{
+		{Start: line(3), End: line(3) + 6, Code: "py-bare-except"},
+		{Start: line(6), End: line(6) + 1, Code: "any"}, // "//" is not a Python comment
+	}
+	got := Suppress(f, diags)
+	if len(got) != 1 || got[0].Code != "any" {
+		t.Errorf("got %+v", got)
+	}
+}
