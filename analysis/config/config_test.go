@@ -1,0 +1,229 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+)
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFull(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "rules/go.yaml", `rules:
+  - id: go-println
+    language: go
+    message: fmt.{{fn}} left in code
+    query: |
+      ((call_expression
+         function: (selector_expression operand: (identifier) @pkg field: (field_identifier) @fn)) @call
+       (#eq? @pkg "fmt") (#eq? @fn "Println"))
+    report: call
+    fix: {capture: call, replace: ""}
+    paths: ["**/*.go"]
+    url: https://example.org/rules/go-println
+`)
+	p := write(t, dir, FileName, `# team config
+rules:
+  - id: py-print
+    language: python
+    severity: info
+    message: print left in code
+    query: '((call function: (identifier) @f) (#eq? @f "print"))'
+rule_files: ["rules/*.yaml"]
+disable: [builtin, js-debugger]
+severity: {go-println: error}
+ignore: ["testdata/**", "*.pb.go"]
+plugins:
+  - name: my-checks
+    path: bin/my-checks
+    args: [--fast]
+    env: {LEVEL: "2"}
+    sha256: ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789
+tests:
+  go: {flags: -race -count=1}
+  python: {command: [python3, -m, pytest, -q]}
+model: {provider: openai, name: gpt-4o, api_key_env: OPENAI_API_KEY, temperature: 0.2}
+loop:
+  gates: [tests, apply, parse]
+  fail_on: error
+  coverage_drop: 0.5
+`)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rules) != 2 || c.Rules[0].ID != "py-print" || c.Rules[1].ID != "go-println" {
+		t.Fatalf("rules: %+v", c.Rules)
+	}
+	gp := c.Rules[1]
+	if gp.Pos.File != filepath.Join(dir, "rules/go.yaml") || gp.Pos.Line != 2 {
+		t.Errorf("rule position %v", gp.Pos)
+	}
+	// The query is a literal block starting on line 6: offset 0 is line 6.
+	if qp := gp.QueryPos(len("((call_expression\n   ")); qp.Line != 7 {
+		t.Errorf("query offset maps to line %d, want 7", qp.Line)
+	}
+	if gp.Fix == nil || gp.Fix.Capture != "call" || gp.Fix.Replace != "" {
+		t.Errorf("fix %+v", gp.Fix)
+	}
+	if c.Rules[0].Severity != analysis.SeverityInfo {
+		t.Errorf("severity %v", c.Rules[0].Severity)
+	}
+	if !c.Disabled("go-nil-error", true) || c.Disabled("go-nil-error", false) || !c.Disabled("js-debugger", false) || c.Disabled("syntax", true) {
+		t.Error("Disabled")
+	}
+	if c.Severity["go-println"] != analysis.SeverityError {
+		t.Error("severity override")
+	}
+	if !c.Ignored("testdata/a/b.go") || !c.Ignored("x/y.pb.go") || c.Ignored("x/y.go") {
+		t.Error("Ignored")
+	}
+	pl := c.Plugins[0]
+	if pl.Path != filepath.Join(dir, "bin/my-checks") || pl.Timeout != DefaultPluginTimeout || pl.Env["LEVEL"] != "2" || pl.SHA256[:6] != "abcdef" {
+		t.Errorf("plugin %+v", pl)
+	}
+	if c.Tests.Timeout != 10*time.Minute || c.Tests.Go.Timeout != 10*time.Minute || strings.Join(c.Tests.Go.Flags, " ") != "-race -count=1" || len(c.Tests.Python.Command) != 4 {
+		t.Errorf("tests %+v", c.Tests)
+	}
+	if c.Model.Temperature == nil || *c.Model.Temperature != 0.2 || c.Model.Timeout != DefaultModelTimeout {
+		t.Errorf("model %+v", c.Model)
+	}
+	if strings.Join(c.Loop.Gates, ",") != "apply,parse,tests" || c.Loop.FailOn != analysis.SeverityError || c.Loop.CoverageDrop != 0.5 || c.Loop.MaxAttempts != 3 || c.Loop.TestTimeout != 10*time.Minute {
+		t.Errorf("loop %+v", c.Loop)
+	}
+
+	as := c.Apply([]*analysis.Analyzer{{Name: "go-println"}, {Name: "js-debugger"}, {Name: "other"}}, false)
+	if len(as) != 2 || as[0].Severity != analysis.SeverityError || as[1].Name != "other" {
+		t.Errorf("Apply: %+v", as)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Default(t.TempDir())
+	if c.Loop.FailOn != analysis.SeverityWarning || len(c.Loop.Gates) != 6 || c.Tests.Timeout != DefaultTestTimeout || c.Loop.CoverageDrop != 0 {
+		t.Errorf("%+v", c)
+	}
+	// An empty file is an empty configuration.
+	p := write(t, t.TempDir(), FileName, "# nothing yet\n")
+	if _, err := Load(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, FileName, "disable: [builtin]\n")
+	sub := filepath.Join(dir, "a", "b")
+	os.MkdirAll(sub, 0o755)
+	c, err := Find(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != filepath.Join(dir, FileName) || c.Dir != dir {
+		t.Errorf("found %s (dir %s)", c.Path, c.Dir)
+	}
+}
+
+// Every error names the file, the line and the key.
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown key", "rules: []\nrulez: []\n", ":2: rulez: unknown key (want one of: rules, rule_files,"},
+		{"nested unknown key", "tests:\n  go:\n    flagz: [-v]\n", ":3: tests.go.flagz: unknown key (want one of: flags, timeout)"},
+		{"bad duration", "tests:\n  timeout: soon\n", `:2: tests.timeout: want a duration such as 30s or 10m, not "soon"`},
+		{"bad severity", "loop:\n  fail_on: fatal\n", `:2: loop.fail_on: unknown severity "fatal"`},
+		{"bad gate", "loop:\n  gates: [apply, lint]\n", `:2: loop.gates[1]: unknown value "lint" (want one of: apply, parse, analyzers, build, tests, coverage)`},
+		{"bad number", "loop:\n  coverage_drop: lots\n", `:2: loop.coverage_drop: want a number, not "lots"`},
+		{"wrong kind", "disable: builtin\n", `:1: disable: want a list, not "builtin"`},
+		{"bad severity value", "severity:\n  go-println: loud\n", `:2: severity.go-println: unknown severity "loud"`},
+		{"bad provider", "model:\n  provider: skynet\n", `:2: model.provider: unknown value "skynet"`},
+		{"bad sha", "plugins:\n  - name: p\n    path: x\n    sha256: abc\n", `:4: plugins[0].sha256: want 64 hexadecimal digits, not "abc"`},
+		{"plugin without path", "plugins:\n  - name: p\n", `:2: plugins[0].path: missing`},
+		{"duplicate key", "disable: []\ndisable: [x]\n", `:2: disable: given twice (first on line 1)`},
+		{"rule bad id", "rules:\n  - id: Go_Println\n    language: go\n    message: m\n    query: (identifier)\n", `:2: rules[0].id: invalid id "Go_Println"`},
+		{"rule unknown language", "rules:\n  - id: r\n    language: cobol\n    message: m\n    query: (x)\n", `:3: rules[0].language: unknown value "cobol" (want one of: go, javascript, python, tsx, typescript)`},
+		{"rule missing query", "rules:\n  - id: r\n    language: go\n    message: m\n", `:2: rules[0].query: missing: rule r needs query`},
+		{"rule unknown key", "rules:\n  - id: r\n    language: go\n    message: m\n    query: (x)\n    pattern: x\n", `:6: rules[0].pattern: unknown key`},
+		{"rule fix without replace", "rules:\n  - id: r\n    language: go\n    message: m\n    query: (x) @x\n    fix: {capture: x}\n", `:6: rules[0].fix.replace: missing`},
+		{"duplicate rule", "rules:\n  - {id: r, language: go, message: m, query: (x)}\n  - {id: r, language: go, message: m, query: (x)}\n", `:3: id: rule r is defined twice (first at `},
+		{"rule files glob matches nothing", "rule_files: [rules/*.yaml]\n", `:1: rule_files[0]: "rules/*.yaml" matches no file`},
+		{"yaml syntax", "rules: [\n", `: invalid YAML: `},
+		{"bad url", "rules:\n  - {id: r, language: go, message: m, query: (x), url: not-a-url}\n", `:2: rules[0].url: want an absolute URL, not "not-a-url"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), FileName, tc.yaml)
+			_, err := Load(p)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error %T is not Errors: %v", err, err)
+			}
+			if !strings.HasPrefix(err.Error(), p+":") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got  %s\nwant %s%s", err, p, tc.want)
+			}
+		})
+	}
+}
+
+func TestRuleFileErrorsNameTheRuleFile(t *testing.T) {
+	dir := t.TempDir()
+	rf := write(t, dir, "rules/bad.yaml", "rules:\n  - id: r\n    language: go\n    message: m\n    query: (x)\n    severity: loud\n")
+	p := write(t, dir, FileName, "rule_files: [\"rules/**/*.yaml\"]\n")
+	_, err := Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), rf+":6: rules[0].severity:") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestTests(t *testing.T) {
+	p := write(t, t.TempDir(), "go_test.yaml", `tests:
+  - id: go-println
+    valid:
+      - |
+        package p
+    invalid:
+      - |
+        package p
+        func f() { fmt.Println() }
+      - code: |
+          package p
+          func f() { fmt.Println() }
+        lines: [2]
+        fixed: "package p\nfunc f() {  }\n"
+        path: a_test.go
+`)
+	ts, err := LoadTests(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 1 || len(ts[0].Valid) != 1 || len(ts[0].Invalid) != 2 {
+		t.Fatalf("%+v", ts)
+	}
+	c := ts[0].Invalid[1]
+	if c.Path != "a_test.go" || len(c.Lines) != 1 || c.Lines[0] != 2 || c.Fixed == nil || c.Pos.Line != 11 {
+		t.Errorf("%+v", c)
+	}
+	if ts[0].Invalid[0].Pos.Line != 8 || ts[0].Invalid[0].Lines != nil {
+		t.Errorf("%+v", ts[0].Invalid[0])
+	}
+	if _, err := ParseTests("t.yaml", []byte("tests:\n  - id: x\n    invalid:\n      - code: a\n        line: 3\n")); err == nil || !strings.Contains(err.Error(), "t.yaml:5: tests[0].invalid[0].line: unknown key") {
+		t.Errorf("got %v", err)
+	}
+}
