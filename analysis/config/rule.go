@@ -15,22 +15,22 @@ import (
 // Rule is a team rule as written in YAML, checked for form but not compiled
 // (package rules compiles the query):
 //
-//	- id: go-println                  # unique, [a-z0-9-]+
-//	  language: go                    # go | python | javascript | typescript | tsx
-//	  severity: warning               # error | warning | info | hint (default warning)
-//	  message: fmt.{{fn}} left in code     # {{name}} inserts a capture's text
-//	  doc: why this matters            # optional; the message when absent
-//	  query: |                        # a tree-sitter query
-//	    ((call_expression function: (selector_expression
-//	        operand: (identifier) @pkg field: (field_identifier) @fn)) @call
-//	     (#eq? @pkg "fmt") (#eq? @fn "Println"))
-//	  report: call                    # the capture the finding covers (default: the first)
-//	  fix:                            # optional
-//	    capture: call                 # the capture whose text is replaced (default: report)
-//	    replace: ""                   # {{name}} inserts a capture's text
-//	    title: Remove the call        # optional
-//	  paths: ["**/*.go"]              # optional include globs
-//	  url: https://example.org/rules/go-println
+//   - id: go-println                  # unique, [a-z0-9-]+
+//     language: go                    # go | python | javascript | typescript | tsx
+//     severity: warning               # error | warning | info | hint (default warning)
+//     message: fmt.{{fn}} left in code     # {{name}} inserts a capture's text
+//     doc: why this matters            # optional; the message when absent
+//     query: |                        # a tree-sitter query
+//     ((call_expression function: (selector_expression
+//     operand: (identifier) @pkg field: (field_identifier) @fn)) @call
+//     (#eq? @pkg "fmt") (#eq? @fn "Println"))
+//     report: call                    # the capture the finding covers (default: the first)
+//     fix:                            # optional
+//     capture: call                 # the capture whose text is replaced (default: report)
+//     replace: ""                   # {{name}} inserts a capture's text
+//     title: Remove the call        # optional
+//     paths: ["**/*.go"]              # optional include globs
+//     url: https://example.org/rules/go-println
 type Rule struct {
 	ID       string
 	Language string
