@@ -7,19 +7,35 @@ import (
 	sitter "github.com/smacker/go-tree-sitter"
 )
 
-// sameTree fails the test if two trees differ in any node's kind or position.
+// sameTree fails the test if two trees differ in any node's kind, position
+// or children.
 func sameTree(t *testing.T, got, want *sitter.Node) {
 	t.Helper()
 	if got.Type() != want.Type() || got.StartByte() != want.StartByte() || got.EndByte() != want.EndByte() ||
 		got.StartPoint() != want.StartPoint() || got.EndPoint() != want.EndPoint() ||
 		got.ChildCount() != want.ChildCount() || got.IsMissing() != want.IsMissing() {
-		t.Fatalf("incremental tree differs from a fresh parse:\n got %s %v-%v [%d,%d)\nwant %s %v-%v [%d,%d)",
+		t.Fatalf("incremental tree differs from a fresh parse:\n got %s %v-%v [%d,%d)\nwant %s %v-%v [%d,%d)\n got %s\nwant %s",
 			got.Type(), got.StartPoint(), got.EndPoint(), got.StartByte(), got.EndByte(),
-			want.Type(), want.StartPoint(), want.EndPoint(), want.StartByte(), want.EndByte())
+			want.Type(), want.StartPoint(), want.EndPoint(), want.StartByte(), want.EndByte(), got, want)
 	}
 	for i := 0; i < int(got.ChildCount()); i++ {
 		sameTree(t, got.Child(i), want.Child(i))
 	}
+}
+
+// sameParse compares an incremental parse with a fresh one. Text that parses
+// cleanly must give the identical tree. For text with syntax errors,
+// tree-sitter's error recovery depends on the trees it reuses, so the two may
+// group the broken part differently; both must still see an error.
+func sameParse(t *testing.T, got, want *sitter.Node) {
+	t.Helper()
+	if want.HasError() {
+		if !got.HasError() {
+			t.Fatalf("fresh parse has errors, incremental parse has none:\n got %s\nwant %s", got, want)
+		}
+		return
+	}
+	sameTree(t, got, want)
 }
 
 func TestIncrementalMultiLine(t *testing.T) {
