@@ -1,0 +1,4 @@
+package ok
+
+// héllo 😀
+var s = "é"

@@ -1,0 +1,3 @@
+package ok
+
+var t = "😀"; var u = ( 
