@@ -178,7 +178,11 @@ func (d *decoder) sequence(n *yaml.Node, key string, each func(key string, i int
 
 func (d *decoder) scalar(n *yaml.Node, key, want string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, key, "want %s, not %s", want, describe(n))
+		hint := ""
+		if n.Style&yaml.FlowStyle != 0 {
+			hint = " (quote a value that starts with { or [)"
+		}
+		d.errorf(n, key, "want %s, not %s%s", want, describe(n), hint)
 		return "", false
 	}
 	return n.Value, true

@@ -176,6 +176,9 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 			d.errorf(n, key+"."+req.key, "missing: %s needs %s", name, req.key)
 		}
 	}
+	if len(d.errs) > before {
+		return r, false
+	}
 	if r.Lines["query"] > 0 && strings.TrimSpace(r.Query) == "" {
 		d.errorf(n, key+".query", "%s has an empty query", name)
 	}
