@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+)
+
+// BenchmarkCheckStdlib checks the Go standard library's net/http tree with the
+// syntax analyzer: the shape of `gauntlet check` on a large tree.
+func BenchmarkCheckStdlib(b *testing.B) {
+	root := filepath.Join(runtime.GOROOT(), "src", "net", "http")
+	files, err := analysis.Walk(root, []string{root}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := New(WithAnalyzers(syntax.Analyzer))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		snap := analysis.NewSnapshot(root)
+		var rel []string
+		for _, f := range files {
+			r, _ := snap.Rel(f)
+			rel = append(rel, r)
+		}
+		if _, err := e.Check(context.Background(), snap, rel); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
