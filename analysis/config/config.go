@@ -13,6 +13,8 @@
 //	rule_files: []       # globs relative to this file; each file holds a top-level `rules` list
 //	disable: []          # rule or analyzer ids; `builtin` turns off every built-in rule and
 //	                     # analyzer except syntax
+//	enable: []           # ids of built-in rules that are off by default (go-println...);
+//	                     # also turns a built-in back on after `disable: [builtin]`
 //	severity: {}         # id -> error | warning | info | hint
 //	ignore: []           # path globs (relative to this file) that are never analysed
 //	plugins:             # analyzer processes
@@ -75,6 +77,7 @@ type Config struct {
 	Rules     []Rule                       // inline rules, then those of RuleFiles, in order
 	RuleFiles []string                     // the files rule_files matched, absolute, sorted
 	Disable   []string                     // ids, and possibly "builtin"
+	Enable    []string                     // ids of built-in rules to run that are off by default
 	Severity  map[string]analysis.Severity // id -> severity override
 	Ignore    []string                     // path globs relative to Dir
 	Plugins   []Plugin
@@ -250,6 +253,13 @@ func Parse(path string, data []byte) (*Config, error) {
 						return
 					}
 					c.Disable = append(c.Disable, s)
+				}
+			})
+		}},
+		field{"enable", func(k string, v *yaml.Node) {
+			d.sequence(v, k, func(k string, _ int, item *yaml.Node) {
+				if s := d.id(item, k); s != "" {
+					c.Enable = append(c.Enable, s)
 				}
 			})
 		}},
@@ -575,15 +585,27 @@ func (c *Config) Ignored(rel string) bool {
 	return false
 }
 
-// Disabled reports whether the rule or analyzer id is turned off. builtin
-// says whether gauntlet itself provides it (a built-in rule or analyzer, not
-// a team's rule or a plugin's): those are also off when Disable lists
-// "builtin". The syntax analyzer is never off.
+// Disabled reports whether the rule or analyzer id, on by default, is turned
+// off. builtin says whether gauntlet itself provides it (a built-in rule or
+// analyzer, not a team's rule or a plugin's): those are also off when
+// Disable lists "builtin", unless Enable lists them. The syntax analyzer is
+// never off.
 func (c *Config) Disabled(id string, builtin bool) bool {
-	if id == "syntax" {
+	switch {
+	case id == "syntax":
 		return false
+	case slices.Contains(c.Disable, id):
+		return true
+	case builtin && slices.Contains(c.Disable, "builtin"):
+		return !slices.Contains(c.Enable, id)
 	}
-	return slices.Contains(c.Disable, id) || builtin && slices.Contains(c.Disable, "builtin")
+	return false
+}
+
+// Enabled reports whether a built-in rule that is off by default is turned
+// on: Enable lists it and Disable does not.
+func (c *Config) Enabled(id string) bool {
+	return slices.Contains(c.Enable, id) && !slices.Contains(c.Disable, id)
 }
 
 // Apply returns the analyzers of as that are not disabled, with the

@@ -47,6 +47,7 @@ rules:
     query: '((call function: (identifier) @f) (#eq? @f "print"))'
 rule_files: ["rules/*.yaml"]
 disable: [builtin, js-debugger]
+enable: [go-println, js-debugger]
 severity: {go-println: error}
 ignore: ["testdata/**", "*.pb.go"]
 plugins:
@@ -87,6 +88,10 @@ loop:
 	}
 	if !c.Disabled("go-nil-error", true) || c.Disabled("go-nil-error", false) || !c.Disabled("js-debugger", false) || c.Disabled("syntax", true) {
 		t.Error("Disabled")
+	}
+	// enable beats `builtin`, an explicit disable beats enable.
+	if c.Disabled("go-println", true) || !c.Enabled("go-println") || c.Enabled("js-debugger") || !c.Disabled("js-debugger", true) {
+		t.Error("Enabled")
 	}
 	if c.Severity["go-println"] != analysis.SeverityError {
 		t.Error("severity override")

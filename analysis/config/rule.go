@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -32,16 +33,16 @@ import (
 //     paths: ["**/*.go"]              # optional include globs
 //     url: https://example.org/rules/go-println
 type Rule struct {
-	ID       string
-	Language string
-	Severity analysis.Severity // 0 means warning
-	Message  string
-	Doc      string
-	Query    string
-	Report   string // capture name, without "@"; "" means the first capture
-	Fix      *RuleFix
-	Paths    []string
-	URL      string
+	ID        string
+	Languages []string          // usually one; a list when one query suits several grammars
+	Severity  analysis.Severity // 0 means warning
+	Message   string
+	Doc       string
+	Query     string
+	Report    string // capture name, without "@"; "" means the first capture
+	Fix       *RuleFix
+	Paths     []string
+	URL       string
 
 	Pos   Pos            // the rule's file and first line
 	Lines map[string]int // the line of each key's value ("query", "fix.capture"...)
@@ -117,7 +118,20 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 		field{"id", func(k string, v *yaml.Node) { at(k, v); r.ID = d.id(v, k) }},
 		field{"language", func(k string, v *yaml.Node) {
 			at(k, v)
-			r.Language = d.oneOf(v, k, analysis.LanguageNames()...)
+			if v.Kind == yaml.SequenceNode {
+				d.sequence(v, k, func(k string, _ int, item *yaml.Node) {
+					if l := d.oneOf(item, k, analysis.LanguageNames()...); l != "" && !slices.Contains(r.Languages, l) {
+						r.Languages = append(r.Languages, l)
+					}
+				})
+				if len(v.Content) == 0 {
+					d.errorf(v, k, "empty list of languages")
+				}
+				return
+			}
+			if l := d.oneOf(v, k, analysis.LanguageNames()...); l != "" {
+				r.Languages = []string{l}
+			}
 		}},
 		field{"severity", func(k string, v *yaml.Node) { at(k, v); r.Severity = d.severity(v, k) }},
 		field{"message", func(k string, v *yaml.Node) { at(k, v); r.Message = d.str(v, k) }},
@@ -200,7 +214,7 @@ type RuleTest struct {
 // Case is one snippet of a rule test.
 type Case struct {
 	Code  string
-	Path  string  // file name to analyse it as; "" means test.EXT for the rule's language
+	Path  string  // file name to analyse it as, whose extension picks the language; "" means test.EXT for each of the rule's languages
 	Lines []int   // invalid cases: the 1-based lines findings must start on, exactly; nil means at least one finding
 	Fixed *string // invalid cases: the code after applying every finding's fix, if checked
 	Pos   Pos

@@ -85,20 +85,26 @@ func (s *Set) Analyzer(id string) *analysis.Analyzer {
 	return nil
 }
 
-// rule is one compiled rule.
+// rule is one compiled rule; it has a part per language it applies to.
 type rule struct {
 	src      config.Rule
-	lang     *analysis.Language
-	ls       *langSet
-	index    int // in ls.rules
-	first    int // its first pattern in ls.query
-	npat     int
+	parts    map[*analysis.Language]*part
 	report   string    // capture name
 	message  *template // over capture names
 	fix      *template // nil without a fix
 	fixCap   string
-	need     []need // per pattern: what the file must contain for it to match
 	analyzer *analysis.Analyzer
+}
+
+// part is a rule's query in one language: its place in that language's
+// combined query, and what a file must contain for it to match.
+type part struct {
+	rule  *rule
+	lang  *analysis.Language
+	ls    *langSet
+	index int // in ls.parts
+	npat  int
+	need  []need // per pattern
 }
 
 // Compile compiles rules. Every rule that compiles is in the Set; the others
@@ -108,13 +114,10 @@ func Compile(rs []config.Rule) (*Set, error) {
 	s := &Set{langs: map[*analysis.Language]*langSet{}}
 	var errs Errors
 	seen := map[string]config.Pos{}
-	byLang := map[*analysis.Language][]*rule{}
+	byLang := map[*analysis.Language][]*part{}
 	for _, src := range rs {
-		fail := func(p config.Pos, format string, args ...any) {
-			errs = append(errs, &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)})
-		}
 		if p, dup := seen[src.ID]; dup {
-			fail(src.Pos, "defined twice (first at %s)", p)
+			errs = append(errs, &Error{Pos: src.Pos, Rule: src.ID, Reason: fmt.Sprintf("defined twice (first at %s)", p)})
 			continue
 		}
 		seen[src.ID] = src.Pos
@@ -123,17 +126,23 @@ func Compile(rs []config.Rule) (*Set, error) {
 			errs = append(errs, err)
 			continue
 		}
-		byLang[r.lang] = append(byLang[r.lang], r)
+		for _, p := range r.parts {
+			byLang[p.lang] = append(byLang[p.lang], p)
+		}
 		s.rules = append(s.rules, r)
 	}
-	for lang, rules := range byLang {
-		ls, err := newLangSet(lang, rules)
+	for _, lang := range analysis.Languages() {
+		parts := byLang[lang]
+		if len(parts) == 0 {
+			continue
+		}
+		ls, err := newLangSet(lang, parts)
 		if err != nil {
 			// Each query compiled alone; together they should too.
-			for _, r := range rules {
-				errs = append(errs, &Error{Pos: r.src.Pos, Rule: r.src.ID, Reason: err.Error()})
+			for _, p := range parts {
+				errs = append(errs, &Error{Pos: p.rule.src.Pos, Rule: p.rule.src.ID, Reason: err.Error()})
 			}
-			s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return r.lang == lang })
+			s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return r.parts[lang] != nil })
 			continue
 		}
 		s.langs[lang] = ls
@@ -147,79 +156,48 @@ func Compile(rs []config.Rule) (*Set, error) {
 	return s, nil
 }
 
-// compileOne checks one rule against its language: the query compiles, the
-// captures it names exist, the predicates are known and well formed.
+// compileOne checks one rule against each of its languages: the query
+// compiles, the captures it names exist, the predicates are known and well
+// formed.
 func compileOne(src config.Rule) (*rule, *Error) {
 	fail := func(p config.Pos, format string, args ...any) *Error {
 		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
 	}
-	lang := analysis.LanguageNamed(src.Language)
-	if lang == nil {
-		return nil, fail(src.PosOf("language"), "unknown language %q (want one of %s)", src.Language, strings.Join(analysis.LanguageNames(), ", "))
+	if len(src.Languages) == 0 {
+		return nil, fail(src.PosOf("language"), "no language (want one of %s)", strings.Join(analysis.LanguageNames(), ", "))
 	}
-	q, err := sitter.NewQuery([]byte(src.Query), lang.Grammar)
-	if err != nil {
-		if qe, ok := err.(*sitter.QueryError); ok {
-			// go-tree-sitter appends "at line L column C" of the query, with a
-			// wrong column; the position in the rule file replaces it.
-			msg := queryErrorAt.ReplaceAllString(firstLine(qe.Message), "")
-			return nil, fail(src.QueryPos(int(qe.Offset)), "bad query at offset %d: %s", qe.Offset, msg)
+	r := &rule{src: src, parts: map[*analysis.Language]*part{}, report: src.Report}
+	var langs []string
+	for _, name := range src.Languages {
+		lang := analysis.LanguageNamed(name)
+		if lang == nil {
+			return nil, fail(src.PosOf("language"), "unknown language %q (want one of %s)", name, strings.Join(analysis.LanguageNames(), ", "))
 		}
-		return nil, fail(src.PosOf("query"), "bad query: %v", err)
-	}
-	defer q.Close()
-	var captures []string
-	for i := uint32(0); i < q.CaptureCount(); i++ {
-		captures = append(captures, q.CaptureNameForId(i))
-	}
-	if len(captures) == 0 {
-		return nil, fail(src.PosOf("query"), "the query captures nothing to report: add a capture such as @match")
-	}
-	for p := uint32(0); p < q.PatternCount(); p++ {
-		if _, err := parsePredicates(q, p); err != nil {
-			return nil, fail(src.PosOf("query"), "pattern %d: %v", p+1, err)
+		in := ""
+		if len(src.Languages) > 1 {
+			in = " (" + lang.Name + ")"
 		}
-		any := false
-		for c := range captures {
-			if q.CaptureQuantifierForId(p, uint32(c)) != sitter.QuantifierZero {
-				any = true
-			}
+		p, captures, err := compilePart(src, lang)
+		if err != nil {
+			err.Reason += in
+			return nil, err
 		}
-		if !any {
-			return nil, fail(src.PosOf("query"), "pattern %d captures nothing to report: add a capture such as @match", p+1)
+		p.rule = r
+		r.parts[lang] = p
+		langs = append(langs, lang.Name)
+		if err := r.checkCaptures(captures); err != nil {
+			err.Reason += in
+			return nil, err
 		}
 	}
-	known := func(name string) bool { return slices.Contains(captures, name) }
-	list := "@" + strings.Join(captures, ", @")
-	r := &rule{src: src, lang: lang, npat: int(q.PatternCount()), report: src.Report}
-	if r.report == "" {
-		r.report = captures[0]
-	} else if !known(r.report) {
-		return nil, fail(src.PosOf("report"), "report: unknown capture @%s (the query captures %s)", r.report, list)
-	}
+	var err error
 	if r.message, err = parseTemplate(src.Message); err != nil {
 		return nil, fail(src.PosOf("message"), "message: %v", err)
 	}
-	if name := r.message.unknown(known); name != "" {
-		return nil, fail(src.PosOf("message"), "message: unknown capture {{%s}} (the query captures %s)", name, list)
-	}
 	if src.Fix != nil {
-		r.fixCap = src.Fix.Capture
-		if r.fixCap == "" {
-			r.fixCap = r.report
-		} else if !known(r.fixCap) {
-			return nil, fail(src.PosOf("fix.capture"), "fix.capture: unknown capture @%s (the query captures %s)", r.fixCap, list)
-		}
 		if r.fix, err = parseTemplate(src.Fix.Replace); err != nil {
 			return nil, fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
 		}
-		if name := r.fix.unknown(known); name != "" {
-			return nil, fail(src.PosOf("fix.replace"), "fix.replace: unknown capture {{%s}} (the query captures %s)", name, list)
-		}
-	}
-	for p := uint32(0); p < q.PatternCount(); p++ {
-		preds, _ := parsePredicates(q, p)
-		r.need = append(r.need, required(q, p, preds))
 	}
 	doc := src.Doc
 	if doc == "" {
@@ -229,7 +207,7 @@ func compileOne(src config.Rule) (*rule, *Error) {
 		Name:      src.ID,
 		Doc:       doc,
 		URL:       src.URL,
-		Languages: []string{lang.Name},
+		Languages: langs,
 		Severity:  src.Severity,
 		Filter:    r.wants,
 		Run:       r.run,
@@ -238,6 +216,87 @@ func compileOne(src config.Rule) (*rule, *Error) {
 		r.analyzer.Severity = analysis.SeverityWarning
 	}
 	return r, nil
+}
+
+// compilePart compiles the rule's query for one language.
+func compilePart(src config.Rule, lang *analysis.Language) (*part, []string, *Error) {
+	fail := func(p config.Pos, format string, args ...any) *Error {
+		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
+	}
+	q, err := sitter.NewQuery([]byte(src.Query), lang.Grammar)
+	if err != nil {
+		if qe, ok := err.(*sitter.QueryError); ok {
+			// go-tree-sitter appends "at line L column C" of the query, with a
+			// wrong column; the position in the rule file replaces it.
+			msg := queryErrorAt.ReplaceAllString(firstLine(qe.Message), "")
+			return nil, nil, fail(src.QueryPos(int(qe.Offset)), "bad query at offset %d: %s", qe.Offset, msg)
+		}
+		return nil, nil, fail(src.PosOf("query"), "bad query: %v", err)
+	}
+	defer q.Close()
+	var captures []string
+	for i := uint32(0); i < q.CaptureCount(); i++ {
+		captures = append(captures, q.CaptureNameForId(i))
+	}
+	if len(captures) == 0 {
+		return nil, nil, fail(src.PosOf("query"), "the query captures nothing to report: add a capture such as @match")
+	}
+	p := &part{lang: lang, npat: int(q.PatternCount())}
+	for i := uint32(0); i < q.PatternCount(); i++ {
+		preds, err := parsePredicates(q, i)
+		if err != nil {
+			return nil, nil, fail(src.PosOf("query"), "pattern %d: %v", i+1, err)
+		}
+		any := false
+		for c := range captures {
+			if q.CaptureQuantifierForId(i, uint32(c)) != sitter.QuantifierZero {
+				any = true
+			}
+		}
+		if !any {
+			return nil, nil, fail(src.PosOf("query"), "pattern %d captures nothing to report: add a capture such as @match", i+1)
+		}
+		p.need = append(p.need, required(q, i, preds))
+	}
+	return p, captures, nil
+}
+
+// checkCaptures checks the captures that report, message and fix name.
+func (r *rule) checkCaptures(captures []string) *Error {
+	src := r.src
+	fail := func(p config.Pos, format string, args ...any) *Error {
+		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
+	}
+	known := func(name string) bool { return slices.Contains(captures, name) }
+	list := "@" + strings.Join(captures, ", @")
+	if src.Report == "" {
+		r.report = captures[0]
+	} else if !known(src.Report) {
+		return fail(src.PosOf("report"), "report: unknown capture @%s (the query captures %s)", src.Report, list)
+	}
+	msg, err := parseTemplate(src.Message)
+	if err != nil {
+		return fail(src.PosOf("message"), "message: %v", err)
+	}
+	if name := msg.unknown(known); name != "" {
+		return fail(src.PosOf("message"), "message: unknown capture {{%s}} (the query captures %s)", name, list)
+	}
+	if src.Fix != nil {
+		r.fixCap = src.Fix.Capture
+		if r.fixCap == "" {
+			r.fixCap = r.report
+		} else if !known(r.fixCap) {
+			return fail(src.PosOf("fix.capture"), "fix.capture: unknown capture @%s (the query captures %s)", r.fixCap, list)
+		}
+		repl, err := parseTemplate(src.Fix.Replace)
+		if err != nil {
+			return fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
+		}
+		if name := repl.unknown(known); name != "" {
+			return fail(src.PosOf("fix.replace"), "fix.replace: unknown capture {{%s}} (the query captures %s)", name, list)
+		}
+	}
+	return nil
 }
 
 var queryErrorAt = regexp.MustCompile(` at line \d+ column \d+$`)

@@ -280,3 +280,34 @@ func TestRegexpLiterals(t *testing.T) {
 }
 
 func mustRE(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+func TestSeveralLanguages(t *testing.T) {
+	s := compile(t, `rules:
+  - id: js-debugger
+    language: [javascript, typescript, tsx]
+    message: debugger statement
+    query: (debugger_statement) @d
+    fix: {replace: ""}
+`)
+	a := s.Analyzer("js-debugger")
+	if strings.Join(a.Languages, ",") != "javascript,typescript,tsx" {
+		t.Errorf("languages %v", a.Languages)
+	}
+	for _, p := range []string{"a.js", "a.ts", "a.tsx"} {
+		if d := check(t, s, p, "let x = 1;\ndebugger;\n"); len(d) != 1 {
+			t.Errorf("%s: %v", p, d)
+		}
+	}
+	if d := check(t, s, "a.py", "debugger\n"); len(d) != 0 {
+		t.Errorf("python: %v", d)
+	}
+
+	rs, err := config.ParseRules("r.yaml", []byte("rules:\n  - id: ts-only\n    language: [typescript, javascript]\n    message: m\n    query: (type_annotation) @t\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(rs)
+	if err == nil || err.Error() != "r.yaml:5: rule ts-only: bad query at offset 1: invalid node type 'type_annotation' (javascript)" {
+		t.Errorf("got %v", err)
+	}
+}

@@ -22,8 +22,8 @@ import (
 type langSet struct {
 	lang    *analysis.Language
 	query   *sitter.Query
-	rules   []*rule
-	patRule []*rule       // by pattern index
+	parts   []*part
+	patPart []*part       // by pattern index
 	preds   [][]predicate // by pattern index
 	capID   map[string]uint32
 
@@ -34,26 +34,26 @@ type langSet struct {
 type entry struct {
 	mu    sync.Mutex
 	done  bool
-	diags [][]analysis.Diagnostic // by rule index
+	diags [][]analysis.Diagnostic // by part index
 }
 
-func newLangSet(lang *analysis.Language, rules []*rule) (*langSet, error) {
-	ls := &langSet{lang: lang, rules: rules, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
+func newLangSet(lang *analysis.Language, parts []*part) (*langSet, error) {
+	ls := &langSet{lang: lang, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
 	var src strings.Builder
-	for i, r := range rules {
-		r.ls, r.index, r.first = ls, i, len(ls.patRule)
-		for range r.npat {
-			ls.patRule = append(ls.patRule, r)
+	for i, p := range parts {
+		p.ls, p.index = ls, i
+		for range p.npat {
+			ls.patPart = append(ls.patPart, p)
 		}
-		src.WriteString(r.src.Query)
+		src.WriteString(p.rule.src.Query)
 		src.WriteString("\n")
 	}
 	q, err := sitter.NewQuery([]byte(src.String()), lang.Grammar)
 	if err != nil {
 		return nil, fmt.Errorf("the %s rules do not compile together: %v", lang.Name, err)
 	}
-	if int(q.PatternCount()) != len(ls.patRule) {
-		return nil, fmt.Errorf("the %s rules have %d patterns together but %d apart", lang.Name, q.PatternCount(), len(ls.patRule))
+	if int(q.PatternCount()) != len(ls.patPart) {
+		return nil, fmt.Errorf("the %s rules have %d patterns together but %d apart", lang.Name, q.PatternCount(), len(ls.patPart))
 	}
 	ls.query = q
 	for i := uint32(0); i < q.CaptureCount(); i++ {
@@ -70,8 +70,14 @@ func newLangSet(lang *analysis.Language, rules []*rule) (*langSet, error) {
 }
 
 // wants is the rule's analysis.Analyzer.Filter: its path globs, and the
-// literal text one of its patterns needs.
+// literal text one of its patterns needs in the file's language.
 func (r *rule) wants(f *analysis.File) bool {
+	p := r.parts[f.Lang]
+	return p != nil && p.wants(f)
+}
+
+func (p *part) wants(f *analysis.File) bool {
+	r := p.rule
 	if len(r.src.Paths) > 0 {
 		in := false
 		for _, g := range r.src.Paths {
@@ -84,7 +90,7 @@ func (r *rule) wants(f *analysis.File) bool {
 			return false
 		}
 	}
-	for _, n := range r.need {
+	for _, n := range p.need {
 		if n.met(f.Content) {
 			return true
 		}
@@ -93,11 +99,15 @@ func (r *rule) wants(f *analysis.File) bool {
 }
 
 func (r *rule) run(pass *analysis.Pass) error {
-	diags, err := r.ls.results(pass)
+	p := r.parts[pass.File.Lang]
+	if p == nil {
+		return nil
+	}
+	diags, err := p.ls.results(pass)
 	if err != nil {
 		return err
 	}
-	for _, d := range diags[r.index] {
+	for _, d := range diags[p.index] {
 		pass.Report(d)
 	}
 	return nil
@@ -139,13 +149,13 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	active := make([]bool, len(ls.rules))
+	active := make([]bool, len(ls.parts))
 	anyActive := false
-	for i, r := range ls.rules {
-		active[i] = r.wants(f)
+	for i, p := range ls.parts {
+		active[i] = p.wants(f)
 		anyActive = anyActive || active[i]
 	}
-	out := make([][]analysis.Diagnostic, len(ls.rules))
+	out := make([][]analysis.Diagnostic, len(ls.parts))
 	if !anyActive {
 		return out, nil
 	}
@@ -154,7 +164,7 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 	defer qc.Close()
 	qc.Exec(ls.query, tree.RootNode())
 	type key struct{ start, end int }
-	seen := make([]map[key]bool, len(ls.rules))
+	seen := make([]map[key]bool, len(ls.parts))
 	for n := 0; ; n++ {
 		if n%256 == 255 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -163,24 +173,24 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 		if !ok {
 			break
 		}
-		r := ls.patRule[m.PatternIndex]
-		if !active[r.index] || !ls.holds(m, content) {
+		p := ls.patPart[m.PatternIndex]
+		if !active[p.index] || !ls.holds(m, content) {
 			continue
 		}
-		d, ok := ls.diagnostic(r, m, f)
+		d, ok := ls.diagnostic(p.rule, m, f)
 		if !ok {
 			continue
 		}
 		// Two patterns of a rule may find the same node; report it once.
-		if seen[r.index] == nil {
-			seen[r.index] = map[key]bool{}
+		if seen[p.index] == nil {
+			seen[p.index] = map[key]bool{}
 		}
 		k := key{d.Start, d.End}
-		if seen[r.index][k] {
+		if seen[p.index][k] {
 			continue
 		}
-		seen[r.index][k] = true
-		out[r.index] = append(out[r.index], d)
+		seen[p.index][k] = true
+		out[p.index] = append(out[p.index], d)
 	}
 	return out, nil
 }

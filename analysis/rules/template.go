@@ -8,10 +8,10 @@ import (
 // template is a message or replacement in which {{name}} inserts the text
 // of capture @name (spaces inside the braces are allowed).
 type template struct {
-	parts []part
+	pieces []piece
 }
 
-type part struct {
+type piece struct {
 	text    string
 	capture string // set for {{capture}}
 }
@@ -22,12 +22,12 @@ func parseTemplate(s string) (*template, error) {
 		i := strings.Index(s, "{{")
 		if i < 0 {
 			if s != "" {
-				t.parts = append(t.parts, part{text: s})
+				t.pieces = append(t.pieces, piece{text: s})
 			}
 			return t, nil
 		}
 		if i > 0 {
-			t.parts = append(t.parts, part{text: s[:i]})
+			t.pieces = append(t.pieces, piece{text: s[:i]})
 		}
 		j := strings.Index(s[i:], "}}")
 		if j < 0 {
@@ -37,14 +37,14 @@ func parseTemplate(s string) (*template, error) {
 		if name == "" || strings.ContainsAny(name, " \t\n{}") {
 			return nil, fmt.Errorf("bad capture reference {{%s}} (want {{name}})", s[i+2:i+j])
 		}
-		t.parts = append(t.parts, part{capture: name})
+		t.pieces = append(t.pieces, piece{capture: name})
 		s = s[i+j+2:]
 	}
 }
 
 // unknown returns the first capture the template names that known rejects.
 func (t *template) unknown(known func(string) bool) string {
-	for _, p := range t.parts {
+	for _, p := range t.pieces {
 		if p.capture != "" && !known(p.capture) {
 			return p.capture
 		}
@@ -54,11 +54,11 @@ func (t *template) unknown(known func(string) bool) string {
 
 // expand fills in captures' text; a capture that did not match inserts "".
 func (t *template) expand(lookup func(string) string) string {
-	if len(t.parts) == 1 && t.parts[0].capture == "" {
-		return t.parts[0].text
+	if len(t.pieces) == 1 && t.pieces[0].capture == "" {
+		return t.pieces[0].text
 	}
 	var b strings.Builder
-	for _, p := range t.parts {
+	for _, p := range t.pieces {
 		if p.capture != "" {
 			b.WriteString(lookup(p.capture))
 		} else {

@@ -41,35 +41,55 @@ func (s *Set) Test(ctx context.Context, tests []config.RuleTest) TestResult {
 			continue
 		}
 		src, _ := s.Rule(t.ID)
+		fail := func(c config.Case, lang *analysis.Language, msg string) {
+			if len(src.Languages) > 1 && c.Path == "" {
+				msg += " (" + lang.Name + ")"
+			}
+			res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID, Msg: msg})
+		}
 		for _, c := range t.Valid {
 			res.Cases++
-			diags, err := runCase(ctx, a, src.Language, c)
-			if err != nil {
-				res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID, Msg: err.Error()})
-				continue
-			}
-			if len(diags) > 0 {
-				res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID,
-					Msg: fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message)})
+			for _, lang := range caseLanguages(src, c) {
+				diags, err := runCase(ctx, a, lang, c)
+				if err != nil {
+					fail(c, lang, err.Error())
+				} else if len(diags) > 0 {
+					fail(c, lang, fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message))
+				}
 			}
 		}
 		for _, c := range t.Invalid {
 			res.Cases++
-			diags, err := runCase(ctx, a, src.Language, c)
-			if err != nil {
-				res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID, Msg: err.Error()})
-				continue
-			}
-			if msg := checkInvalid(c, diags); msg != "" {
-				res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID, Msg: msg})
+			for _, lang := range caseLanguages(src, c) {
+				diags, err := runCase(ctx, a, lang, c)
+				if err != nil {
+					fail(c, lang, err.Error())
+				} else if msg := checkInvalid(c, diags); msg != "" {
+					fail(c, lang, msg)
+				}
 			}
 		}
 	}
 	return res
 }
 
-func runCase(ctx context.Context, a *analysis.Analyzer, language string, c config.Case) ([]analysis.Diagnostic, error) {
-	lang := analysis.LanguageNamed(language)
+// caseLanguages are the languages a case runs in: its path's, or every one
+// of the rule's.
+func caseLanguages(src config.Rule, c config.Case) []*analysis.Language {
+	if c.Path != "" {
+		return []*analysis.Language{analysis.LanguageForPath(c.Path)}
+	}
+	var out []*analysis.Language
+	for _, name := range src.Languages {
+		out = append(out, analysis.LanguageNamed(name))
+	}
+	return out
+}
+
+func runCase(ctx context.Context, a *analysis.Analyzer, lang *analysis.Language, c config.Case) ([]analysis.Diagnostic, error) {
+	if lang == nil {
+		return nil, fmt.Errorf("%s: no language has this extension", c.Path)
+	}
 	path := c.Path
 	if path == "" {
 		path = "test" + lang.Extensions[0]
