@@ -1,0 +1,804 @@
+package testrun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+)
+
+// GoRunner runs Go tests with the go command: discovery from the syntax
+// trees of _test.go files, runs through go test -json, and a per-test map
+// from one coverage-instrumented test binary per package, each test run
+// alone.
+type GoRunner struct {
+	mu      sync.Mutex
+	modules map[*analysis.Snapshot]map[string]*goModule
+}
+
+func (*GoRunner) Name() string { return "go" }
+
+// module loads (once per snapshot) the module of a project.
+func (r *GoRunner) module(env *Env, p *Project) (*goModule, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.modules == nil {
+		r.modules = map[*analysis.Snapshot]map[string]*goModule{}
+	}
+	if m := r.modules[env.Snapshot][p.Dir]; m != nil {
+		return m, nil
+	}
+	m, err := loadModule(env.Snapshot, p.Dir, env.Settings.Go.Flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.modules) > 8 {
+		r.modules = map[*analysis.Snapshot]map[string]*goModule{}
+	}
+	if r.modules[env.Snapshot] == nil {
+		r.modules[env.Snapshot] = map[string]*goModule{}
+	}
+	r.modules[env.Snapshot][p.Dir] = m
+	return m, nil
+}
+
+func (r *GoRunner) Projects(env *Env, paths []string) ([]*Project, error) {
+	mods, err := findGoModules(env.Snapshot, paths)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Project
+	for _, rel := range mods {
+		content, err := snapFS{env.Snapshot}.read(path.Join(rel, "go.mod"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &Project{Runner: r, Dir: rel, Name: readModulePath(content)})
+	}
+	return out, nil
+}
+
+func (r *GoRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
+	m, err := r.module(env, p)
+	if err != nil {
+		return nil, err
+	}
+	var out []Test
+	for _, pkg := range m.Packages {
+		for _, f := range pkg.TestFiles {
+			ts, err := goTestsInFile(ctx, env.Snapshot, pkg, path.Join(pkg.Rel, f))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ts...)
+		}
+	}
+	return out, nil
+}
+
+func (r *GoRunner) TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
+	if !strings.HasSuffix(file, "_test.go") {
+		return nil, nil
+	}
+	m, err := r.module(env, p)
+	if err != nil {
+		return nil, err
+	}
+	pkg := m.packageOf(file)
+	if pkg == nil || path.Dir(file) != pkg.Rel {
+		return nil, nil
+	}
+	return goTestsInFile(ctx, env.Snapshot, pkg, file)
+}
+
+var goTestPrefixes = []struct {
+	prefix string
+	kind   Kind
+	param  string
+}{
+	{"Test", KindTest, "*testing.T"},
+	{"Benchmark", KindBenchmark, "*testing.B"},
+	{"Fuzz", KindFuzz, "*testing.F"},
+	{"Example", KindExample, ""},
+}
+
+var outputComment = regexp.MustCompile(`^//\s*(?i:unordered output|output):`)
+
+// goTestsInFile finds the test functions of a _test.go file in its syntax
+// tree: TestXxx(*testing.T), BenchmarkXxx(*testing.B), FuzzXxx(*testing.F)
+// and examples with an output comment (the ones go test runs).
+func goTestsInFile(ctx context.Context, snap *analysis.Snapshot, pkg *goPackage, file string) ([]Test, error) {
+	f, err := snap.File(file)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tree.Close()
+	src := f.Content
+	root := tree.RootNode()
+	var out []Test
+	for i := 0; i < int(root.NamedChildCount()); i++ {
+		n := root.NamedChild(i)
+		if n.Type() != "function_declaration" {
+			continue
+		}
+		nameNode := n.ChildByFieldName("name")
+		params := n.ChildByFieldName("parameters")
+		if nameNode == nil || params == nil {
+			continue
+		}
+		name := nameNode.Content(src)
+		for _, tp := range goTestPrefixes {
+			if !isGoTestName(name, tp.prefix) {
+				continue
+			}
+			if !goParamsMatch(params, src, tp.param) {
+				break
+			}
+			if tp.kind == KindExample && !hasOutputComment(n.ChildByFieldName("body"), src) {
+				break
+			}
+			out = append(out, Test{
+				ID:       pkg.ImportPath + "." + name,
+				Name:     name,
+				Package:  pkg.ImportPath,
+				File:     file,
+				Line:     int(n.StartPoint().Row) + 1,
+				Start:    int(n.StartByte()),
+				End:      int(n.EndByte()),
+				Kind:     tp.kind,
+				Language: "go",
+			})
+			break
+		}
+	}
+	return out, nil
+}
+
+// isGoTestName applies go test's rule: the prefix, then nothing or a
+// character that is not a lower-case letter.
+func isGoTestName(name, prefix string) bool {
+	if !strings.HasPrefix(name, prefix) {
+		return false
+	}
+	if len(name) == len(prefix) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(name[len(prefix):])
+	return !unicode.IsLower(r)
+}
+
+func goParamsMatch(params *sitter.Node, src []byte, want string) bool {
+	var decls []*sitter.Node
+	for i := 0; i < int(params.NamedChildCount()); i++ {
+		if c := params.NamedChild(i); c.Type() == "parameter_declaration" {
+			decls = append(decls, c)
+		}
+	}
+	if want == "" {
+		return len(decls) == 0
+	}
+	if len(decls) != 1 {
+		return false
+	}
+	t := decls[0].ChildByFieldName("type")
+	return t != nil && strings.ReplaceAll(t.Content(src), " ", "") == want
+}
+
+func hasOutputComment(body *sitter.Node, src []byte) bool {
+	if body == nil {
+		return false
+	}
+	var found bool
+	var visit func(n *sitter.Node)
+	visit = func(n *sitter.Node) {
+		if found {
+			return
+		}
+		if n.Type() == "comment" && outputComment.MatchString(n.Content(src)) {
+			found = true
+			return
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			visit(n.NamedChild(i))
+		}
+	}
+	visit(body)
+	return found
+}
+
+// testEvent is one line of go test -json (cmd/test2json).
+type testEvent struct {
+	Action      string
+	Package     string
+	ImportPath  string // build-output, build-fail
+	Test        string
+	Elapsed     float64
+	Output      string
+	FailedBuild string
+}
+
+// goWorkdir is where a module's commands run: the module itself, or a
+// materialised copy when the snapshot overlays files the go command's
+// -overlay cannot carry (test data). It also holds the overlay file.
+type goWorkdir struct {
+	dir     string   // absolute module directory to run in
+	flags   []string // -overlay=... when needed
+	tmp     string
+	cleanup func()
+}
+
+func newGoWorkdir(env *Env, p *Project) (*goWorkdir, error) {
+	tmp, err := os.MkdirTemp("", "gauntlet-go-")
+	if err != nil {
+		return nil, err
+	}
+	w := &goWorkdir{dir: env.Snapshot.Abs(p.Dir), tmp: tmp, cleanup: func() { os.RemoveAll(tmp) }}
+	overlay, needCopy, err := goOverlay(env.Snapshot, p.Dir, tmp)
+	if err != nil {
+		w.cleanup()
+		return nil, err
+	}
+	if needCopy {
+		dir, err := materialize(env.Snapshot, p.Dir, filepath.Join(tmp, "src"))
+		if err != nil {
+			w.cleanup()
+			return nil, err
+		}
+		w.dir = dir
+		return w, nil
+	}
+	if overlay != "" {
+		w.flags = []string{"-overlay=" + overlay}
+	}
+	return w, nil
+}
+
+func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+	start := time.Now()
+	m, err := r.module(env, p)
+	if err != nil {
+		return nil, err
+	}
+	if tests == nil {
+		if tests, err = r.Discover(ctx, env, p); err != nil {
+			return nil, err
+		}
+	}
+	out := &Outcome{}
+	if len(tests) == 0 {
+		return out, nil
+	}
+	w, err := newGoWorkdir(env, p)
+	if err != nil {
+		return nil, err
+	}
+	defer w.cleanup()
+
+	// One go test for all packages: the go command builds and runs them in
+	// parallel. -run takes the union of the names; results are kept only for
+	// the tests asked for.
+	byPkg := map[string][]Test{}
+	var pkgs []string
+	var names, benches []string
+	seenName := map[string]bool{}
+	for _, t := range tests {
+		if _, ok := byPkg[t.Package]; !ok {
+			pkgs = append(pkgs, t.Package)
+		}
+		byPkg[t.Package] = append(byPkg[t.Package], t)
+		if seenName[t.Name] {
+			continue
+		}
+		seenName[t.Name] = true
+		if t.Kind == KindBenchmark {
+			benches = append(benches, regexp.QuoteMeta(t.Name))
+		} else {
+			names = append(names, regexp.QuoteMeta(t.Name))
+		}
+	}
+	sort.Strings(pkgs)
+	args := []string{"test", "-json", "-count=1"}
+	args = append(args, w.flags...)
+	args = append(args, env.Settings.Go.Flags...)
+	if env.Settings.Go.Timeout > 0 {
+		args = append(args, "-timeout="+env.Settings.Go.Timeout.String())
+	} else {
+		args = append(args, "-timeout=0")
+	}
+	if len(names) > 0 {
+		args = append(args, "-run=^("+strings.Join(names, "|")+")$")
+	} else {
+		args = append(args, "-run=^$")
+	}
+	if len(benches) > 0 {
+		args = append(args, "-bench=^("+strings.Join(benches, "|")+")$", "-benchtime=1x")
+	}
+	profile := filepath.Join(w.tmp, "cover.out")
+	if opt.Coverage {
+		args = append(args, "-covermode=set", "-coverpkg="+strings.Join(coverPkgs(m), ","), "-coverprofile="+profile)
+	}
+	args = append(args, pkgs...)
+
+	total := len(tests)
+	done := 0
+	results := map[string]*Result{}      // by id
+	outputs := map[string]*bytes.Buffer{} // by id: the test's output, subtests included
+	pkgOutput := map[string]*bytes.Buffer{}
+	started := map[string]bool{}
+	want := map[string]Test{}
+	for _, t := range tests {
+		want[t.ID] = t
+	}
+	env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("go test %s", strings.Join(shortPkgs(pkgs, p.Name), " ")), Percent: 0})
+
+	c := command(ctx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("go test: %w", err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev testEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			continue // a line of the go command's own output
+		}
+		pkg := ev.Package
+		if pkg == "" {
+			pkg = strings.Fields(ev.ImportPath + " ")[0]
+		}
+		if ev.Test == "" {
+			b := pkgOutput[pkg]
+			if b == nil {
+				b = &bytes.Buffer{}
+				pkgOutput[pkg] = b
+			}
+			b.WriteString(ev.Output)
+			continue
+		}
+		top, _, _ := strings.Cut(ev.Test, "/")
+		id := pkg + "." + top
+		t, ok := want[id]
+		if !ok {
+			continue
+		}
+		b := outputs[id]
+		if b == nil {
+			b = &bytes.Buffer{}
+			outputs[id] = b
+		}
+		b.WriteString(ev.Output)
+		if ev.Test != top {
+			continue
+		}
+		switch ev.Action {
+		case "run":
+			started[id] = true
+		case "pass", "fail", "skip":
+			st := Status(ev.Action)
+			res := &Result{ID: id, Package: t.Package, File: t.File, Line: t.Line, Status: st, Duration: int64(ev.Elapsed * 1000)}
+			results[id] = res
+			done++
+			env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("%s %s", t.Name, verb(st)), Percent: done * 100 / total})
+		}
+	}
+	waitErr := c.Wait()
+	killGroup(c.Process)
+	runErr := ctx.Err()
+	for _, t := range tests {
+		res := results[t.ID]
+		if res == nil && t.Kind == KindBenchmark && pkgOutput[t.Package] != nil {
+			// Benchmarks report in the package's output, not as test events.
+			if st, ok := benchStatus(pkgOutput[t.Package].String(), t.Name); ok {
+				res = &Result{ID: t.ID, Package: t.Package, File: t.File, Line: t.Line, Status: st}
+				if st == Fail {
+					res.Output = trimOutput(pkgOutput[t.Package].String())
+				}
+			}
+		}
+		if res == nil {
+			res = &Result{ID: t.ID, Package: t.Package, File: t.File, Line: t.Line, Status: Error}
+			var why string
+			switch {
+			case runErr != nil:
+				why = timeoutError(ctx, "the run", env.Settings.timeout()).Error()
+				if started[t.ID] {
+					why = "the test was running when " + why
+				}
+			case pkgOutput[t.Package] != nil && pkgOutput[t.Package].Len() > 0:
+				why = pkgOutput[t.Package].String()
+			case stderr.Len() > 0:
+				why = stderr.String()
+			default:
+				why = fmt.Sprintf("the test did not run (go test: %v)", waitErr)
+			}
+			if b := outputs[t.ID]; b != nil {
+				why = b.String() + why
+			}
+			res.Output = trimOutput(why)
+		} else if res.Status == Fail && outputs[t.ID] != nil {
+			res.Output = trimOutput(cleanGoOutput(outputs[t.ID].String()))
+		}
+		if res.Status == Fail || res.Status == Error {
+			if pkg := m.byPath[t.Package]; pkg != nil {
+				res.Failure = goFailure(res.Output, pkg.Rel)
+			}
+		}
+		out.Results = append(out.Results, *res)
+	}
+	if opt.Coverage {
+		if f, err := os.Open(profile); err == nil {
+			prof, err := coverage.ParseGo(f, goProfilePath(env.Snapshot, p, m, w))
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			out.Coverage = prof
+		} else {
+			out.Coverage = coverage.NewProfile()
+		}
+	}
+	out.Elapsed = time.Since(start)
+	return out, nil
+}
+
+// benchStatus reads a benchmark's outcome from its package's output.
+func benchStatus(out, name string) (Status, bool) {
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "--- FAIL: "+name+" "), strings.HasPrefix(l, "--- FAIL: "+name+"\n"):
+			return Fail, true
+		case strings.HasPrefix(l, "--- SKIP: "+name+" "):
+			return Skip, true
+		case strings.HasPrefix(l, name+"-") || strings.HasPrefix(l, name+"\t") || strings.HasPrefix(l, name+" "):
+			if strings.Contains(l, "ns/op") {
+				return Pass, true
+			}
+		}
+	}
+	return "", false
+}
+
+func verb(s Status) string {
+	switch s {
+	case Pass:
+		return "passed"
+	case Fail:
+		return "failed"
+	case Skip:
+		return "skipped"
+	}
+	return "errored"
+}
+
+func shortPkgs(pkgs []string, mod string) []string {
+	out := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		if p == mod {
+			out[i] = "."
+		} else {
+			out[i] = "./" + strings.TrimPrefix(p, mod+"/")
+		}
+	}
+	return out
+}
+
+// cleanGoOutput drops go test's bookkeeping lines from a test's output.
+func cleanGoOutput(s string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "=== RUN") || strings.HasPrefix(t, "=== PAUSE") || strings.HasPrefix(t, "=== CONT") || strings.HasPrefix(t, "=== NAME") {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+var goFailLine = regexp.MustCompile(`(?m)^\s+([\w./-]+\.go):(\d+):`)
+
+// goFailure finds the first file:line of a test's output (t.Errorf's
+// prefix) and places it in the package directory.
+func goFailure(output, pkgRel string) *Location {
+	m := goFailLine.FindStringSubmatch(output)
+	if m == nil {
+		return nil
+	}
+	line, _ := strconv.Atoi(m[2])
+	return &Location{File: path.Join(pkgRel, path.Base(m[1])), Line: line}
+}
+
+// coverPkgs lists the module's packages with code to cover.
+func coverPkgs(m *goModule) []string {
+	var out []string
+	for _, p := range m.Packages {
+		if len(p.GoFiles) > 0 {
+			out = append(out, p.ImportPath)
+		}
+	}
+	return out
+}
+
+// goProfilePath maps a cover profile's "importpath/file.go" to a workspace path.
+func goProfilePath(snap *analysis.Snapshot, p *Project, m *goModule, w *goWorkdir) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		dir, base := path.Split(name)
+		pkg := m.byPath[strings.TrimSuffix(dir, "/")]
+		if pkg == nil {
+			return "", false
+		}
+		return path.Join(pkg.Rel, base), true
+	}
+}
+
+// Affected: the tests of the file's package and of every package whose
+// tests import it, directly or not; all the module's tests for go.mod and
+// go.sum.
+func (r *GoRunner) Affected(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
+	m, err := r.module(env, p)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Discover(ctx, env, p)
+	if err != nil {
+		return nil, err
+	}
+	if base := path.Base(file); (base == "go.mod" || base == "go.sum") && path.Dir(file) == p.Dir {
+		return all, nil
+	}
+	pkg := m.packageOf(file)
+	if pkg == nil {
+		return nil, nil
+	}
+	pkgs := map[string]bool{}
+	if strings.HasSuffix(file, "_test.go") {
+		pkgs[pkg.ImportPath] = true // test files are seen by their own package only
+	} else {
+		for _, q := range m.importers(pkg) {
+			pkgs[q.ImportPath] = true
+		}
+	}
+	var out []Test
+	for _, t := range all {
+		if pkgs[t.Package] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// goEntry is the cached per-test map of one package.
+type goEntry struct {
+	Package string        `json:"package"`
+	Map     *coverage.Map `json:"map"`
+}
+
+func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error) {
+	m, err := r.module(env, p)
+	if err != nil {
+		return nil, err
+	}
+	gv, err := goVersion()
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Discover(ctx, env, p)
+	if err != nil {
+		return nil, err
+	}
+	testsOf := map[string][]Test{}
+	for _, t := range all {
+		if t.Kind != KindBenchmark {
+			testsOf[t.Package] = append(testsOf[t.Package], t)
+		}
+	}
+	group := func(pkg *goPackage) string {
+		return "go-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:12] + "-" + pkg.ImportPath
+	}
+	out := coverage.NewMap()
+	var stale []*goPackage
+	keys := map[*goPackage]string{}
+	for _, pkg := range m.Packages {
+		if len(testsOf[pkg.ImportPath]) == 0 {
+			continue
+		}
+		key, err := m.key(env.Snapshot, pkg, gv, env.Settings.Go.Flags)
+		if err != nil {
+			return nil, err
+		}
+		keys[pkg] = key
+		var e goEntry
+		if env.Cache.Get(group(pkg), key, &e) && e.Map != nil {
+			out.Merge(e.Map)
+			continue
+		}
+		stale = append(stale, pkg)
+	}
+	if len(stale) == 0 {
+		return out, nil
+	}
+	ntests := 0
+	for _, pkg := range stale {
+		ntests += len(testsOf[pkg.ImportPath])
+	}
+	env.Progress(Progress{Kind: Begin, Title: fmt.Sprintf("Building the coverage map: %d tests in %d packages", ntests, len(stale))})
+	w, err := newGoWorkdir(env, p)
+	if err != nil {
+		return nil, err
+	}
+	defer w.cleanup()
+	maps, err := r.buildMaps(ctx, env, m, w, stale, testsOf, ntests)
+	env.Progress(Progress{Kind: End, Message: fmt.Sprintf("coverage map of %d tests", ntests)})
+	if err != nil {
+		return nil, err
+	}
+	for _, pkg := range stale {
+		pm := maps[pkg]
+		if pm == nil {
+			continue
+		}
+		if err := env.Cache.Put(group(pkg), keys[pkg], goEntry{Package: pkg.ImportPath, Map: pm}, 4); err != nil {
+			return nil, err
+		}
+		out.Merge(pm)
+	}
+	return out, nil
+}
+
+// buildMaps compiles one coverage-instrumented test binary per stale package
+// and runs every test alone through it, in parallel across the cores.
+func (r *GoRunner) buildMaps(ctx context.Context, env *Env, m *goModule, w *goWorkdir, stale []*goPackage, testsOf map[string][]Test, ntests int) (map[*goPackage]*coverage.Map, error) {
+	workers := runtime.NumCPU()
+	coverpkg := strings.Join(coverPkgs(m), ",")
+	type job struct {
+		pkg  *goPackage
+		test Test
+		bin  string
+		i    int
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	maps := map[*goPackage]*coverage.Map{}
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	done := 0
+	pathOf := goProfilePath(env.Snapshot, nil, m, w)
+	var runWG sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		runWG.Add(1)
+		go func() {
+			defer runWG.Done()
+			for j := range jobs {
+				prof, status, err := runOneGoTest(ctx, env, m, w, j.pkg, j.test, j.bin, j.i, pathOf)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if err == nil {
+					maps[j.pkg].AddTest(j.test.ID, string(status), prof)
+				}
+				done++
+				n := done
+				mu.Unlock()
+				env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("%s %s", j.test.Name, verb(status)), Percent: n * 100 / max(ntests, 1)})
+			}
+		}()
+	}
+	// Compile binaries (the go command parallelises each build itself; two
+	// at a time keep the cores busy during links), feeding tests to the
+	// runners as soon as their binary exists.
+	sem := make(chan struct{}, max(2, workers/2))
+	var buildWG sync.WaitGroup
+	for _, pkg := range stale {
+		maps[pkg] = coverage.NewMap()
+		buildWG.Add(1)
+		go func(pkg *goPackage) {
+			defer buildWG.Done()
+			sem <- struct{}{}
+			bin := filepath.Join(w.tmp, "bin", strings.ReplaceAll(pkg.ImportPath, "/", "_")+".test")
+			args := []string{"test", "-c", "-o", bin, "-cover", "-covermode=set", "-coverpkg=" + coverpkg}
+			args = append(args, w.flags...)
+			args = append(args, env.Settings.Go.Flags...)
+			args = append(args, pkg.ImportPath)
+			out, err := command(ctx, w.dir, nil, "go", args...).run()
+			<-sem
+			if err != nil {
+				if ctx.Err() != nil {
+					fail(timeoutError(ctx, "building the coverage map", env.Settings.timeout()))
+					return
+				}
+				// A package that does not build has no map; its tests error when run.
+				fail(fmt.Errorf("go test -c %s: %v\n%s", pkg.ImportPath, err, trimOutput(string(out))))
+				return
+			}
+			for i, t := range testsOf[pkg.ImportPath] {
+				select {
+				case jobs <- job{pkg, t, bin, i}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(pkg)
+	}
+	buildWG.Wait()
+	close(jobs)
+	runWG.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return maps, nil
+}
+
+// runOneGoTest runs one test of a coverage binary and reads its profile.
+func runOneGoTest(ctx context.Context, env *Env, m *goModule, w *goWorkdir, pkg *goPackage, t Test, bin string, i int, pathOf func(string) (string, bool)) (*coverage.Profile, Status, error) {
+	prof := filepath.Join(filepath.Dir(bin), fmt.Sprintf("%s-%d.cover", filepath.Base(bin), i))
+	covdir, err := os.MkdirTemp(w.tmp, "covdata-")
+	if err != nil {
+		return nil, Error, err
+	}
+	defer os.RemoveAll(covdir)
+	args := []string{"-test.run=^" + regexp.QuoteMeta(t.Name) + "$", "-test.count=1", "-test.coverprofile=" + prof}
+	if env.Settings.Go.Timeout > 0 {
+		args = append(args, "-test.timeout="+env.Settings.Go.Timeout.String())
+	}
+	dir := filepath.Join(w.dir, filepath.FromSlash(relTo(mRel(m), pkg.Rel)))
+	out, runErr := command(ctx, dir, []string{"GOCOVERDIR=" + covdir}, bin, args...).run()
+	if ctx.Err() != nil {
+		return nil, Error, timeoutError(ctx, "building the coverage map", env.Settings.timeout())
+	}
+	status := Pass
+	switch {
+	case runErr != nil:
+		status = Fail
+	case bytes.Contains(out, []byte("--- SKIP: "+t.Name+" ")):
+		status = Skip
+	}
+	f, err := os.Open(prof)
+	if err != nil {
+		// A test that crashed before writing its profile covers nothing we know of.
+		return coverage.NewProfile(), Error, nil
+	}
+	defer f.Close()
+	defer os.Remove(prof)
+	p, err := coverage.ParseGo(f, pathOf)
+	if err != nil {
+		return nil, Error, fmt.Errorf("%s: %w", t.ID, err)
+	}
+	return p, status, nil
+}
+
+func mRel(m *goModule) string { return m.Rel }

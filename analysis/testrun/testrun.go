@@ -1,0 +1,514 @@
+// Package testrun discovers, selects and runs tests in Go, Python (pytest)
+// and JavaScript/TypeScript (node --test) projects, and builds the per-test
+// coverage map (package analysis/coverage) that selection reads.
+//
+// A Suite is the tests of one workspace snapshot. The command line
+// (gauntlet test, gauntlet coverage), the LSP (code lenses, run test,
+// $/progress) and the closed loop's test gate all call it:
+//
+//	s := testrun.New(snap, settings)
+//	tests, _ := s.Discover(ctx)            // or s.TestsInFile(ctx, "calc/calc_test.go")
+//	out, _ := s.Run(ctx, tests, testrun.RunOptions{Coverage: true})
+//	m, _ := s.Map(ctx)                     // cached per content; only changed packages rerun
+//	sel, _ := s.Select(ctx, base, files)   // files from package analysis/patch
+//
+// Every process it starts runs in its own process group, bounded by the
+// settings' timeout and by the context, and is killed as a group when either
+// ends.
+package testrun
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+)
+
+// Kind is what sort of test function a Test is.
+type Kind string
+
+const (
+	KindTest      Kind = "test"
+	KindExample   Kind = "example"
+	KindFuzz      Kind = "fuzz"
+	KindBenchmark Kind = "benchmark"
+)
+
+// Test is one test that a runner can run by itself.
+type Test struct {
+	// ID names the test across gauntlet: Go "importpath.TestName", pytest
+	// node ids ("test_calc.py::test_add", relative to the pytest root), node
+	// test runner "file::name" (file relative to the package root, nested
+	// names joined with " > ").
+	ID       string `json:"id"`
+	Name     string `json:"name"`     // the function or test name
+	Package  string `json:"package"`  // Go import path; the project directory for pytest and node
+	File     string `json:"file"`     // slash path relative to the workspace root
+	Line     int    `json:"line"`     // 1-based line of the declaration
+	Start    int    `json:"start"`    // byte range of the declaration in File
+	End      int    `json:"end"`      //
+	Kind     Kind   `json:"kind"`     //
+	Language string `json:"language"` // runner name: "go", "python", "node"
+}
+
+// Status is a test's outcome.
+type Status string
+
+const (
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	Skip  Status = "skip"
+	Error Status = "error" // did not run to a verdict: build failure, timeout, crash
+)
+
+// Result is the outcome of one test. The JSON shape is part of
+// `gauntlet test --format json`.
+type Result struct {
+	ID       string `json:"id"`
+	Package  string `json:"package"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Status   Status `json:"status"`
+	Duration int64  `json:"duration_ms"`
+	Output   string `json:"output"` // trimmed output of a failing test; empty otherwise
+	// Failure is where the test failed (the first file:line its output
+	// names inside the workspace), for editor diagnostics.
+	Failure *Location `json:"-"`
+}
+
+// Location is a line of a workspace file.
+type Location struct {
+	File string // slash path relative to the workspace root
+	Line int    // 1-based
+}
+
+// Outcome is the result of running a set of tests.
+type Outcome struct {
+	Results  []Result          // sorted by id
+	Coverage *coverage.Profile // with RunOptions.Coverage
+	Elapsed  time.Duration
+}
+
+// Passed reports whether no test failed or errored.
+func (o *Outcome) Passed() bool {
+	for _, r := range o.Results {
+		if r.Status == Fail || r.Status == Error {
+			return false
+		}
+	}
+	return true
+}
+
+// Failed lists the results that failed or errored.
+func (o *Outcome) Failed() []Result {
+	var out []Result
+	for _, r := range o.Results {
+		if r.Status == Fail || r.Status == Error {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RunOptions tune one run.
+type RunOptions struct {
+	Coverage bool   // collect coverage of the project's code
+	Run      string // a regexp on test names (go -run, pytest -k is not used: ids are filtered instead)
+}
+
+// Settings configure the runners: the `tests:` key of .gauntlet.yaml.
+type Settings struct {
+	Timeout time.Duration  // bounds a whole run or map build; 0 means DefaultTimeout
+	Go      GoSettings     //
+	Python  PythonSettings //
+	Node    NodeSettings   //
+}
+
+// DefaultTimeout bounds a run when Settings.Timeout is zero.
+const DefaultTimeout = 10 * time.Minute
+
+// GoSettings configure the Go runner.
+type GoSettings struct {
+	Flags   []string      // extra flags for go test and go test -c: "-tags=integration", "-race"
+	Timeout time.Duration // per test binary (go test -timeout); 0 means the run's timeout
+}
+
+// PythonSettings configure the pytest runner.
+type PythonSettings struct {
+	// Command runs pytest: ["python3", "-m", "pytest"] by default, with the
+	// first python3 (on PATH, then /usr/bin/python3) that can import pytest.
+	Command []string
+}
+
+// NodeSettings configure the node test runner.
+type NodeSettings struct {
+	Command []string // ["node"] by default; e.g. ["node", "--import", "tsx"] for TypeScript
+}
+
+func (s Settings) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
+}
+
+// ProgressKind is the phase of a progress report, as in LSP's $/progress.
+type ProgressKind int
+
+const (
+	Begin ProgressKind = iota
+	Report
+	End
+)
+
+// Progress is one progress report of a long job.
+type Progress struct {
+	Kind    ProgressKind
+	Title   string // with Begin: "Running 12 tests", "Building the coverage map"
+	Message string // "calc.TestAdd passed"
+	Percent int    // 0..100
+}
+
+// Option configures a Suite.
+type Option func(*Suite)
+
+// WithCacheDir puts coverage maps under dir instead of the user cache
+// directory; "" disables the cache.
+func WithCacheDir(dir string) Option { return func(s *Suite) { s.cache = &coverage.Cache{Dir: dir} } }
+
+// WithProgress reports long jobs to f (called from one goroutine at a time).
+func WithProgress(f func(Progress)) Option { return func(s *Suite) { s.progress = f } }
+
+// WithRunners replaces the language runners (tests use it).
+func WithRunners(rs ...Runner) Option { return func(s *Suite) { s.runners = rs } }
+
+// Suite is the tests of one workspace snapshot. It is safe for concurrent use.
+type Suite struct {
+	snap     *analysis.Snapshot
+	settings Settings
+	cache    *coverage.Cache
+	runners  []Runner
+
+	mu       sync.Mutex
+	progress func(Progress)
+}
+
+// New returns the suite of snap's workspace.
+func New(snap *analysis.Snapshot, settings Settings, opts ...Option) *Suite {
+	s := &Suite{snap: snap, settings: settings}
+	s.cache = &coverage.Cache{Dir: path.Join(coverage.DefaultCacheDir(), "coverage")}
+	s.runners = []Runner{&GoRunner{}, &PythonRunner{}, &NodeRunner{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Snapshot is the snapshot the suite runs.
+func (s *Suite) Snapshot() *analysis.Snapshot { return s.snap }
+
+// Settings are the suite's settings.
+func (s *Suite) Settings() Settings { return s.settings }
+
+func (s *Suite) report(p Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.progress != nil {
+		s.progress(p)
+	}
+}
+
+// env is what a runner gets for one job.
+func (s *Suite) env(snap *analysis.Snapshot) *Env {
+	if snap == nil {
+		snap = s.snap
+	}
+	return &Env{Snapshot: snap, Settings: s.settings, Cache: s.cache, Progress: s.report}
+}
+
+// Env is what a Runner works with: the snapshot (its overlays are the files
+// that differ from the disk), the settings, the map cache and a progress sink.
+type Env struct {
+	Snapshot *analysis.Snapshot
+	Settings Settings
+	Cache    *coverage.Cache
+	Progress func(Progress)
+}
+
+// Project is one unit a runner works on: a Go module, a pytest root, a node
+// package. Dir is relative to the workspace root ("." for the root).
+type Project struct {
+	Runner Runner
+	Dir    string
+	Name   string // Go module path; the directory otherwise
+}
+
+// Runner is one language's test runner.
+type Runner interface {
+	Name() string // "go", "python", "node"
+	// Projects finds the runner's projects that contain or lie under the
+	// workspace paths (files or directories).
+	Projects(env *Env, paths []string) ([]*Project, error)
+	// Discover lists the tests of a project from their syntax trees.
+	Discover(ctx context.Context, env *Env, p *Project) ([]Test, error)
+	// TestsInFile lists the tests declared in one file of a project.
+	TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error)
+	// Run runs tests of p (all of them when tests is nil).
+	Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error)
+	// Map returns the per-test coverage map of p, from the cache where the
+	// inputs did not change.
+	Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error)
+	// Affected lists the tests to run when the code at the workspace path
+	// changed in a way the map cannot place (new code, package-level
+	// declarations, imports): for Go, the tests of its package and of every
+	// package that imports it.
+	Affected(ctx context.Context, env *Env, p *Project, file string) ([]Test, error)
+}
+
+// Projects lists the projects of every runner under paths (the whole
+// workspace when paths is empty).
+func (s *Suite) Projects(paths ...string) ([]*Project, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var out []*Project
+	env := s.env(nil)
+	for _, r := range s.runners {
+		ps, err := r.Projects(env, paths)
+		if err != nil {
+			return nil, fmt.Errorf("%s tests: %w", r.Name(), err)
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
+}
+
+// Discover lists the tests under paths (files or directories relative to the
+// workspace root; all when empty), sorted by id. A path names a file: only
+// that file's tests (or, for a source file, its package's).
+func (s *Suite) Discover(ctx context.Context, paths ...string) ([]Test, error) {
+	projects, err := s.Projects(paths...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Test
+	env := s.env(nil)
+	for _, p := range projects {
+		ts, err := p.Runner.Discover(ctx, env, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, filterPaths(ts, paths)...)
+	}
+	sortTests(out)
+	return out, nil
+}
+
+// filterPaths keeps the tests whose file lies under one of paths; a path
+// that names a non-test file keeps the tests of its directory.
+func filterPaths(ts []Test, paths []string) []Test {
+	if len(paths) == 0 {
+		return ts
+	}
+	var out []Test
+	for _, t := range ts {
+		for _, p := range paths {
+			p = path.Clean(p)
+			if p == "." || t.File == p || strings.HasPrefix(t.File, p+"/") || (path.Ext(p) != "" && path.Dir(t.File) == path.Dir(p) && !isTestPath(p)) {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func isTestPath(p string) bool {
+	base := path.Base(p)
+	return strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
+		isNodeTestName(p)
+}
+
+// TestsInFile lists the tests declared in file (relative to the workspace
+// root) with their byte ranges: what the editor puts "▶ run test" lenses on.
+func (s *Suite) TestsInFile(ctx context.Context, file string) ([]Test, error) {
+	projects, err := s.Projects(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []Test
+	env := s.env(nil)
+	for _, p := range projects {
+		ts, err := p.Runner.TestsInFile(ctx, env, p, file)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out, nil
+}
+
+// Run runs tests (each runner's share in its projects), bounded by the
+// settings' timeout. A nil tests runs every test under paths.
+func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
+	defer cancel()
+	groups, order, err := s.group(tests)
+	if err != nil {
+		return nil, err
+	}
+	s.report(Progress{Kind: Begin, Title: fmt.Sprintf("Running %d tests", len(tests))})
+	out := &Outcome{}
+	if opt.Coverage {
+		out.Coverage = coverage.NewProfile()
+	}
+	env := s.env(nil)
+	var firstErr error
+	for _, p := range order {
+		o, err := p.Runner.Run(ctx, env, p, groups[p], opt)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s tests in %s: %w", p.Runner.Name(), p.Dir, err)
+			}
+			continue
+		}
+		out.Results = append(out.Results, o.Results...)
+		if opt.Coverage {
+			out.Coverage.Merge(o.Coverage)
+		}
+	}
+	sortResults(out.Results)
+	out.Elapsed = time.Since(start)
+	s.report(Progress{Kind: End, Message: summary(out)})
+	return out, firstErr
+}
+
+// RunIDs runs the tests with these ids (as the editor's gauntlet.runTests
+// command names them). Unknown ids are an error naming them.
+func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Outcome, error) {
+	all, err := s.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]Test{}
+	for _, t := range all {
+		byID[t.ID] = t
+	}
+	var tests []Test
+	var unknown []string
+	for _, id := range ids {
+		t, ok := byID[id]
+		if !ok {
+			unknown = append(unknown, id)
+			continue
+		}
+		tests = append(tests, t)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("unknown test ids: %s", strings.Join(unknown, ", "))
+	}
+	return s.Run(ctx, tests, opt)
+}
+
+func summary(o *Outcome) string {
+	n := map[Status]int{}
+	for _, r := range o.Results {
+		n[r.Status]++
+	}
+	s := fmt.Sprintf("%d passed, %d failed", n[Pass], n[Fail]+n[Error])
+	if n[Skip] > 0 {
+		s += fmt.Sprintf(", %d skipped", n[Skip])
+	}
+	return s
+}
+
+// group splits tests by project, keeping the projects' order.
+func (s *Suite) group(tests []Test) (map[*Project][]Test, []*Project, error) {
+	projects, err := s.Projects()
+	if err != nil {
+		return nil, nil, err
+	}
+	groups := map[*Project][]Test{}
+	var order []*Project
+	for _, t := range tests {
+		p := owner(projects, t)
+		if p == nil {
+			return nil, nil, fmt.Errorf("test %s: no %s project contains %s", t.ID, t.Language, t.File)
+		}
+		if _, ok := groups[p]; !ok {
+			order = append(order, p)
+		}
+		groups[p] = append(groups[p], t)
+	}
+	return groups, order, nil
+}
+
+// owner is the innermost project of t's runner that contains t's file.
+func owner(projects []*Project, t Test) *Project {
+	var best *Project
+	for _, p := range projects {
+		if p.Runner.Name() != t.Language || !within(p.Dir, t.File) {
+			continue
+		}
+		if best == nil || len(p.Dir) > len(best.Dir) {
+			best = p
+		}
+	}
+	return best
+}
+
+func within(dir, file string) bool {
+	return dir == "." || file == dir || strings.HasPrefix(file, dir+"/")
+}
+
+// Map returns the per-test coverage map of the projects under paths (all
+// when empty), merged. Projects whose inputs did not change since the last
+// build come from the cache.
+func (s *Suite) Map(ctx context.Context, paths ...string) (*coverage.Map, error) {
+	return s.mapOf(ctx, s.snap, paths...)
+}
+
+func (s *Suite) mapOf(ctx context.Context, snap *analysis.Snapshot, paths ...string) (*coverage.Map, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
+	defer cancel()
+	env := s.env(snap)
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	m := coverage.NewMap()
+	for _, r := range s.runners {
+		ps, err := r.Projects(env, paths)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			pm, err := r.Map(ctx, env, p)
+			if err != nil {
+				return nil, fmt.Errorf("%s coverage map of %s: %w", r.Name(), p.Dir, err)
+			}
+			m.Merge(pm)
+		}
+	}
+	return m, nil
+}
+
+func sortTests(ts []Test) {
+	sort.Slice(ts, func(i, j int) bool {
+		if ts[i].ID != ts[j].ID {
+			return ts[i].ID < ts[j].ID
+		}
+		return ts[i].File < ts[j].File
+	})
+}
+
+func sortResults(rs []Result) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
+}

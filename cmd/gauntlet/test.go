@@ -1,0 +1,414 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+)
+
+func init() {
+	register(&command{name: "test", summary: "run tests: all, or only those an edit affects", run: runTest})
+}
+
+// testJSON is the output of gauntlet test --format json.
+type testJSON struct {
+	Passed     bool             `json:"passed"`
+	TotalTests int              `json:"total_tests"`
+	Selected   []string         `json:"selected"`
+	Tests      []testrun.Result `json:"tests"`
+	Coverage   *coverageJSON    `json:"coverage,omitempty"`
+	// UncoveredChanges lists changed lines that no test covers (with
+	// --affected-by): a coverage finding.
+	UncoveredChanges []lineRangeJSON `json:"uncovered_changes,omitempty"`
+}
+
+type lineRangeJSON struct {
+	Path  string `json:"path"`
+	Lines [2]int `json:"lines"`
+}
+
+type coverageJSON struct {
+	Percent float64            `json:"percent"`
+	Files   []fileCoverageJSON `json:"files"`
+}
+
+type fileCoverageJSON struct {
+	Path      string   `json:"path"`
+	Percent   float64  `json:"percent"`
+	Uncovered [][2]int `json:"uncovered"`
+}
+
+func runTest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	affectedBy := fs.String("affected-by", "", "run only the tests affected by the unified diff in `PATCH` (- for stdin)")
+	runRE := fs.String("run", "", "run only tests whose name or id matches `REGEX`")
+	withCov := fs.Bool("coverage", false, "report coverage of the run")
+	format := fs.String("format", "text", "output format: text|json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gauntlet test [PATH...] [--affected-by PATCH|-] [--run REGEX] [--coverage] [--format text|json]")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
+		return exitError
+	}
+	if *format != "text" && *format != "json" {
+		return fail(fmt.Errorf("--format: unknown format %q (want text|json)", *format))
+	}
+	var re *regexp.Regexp
+	if *runRE != "" {
+		if re, err = regexp.Compile(*runRE); err != nil {
+			return fail(fmt.Errorf("--run: %v", err))
+		}
+	}
+	var diff []*patch.File
+	if *affectedBy != "" {
+		if diff, err = readPatch(*affectedBy); err != nil {
+			return fail(err)
+		}
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ws, err := openWorkspace(paths, stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer ws.close()
+	settings, err := testSettings(ws.root)
+	if err != nil {
+		return fail(err)
+	}
+	disk := analysis.NewSnapshot(ws.root)
+	rels, err := relPaths(disk, paths)
+	if err != nil {
+		return fail(err)
+	}
+	head, base := disk, disk
+	if diff != nil {
+		if diff, err = rebasePatch(ws, diff); err != nil {
+			return fail(err)
+		}
+		if base, head, err = patchSides(disk, diff); err != nil {
+			return fail(err)
+		}
+	}
+	suite := testrun.New(head, settings)
+	scope, err := suite.Discover(ctx, rels...)
+	if err != nil {
+		return fail(err)
+	}
+	// As with go test, benchmarks run only when asked for (gauntlet.runTests).
+	var kept []testrun.Test
+	for _, t := range scope {
+		if t.Kind != testrun.KindBenchmark && (re == nil || re.MatchString(t.Name) || re.MatchString(t.ID)) {
+			kept = append(kept, t)
+		}
+	}
+	scope = kept
+	selected := scope
+	var sel *testrun.Selection
+	if diff != nil {
+		if sel, err = suite.Select(ctx, base, diff); err != nil {
+			return fail(err)
+		}
+		inScope := map[string]bool{}
+		for _, t := range scope {
+			inScope[t.ID] = true
+		}
+		selected = nil
+		for _, t := range sel.Tests {
+			if inScope[t.ID] {
+				selected = append(selected, t)
+			}
+		}
+	}
+	var out *testrun.Outcome
+	if len(selected) > 0 {
+		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: *withCov}); err != nil {
+			return fail(err)
+		}
+	} else {
+		out = &testrun.Outcome{}
+		if *withCov {
+			out.Coverage = coverage.NewProfile()
+		}
+	}
+	res := testJSON{Passed: out.Passed(), TotalTests: len(scope), Selected: []string{}, Tests: out.Results}
+	for _, t := range selected {
+		res.Selected = append(res.Selected, t.ID)
+	}
+	if res.Tests == nil {
+		res.Tests = []testrun.Result{}
+	}
+	for i := range res.Tests {
+		res.Tests[i].File = ws.display(res.Tests[i].File)
+	}
+	if *withCov {
+		res.Coverage = coverageOf(out.Coverage, ws, rels)
+	}
+	if sel != nil {
+		for _, u := range sel.Uncovered {
+			res.UncoveredChanges = append(res.UncoveredChanges, lineRangeJSON{ws.display(u.Path), [2]int{u.Start, u.End}})
+		}
+		if len(selected) == 0 && len(sel.Uncovered) > 0 {
+			// No test covers the edit: that is a finding, not a pass.
+			res.Passed = false
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return fail(err)
+		}
+	} else {
+		writeTestText(stdout, res, sel)
+	}
+	if sel != nil && len(sel.Uncovered) > 0 {
+		var parts []string
+		for _, u := range sel.Uncovered {
+			parts = append(parts, testrun.Lines{Path: ws.display(u.Path), Start: u.Start, End: u.End}.String())
+		}
+		fmt.Fprintf(stderr, "gauntlet test: no test covers the changed lines %s\n", strings.Join(parts, ", "))
+	}
+	if !res.Passed {
+		return exitFindings
+	}
+	return exitOK
+}
+
+func writeTestText(w io.Writer, res testJSON, sel *testrun.Selection) {
+	counts := map[testrun.Status]int{}
+	for _, r := range res.Tests {
+		counts[r.Status]++
+		label := map[testrun.Status]string{testrun.Pass: "ok  ", testrun.Fail: "FAIL", testrun.Skip: "skip", testrun.Error: "ERR "}[r.Status]
+		fmt.Fprintf(w, "%s %s (%dms)\n", label, r.ID, r.Duration)
+		if r.Output != "" && (r.Status == testrun.Fail || r.Status == testrun.Error) {
+			for _, l := range strings.Split(r.Output, "\n") {
+				fmt.Fprintf(w, "     %s\n", l)
+			}
+		}
+	}
+	if res.Coverage != nil {
+		fmt.Fprintf(w, "coverage: %.1f%% of statements\n", res.Coverage.Percent)
+	}
+	if sel != nil {
+		fmt.Fprintf(w, "selected %d of %d tests\n", len(res.Selected), res.TotalTests)
+		for _, u := range res.UncoveredChanges {
+			fmt.Fprintf(w, "not covered by any test: %s:%d-%d\n", u.Path, u.Lines[0], u.Lines[1])
+		}
+	}
+	line := fmt.Sprintf("%d passed, %d failed", counts[testrun.Pass], counts[testrun.Fail]+counts[testrun.Error])
+	if counts[testrun.Skip] > 0 {
+		line += fmt.Sprintf(", %d skipped", counts[testrun.Skip])
+	}
+	fmt.Fprintln(w, line)
+}
+
+// testSettings reads the tests: key of the workspace's .gauntlet.yaml.
+func testSettings(root string) (testrun.Settings, error) {
+	c, err := config.Find(root)
+	if err != nil {
+		return testrun.Settings{}, err
+	}
+	return testrun.Settings{
+		Timeout: c.Tests.Timeout,
+		Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
+		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command},
+		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command},
+	}, nil
+}
+
+func relPaths(snap *analysis.Snapshot, paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, errors.Unwrap(err))
+		}
+		rel, err := snap.Rel(abs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rel)
+	}
+	return out, nil
+}
+
+func readPatch(name string) ([]*patch.File, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--affected-by: %w", err)
+	}
+	files, err := patch.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("--affected-by %s: %w", name, err)
+	}
+	return files, nil
+}
+
+// rebasePatch makes the patch's paths relative to the workspace root. git
+// writes them relative to the repository's top; plain diff relative to where
+// it ran: the first directory (workspace root, current directory, repository
+// top) in which the patch's files exist wins.
+func rebasePatch(ws *workspace, files []*patch.File) ([]*patch.File, error) {
+	cands := []string{ws.root, ws.cwd}
+	for d := ws.cwd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			cands = append(cands, d)
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	for _, dir := range cands {
+		ok := true
+		for _, f := range files {
+			p := f.NewPath
+			if p == "" {
+				p = f.OldPath
+			}
+			_, err1 := os.Stat(filepath.Join(dir, filepath.FromSlash(f.OldPath)))
+			_, err2 := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+			if err1 != nil && err2 != nil && f.Status != patch.Added {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		rel, err := filepath.Rel(ws.root, dir)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		rel = filepath.ToSlash(rel)
+		for _, f := range files {
+			if f.OldPath != "" {
+				f.OldPath = path.Join(rel, f.OldPath)
+			}
+			if f.NewPath != "" {
+				f.NewPath = path.Join(rel, f.NewPath)
+			}
+		}
+		return files, nil
+	}
+	return nil, fmt.Errorf("--affected-by: the patch's files are not in the workspace %s", ws.root)
+}
+
+// patchSides returns the workspace before and after the patch. When the
+// files on disk already hold the change (git diff of a dirty tree), disk is
+// the after side and the before side is the patch reverted in memory; when
+// they do not yet, disk is the before side and the after side is the patch
+// applied in memory. The disk is never written.
+func patchSides(disk *analysis.Snapshot, files []*patch.File) (base, head *analysis.Snapshot, err error) {
+	read := func(p string) ([]byte, bool) {
+		data, err := os.ReadFile(disk.Abs(p))
+		return data, err == nil
+	}
+	// Is the change already on disk?
+	base = disk
+	revertErr := func() error {
+		for _, f := range files {
+			if f.Binary {
+				continue
+			}
+			switch f.Status {
+			case patch.Added:
+				if _, ok := read(f.NewPath); !ok {
+					return fmt.Errorf("%s is not on disk", f.NewPath)
+				}
+				base = base.Without(f.NewPath)
+			case patch.Deleted:
+				if _, ok := read(f.OldPath); ok {
+					return fmt.Errorf("%s is still on disk", f.OldPath)
+				}
+				old, err := f.Revert(nil)
+				if err != nil {
+					return err
+				}
+				base = base.With(analysis.NewFile(f.OldPath, old, 0))
+			default:
+				cur, ok := read(f.NewPath)
+				if !ok {
+					return fmt.Errorf("%s is not on disk", f.NewPath)
+				}
+				old, err := f.Revert(cur)
+				if err != nil {
+					return err
+				}
+				if f.Status == patch.Renamed {
+					base = base.Without(f.NewPath)
+				}
+				base = base.With(analysis.NewFile(f.OldPath, old, 0))
+			}
+		}
+		return nil
+	}()
+	if revertErr == nil {
+		return base, disk, nil
+	}
+	head = disk
+	for _, f := range files {
+		if f.Binary {
+			return nil, nil, fmt.Errorf("--affected-by: %s: a binary change must already be on disk", f.Path())
+		}
+		switch f.Status {
+		case patch.Added:
+			data, err := f.Apply(nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--affected-by: %w", err)
+			}
+			head = head.With(analysis.NewFile(f.NewPath, data, 0))
+		case patch.Deleted:
+			head = head.Without(f.OldPath)
+		default:
+			cur, ok := read(f.OldPath)
+			if !ok {
+				return nil, nil, fmt.Errorf("--affected-by: %s is not in the workspace", f.OldPath)
+			}
+			data, err := f.Apply(cur)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--affected-by: the patch matches the workspace neither before nor after the change (%v; %v)", revertErr, err)
+			}
+			if f.Status == patch.Renamed {
+				head = head.Without(f.OldPath)
+			}
+			head = head.With(analysis.NewFile(f.NewPath, data, 0))
+		}
+	}
+	return disk, head, nil
+}
