@@ -343,7 +343,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 
 	total := len(tests)
 	done := 0
-	results := map[string]*Result{}      // by id
+	results := map[string]*Result{}       // by id
 	outputs := map[string]*bytes.Buffer{} // by id: the test's output, subtests included
 	pkgOutput := map[string]*bytes.Buffer{}
 	started := map[string]bool{}

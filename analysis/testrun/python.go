@@ -315,14 +315,14 @@ func findPython(withCoverage bool) (string, error) {
 
 // pyRecord is one line the plugin writes.
 type pyRecord struct {
-	Event    string   `json:"event"`
-	NodeID   string   `json:"nodeid"`
-	When     string   `json:"when"`
-	Outcome  string   `json:"outcome"`
-	Duration float64  `json:"duration"`
-	Longrepr string   `json:"longrepr"`
-	Crash    []any    `json:"crash"`
-	Location []any    `json:"location"`
+	Event    string  `json:"event"`
+	NodeID   string  `json:"nodeid"`
+	When     string  `json:"when"`
+	Outcome  string  `json:"outcome"`
+	Duration float64 `json:"duration"`
+	Longrepr string  `json:"longrepr"`
+	Crash    []any   `json:"crash"`
+	Location []any   `json:"location"`
 }
 
 // baseID strips pytest's parameter suffix: test_x[1-2] is a case of test_x.
