@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -145,19 +146,26 @@ func (m *Map) TestIDs() []string {
 
 // TestsAt lists the tests that cover line (1-based) of path, sorted.
 func (m *Map) TestsAt(path string, line int) []string {
-	return m.Touch(path, line, line+1).Tests
+	return m.Touch(path, line, line+1, nil).Tests
 }
 
 // Touch is what an edit of some lines of a file meets in the map.
 type Touch struct {
 	Tests     []string // tests that ran a block the lines touch, sorted
 	Uncovered bool     // some touched block ran in no test and not at load time
-	Outside   bool     // some line (or insertion point) lies in no block, or only in blocks that ran outside any test
+	// Outside: some changed text lies in no block (a declaration, an
+	// import, a case label, a signature), or only in blocks that ran
+	// outside any test; the map cannot say which tests see it.
+	Outside bool
 }
 
-// Touch reports what the lines [start, end) of path meet. An empty range is
-// an insertion before line start.
-func (m *Map) Touch(path string, start, end int) Touch {
+// Touch reports what changing the lines [start, end) of path meets. An
+// empty range is an insertion before line start. content is the file's text
+// before the change; with it, a line counts as inside blocks only when they
+// span all of its text from the first to the last non-blank column (a Go
+// block starts after the "{" of "if x {", and "case 1:" is in none).
+// Without it, lines are whole.
+func (m *Map) Touch(path string, start, end int, content []byte) Touch {
 	var t Touch
 	blocks := m.Files[path]
 	owners := map[int][]string{}
@@ -171,31 +179,6 @@ func (m *Map) Touch(path string, start, end int) Touch {
 		base[i] = true
 	}
 	tests := map[string]bool{}
-	// A line is inside when a block owned by a test or not covered at all
-	// spans it; lines covered only at load time count as outside.
-	inside := func(lo, hi int) bool { // is every line (or the insertion point) in [lo, hi) inside?
-		if lo == hi {
-			for i, b := range blocks {
-				if b.Touches(lo, hi) && !base[i] {
-					return true
-				}
-			}
-			return false
-		}
-		for l := lo; l < hi; l++ {
-			ok := false
-			for i, b := range blocks {
-				if b.StartLine <= l && l <= b.EndLine && !base[i] {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}
 	for i, b := range blocks {
 		if !b.Touches(start, end) {
 			continue
@@ -207,12 +190,77 @@ func (m *Map) Touch(path string, start, end int) Touch {
 			tests[id] = true
 		}
 	}
-	t.Outside = !inside(start, end)
+	if start == end {
+		inside := false
+		for i, b := range blocks {
+			if b.Touches(start, end) && !base[i] {
+				inside = true
+			}
+		}
+		t.Outside = !inside
+	} else {
+		var lines [][]byte
+		if content != nil {
+			lines = bytes.Split(content, []byte("\n"))
+		}
+		for l := start; l < end && !t.Outside; l++ {
+			first, last := 1, 1<<30 // the line's text, columns [first, last)
+			if l-1 < len(lines) {
+				text := bytes.TrimRight(lines[l-1], " \t\r")
+				trimmed := bytes.TrimLeft(text, " \t")
+				if len(trimmed) == 0 {
+					first, last = 1, 1
+				} else {
+					first, last = len(text)-len(trimmed)+1, len(text)+1
+				}
+			}
+			t.Outside = !spanned(blocks, base, l, first, last)
+		}
+	}
 	for id := range tests {
 		t.Tests = append(t.Tests, id)
 	}
 	sort.Strings(t.Tests)
 	return t
+}
+
+// spanned reports whether the blocks (not those run only at load time)
+// together cover columns [first, last) of line l. Line-based blocks (no
+// columns) cover their lines whole; a blank line counts as covered when any
+// block spans it.
+func spanned(blocks []Block, base map[int]bool, l, first, last int) bool {
+	type iv struct{ lo, hi int }
+	var ivs []iv
+	for i, b := range blocks {
+		if base[i] || b.StartLine > l || b.EndLine < l {
+			continue
+		}
+		lo, hi := 1, 1<<30
+		if b.StartCol > 0 && b.StartLine == l {
+			lo = b.StartCol
+		}
+		if b.EndCol > 0 && b.EndLine == l {
+			hi = b.EndCol
+		}
+		ivs = append(ivs, iv{lo, hi})
+	}
+	if len(ivs) == 0 {
+		return false
+	}
+	if first >= last {
+		return true
+	}
+	sort.Slice(ivs, func(i, j int) bool { return ivs[i].lo < ivs[j].lo })
+	at := first
+	for _, v := range ivs {
+		if v.lo > at {
+			break
+		}
+		if v.hi > at {
+			at = v.hi
+		}
+	}
+	return at >= last
 }
 
 // Profile returns the union of the map: each block's hits are the number of
@@ -259,7 +307,7 @@ func (m *Map) Function(path string, startLine, endLine int) (tests []string, pct
 	if !ok {
 		return nil, 0, false
 	}
-	return m.Touch(path, startLine, endLine+1).Tests, pct, true
+	return m.Touch(path, startLine, endLine+1, nil).Tests, pct, true
 }
 
 // MarshalJSON writes a block as [sl, sc, el, ec, n] to keep maps small.

@@ -147,8 +147,12 @@ func (s *Suite) Select(ctx context.Context, base *analysis.Snapshot, files []*pa
 			}
 		case isSourceOf(lang, file) && f.Status != patch.Added && f.Status != patch.Deleted && !f.Binary:
 			outside := false
+			var before []byte
+			if bf, err := base.File(f.OldPath); err == nil {
+				before = bf.Content
+			}
 			for _, r := range f.OldRanges() {
-				touch := m.Touch(f.OldPath, r.Start, r.End)
+				touch := m.Touch(f.OldPath, r.Start, r.End, before)
 				ids, out, uncovered := touch.Tests, touch.Outside, touch.Uncovered
 				lines := Lines{Path: f.OldPath, Start: r.Start, End: max(r.End-1, r.Start)}
 				for _, id := range ids {
