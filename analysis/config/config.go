@@ -11,6 +11,7 @@
 //
 //	rules: []            # rules written inline (see Rule)
 //	rule_files: []       # globs relative to this file; each file holds a top-level `rules` list
+//	                     # (rule test files, NAME_test.yaml, are skipped)
 //	disable: []          # rule or analyzer ids; `builtin` turns off every built-in rule and
 //	                     # analyzer except syntax
 //	enable: []           # ids of built-in rules that are off by default (go-println...);
@@ -303,6 +304,9 @@ func Parse(path string, data []byte) (*Config, error) {
 			continue
 		}
 		for _, m := range matches {
+			if IsTestFile(m) {
+				continue // rule tests live beside the rules they test
+			}
 			if !slices.Contains(c.RuleFiles, m) {
 				c.RuleFiles = append(c.RuleFiles, m)
 			}
@@ -328,6 +332,12 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	c.fillDefaults()
 	return c, nil
+}
+
+// IsTestFile reports whether a file name is a rule test file's: NAME_test.yaml
+// or NAME_test.yml.
+func IsTestFile(name string) bool {
+	return strings.HasSuffix(name, "_test.yaml") || strings.HasSuffix(name, "_test.yml")
 }
 
 // parseYAML parses one YAML document; a syntax error names the file and line.

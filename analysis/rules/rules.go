@@ -89,106 +89,142 @@ func (s *Set) Analyzer(id string) *analysis.Analyzer {
 type rule struct {
 	src      config.Rule
 	parts    map[*analysis.Language]*part
-	report   string    // capture name
 	message  *template // over capture names
 	fix      *template // nil without a fix
-	fixCap   string
 	analyzer *analysis.Analyzer
 }
 
 // part is a rule's query in one language: its place in that language's
 // combined query, and what a file must contain for it to match.
 type part struct {
-	rule  *rule
-	lang  *analysis.Language
-	ls    *langSet
-	index int // in ls.parts
-	npat  int
-	need  []need // per pattern
+	rule   *rule
+	lang   *analysis.Language
+	ls     *langSet
+	index  int    // in ls.parts
+	need   []need // per pattern
+	report string // capture name
+	fixCap string // capture name, if the rule has a fix
 }
 
 // Compile compiles rules. Every rule that compiles is in the Set; the others
 // are returned as Errors (so that an editor keeps the good rules working
 // while it points at the broken ones). Rule ids must be unique.
+//
+// The rules of each language are compiled as one query (tree-sitter's
+// analysis of a query costs about as much for one pattern as for many),
+// the languages in parallel; a rule's own query is compiled alone only to
+// say what is wrong with it.
 func Compile(rs []config.Rule) (*Set, error) {
 	s := &Set{langs: map[*analysis.Language]*langSet{}}
 	var errs Errors
 	seen := map[string]config.Pos{}
-	byLang := map[*analysis.Language][]*part{}
 	for _, src := range rs {
 		if p, dup := seen[src.ID]; dup {
 			errs = append(errs, &Error{Pos: src.Pos, Rule: src.ID, Reason: fmt.Sprintf("defined twice (first at %s)", p)})
 			continue
 		}
 		seen[src.ID] = src.Pos
-		r, err := compileOne(src)
+		r, err := newRule(src)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for _, p := range r.parts {
-			byLang[p.lang] = append(byLang[p.lang], p)
-		}
 		s.rules = append(s.rules, r)
 	}
-	for _, lang := range analysis.Languages() {
-		parts := byLang[lang]
-		if len(parts) == 0 {
-			continue
+	// Compile each language's parts; a rule broken in one language is
+	// dropped from all, and the languages it was in are compiled again.
+	pending := map[*analysis.Language]bool{}
+	for _, r := range s.rules {
+		for l := range r.parts {
+			pending[l] = true
 		}
-		ls, err := newLangSet(lang, parts)
-		if err != nil {
-			// Each query compiled alone; together they should too.
-			for _, p := range parts {
-				errs = append(errs, &Error{Pos: p.rule.src.Pos, Rule: p.rule.src.ID, Reason: err.Error()})
-			}
-			s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return r.parts[lang] != nil })
-			continue
-		}
-		s.langs[lang] = ls
 	}
+	broken := map[*rule]bool{}
+	type result struct {
+		lang *analysis.Language
+		ls   *langSet
+		errs map[*rule]*Error
+	}
+	for len(pending) > 0 {
+		results := make(chan result, len(pending))
+		for lang := range pending {
+			var parts []*part
+			for _, r := range s.rules {
+				if p := r.parts[lang]; p != nil && !broken[r] {
+					parts = append(parts, p)
+				}
+			}
+			go func() {
+				ls, errs := newLangSet(lang, parts)
+				results <- result{lang, ls, errs}
+			}()
+		}
+		n := len(pending)
+		pending = map[*analysis.Language]bool{}
+		for range n {
+			res := <-results
+			delete(s.langs, res.lang)
+			if res.ls != nil {
+				s.langs[res.lang] = res.ls
+			}
+			for r, err := range res.errs {
+				if broken[r] {
+					continue
+				}
+				broken[r] = true
+				errs = append(errs, err)
+				for l := range r.parts {
+					pending[l] = true
+				}
+			}
+		}
+		// A language whose set compiled is compiled again only if it holds a
+		// rule found broken elsewhere.
+		for l := range pending {
+			if ls := s.langs[l]; ls != nil && !slices.ContainsFunc(ls.parts, func(p *part) bool { return broken[p.rule] }) {
+				delete(pending, l)
+			}
+		}
+	}
+	s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return broken[r] })
 	for _, r := range s.rules {
 		s.analyzers = append(s.analyzers, r.analyzer)
 	}
 	if len(errs) > 0 {
+		sortErrors(errs)
 		return s, errs
 	}
 	return s, nil
 }
 
-// compileOne checks one rule against each of its languages: the query
-// compiles, the captures it names exist, the predicates are known and well
-// formed.
-func compileOne(src config.Rule) (*rule, *Error) {
+// sortErrors orders errors by file and line, as a person reads them.
+func sortErrors(es Errors) {
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		if c := strings.Compare(a.Pos.File, b.Pos.File); c != 0 {
+			return c
+		}
+		return a.Pos.Line - b.Pos.Line
+	})
+}
+
+// newRule checks what does not depend on a grammar and makes the rule's
+// analyzer; its parts are compiled later, per language.
+func newRule(src config.Rule) (*rule, *Error) {
 	fail := func(p config.Pos, format string, args ...any) *Error {
 		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
 	}
 	if len(src.Languages) == 0 {
 		return nil, fail(src.PosOf("language"), "no language (want one of %s)", strings.Join(analysis.LanguageNames(), ", "))
 	}
-	r := &rule{src: src, parts: map[*analysis.Language]*part{}, report: src.Report}
+	r := &rule{src: src, parts: map[*analysis.Language]*part{}}
 	var langs []string
 	for _, name := range src.Languages {
 		lang := analysis.LanguageNamed(name)
 		if lang == nil {
 			return nil, fail(src.PosOf("language"), "unknown language %q (want one of %s)", name, strings.Join(analysis.LanguageNames(), ", "))
 		}
-		in := ""
-		if len(src.Languages) > 1 {
-			in = " (" + lang.Name + ")"
-		}
-		p, captures, err := compilePart(src, lang)
-		if err != nil {
-			err.Reason += in
-			return nil, err
-		}
-		p.rule = r
-		r.parts[lang] = p
+		r.parts[lang] = &part{rule: r, lang: lang}
 		langs = append(langs, lang.Name)
-		if err := r.checkCaptures(captures); err != nil {
-			err.Reason += in
-			return nil, err
-		}
 	}
 	var err error
 	if r.message, err = parseTemplate(src.Message); err != nil {
@@ -218,84 +254,141 @@ func compileOne(src config.Rule) (*rule, *Error) {
 	return r, nil
 }
 
-// compilePart compiles the rule's query for one language.
-func compilePart(src config.Rule, lang *analysis.Language) (*part, []string, *Error) {
-	fail := func(p config.Pos, format string, args ...any) *Error {
-		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
+// errorf makes the error of a part: in the rule's file, naming the language
+// when the rule has several.
+func (p *part) errorf(pos config.Pos, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	if len(p.rule.src.Languages) > 1 {
+		msg += " (" + p.lang.Name + ")"
 	}
-	q, err := sitter.NewQuery([]byte(src.Query), lang.Grammar)
+	return &Error{Pos: pos, Rule: p.rule.src.ID, Reason: msg}
+}
+
+// diagnose compiles the part's query alone to say what is wrong with it;
+// nil means nothing is.
+func (p *part) diagnose() *Error {
+	src := p.rule.src
+	q, err := sitter.NewQuery([]byte(src.Query), p.lang.Grammar)
 	if err != nil {
 		if qe, ok := err.(*sitter.QueryError); ok {
 			// go-tree-sitter appends "at line L column C" of the query, with a
 			// wrong column; the position in the rule file replaces it.
 			msg := queryErrorAt.ReplaceAllString(firstLine(qe.Message), "")
-			return nil, nil, fail(src.QueryPos(int(qe.Offset)), "bad query at offset %d: %s", qe.Offset, msg)
+			return p.errorf(src.QueryPos(int(qe.Offset)), "bad query at offset %d: %s", qe.Offset, msg)
 		}
-		return nil, nil, fail(src.PosOf("query"), "bad query: %v", err)
+		return p.errorf(src.PosOf("query"), "bad query: %v", err)
 	}
 	defer q.Close()
-	var captures []string
-	for i := uint32(0); i < q.CaptureCount(); i++ {
-		captures = append(captures, q.CaptureNameForId(i))
+	if q.PatternCount() == 0 {
+		return p.errorf(src.PosOf("query"), "the query has no pattern")
 	}
-	if len(captures) == 0 {
-		return nil, nil, fail(src.PosOf("query"), "the query captures nothing to report: add a capture such as @match")
+	if !balanced(src.Query) {
+		return p.errorf(src.PosOf("query"), "unbalanced parentheses or brackets in the query")
 	}
-	p := &part{lang: lang, npat: int(q.PatternCount())}
-	for i := uint32(0); i < q.PatternCount(); i++ {
-		preds, err := parsePredicates(q, i)
-		if err != nil {
-			return nil, nil, fail(src.PosOf("query"), "pattern %d: %v", i+1, err)
-		}
-		any := false
-		for c := range captures {
-			if q.CaptureQuantifierForId(i, uint32(c)) != sitter.QuantifierZero {
-				any = true
-			}
-		}
-		if !any {
-			return nil, nil, fail(src.PosOf("query"), "pattern %d captures nothing to report: add a capture such as @match", i+1)
-		}
-		p.need = append(p.need, required(q, i, preds))
-	}
-	return p, captures, nil
+	return nil
 }
 
-// checkCaptures checks the captures that report, message and fix name.
-func (r *rule) checkCaptures(captures []string) *Error {
-	src := r.src
-	fail := func(p config.Pos, format string, args ...any) *Error {
-		return &Error{Pos: p, Rule: src.ID, Reason: fmt.Sprintf(format, args...)}
+// balanced reports whether the parentheses and brackets of a query balance,
+// outside strings and comments: only then can its text be joined to others'
+// without its patterns running into theirs.
+func balanced(q string) bool {
+	depth := 0
+	scan(q, func(i int) int {
+		switch q[i] {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			depth--
+			if depth < 0 {
+				return len(q)
+			}
+		}
+		return i + 1
+	})
+	return depth == 0
+}
+
+// scan calls f with the offset of every byte of a query outside strings and
+// comments; f returns the offset to continue from.
+func scan(q string, f func(i int) int) {
+	for i := 0; i < len(q); {
+		switch q[i] {
+		case '"':
+			for i++; i < len(q) && q[i] != '"'; i++ {
+				if q[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		case ';':
+			for i < len(q) && q[i] != '\n' {
+				i++
+			}
+		default:
+			i = f(i)
+		}
+	}
+}
+
+// captureOrder sorts capture names by where they first appear in a query.
+func captureOrder(query string, names []string) []string {
+	first := map[string]int{}
+	for _, n := range names {
+		first[n] = len(query)
+	}
+	scan(query, func(i int) int {
+		if query[i] != '@' {
+			return i + 1
+		}
+		j := i + 1
+		for j < len(query) && isNameByte(query[j]) {
+			j++
+		}
+		if at, ok := first[query[i+1:j]]; ok && i < at {
+			first[query[i+1:j]] = i
+		}
+		return j
+	})
+	out := slices.Clone(names)
+	slices.SortStableFunc(out, func(a, b string) int { return first[a] - first[b] })
+	return out
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+// checkCaptures checks the captures that report, message and fix name
+// against those the part's query has (in the order they first appear).
+func (p *part) checkCaptures(captures []string) *Error {
+	r, src := p.rule, p.rule.src
+	if len(captures) == 0 {
+		return p.errorf(src.PosOf("query"), "the query captures nothing to report: add a capture such as @match")
 	}
 	known := func(name string) bool { return slices.Contains(captures, name) }
 	list := "@" + strings.Join(captures, ", @")
-	if src.Report == "" {
-		r.report = captures[0]
-	} else if !known(src.Report) {
-		return fail(src.PosOf("report"), "report: unknown capture @%s (the query captures %s)", src.Report, list)
+	report := src.Report
+	if report == "" {
+		report = captures[0]
+	} else if !known(report) {
+		return p.errorf(src.PosOf("report"), "report: unknown capture @%s (the query captures %s)", report, list)
 	}
-	msg, err := parseTemplate(src.Message)
-	if err != nil {
-		return fail(src.PosOf("message"), "message: %v", err)
+	if name := r.message.unknown(known); name != "" {
+		return p.errorf(src.PosOf("message"), "message: unknown capture {{%s}} (the query captures %s)", name, list)
 	}
-	if name := msg.unknown(known); name != "" {
-		return fail(src.PosOf("message"), "message: unknown capture {{%s}} (the query captures %s)", name, list)
-	}
+	fixCap := ""
 	if src.Fix != nil {
-		r.fixCap = src.Fix.Capture
-		if r.fixCap == "" {
-			r.fixCap = r.report
-		} else if !known(r.fixCap) {
-			return fail(src.PosOf("fix.capture"), "fix.capture: unknown capture @%s (the query captures %s)", r.fixCap, list)
+		fixCap = src.Fix.Capture
+		if fixCap == "" {
+			fixCap = report
+		} else if !known(fixCap) {
+			return p.errorf(src.PosOf("fix.capture"), "fix.capture: unknown capture @%s (the query captures %s)", fixCap, list)
 		}
-		repl, err := parseTemplate(src.Fix.Replace)
-		if err != nil {
-			return fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
-		}
-		if name := repl.unknown(known); name != "" {
-			return fail(src.PosOf("fix.replace"), "fix.replace: unknown capture {{%s}} (the query captures %s)", name, list)
+		if name := r.fix.unknown(known); name != "" {
+			return p.errorf(src.PosOf("fix.replace"), "fix.replace: unknown capture {{%s}} (the query captures %s)", name, list)
 		}
 	}
+	p.report, p.fixCap = report, fixCap
 	return nil
 }
 

@@ -229,7 +229,7 @@ func TestCompileErrors(t *testing.T) {
 		{"unknown fix capture", "    query: (call_expression) @c\n    fix: {capture: x, replace: y}\n", "rules.yaml:7: rule r: fix.capture: unknown capture @x"},
 		{"bad regex", "    query: '((identifier) @c (#match? @c \"(\"))'\n", "rules.yaml:6: rule r: pattern 1: bad regex in #match?: error parsing regexp: missing closing )"},
 		{"unknown predicate", "    query: '((identifier) @c (#lua-match? @c \"x\"))'\n", "rules.yaml:6: rule r: pattern 1: unsupported predicate #lua-match?"},
-		{"no capture", "    query: (identifier)\n", "rules.yaml:6: rule r: the query captures nothing to report"},
+		{"no capture", "    query: (identifier)\n", "rules.yaml:6: rule r: pattern 1 captures nothing to report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := `"{{fn}}"`
@@ -309,5 +309,49 @@ func TestSeveralLanguages(t *testing.T) {
 	_, err = Compile(rs)
 	if err == nil || err.Error() != "r.yaml:5: rule ts-only: bad query at offset 1: invalid node type 'type_annotation' (javascript)" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// Rules compiled together keep their own patterns, captures and first
+// capture, even when they share capture names.
+func TestCombinedQuery(t *testing.T) {
+	s := compile(t, `rules:
+  - id: a
+    language: go
+    message: "a {{name}}"
+    query: |
+      ((identifier) @name (#eq? @name "alpha"))
+      ((identifier) @name (#eq? @name "beta"))
+  - id: b
+    language: go
+    message: "b {{call}}"
+    query: '((call_expression function: (identifier) @name) @call (#eq? @name "gamma"))'
+  - id: c
+    language: go
+    message: "c"
+    query: |
+      ((identifier) @other (#eq? @other "delta"))   ; a comment with ( unbalanced "quotes
+`)
+	src := "package p\nfunc f() { alpha(); beta(); gamma() }\n"
+	got := summary(src, check(t, s, "p.go", src))
+	for _, w := range []string{"a:02:12:a alpha", "a:02:21:a beta", "b:02:29:b gamma()"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %s in\n%s", w, got)
+		}
+	}
+	// b reports its first capture in its own text, @call, not @name.
+	if strings.Count(got, "b:") != 1 {
+		t.Errorf("b reported twice:\n%s", got)
+	}
+}
+
+func TestUnbalancedQuery(t *testing.T) {
+	rs, _ := config.ParseRules("r.yaml", []byte("rules:\n  - {id: a, language: go, message: m, query: '(call_expression'}\n  - {id: b, language: go, message: m, query: ') @x (identifier) @y'}\n  - {id: c, language: go, message: m, query: '(identifier) @i'}\n"))
+	s, err := Compile(rs)
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:2: rule a: bad query") || !strings.Contains(err.Error(), "r.yaml:3: rule b: bad query") {
+		t.Errorf("got %v", err)
+	}
+	if len(s.Analyzers()) != 1 {
+		t.Errorf("rule c was lost")
 	}
 }

@@ -2,8 +2,8 @@ package rules
 
 import (
 	"context"
-	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -37,34 +37,103 @@ type entry struct {
 	diags [][]analysis.Diagnostic // by part index
 }
 
-func newLangSet(lang *analysis.Language, parts []*part) (*langSet, error) {
-	ls := &langSet{lang: lang, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
-	var src strings.Builder
-	for i, p := range parts {
-		p.ls, p.index = ls, i
-		for range p.npat {
-			ls.patPart = append(ls.patPart, p)
+// newLangSet compiles the parts of one language into one query. It returns
+// the set, or the errors of the rules that broke it.
+func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	errs := map[*rule]*Error{}
+	for _, p := range parts {
+		p.need = nil
+		// A query whose brackets do not balance would run into the next one.
+		if !balanced(p.rule.src.Query) {
+			if errs[p.rule] = p.diagnose(); errs[p.rule] == nil {
+				errs[p.rule] = p.errorf(p.rule.src.PosOf("query"), "unbalanced parentheses or brackets in the query")
+			}
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var src strings.Builder
+	starts := make([]int, len(parts))
+	for i, p := range parts {
+		starts[i] = src.Len()
 		src.WriteString(p.rule.src.Query)
 		src.WriteString("\n")
 	}
 	q, err := sitter.NewQuery([]byte(src.String()), lang.Grammar)
 	if err != nil {
-		return nil, fmt.Errorf("the %s rules do not compile together: %v", lang.Name, err)
+		for _, p := range parts {
+			if e := p.diagnose(); e != nil {
+				errs[p.rule] = e
+			}
+		}
+		if len(errs) == 0 {
+			for _, p := range parts {
+				errs[p.rule] = p.errorf(p.rule.src.PosOf("query"), "does not compile with the other %s rules: %v", lang.Name, firstLine(err.Error()))
+			}
+		}
+		return nil, errs
 	}
-	if int(q.PatternCount()) != len(ls.patPart) {
-		return nil, fmt.Errorf("the %s rules have %d patterns together but %d apart", lang.Name, q.PatternCount(), len(ls.patPart))
-	}
-	ls.query = q
+	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
 	for i := uint32(0); i < q.CaptureCount(); i++ {
 		ls.capID[q.CaptureNameForId(i)] = i
 	}
-	for p := uint32(0); p < q.PatternCount(); p++ {
-		preds, err := parsePredicates(q, p)
-		if err != nil {
-			return nil, err
+	used := make([]map[string]bool, len(parts))
+	first := make([]int, len(parts))
+	for i := range parts {
+		used[i] = map[string]bool{}
+		first[i] = -1
+	}
+	for i := uint32(0); i < q.PatternCount(); i++ {
+		// The part whose text the pattern starts in.
+		k := sort.Search(len(starts), func(j int) bool { return starts[j] > patternStart(q, i) }) - 1
+		p := parts[k]
+		p.index = k
+		if first[k] < 0 {
+			first[k] = int(i)
+		}
+		n := int(i) - first[k] + 1
+		ls.patPart = append(ls.patPart, p)
+		preds, err := parsePredicates(q, i)
+		if err != nil && errs[p.rule] == nil {
+			errs[p.rule] = p.errorf(p.rule.src.PosOf("query"), "pattern %d: %v", n, err)
 		}
 		ls.preds = append(ls.preds, preds)
+		captures := 0
+		for c := uint32(0); c < q.CaptureCount(); c++ {
+			if q.CaptureQuantifierForId(i, c) != sitter.QuantifierZero {
+				used[k][q.CaptureNameForId(c)] = true
+				captures++
+			}
+		}
+		if captures == 0 && len(ls.capID) > 0 && errs[p.rule] == nil {
+			errs[p.rule] = p.errorf(p.rule.src.PosOf("query"), "pattern %d captures nothing to report: add a capture such as @match", n)
+		}
+		p.need = append(p.need, required(q, i, preds))
+	}
+	for k, p := range parts {
+		p.ls = ls
+		if errs[p.rule] != nil {
+			continue
+		}
+		if first[k] < 0 {
+			errs[p.rule] = p.errorf(p.rule.src.PosOf("query"), "the query has no pattern")
+			continue
+		}
+		var names []string
+		for name := range used[k] {
+			names = append(names, name)
+		}
+		if err := p.checkCaptures(captureOrder(p.rule.src.Query, names)); err != nil {
+			errs[p.rule] = err
+		}
+	}
+	if len(errs) > 0 {
+		q.Close()
+		return nil, errs
 	}
 	return ls, nil
 }
@@ -177,7 +246,7 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 		if !active[p.index] || !ls.holds(m, content) {
 			continue
 		}
-		d, ok := ls.diagnostic(p.rule, m, f)
+		d, ok := ls.diagnostic(p, m, f)
 		if !ok {
 			continue
 		}
@@ -218,8 +287,9 @@ func (ls *langSet) capture(m *sitter.QueryMatch, name string) *sitter.Node {
 	return nil
 }
 
-func (ls *langSet) diagnostic(r *rule, m *sitter.QueryMatch, f *analysis.File) (analysis.Diagnostic, bool) {
-	node := ls.capture(m, r.report)
+func (ls *langSet) diagnostic(p *part, m *sitter.QueryMatch, f *analysis.File) (analysis.Diagnostic, bool) {
+	r := p.rule
+	node := ls.capture(m, p.report)
 	if node == nil {
 		if len(m.Captures) == 0 {
 			return analysis.Diagnostic{}, false
@@ -239,7 +309,7 @@ func (ls *langSet) diagnostic(r *rule, m *sitter.QueryMatch, f *analysis.File) (
 		Message: r.message.expand(lookup),
 	}
 	if r.fix != nil {
-		if target := ls.capture(m, r.fixCap); target != nil {
+		if target := ls.capture(m, p.fixCap); target != nil {
 			repl := r.fix.expand(lookup)
 			d.Fixes = []analysis.Fix{{
 				Title: r.fixTitle(string(text(target, f.Content)), repl),

@@ -21,7 +21,8 @@ type Failure struct {
 
 func (f *Failure) Error() string { return fmt.Sprintf("%s: rule %s: %s", f.Pos, f.Rule, f.Msg) }
 
-// TestResult counts the cases run and lists the failures.
+// TestResult counts the cases run (a case without a path runs once per
+// language of its rule) and lists the failures.
 type TestResult struct {
 	Cases    int
 	Failures []*Failure
@@ -41,26 +42,31 @@ func (s *Set) Test(ctx context.Context, tests []config.RuleTest) TestResult {
 			continue
 		}
 		src, _ := s.Rule(t.ID)
-		fail := func(c config.Case, lang *analysis.Language, msg string) {
+		fail := func(c config.Case, lang *analysis.Language, msg string, diags ...analysis.Diagnostic) {
 			if len(src.Languages) > 1 && c.Path == "" {
 				msg += " (" + lang.Name + ")"
 			}
-			res.Failures = append(res.Failures, &Failure{Pos: c.Pos, Rule: t.ID, Msg: msg})
+			pos := c.Pos
+			if len(diags) > 0 && pos.Line > 0 {
+				// Point at the finding's line in the test file.
+				pos.Line += analysis.NewMapper([]byte(c.Code)).Line(diags[0].Start)
+			}
+			res.Failures = append(res.Failures, &Failure{Pos: pos, Rule: t.ID, Msg: msg})
 		}
 		for _, c := range t.Valid {
-			res.Cases++
 			for _, lang := range caseLanguages(src, c) {
+				res.Cases++
 				diags, err := runCase(ctx, a, lang, c)
 				if err != nil {
 					fail(c, lang, err.Error())
 				} else if len(diags) > 0 {
-					fail(c, lang, fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message))
+					fail(c, lang, fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message), diags...)
 				}
 			}
 		}
 		for _, c := range t.Invalid {
-			res.Cases++
 			for _, lang := range caseLanguages(src, c) {
+				res.Cases++
 				diags, err := runCase(ctx, a, lang, c)
 				if err != nil {
 					fail(c, lang, err.Error())
