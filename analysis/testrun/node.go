@@ -58,12 +58,17 @@ func isNodeTestFile(snap *analysis.Snapshot, p string) bool {
 // nodeRoot is the nearest directory above file with a package.json, else
 // the workspace root.
 func nodeRoot(snap *analysis.Snapshot, file string) string {
+	d, _ := nodeRootFound(snap, file)
+	return d
+}
+
+func nodeRootFound(snap *analysis.Snapshot, file string) (string, bool) {
 	for d := path.Dir(file); ; d = path.Dir(d) {
 		if _, err := os.Stat(snap.Abs(path.Join(d, "package.json"))); err == nil {
-			return d
+			return d, true
 		}
 		if d == "." || d == "/" {
-			return "."
+			return ".", false
 		}
 	}
 }
@@ -82,7 +87,7 @@ func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 		if err != nil {
 			return nil, err
 		}
-		if root := nodeRoot(env.Snapshot, path.Join(rel, "x")); root != "." {
+		if root, found := nodeRootFound(env.Snapshot, path.Join(rel, "x")); found {
 			if ts, _ := walkFiles(env.Snapshot, []string{root}, func(f string) bool { return isNodeTestFile(env.Snapshot, f) }); len(ts) > 0 {
 				roots[root] = true
 			}

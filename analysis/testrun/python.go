@@ -62,14 +62,20 @@ func isPyTestFile(p string) bool {
 // pyRoot is the pytest root of a workspace file: the nearest directory above
 // it with a pytest or packaging configuration file, else the workspace root.
 func pyRoot(snap *analysis.Snapshot, file string) string {
+	d, _ := pyRootFound(snap, file)
+	return d
+}
+
+// pyRootFound is pyRoot, and whether a configuration file marks it.
+func pyRootFound(snap *analysis.Snapshot, file string) (string, bool) {
 	for d := path.Dir(file); ; d = path.Dir(d) {
 		for _, m := range pyMarkers {
 			if _, err := os.Stat(snap.Abs(path.Join(d, m))); err == nil {
-				return d
+				return d, true
 			}
 		}
 		if d == "." || d == "/" {
-			return "."
+			return ".", false
 		}
 	}
 }
@@ -154,7 +160,7 @@ func (r *PythonRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 		if err != nil {
 			return nil, err
 		}
-		if root := pyRoot(env.Snapshot, path.Join(rel, "x")); root != "." || len(files) > 0 {
+		if root, found := pyRootFound(env.Snapshot, path.Join(rel, "x")); found {
 			if ts, _ := walkFiles(env.Snapshot, []string{root}, isPyTestFile); len(ts) > 0 {
 				roots[root] = true
 			}

@@ -54,6 +54,9 @@ func (s *Suite) Select(ctx context.Context, base *analysis.Snapshot, files []*pa
 	sel := &Selection{Reasons: map[string]string{}}
 	chosen := map[string]Test{}
 	pick := func(t Test, why string) {
+		if t.Kind == KindBenchmark {
+			return // benchmarks measure; they are run only when asked for
+		}
 		if _, ok := chosen[t.ID]; !ok {
 			chosen[t.ID] = t
 			sel.Reasons[t.ID] = why

@@ -140,6 +140,7 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 func writeJSON(stdout, stderr io.Writer, v any) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 		return exitError

@@ -1,0 +1,277 @@
+package testrun
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+)
+
+// copyDir copies an example project into a fresh temporary directory, so
+// that tests can change it.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			if info.Name() == "__pycache__" || info.Name() == ".pytest_cache" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// writeFiles writes files (path -> content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// needs skips a test whose tool is missing, except in CI, where every tool
+// must be there.
+func needs(t *testing.T, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI", what)
+	}
+	t.Skipf("%s is not installed", what)
+}
+
+func needGo(t *testing.T) {
+	_, err := exec.LookPath("go")
+	needs(t, err == nil, "the go command")
+}
+
+// progressLog records progress reports.
+type progressLog struct {
+	mu     sync.Mutex
+	events []Progress
+}
+
+func (l *progressLog) add(p Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, p)
+}
+
+func (l *progressLog) titles() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.events {
+		if e.Kind == Begin {
+			out = append(out, e.Title)
+		}
+	}
+	return out
+}
+
+func ids(ts []Test) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
+func results(o *Outcome) map[string]Status {
+	m := map[string]Status{}
+	for _, r := range o.Results {
+		m[r.ID] = r.Status
+	}
+	return m
+}
+
+func TestGoDiscover(t *testing.T) {
+	s := New(analysis.NewSnapshot("../../examples/gocalc"), Settings{}, WithCacheDir(""))
+	tests, err := s.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"example.com/gocalc/calc.ExampleAbs",
+		"example.com/gocalc/calc.TestAdd",
+		"example.com/gocalc/calc.TestDiv",
+		"example.com/gocalc/calc.TestMulClamps",
+		"example.com/gocalc/calc.TestSub",
+		"example.com/gocalc/rpn.BenchmarkEval",
+		"example.com/gocalc/rpn.TestEval",
+		"example.com/gocalc/rpn.TestEvalErrors",
+	}
+	if got := ids(tests); !reflect.DeepEqual(got, want) {
+		t.Fatalf("tests:\n got %q\nwant %q", got, want)
+	}
+	for _, tt := range tests {
+		if tt.ID == "example.com/gocalc/calc.TestAdd" {
+			if tt.File != "calc/calc_test.go" || tt.Line != 9 || tt.Kind != KindTest {
+				t.Errorf("TestAdd at %s:%d (%s), want calc/calc_test.go:9 (test)", tt.File, tt.Line, tt.Kind)
+			}
+		}
+	}
+	// The lenses' query: one file's tests with byte ranges.
+	inFile, err := s.TestsInFile(context.Background(), "rpn/rpn_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := os.ReadFile("../../examples/gocalc/rpn/rpn_test.go")
+	for _, tt := range inFile {
+		if !strings.HasPrefix(string(content[tt.Start:tt.End]), "func "+tt.Name+"(") {
+			t.Errorf("%s: range [%d,%d) holds %q", tt.ID, tt.Start, tt.End, content[tt.Start:min(tt.End, tt.Start+30)])
+		}
+	}
+	if len(inFile) != 3 {
+		t.Errorf("rpn_test.go: got %d tests, want 3", len(inFile))
+	}
+}
+
+func TestGoDiscoverRules(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.22\n",
+		"m_test.go": `package m
+
+import "testing"
+
+func TestMain(m *testing.M) { m.Run() }
+func Test(t *testing.T)      {}
+func Testing(t *testing.T)   {} // not a test: lower case after the prefix
+func TestÄrger(t *testing.T) {}
+func Test_x(t *testing.T)    {}
+func TestWrong(b *testing.B) {}
+func FuzzParse(f *testing.F) {}
+func ExampleNoOutput()       {}
+func ExampleOut() {
+	// Output:
+}
+func ExampleUnordered() {
+	// Unordered output: a
+}
+`,
+	})
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
+	tests, err := s.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"example.com/m.ExampleOut", "example.com/m.ExampleUnordered", "example.com/m.FuzzParse", "example.com/m.Test", "example.com/m.Test_x", "example.com/m.TestÄrger"}
+	if got := ids(tests); !reflect.DeepEqual(got, want) {
+		t.Fatalf("tests:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestGoRun(t *testing.T) {
+	needGo(t)
+	dir := copyDir(t, "../../examples/gocalc")
+	// Break Add: TestAdd fails at its t.Errorf line, the others pass.
+	calc := filepath.Join(dir, "calc", "calc.go")
+	src, _ := os.ReadFile(calc)
+	os.WriteFile(calc, []byte(strings.Replace(string(src), "clamp(a + b)", "clamp(a - b)", 1)), 0o644)
+	var log progressLog
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""), WithProgress(log.add))
+	tests, err := s.Discover(context.Background(), "calc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run(context.Background(), tests, RunOptions{Coverage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := results(out)
+	want := map[string]Status{
+		"example.com/gocalc/calc.ExampleAbs": Pass, "example.com/gocalc/calc.TestAdd": Fail,
+		"example.com/gocalc/calc.TestDiv": Pass, "example.com/gocalc/calc.TestMulClamps": Pass,
+		"example.com/gocalc/calc.TestSub": Pass,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("results %v, want %v", got, want)
+	}
+	for _, r := range out.Results {
+		if r.ID != "example.com/gocalc/calc.TestAdd" {
+			continue
+		}
+		if !strings.Contains(r.Output, "Add(2, 3) = -1, want 5") {
+			t.Errorf("output of the failing test: %q", r.Output)
+		}
+		if r.Failure == nil || *r.Failure != (Location{"calc/calc_test.go", 11}) {
+			t.Errorf("failure at %+v, want calc/calc_test.go:11", r.Failure)
+		}
+	}
+	f := out.Coverage.Files["calc/calc.go"]
+	if f == nil || f.Percent() < 90 {
+		t.Errorf("coverage of calc/calc.go: %+v", f)
+	}
+	if titles := log.titles(); len(titles) == 0 || !strings.HasPrefix(titles[0], "Running 5 tests") {
+		t.Errorf("progress titles %q", titles)
+	}
+}
+
+// TestGoRunOverlay runs a snapshot's edit that is not on disk.
+func TestGoRunOverlay(t *testing.T) {
+	needGo(t)
+	snap := analysis.NewSnapshot("../../examples/gocalc")
+	f, err := snap.File("calc/calc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(f.Content), "return a / b, nil", "return a * b, nil", 1)
+	snap = snap.With(analysis.NewFile("calc/calc.go", []byte(edited), 1))
+	s := New(snap, Settings{}, WithCacheDir(""))
+	out, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestDiv", "example.com/gocalc/calc.TestAdd"}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Status{"example.com/gocalc/calc.TestDiv": Fail, "example.com/gocalc/calc.TestAdd": Pass}
+	if got := results(out); !reflect.DeepEqual(got, want) {
+		t.Fatalf("results %v, want %v", got, want)
+	}
+	if _, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestNope"}, RunOptions{}); err == nil || !strings.Contains(err.Error(), "TestNope") {
+		t.Errorf("unknown id: err = %v", err)
+	}
+}
+
+func TestGoBuildFailureIsError(t *testing.T) {
+	needGo(t)
+	dir := copyDir(t, "../../examples/gocalc")
+	writeFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
+	out, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestAdd"}, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Results[0]
+	if r.Status != Error || !strings.Contains(r.Output, "broken.go") {
+		t.Fatalf("got %s with output %q, want an error naming broken.go", r.Status, r.Output)
+	}
+}
