@@ -1,0 +1,121 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestNeovim drives headless Neovim (0.7's vim.lsp.start_client and
+// buf_attach_client) against the built gauntlet binary: a broken Go file and
+// a broken Python file show their syntax errors, and the errors clear once
+// the buffer is fixed. Neovim is Debian's `neovim` package.
+func TestNeovim(t *testing.T) {
+	nvim, err := exec.LookPath("nvim")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("nvim is not installed (apt-get install neovim); CI must run this test")
+		}
+		t.Skip("nvim is not installed (apt-get install neovim)")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "gauntlet")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/gauntlet-dev/gauntlet/cmd/gauntlet")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ws := filepath.Join(dir, "ws")
+	os.Mkdir(ws, 0o755)
+	write(t, filepath.Join(ws, "broken.go"), "package calc\n\nfunc add(a, b int) int {\n\treturn a +\n}\n")
+	write(t, filepath.Join(ws, "broken.py"), "def add(a, b:\n    return a + b\n")
+	out := filepath.Join(dir, "result.json")
+	script, err := filepath.Abs("testdata/nvim/e2e.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-c", "luafile "+script)
+	cmd.Dir = ws
+	cmd.Env = append(os.Environ(), "GAUNTLET_BIN="+bin, "GAUNTLET_DIR="+ws, "GAUNTLET_OUT="+out, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	defer func() {
+		if cmd.Process != nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server too, if it outlived nvim
+		}
+	}()
+	combined, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nvim: %v\n%s", err, combined)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("nvim wrote no result: %v\n%s", err, combined)
+	}
+	var res struct {
+		Error          string
+		Stopped        bool
+		ExitCode       *int   `json:"exit_code"`
+		OffsetEncoding string `json:"offset_encoding"`
+		Files          []struct {
+			File           string
+			Filetype       string
+			SawErrors      bool `json:"saw_errors"`
+			Cleared        bool
+			SawErrorsAgain bool `json:"saw_errors_again"`
+			Before, After  []struct {
+				Line, Col, Severity int
+				Message, Source     string
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("result %s: %v", raw, err)
+	}
+	t.Logf("nvim saw: %s", raw)
+	if res.Error != "" {
+		t.Fatalf("script failed: %s", res.Error)
+	}
+	if len(res.Files) != 2 {
+		t.Fatalf("results for %d files, want 2", len(res.Files))
+	}
+	wantLine := map[string]int{"broken.go": 3, "broken.py": 0} // 0-based
+	for _, f := range res.Files {
+		if !f.SawErrors || len(f.Before) == 0 {
+			t.Errorf("%s: no diagnostics in Neovim", f.File)
+			continue
+		}
+		d := f.Before[0]
+		if d.Severity != 1 || d.Source != "gauntlet" || d.Line != wantLine[f.File] || !strings.Contains(d.Message, "`") {
+			t.Errorf("%s: first diagnostic %+v, want an error on line %d", f.File, d, wantLine[f.File])
+		}
+		if !f.Cleared || len(f.After) != 0 {
+			t.Errorf("%s: diagnostics did not clear after the fix: %+v", f.File, f.After)
+		}
+		if !f.SawErrorsAgain {
+			t.Errorf("%s: no diagnostics after breaking the file again", f.File)
+		}
+	}
+	if !res.Stopped || res.ExitCode == nil || *res.ExitCode != 0 {
+		t.Errorf("server stopped=%v with status %v, want 0 after shutdown and exit", res.Stopped, res.ExitCode)
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
