@@ -20,6 +20,10 @@ type Input struct {
 	// DisplayPath turns a snapshot path into the path printed (relative to the
 	// current directory). Nil prints snapshot paths.
 	DisplayPath func(string) string
+	// RepoPath turns a snapshot path into the path relative to the
+	// repository's root, which SARIF and GitHub annotations need. Nil uses
+	// DisplayPath.
+	RepoPath    func(string) string
 	ToolVersion string
 }
 
@@ -60,6 +64,14 @@ func (in *Input) display(p string) string {
 		return p
 	}
 	return in.DisplayPath(p)
+}
+
+// repoPath is a snapshot path relative to the repository root.
+func (in *Input) repoPath(p string) string {
+	if in.RepoPath == nil {
+		return in.display(p)
+	}
+	return in.RepoPath(p)
 }
 
 // Pos is a 1-based line and column.
