@@ -42,7 +42,7 @@ func ciInput() *report.Input {
 			Message: "mutable default argument"},
 		{Path: "src/b.py", Start: eq, End: eq + 2, Severity: analysis.SeverityInfo, Code: "py-eq-none", Source: "team-plugin",
 			Message: "compare with None using `is`",
-			Fixes: []analysis.Fix{{Title: "Use is", Edits: []analysis.TextEdit{{Path: "src/b.py", Start: eq, End: eq + 2, NewText: "is"}}}}},
+			Fixes:   []analysis.Fix{{Title: "Use is", Edits: []analysis.TextEdit{{Path: "src/b.py", Start: eq, End: eq + 2, NewText: "is"}}}}},
 	}
 	return &report.Input{
 		Diagnostics: diags,
