@@ -1,0 +1,143 @@
+package testrun
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+)
+
+// alive reports whether a process exists (and is not a zombie).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(stat))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// loopingModule is a module whose test starts a child that would outlive
+// it and then never returns; the child's pid goes to pidfile.
+func loopingModule(t *testing.T) (dir, pidfile string) {
+	dir = t.TempDir()
+	pidfile = filepath.Join(dir, "child.pid")
+	writeFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/loop\n\ngo 1.22\n",
+		"loop.go": "package loop\n\nfunc Spin() {\n\tfor {\n\t}\n}\n",
+		"loop_test.go": `package loop
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+)
+
+func TestQuick(t *testing.T) {}
+
+func TestLoops(t *testing.T) {
+	c := exec.Command("sleep", "1000")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(` + strconv.Quote(pidfile) + `, []byte(strconv.Itoa(c.Process.Pid)), 0o644)
+	Spin()
+}
+`,
+	})
+	return dir, pidfile
+}
+
+func TestTimeoutKillsTheProcessGroup(t *testing.T) {
+	needGo(t)
+	dir, pidfile := loopingModule(t)
+	s := New(analysis.NewSnapshot(dir), Settings{Timeout: 20 * time.Second}, WithCacheDir(""))
+	tests, err := s.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Warm the build cache so the timeout below is spent in the test.
+	if _, err := s.RunIDs(context.Background(), []string{"example.com/loop.TestQuick"}, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s = New(analysis.NewSnapshot(dir), Settings{Timeout: 4 * time.Second}, WithCacheDir(""))
+	start := time.Now()
+	out, err := s.Run(context.Background(), tests, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("run took %v with a 4s timeout", d)
+	}
+	got := results(out)
+	if got["example.com/loop.TestLoops"] != Error || got["example.com/loop.TestQuick"] != Pass {
+		t.Errorf("results %v, want TestLoops error and TestQuick pass", got)
+	}
+	for _, r := range out.Results {
+		if r.ID == "example.com/loop.TestLoops" && !strings.Contains(r.Output, "timed out") {
+			t.Errorf("output %q does not say it timed out", r.Output)
+		}
+	}
+	data, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatalf("the test's child never started: %v", err)
+	}
+	pid, _ := strconv.Atoi(string(data))
+	deadline := time.Now().Add(3 * time.Second)
+	for alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("the test's child %d outlived the run", pid)
+	}
+}
+
+func TestCancelKillsTheMapBuild(t *testing.T) {
+	needGo(t)
+	dir, pidfile := loopingModule(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir()), WithProgress(func(p Progress) {}))
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Map(ctx)
+		done <- err
+	}()
+	// Cancel once the looping test has started its child.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(pidfile); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the looping test never started")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "cancelled") {
+			t.Errorf("Map after cancel: err = %v, want cancelled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Map did not return after cancel")
+	}
+	data, _ := os.ReadFile(pidfile)
+	pid, _ := strconv.Atoi(string(data))
+	time.Sleep(200 * time.Millisecond)
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("the test's child %d outlived the cancelled map build", pid)
+	}
+}
