@@ -162,19 +162,35 @@ func parse(ctx context.Context, lang *Language, old *sitter.Tree, content []byte
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// go-tree-sitter cancels a parse by setting the parser's cancellation
+	// flag from a goroutine that watches ctx, may do so after the parse has
+	// returned, and never clears the flag after a successful parse. A parser
+	// that has seen a cancellable context could halt every later parse at
+	// once ("parse timed out"), so only parsers used without one are pooled.
 	pool := parsers[lang]
-	p := pool.Get().(*sitter.Parser)
+	pooled := ctx.Done() == nil
+	var p *sitter.Parser
+	if pooled {
+		p = pool.Get().(*sitter.Parser)
+	} else {
+		p = sitter.NewParser() // closed by its finalizer
+		p.SetLanguage(lang.Grammar)
+	}
 	p.SetOperationLimit(int(ParseTimeout / time.Microsecond))
 	t, err := p.ParseCtx(ctx, old, content)
 	if err != nil {
 		// A halted parse leaves state behind for resumption; start clean next time.
 		p.Reset()
-		pool.Put(p)
+		if pooled {
+			pool.Put(p)
+		}
 		if errors.Is(err, sitter.ErrOperationLimit) {
 			return nil, fmt.Errorf("%w after %v", ErrParseTimeout, ParseTimeout)
 		}
 		return nil, err
 	}
-	pool.Put(p)
+	if pooled {
+		pool.Put(p)
+	}
 	return t, nil
 }

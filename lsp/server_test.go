@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +408,47 @@ func TestEngineErrorShownOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the failing analyzer was shown %d times, want once", n)
+	}
+}
+
+// TestEveryEditDiagnosed breaks and fixes a line of a large file many times,
+// waiting for each version as an editor's user would: every broken version
+// has its error, every fixed one none, and nothing fails on the way (a
+// parser poisoned by an earlier cancellation once failed every later parse).
+func TestEveryEditDiagnosed(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	if err != nil {
+		t.Skip(err)
+	}
+	const line = "c.r = &connReader{conn: c, rwc: c.rwc}"
+	lines := strings.Split(string(src), "\n")
+	at, col := -1, 0
+	for i, l := range lines {
+		if strings.TrimSpace(l) == line {
+			at, col = i, len(l)
+			break
+		}
+	}
+	if at < 0 {
+		t.Skip("line not found in net/http/server.go")
+	}
+	c := newClient(t, nil)
+	c.initialize(nil)
+	c.open(goURI, "go", 1, string(src))
+	c.diagnostics(goURI, 1)
+	for v := 2; v < 122; v += 2 {
+		c.change(goURI, v, &[4]int{at, col, at, col}, ")")
+		if d := c.diagnostics(goURI, int32(v)); len(d) == 0 {
+			t.Fatalf("version %d is broken but has no diagnostics", v)
+		}
+		c.change(goURI, v+1, &[4]int{at, col, at, col + 1}, "")
+		if d := c.diagnostics(goURI, int32(v+1)); len(d) != 0 {
+			t.Fatalf("version %d is fixed but has diagnostics %+v", v+1, d)
+		}
+	}
+	for _, m := range c.messages() {
+		if m.Method == "window/showMessage" {
+			t.Errorf("engine failure: %s", m)
+		}
 	}
 }
