@@ -43,6 +43,8 @@ func run(pass *analysis.Pass) error {
 	var visit func(n *sitter.Node)
 	visit = func(n *sitter.Node) {
 		switch {
+		case !n.HasError(): // covers MISSING and ERROR nodes too: one cgo call for clean nodes
+			return
 		case n.IsMissing():
 			at := missingAt(n)
 			report(at, at, "missing "+describeKind(n))
@@ -51,11 +53,14 @@ func run(pass *analysis.Pass) error {
 			start, end, msg := describeError(n, content)
 			report(start, end, msg)
 			return
-		case !n.HasError():
-			return
 		}
-		for i := 0; i < int(n.ChildCount()); i++ {
-			visit(n.Child(i))
+		// A cursor steps to the next sibling in constant time; Child(i)
+		// walks from the first child, which made wide nodes (a file's
+		// top-level declarations) quadratic.
+		c := sitter.NewTreeCursor(n)
+		defer c.Close()
+		for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
+			visit(c.CurrentNode())
 		}
 	}
 	visit(root)
