@@ -20,9 +20,13 @@ type Cache struct {
 	Dir string
 }
 
-// DefaultCacheDir is os.UserCacheDir()/gauntlet, or a directory under the
-// system's temporary directory when there is no user cache directory.
+// DefaultCacheDir is $GAUNTLET_CACHE if set, else os.UserCacheDir()/gauntlet,
+// or a directory under the system's temporary directory when there is no
+// user cache directory.
 func DefaultCacheDir() string {
+	if d := os.Getenv("GAUNTLET_CACHE"); d != "" {
+		return d
+	}
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "gauntlet")
 	}

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -202,7 +203,7 @@ type Suite struct {
 // New returns the suite of snap's workspace.
 func New(snap *analysis.Snapshot, settings Settings, opts ...Option) *Suite {
 	s := &Suite{snap: snap, settings: settings}
-	s.cache = &coverage.Cache{Dir: path.Join(coverage.DefaultCacheDir(), "coverage")}
+	s.cache = &coverage.Cache{Dir: filepath.Join(coverage.DefaultCacheDir(), "coverage")}
 	s.runners = []Runner{&GoRunner{}, &PythonRunner{}, &NodeRunner{}}
 	for _, o := range opts {
 		o(s)
