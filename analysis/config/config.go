@@ -201,7 +201,9 @@ func (c *Config) fillDefaults() {
 }
 
 // Find looks for FileName in dir and each of its parents and loads the first
-// it finds. With none, it returns Default(dir) and no error.
+// it finds. With none, it returns Default(dir) and no error. When dir is
+// relative, errors and rule positions name files relative to it, as a person
+// at the command line reads them; Config.Path and Dir are absolute anyway.
 func Find(dir string) (*Config, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -210,7 +212,13 @@ func Find(dir string) (*Config, error) {
 	for d := abs; ; d = filepath.Dir(d) {
 		p := filepath.Join(d, FileName)
 		if info, err := os.Stat(p); err == nil && !info.IsDir() {
-			return Load(p)
+			name := p
+			if !filepath.IsAbs(dir) {
+				if r, err := filepath.Rel(abs, p); err == nil {
+					name = filepath.Join(dir, r)
+				}
+			}
+			return Load(name)
 		}
 		if filepath.Dir(d) == d {
 			return Default(abs), nil
@@ -219,25 +227,39 @@ func Find(dir string) (*Config, error) {
 }
 
 // Load reads the configuration file at path and the rule files it names.
-// A problem in either is an Errors value listing every problem found.
+// A problem in either is an Errors value listing every problem found;
+// errors name files as path does (relative paths stay relative).
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	abs, err := filepath.Abs(path)
+	return parse(path, data)
+}
+
+// Parse reads a configuration from data as if it were the file at path,
+// and loads the rule files it names from disk.
+func Parse(path string, data []byte) (*Config, error) { return parse(path, data) }
+
+func parse(name string, data []byte) (*Config, error) {
+	path, err := filepath.Abs(name)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(abs, data)
-}
-
-// Parse reads a configuration from data as if it were the file at path
-// (absolute), and loads the rule files it names from disk.
-func Parse(path string, data []byte) (*Config, error) {
+	// display names a file of the configuration's directory as name does.
+	display := func(abs string) string {
+		if filepath.IsAbs(name) {
+			return abs
+		}
+		r, err := filepath.Rel(filepath.Dir(path), abs)
+		if err != nil {
+			return abs
+		}
+		return filepath.Join(filepath.Dir(name), r)
+	}
 	c := &Config{Path: path, Dir: filepath.Dir(path), Severity: map[string]analysis.Severity{}}
-	d := &decoder{file: path}
-	root, err := parseYAML(path, data)
+	d := &decoder{file: name}
+	root, err := parseYAML(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -314,13 +336,13 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	sort.Strings(c.RuleFiles)
 	for _, f := range c.RuleFiles {
-		rs, err := LoadRules(f)
+		rs, err := loadRules(f, display(f))
 		if err != nil {
 			var es Errors
 			if errors.As(err, &es) {
 				d.errs = append(d.errs, es...)
 			} else {
-				d.errs = append(d.errs, &Error{Pos: Pos{File: f}, Msg: err.Error()})
+				d.errs = append(d.errs, &Error{Pos: Pos{File: display(f)}, Msg: err.Error()})
 			}
 			continue
 		}

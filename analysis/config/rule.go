@@ -76,12 +76,15 @@ func (r *Rule) QueryPos(offset int) Pos {
 }
 
 // LoadRules reads a rule file: a top-level `rules` list and nothing else.
-func LoadRules(path string) ([]Rule, error) {
+func LoadRules(path string) ([]Rule, error) { return loadRules(path, path) }
+
+// loadRules reads the rule file at path, naming it name in positions.
+func loadRules(path, name string) ([]Rule, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRules(path, data)
+	return ParseRules(name, data)
 }
 
 // ParseRules reads a rule file's content; path names it in errors.
