@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/analysis/rules"
 )
 
 func init() {
@@ -22,8 +25,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats(), "|"))
 	failOn := fs.String("fail-on", "warning", "exit 1 when a finding is at or above: error|warning|info|hint|none")
+	newFromRev := fs.String("new-from-rev", "", "report only findings on lines changed since this git revision (untracked files count as new)")
+	newFromPatch := fs.String("new-from-patch", "", "report only findings on lines this unified diff adds or changes (paths relative to the workspace root; - for stdin)")
+	only := fs.String("only", "", "run only these analyzers or rules (comma-separated ids), even ones off by default")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet check [PATH...] [--format FORMAT] [--fail-on SEVERITY]")
+		fmt.Fprintln(stderr, "usage: gauntlet check [PATH...] [--format FORMAT] [--fail-on SEVERITY] [--new-from-rev REV | --new-from-patch FILE] [--only ID,...]")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
@@ -43,14 +49,42 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
+	if *newFromRev != "" && *newFromPatch != "" {
+		fmt.Fprintln(stderr, "gauntlet check: --new-from-rev and --new-from-patch exclude each other")
+		return exitError
+	}
+	var onlyIDs []string
+	for _, id := range strings.Split(*only, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			onlyIDs = append(onlyIDs, id)
+		}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ws, err := openWorkspace(paths, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
+		printCheckError(stderr, err)
 		return exitError
 	}
 	defer ws.close()
+	if err := ws.loadAnalyzers(onlyIDs); err != nil {
+		printCheckError(stderr, err)
+		return exitError
+	}
+	var changed changedLines
+	switch {
+	case *newFromRev != "":
+		if changed, err = changedSinceRev(ws.root, *newFromRev); err != nil {
+			fmt.Fprintf(stderr, "gauntlet check: --new-from-rev: %v\n", err)
+			return exitError
+		}
+	case *newFromPatch != "":
+		if changed, err = changedFromPatchFile(*newFromPatch); err != nil {
+			fmt.Fprintf(stderr, "gauntlet check: --new-from-patch: %v\n", err)
+			return exitError
+		}
+	}
 	snap := analysis.NewSnapshot(ws.root)
 	files, err := ws.files(snap, paths)
 	if err != nil {
@@ -62,11 +96,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
 		return exitError
 	}
+	if changed != nil {
+		res.Diagnostics = changed.filter(res.Files, res.Diagnostics)
+	}
 	in := &report.Input{
 		Diagnostics: res.Diagnostics,
 		Files:       res.Files,
 		Analyzers:   ws.engine.Analyzers(),
 		DisplayPath: ws.display,
+		RepoPath:    ws.repoPath(),
 		ToolVersion: version,
 	}
 	if err := report.Write(stdout, *format, in); err != nil {
@@ -85,6 +123,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// printCheckError prints an error that may list several problems (a
+// configuration's, broken rules'), one FILE:LINE: message per line.
+func printCheckError(w io.Writer, err error) {
+	var ce config.Errors
+	var re rules.Errors
+	if errors.As(err, &ce) || errors.As(err, &re) {
+		// Already FILE:LINE: ..., which editors and CI logs link.
+		printErrors(w, err)
+		return
+	}
+	fmt.Fprintf(w, "gauntlet check: %v\n", err)
 }
 
 // parseFailOn reads --fail-on; "none" is 0 (never fail).

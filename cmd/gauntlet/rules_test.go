@@ -45,7 +45,7 @@ func TestRulesBrokenRule(t *testing.T) {
 	if code != exitError {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "testdata/rules/broken/.gauntlet.yaml:7: rule go-broken: bad query at offset 30: invalid node type 'no_such_node'") {
+	if !strings.Contains(stderr, ".gauntlet.yaml:7: rule go-broken: bad query at offset 30: invalid node type 'no_such_node'") {
 		t.Errorf("stderr: %s", stderr)
 	}
 }

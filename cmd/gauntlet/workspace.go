@@ -5,18 +5,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/rules"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/server"
 )
 
-// workspace is what a command line run works on: the root directory, the
-// analyzers configured for it, and the engine that runs them.
+// workspace is what a command line run works on: the root directory, its
+// configuration, the analyzers configured for it, and the engine that runs
+// them.
 type workspace struct {
 	root    string // absolute
 	cwd     string // absolute
+	cfg     *config.Config
 	ignore  []string
 	engine  *server.Engine
 	closers []func()
@@ -24,14 +29,23 @@ type workspace struct {
 
 // openWorkspace finds the workspace for the given paths: the directory of the
 // nearest .gauntlet.yaml above the current directory, else the current
-// directory, widened to the common ancestor of paths outside it. Analyzer
-// failures are printed to stderr once each.
+// directory, widened to the common ancestor of paths outside it. A
+// configuration that does not load is an error (FILE:LINE: key: message).
+// The engine starts with the syntax analyzer; loadAnalyzers adds the rules.
+// Analyzer failures are printed to stderr once each.
 func openWorkspace(paths []string, stderr io.Writer) (*workspace, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := config.Find(".")
+	if err != nil {
+		return nil, err
+	}
 	root := cwd
+	if cfg.Path != "" {
+		root = cfg.Dir
+	}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -41,12 +55,69 @@ func openWorkspace(paths []string, stderr io.Writer) (*workspace, error) {
 			root = filepath.Dir(root)
 		}
 	}
-	ws := &workspace{root: root, cwd: cwd}
+	ws := &workspace{root: root, cwd: cwd, cfg: cfg, ignore: cfg.Ignore}
 	ws.engine = server.New(
 		server.WithAnalyzers(syntax.Analyzer),
 		server.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "gauntlet: %v\n", err) }),
+		server.WithFilter(analysis.Suppress),
 	)
 	return ws, nil
+}
+
+// loadAnalyzers compiles the built-in rules the configuration turns on and
+// its own rules, and gives the engine every analyzer with the configured
+// severities. only, if not empty, keeps just the analyzers with those ids
+// (the syntax analyzer too, unless listed). A rule that does not compile is
+// an error listing every broken rule as FILE:LINE: rule ID: reason.
+func (ws *workspace) loadAnalyzers(only []string) error {
+	cfg := ws.cfg
+	if len(only) > 0 {
+		// --only runs the named rules even if they are off by default.
+		c := *cfg
+		c.Enable = append(slices.Clone(cfg.Enable), only...)
+		cfg = &c
+	}
+	set, err := rules.ForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
+	if len(only) > 0 {
+		var kept []*analysis.Analyzer
+		for _, a := range as {
+			if slices.Contains(only, a.Name) {
+				kept = append(kept, a)
+			}
+		}
+		for _, id := range only {
+			if !slices.ContainsFunc(kept, func(a *analysis.Analyzer) bool { return a.Name == id }) {
+				return fmt.Errorf("--only: no analyzer or rule %q is configured (gauntlet rules list shows them)", id)
+			}
+		}
+		as = kept
+	}
+	ws.engine.SetAnalyzers(as)
+	return nil
+}
+
+// repoPath returns a snapshot path relative to the root of the git
+// repository the workspace is in, for SARIF and GitHub annotations; without
+// a repository, relative to the current directory.
+func (ws *workspace) repoPath() func(string) string {
+	for d := ws.root; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return func(rel string) string {
+				r, err := filepath.Rel(d, filepath.Join(ws.root, filepath.FromSlash(rel)))
+				if err != nil {
+					return ws.display(rel)
+				}
+				return filepath.ToSlash(r)
+			}
+		}
+		if filepath.Dir(d) == d {
+			return ws.display
+		}
+	}
 }
 
 func (ws *workspace) close() {

@@ -1,0 +1,5 @@
+package generated
+
+import "fmt"
+
+func f() { fmt.Println("generated") }

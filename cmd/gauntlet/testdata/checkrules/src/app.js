@@ -1,0 +1,3 @@
+var x = 1;
+if (x == 2) {}
+debugger;

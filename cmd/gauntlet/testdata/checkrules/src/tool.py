@@ -1,0 +1,7 @@
+import ast
+
+def run(s):
+    try:
+        return eval(s)
+    except:
+        return None
