@@ -127,6 +127,10 @@ func (c *client) read() {
 			c.t.Errorf("server sent invalid JSON %q: %v", body, err)
 			return
 		}
+		if m.Method != "" && len(m.ID) > 0 && string(m.ID) != "null" {
+			// A request from the server (progress tokens, registrations): accept.
+			go c.send(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": nil})
+		}
 		c.mu.Lock()
 		c.msgs = append(c.msgs, &m)
 		c.cond.Broadcast()

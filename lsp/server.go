@@ -24,23 +24,26 @@ type Server struct {
 	max     int64
 	version string
 	reload  ReloadFunc
-	tests   TestFunc
+	tests   func(root string) TestRunner
 
 	ctx    context.Context // cancelled when Serve returns
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // analyses and requests in flight
 
-	mu       sync.Mutex
-	conn     *jsonrpc2.Conn
-	state    state
-	exitCode int
-	exited   bool
-	enc      analysis.Encoding
-	caps     clientCapabilities
-	root     string // absolute directory, or ""
-	docs     map[lsp.DocumentURI]*document
-	inflight map[jsonrpc2.ID]context.CancelFunc
-	shown    map[string]bool // messages already shown to the user
+	mu         sync.Mutex
+	conn       *jsonrpc2.Conn
+	state      state
+	exitCode   int
+	exited     bool
+	enc        analysis.Encoding
+	caps       clientCapabilities
+	root       string // absolute directory, or ""
+	docs       map[lsp.DocumentURI]*document
+	inflight   map[jsonrpc2.ID]context.CancelFunc
+	shown      map[string]bool               // messages already shown to the user
+	watched    map[string]bool               // absolute paths of the configuration's files
+	progress   map[string]context.CancelFunc // work done progress tokens, cancellable by the client
+	testRunner TestRunner
 
 	pubMu sync.Mutex // orders publishDiagnostics against the version check
 }
@@ -74,6 +77,7 @@ func New(engine *server.Engine, opts ...Option) *Server {
 		docs:     map[lsp.DocumentURI]*document{},
 		inflight: map[jsonrpc2.ID]context.CancelFunc{},
 		shown:    map[string]bool{},
+		progress: map[string]context.CancelFunc{},
 		enc:      analysis.UTF16,
 	}
 	for _, o := range opts {
@@ -176,7 +180,7 @@ var requests = map[string]requestHandler{
 }
 
 var notifications = map[string]notificationHandler{
-	"initialized":                      func(*Server, json.RawMessage) error { return nil },
+	"initialized":                      (*Server).initialized,
 	"textDocument/didOpen":             (*Server).didOpen,
 	"textDocument/didChange":           (*Server).didChange,
 	"textDocument/didClose":            (*Server).didClose,

@@ -7,9 +7,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/rules"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/lsp"
 	"github.com/gauntlet-dev/gauntlet/server"
 )
@@ -42,11 +47,14 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 	engine := server.New(
 		server.WithAnalyzers(syntax.Analyzer),
 		server.WithErrorHandler(func(err error) { srv.ShowError(err) }),
+		server.WithFilter(analysis.Suppress),
 	)
 	srv = lsp.New(engine,
 		lsp.WithLog(log),
 		lsp.WithMaxMessageSize(*maxSize),
 		lsp.WithVersion(version),
+		lsp.WithReload(loadLSPConfig),
+		lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),
 	)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -62,3 +70,83 @@ type stdio struct {
 func (s stdio) Read(p []byte) (int, error)  { return s.in.Read(p) }
 func (s stdio) Write(p []byte) (int, error) { return s.out.Write(p) }
 func (s stdio) Close() error                { return s.in.Close() }
+
+// loadLSPConfig loads the .gauntlet.yaml of the editor's workspace (or the
+// defaults) and compiles its rules, as gauntlet check does; the server calls
+// it at initialize and when the file or a rule file is saved.
+func loadLSPConfig(_ context.Context, root string) ([]*analysis.Analyzer, []string, error) {
+	cfg, err := config.Find(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := rules.ForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
+	files := append([]string{filepath.Join(root, config.FileName)}, cfg.RuleFiles...)
+	if cfg.Path != "" {
+		files = append(files, cfg.Path)
+	}
+	return as, files, nil
+}
+
+// lspTests runs the workspace's tests for the server's code lenses and
+// gauntlet.runTests, through analysis/testrun.
+type lspTests struct {
+	snap     *analysis.Snapshot
+	settings testrun.Settings
+	err      error
+}
+
+func newLSPTests(root string) *lspTests {
+	settings, err := testSettings(root)
+	return &lspTests{snap: analysis.NewSnapshot(root), settings: settings, err: err}
+}
+
+func (t *lspTests) TestsInFile(ctx context.Context, f *analysis.File) ([]lsp.Test, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	// The open buffer, not the file on disk: lenses sit on the lines shown.
+	suite := testrun.New(t.snap.With(f), t.settings)
+	tests, err := suite.TestsInFile(ctx, f.Path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lsp.Test, 0, len(tests))
+	for _, x := range tests {
+		if x.Kind != testrun.KindTest && x.Kind != "" {
+			continue
+		}
+		out = append(out, lsp.Test{ID: x.ID, Name: x.Name, Start: x.Start, End: x.End})
+	}
+	return out, nil
+}
+
+func (t *lspTests) Run(ctx context.Context, ids []string, progress func(string, int)) (string, bool, error) {
+	if t.err != nil {
+		return "", false, t.err
+	}
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
+		if p.Kind == testrun.Report {
+			progress(p.Message, p.Percent)
+		}
+	}))
+	out, err := suite.RunIDs(ctx, ids, testrun.RunOptions{})
+	if err != nil {
+		return "", false, err
+	}
+	counts := map[testrun.Status]int{}
+	for _, r := range out.Results {
+		counts[r.Status]++
+	}
+	summary := fmt.Sprintf("%d passed, %d failed", counts[testrun.Pass], counts[testrun.Fail]+counts[testrun.Error])
+	if n := counts[testrun.Skip]; n > 0 {
+		summary += fmt.Sprintf(", %d skipped", n)
+	}
+	for _, r := range out.Failed() {
+		summary += "; " + string(r.Status) + ": " + r.ID
+	}
+	return summary, out.Passed(), nil
+}
