@@ -51,6 +51,7 @@ func (c *client) Complete(ctx context.Context, req Request) (Response, error) {
 	if err := req.Validate(); err != nil {
 		return Response{}, err
 	}
+	req = c.scrub(req)
 	body, err := c.wire.encode(c.spec, req)
 	if err != nil {
 		return Response{}, fmt.Errorf("%s: encode request: %w", c.spec.Provider, err)
@@ -341,6 +342,40 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// scrub removes API keys from a request before it leaves the process: a
+// prompt quotes test output and files, which could hold the environment.
+// The keys are those of every provider gauntlet knows, so that one
+// provider's key never reaches another.
+func (c *client) scrub(req Request) Request {
+	var keys []string
+	for _, v := range []string{c.spec.APIKeyEnv, "OPENAI_API_KEY", "ANTHROPIC_API_KEY"} {
+		if v == "" {
+			continue
+		}
+		if k := c.getenv(v); len(k) >= 8 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return req
+	}
+	clean := func(s string) string {
+		for _, k := range keys {
+			if strings.Contains(s, k) {
+				c.log.Warn("an API key was removed from a prompt", "provider", c.spec.Provider)
+				s = strings.ReplaceAll(s, k, "[redacted]")
+			}
+		}
+		return s
+	}
+	req.System = clean(req.System)
+	req.Messages = append([]Message(nil), req.Messages...)
+	for i := range req.Messages {
+		req.Messages[i].Content = clean(req.Messages[i].Content)
+	}
+	return req
 }
 
 // keyLike matches strings shaped like API keys (OpenAI's sk-..., sk-proj-...,

@@ -12,7 +12,9 @@
 // Every request has a timeout; 429 and 5xx answers are retried with
 // exponential backoff and jitter, honouring Retry-After, a bounded number of
 // times; errors are *Error values that say what to check. API keys are read
-// from the environment at each request and never appear in errors or logs.
+// from the environment at each request and never appear in errors or logs;
+// a key found in a prompt's text (test output that printed the
+// environment) is removed before the request leaves.
 package model
 
 import (

@@ -464,3 +464,27 @@ func TestKeyNeverLeaks(t *testing.T) {
 		})
 	}
 }
+
+// A key that reaches a prompt (a test printed its environment) is removed
+// before the request leaves, whichever provider's key it is.
+func TestKeyNotInPrompt(t *testing.T) {
+	const openaiKey, anthropicKey = "sk-proj-OPENAIOPENAI123456", "sk-ant-ANTHROPICANTHROPIC99"
+	srv := modeltest.OpenAI(t, modeltest.Reply{Text: "ok"})
+	var logs bytes.Buffer
+	m, _ := open(t, env{"GAUNTLET_MODEL": "openai:m", "OPENAI_BASE_URL": srv.URL, "OPENAI_API_KEY": openaiKey, "ANTHROPIC_API_KEY": anthropicKey},
+		config.Model{}, model.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	req := model.Request{System: "s " + openaiKey, Messages: []model.Message{{Role: model.User, Content: "env: OPENAI_API_KEY=" + openaiKey + " ANTHROPIC_API_KEY=" + anthropicKey}}}
+	if _, err := m.Complete(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	body := string(srv.Requests()[0].Body)
+	if strings.Contains(body, openaiKey) || strings.Contains(body, anthropicKey) || !strings.Contains(body, "OPENAI_API_KEY=[redacted] ANTHROPIC_API_KEY=[redacted]") {
+		t.Errorf("sent %s", body)
+	}
+	if !strings.Contains(req.Messages[0].Content, openaiKey) {
+		t.Error("the caller's request was modified")
+	}
+	if !strings.Contains(logs.String(), "removed from a prompt") || strings.Contains(logs.String(), openaiKey) {
+		t.Errorf("log: %s", logs.String())
+	}
+}
