@@ -170,3 +170,23 @@ func TestExtractDiffs(t *testing.T) {
 		t.Errorf("prose: got %q", got)
 	}
 }
+
+// FuzzParseAnswer checks that no answer, however mangled, panics the parser,
+// and that every block it reads names a path and a line of the answer.
+func FuzzParseAnswer(f *testing.F) {
+	f.Add("a.go\n```go\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n")
+	f.Add("```diff\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n\n c\n```\n")
+	f.Add("--- x\n+++ x\n@@\n-\n+\n")
+	f.Fuzz(func(t *testing.T, answer string) {
+		blocks, err := ParseAnswer(answer)
+		if err != nil {
+			return
+		}
+		n := strings.Count(answer, "\n") + 1
+		for _, b := range blocks {
+			if b.Path == "" || b.Line < 1 || b.Line > n {
+				t.Fatalf("block %+v of an answer of %d lines", b, n)
+			}
+		}
+	})
+}
