@@ -1,0 +1,570 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+)
+
+// DefaultTestTimeout bounds the tests gate when Options.TestTimeout is zero.
+const DefaultTestTimeout = 10 * time.Minute
+
+// testGrace is the time the tests gate allows beyond the test time limit,
+// for compiling and for the runners to report a test they stopped.
+const testGrace = 30 * time.Second
+
+// testOutcome is the selection and the run of the tests the edit affects,
+// shared by the tests and coverage gates.
+type testOutcome struct {
+	sel      *testrun.Selection
+	tests    []testrun.Test
+	out      *testrun.Outcome // nil when nothing ran
+	baseMap  *coverage.Map    // the per-test map before the edit
+	selected map[string]bool
+}
+
+func (r *run) testLimit() time.Duration {
+	if r.opts.TestTimeout > 0 {
+		return r.opts.TestTimeout
+	}
+	if r.opts.Tests.Timeout > 0 {
+		return r.opts.Tests.Timeout
+	}
+	return DefaultTestTimeout
+}
+
+func (r *run) suiteOptions() []testrun.Option {
+	if r.opts.CacheDir != "" {
+		return []testrun.Option{testrun.WithCacheDir(r.opts.CacheDir)}
+	}
+	return nil
+}
+
+// testGate is the fifth gate: the tests the edit affects pass. A test that
+// failed before the edit too is reported, not blamed on it.
+func (r *run) testGate(ctx context.Context, g *Gate) {
+	to, err := r.runTests(ctx, g)
+	if err != nil || to == nil {
+		return // g says why
+	}
+	for _, t := range to.tests {
+		g.Selected = append(g.Selected, t.ID)
+	}
+	if to.out == nil {
+		g.OK, g.Detail = true, "no test is affected by the edit"
+		return
+	}
+	var failed []testrun.Result
+	for _, res := range to.out.Results {
+		switch res.Status {
+		case testrun.Pass:
+			g.Passed++
+		case testrun.Fail, testrun.Error:
+			failed = append(failed, res)
+		}
+	}
+	blamed, before, err := r.preexisting(ctx, to, failed)
+	if err != nil {
+		broken(g, err)
+		return
+	}
+	g.Failed, g.Preexisting = blamed, before
+	n := len(to.tests)
+	if len(blamed) > 0 {
+		fail(g, "%d of %d selected test%s failed: %s", len(blamed), n, plural(n), blamed[0].ID)
+		return
+	}
+	g.OK = true
+	g.Detail = fmt.Sprintf("%d selected test%s pass", g.Passed, plural(g.Passed))
+	if len(before) > 0 {
+		g.Detail += fmt.Sprintf("; %d failed before the edit too", len(before))
+	}
+}
+
+// runTests selects the tests the edit affects and runs them in the shadow
+// copy, with coverage, once. On failure it marks g and returns nil.
+func (r *run) runTests(ctx context.Context, g *Gate) (*testOutcome, error) {
+	if r.tests != nil {
+		return r.tests, nil
+	}
+	sh, err := r.ensureShadow()
+	if err != nil {
+		broken(g, err)
+		return nil, err
+	}
+	// Selection reads the per-test map of the base (cached by content,
+	// built with the workspace's own settings so that gauntlet coverage and
+	// the editor share it); building it runs the base's tests, not the edit.
+	selCtx, cancel := context.WithTimeout(ctx, max(r.opts.Tests.Timeout, testrun.DefaultTimeout))
+	defer cancel()
+	opts := r.suiteOptions()
+	sel, err := testrun.New(r.after, r.opts.Tests, opts...).Select(selCtx, r.base, r.diff)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		broken(g, fmt.Errorf("selecting the affected tests: %w", err))
+		return nil, err
+	}
+	to := &testOutcome{sel: sel, selected: map[string]bool{}}
+	for _, t := range sel.Tests {
+		if t.Kind == testrun.KindBenchmark {
+			continue // as with go test, benchmarks run only when asked for
+		}
+		to.tests = append(to.tests, t)
+		to.selected[t.ID] = true
+	}
+	if to.baseMap, err = r.baseMap(selCtx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		broken(g, fmt.Errorf("coverage map before the edit: %w", err))
+		return nil, err
+	}
+	r.tests = to
+	if len(to.tests) == 0 {
+		return to, nil
+	}
+	limit := r.testLimit()
+	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
+	defer cancel()
+	settings, err := r.sandboxedSettings(limit)
+	if err != nil {
+		broken(g, err)
+		return nil, err
+	}
+	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, opts...)
+	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if tctx.Err() != nil {
+			fail(g, "the tests did not finish within %v (loop.test_timeout) and were killed", limit)
+			return nil, err
+		}
+		broken(g, fmt.Errorf("running the tests: %w", err))
+		return nil, err
+	}
+	to.out = out
+	return to, nil
+}
+
+// baseMap is the per-test coverage map of the projects the edit touches,
+// before it (from the cache Select filled).
+func (r *run) baseMap(ctx context.Context) (*coverage.Map, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	for _, p := range r.changedPaths() {
+		if _, err := r.base.File(p); err != nil {
+			p = path.Dir(p)
+			for p != "." {
+				if info, err := os.Stat(r.base.Abs(p)); err == nil && info.IsDir() {
+					break
+				}
+				p = path.Dir(p)
+			}
+		}
+		if !seen[p] {
+			seen[p] = true
+			dirs = append(dirs, p)
+		}
+	}
+	return testrun.New(r.base, r.opts.Tests, r.suiteOptions()...).Map(ctx, dirs...)
+}
+
+// sandboxedSettings are the runner settings for unverified code: each Go
+// test binary, and pytest and node themselves, run inside the sandbox, and
+// a Go test binary stops itself at the time limit.
+func (r *run) sandboxedSettings(limit time.Duration) (testrun.Settings, error) {
+	s := r.opts.Tests
+	s.Timeout = limit + testGrace
+	if s.Go.Timeout <= 0 || s.Go.Timeout > limit {
+		s.Go.Timeout = limit
+	}
+	script, err := r.sb.execScript(r.tmp)
+	if err != nil {
+		return s, err
+	}
+	if script == "" {
+		return s, nil
+	}
+	s.Go.Flags = append(slices.Clone(s.Go.Flags), "-exec="+quoteFlag(script))
+	py := s.Python.Command
+	if len(py) == 0 {
+		if p := pytestPython(); p != "" {
+			py = []string{p, "-m", "pytest"}
+		}
+	}
+	if len(py) > 0 {
+		s.Python.Command = wrapCommand(script, py)
+	}
+	node := s.Node.Command
+	if len(node) == 0 {
+		node = []string{"node"}
+	}
+	s.Node.Command = wrapCommand(script, node)
+	return s, nil
+}
+
+// quoteFlag quotes a path for the go command's quoted flag values.
+func quoteFlag(p string) string {
+	if strings.ContainsAny(p, " '\"\t") {
+		if !strings.Contains(p, "'") {
+			return "'" + p + "'"
+		}
+		return `"` + p + `"`
+	}
+	return p
+}
+
+// pytestPython is the first python3 that can import pytest and coverage
+// (the runner's own choice when it is not wrapped), else one with pytest.
+func pytestPython() string {
+	for _, check := range []string{"import pytest, coverage", "import pytest"} {
+		for _, c := range []string{"python3", "/usr/bin/python3", "python"} {
+			p, err := exec.LookPath(c)
+			if err != nil {
+				continue
+			}
+			if exec.Command(p, "-c", check).Run() == nil {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// preexisting splits the failed tests into those the edit breaks and those
+// that failed before it: the map of the base says so, or they fail again
+// when run on the base in the same sandbox.
+func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []TestFailure, err error) {
+	var recheck []testrun.Test
+	byID := map[string]testrun.Test{}
+	for _, t := range to.tests {
+		byID[t.ID] = t
+	}
+	known := map[string]bool{}
+	for _, res := range failed {
+		tc := to.baseMap.Tests[res.ID]
+		if tc != nil && (tc.Status == string(testrun.Fail) || tc.Status == string(testrun.Error)) {
+			known[res.ID] = true
+			continue
+		}
+		if t, ok := byID[res.ID]; ok && r.existedBefore(t) {
+			recheck = append(recheck, t)
+		}
+	}
+	if len(recheck) > 0 {
+		again, err := r.runOnBase(ctx, recheck)
+		if err != nil {
+			return nil, nil, err
+		}
+		for id := range again {
+			known[id] = true
+		}
+	}
+	for _, res := range failed {
+		f := TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
+		if known[res.ID] {
+			before = append(before, f)
+		} else {
+			blamed = append(blamed, f)
+		}
+	}
+	return blamed, before, nil
+}
+
+// existedBefore reports whether a test's file is in the base unchanged
+// enough to run there: it exists and the edit does not create it.
+func (r *run) existedBefore(t testrun.Test) bool {
+	_, err := r.base.File(t.File)
+	return err == nil
+}
+
+// runOnBase runs tests on the workspace as it was before the edit, in the
+// same sandbox (the shadow copy refilled with the base), and returns the
+// ids of those that fail there too.
+func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]bool, error) {
+	if err := r.shadow.refill(r.base); err != nil {
+		return nil, fmt.Errorf("shadow copy of the base: %w", err)
+	}
+	limit := r.testLimit()
+	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
+	defer cancel()
+	settings, err := r.sandboxedSettings(limit)
+	if err != nil {
+		return nil, err
+	}
+	out, err := testrun.New(analysis.NewSnapshot(r.shadow.dir), settings, r.suiteOptions()...).Run(tctx, tests, testrun.RunOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The base does not run either: its failures are not the edit's.
+		all := map[string]bool{}
+		for _, t := range tests {
+			all[t.ID] = true
+		}
+		return all, nil
+	}
+	failing := map[string]bool{}
+	for _, res := range out.Failed() {
+		failing[res.ID] = true
+	}
+	return failing, nil
+}
+
+// coverageGate is the last gate: every changed line of code runs in at
+// least one test, and no changed file loses more than coverage_drop points
+// of its coverage by the selected tests.
+func (r *run) coverageGate(ctx context.Context, g *Gate) {
+	to, err := r.runTests(ctx, g)
+	if err != nil || to == nil {
+		return
+	}
+	prof := coverage.NewProfile()
+	if to.out != nil && to.out.Coverage != nil {
+		prof = to.out.Coverage
+	}
+	lines := 0
+	for _, c := range r.changes {
+		if c.newPath == "" || !isSource(c.newPath) || isTestFile(c.newPath) {
+			continue
+		}
+		f := prof.Files[c.newPath]
+		unc, n := r.uncovered(ctx, c, f)
+		lines += n
+		g.Uncovered = append(g.Uncovered, unc...)
+		if f == nil || c.oldPath == "" {
+			continue
+		}
+		if before, ok := selectedPercent(to.baseMap, c.oldPath, to.selected); ok {
+			g.Coverage = append(g.Coverage, FileCoverage{Path: c.newPath, Before: round1(before), After: round1(f.Percent())})
+		}
+	}
+	if len(g.Uncovered) > 0 {
+		var parts []string
+		for i, u := range g.Uncovered {
+			if i == 3 {
+				parts = append(parts, "…")
+				break
+			}
+			parts = append(parts, u.String())
+		}
+		fail(g, "changed lines that no test runs: %s", strings.Join(parts, ", "))
+		return
+	}
+	for _, fc := range g.Coverage {
+		if fc.After < fc.Before-r.opts.CoverageDrop-0.05 {
+			fail(g, "%s: coverage by the selected tests drops from %.1f%% to %.1f%% (loop.coverage_drop is %g)", fc.Path, fc.Before, fc.After, r.opts.CoverageDrop)
+			return
+		}
+	}
+	g.OK = true
+	if lines == 0 {
+		g.Detail = "no changed line of code to cover"
+		return
+	}
+	g.Detail = fmt.Sprintf("%d changed line%s of code, all run by the selected tests", lines, plural(lines))
+}
+
+func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
+
+// uncovered returns the changed lines of c that are code and that no test
+// ran, and how many changed lines are code. With coverage of the file, code
+// is what its blocks span; without (no selected test reached the file), it
+// is any line inside a function body.
+func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lines, int) {
+	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
+	if c.diff != nil {
+		for _, rg := range c.diff.NewRanges() {
+			ranges = append(ranges, [2]int{rg.Start, rg.End})
+		}
+	}
+	var bad []int
+	n := 0
+	mark := func(l int, covered bool) {
+		n++
+		if !covered {
+			bad = append(bad, l)
+		}
+	}
+	var code func(line int) bool
+	if f == nil {
+		code = r.codeLines(ctx, c.newPath)
+	}
+	for _, rg := range ranges {
+		if rg[0] == rg[1] {
+			// A deletion: the block around the place it happened.
+			if f == nil {
+				continue
+			}
+			any, hit := false, false
+			for i, b := range f.Blocks {
+				if b.Touches(rg[0], rg[1]) {
+					any, hit = true, hit || f.Hits[i] > 0
+				}
+			}
+			if any {
+				mark(rg[0], hit)
+			}
+			continue
+		}
+		for l := rg[0]; l < rg[1]; l++ {
+			if f == nil {
+				if code(l) {
+					mark(l, false)
+				}
+				continue
+			}
+			any, hit := false, false
+			for i, b := range f.Blocks {
+				if b.StartLine <= l && l <= b.EndLine {
+					any, hit = true, hit || f.Hits[i] > 0
+				}
+			}
+			if any {
+				mark(l, hit)
+			}
+		}
+	}
+	var out []Lines
+	for _, l := range bad {
+		if k := len(out); k > 0 && out[k-1].End == l-1 {
+			out[k-1].End = l
+			continue
+		}
+		out = append(out, Lines{Path: c.newPath, Start: l, End: l})
+	}
+	return out, n
+}
+
+// selectedPercent is the share of a file's statements that the selected
+// tests (and code run at load time) covered in the map.
+func selectedPercent(m *coverage.Map, p string, selected map[string]bool) (float64, bool) {
+	if m == nil || len(m.Files[p]) == 0 {
+		return 0, false
+	}
+	hit := map[int]bool{}
+	for id, tc := range m.Tests {
+		if selected[id] {
+			for _, i := range tc.Covers[p] {
+				hit[i] = true
+			}
+		}
+	}
+	for _, i := range m.Base[p] {
+		hit[i] = true
+	}
+	covered, total := 0, 0
+	for i, b := range m.Files[p] {
+		total += b.Stmts
+		if hit[i] {
+			covered += b.Stmts
+		}
+	}
+	if total == 0 {
+		return 0, false
+	}
+	return float64(covered) * 100 / float64(total), true
+}
+
+func isSource(p string) bool {
+	l := analysis.LanguageForPath(p)
+	return l != nil
+}
+
+func isTestFile(p string) bool {
+	base := path.Base(p)
+	switch {
+	case strings.HasSuffix(base, "_test.go"),
+		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
+		strings.HasSuffix(base, "_test.py"), base == "conftest.py":
+		return true
+	}
+	for _, m := range []string{".test.", ".spec.", "_test.", "-test."} {
+		if strings.Contains(base, m) {
+			return true
+		}
+	}
+	return strings.Contains("/"+path.Dir(p)+"/", "/test/") || strings.Contains("/"+path.Dir(p)+"/", "/tests/") || strings.Contains("/"+path.Dir(p)+"/", "/__tests__/")
+}
+
+// functionKinds are the syntax nodes whose bodies hold statements.
+var functionKinds = map[string]bool{
+	"function_declaration": true, "method_declaration": true, "func_literal": true, // Go (and JS function_declaration)
+	"function_definition": true, // Python
+	"function_expression": true, "function": true, "arrow_function": true, "method_definition": true,
+	"generator_function_declaration": true, "generator_function": true, // JavaScript, TypeScript
+}
+
+// codeLines returns a test of whether a 1-based line of the file after the
+// edit holds code inside a function body (not a comment, not a brace).
+func (r *run) codeLines(ctx context.Context, p string) func(int) bool {
+	f, err := r.after.File(p)
+	if err != nil {
+		return func(int) bool { return false }
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		// Unparsable: every non-blank line counts.
+		m := f.Mapper()
+		return func(l int) bool { return l-1 < m.LineCount() && strings.TrimSpace(lineText(f, l)) != "" }
+	}
+	root := tree.RootNode()
+	m := f.Mapper()
+	return func(l int) bool {
+		if l-1 >= m.LineCount() {
+			return false
+		}
+		text := lineText(f, l)
+		trimmed := strings.TrimSpace(text)
+		if trimmed == "" || strings.Trim(trimmed, "{}()[];,") == "" {
+			return false
+		}
+		col := len(text) - len(strings.TrimLeft(text, " \t"))
+		off := m.LineStart(l-1) + col
+		pt := sitter.Point{Row: uint32(l - 1), Column: uint32(col)}
+		n := root.NamedDescendantForPointRange(pt, pt)
+		if n == nil || strings.Contains(n.Type(), "comment") {
+			return false
+		}
+		for a := n; a != nil; a = a.Parent() {
+			if functionKinds[a.Type()] {
+				return inBody(a, uint32(off))
+			}
+		}
+		return false
+	}
+}
+
+// inBody reports whether off lies in fn's body rather than its signature.
+func inBody(fn *sitter.Node, off uint32) bool {
+	body := fn.ChildByFieldName("body")
+	if body == nil {
+		return true
+	}
+	return body.StartByte() <= off && off < body.EndByte()
+}
+
+func lineText(f *analysis.File, l int) string {
+	m := f.Mapper()
+	start := m.LineStart(l - 1)
+	end := len(f.Content)
+	if l < m.LineCount() {
+		end = m.LineStart(l) - 1
+	}
+	return string(f.Content[start:end])
+}
