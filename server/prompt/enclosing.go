@@ -55,13 +55,14 @@ var classKinds = map[string]bool{
 // wrappers are parents that belong with the node they wrap: decorators,
 // export, and the declaration that names an anonymous function.
 var wrappers = map[string]bool{
-	"decorated_definition": true,
-	"export_statement":     true,
-	"variable_declarator":  true,
-	"lexical_declaration":  true,
-	"variable_declaration": true,
-	"assignment":           true,
-	"expression_statement": true,
+	"decorated_definition":  true,
+	"export_statement":      true,
+	"variable_declarator":   true,
+	"lexical_declaration":   true,
+	"variable_declaration":  true,
+	"assignment":            true,
+	"assignment_expression": true,
+	"expression_statement":  true,
 }
 
 // maxContextLines bounds the line window used where no declaration
@@ -152,7 +153,7 @@ func nodeName(n *sitter.Node, src []byte) string {
 	}
 	if p := n.Parent(); p != nil {
 		switch p.Type() {
-		case "variable_declarator", "assignment", "pair", "public_field_definition", "field_definition":
+		case "variable_declarator", "assignment", "assignment_expression", "pair", "public_field_definition", "field_definition":
 			for _, field := range []string{"name", "left", "key", "property"} {
 				if c := p.ChildByFieldName(field); c != nil && c.Type() != n.Type() {
 					return c.Content(src)

@@ -26,6 +26,7 @@ func TestEnclosing(t *testing.T) {
 		{"a.py", "x = 1\nf = lambda y: y ‸+ x\n", "function f", "f = lambda y: y + x", "f = lambda y: y + x"},
 		{"a.js", "// doubles\nexport function f(a) {\n  return a ‸* 3\n}\n", "function f", "// doubles", "}"},
 		{"a.js", "const g = (x) => {\n  return x ‸* 3\n}\n", "function g", "const g = (x) => {", "}"},
+		{"a.js", "module.exports.double = function (x) {\n  return x ‸* 2\n}\n", "function module.exports.double", "module.exports.double = function (x) {", "}"},
 		{"a.js", "class C {\n  m() {\n    return [1].map(x => x ‸+ 1)\n  }\n}\n", "method C.m", "  m() {", "  }"},
 		{"a.ts", "export class Shop {\n  total(items: number[]): number {\n    return items.length ‸- 1\n  }\n}\n", "method Shop.total", "  total(items: number[]): number {", "  }"},
 		{"a.ts", "interface I {\n  a: ‸number\n}\n", "type I", "interface I {", "}"},
