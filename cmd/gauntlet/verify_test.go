@@ -216,6 +216,27 @@ func TestVerifyGocalc(t *testing.T) {
 		}
 	})
 
+	t.Run("untested code rejected by coverage", func(t *testing.T) {
+		code, v, out := verifyPatch(t, dir, `--- a/calc/calc.go
++++ b/calc/calc.go
+@@ -41,2 +41,7 @@
+ }
+ 
++// Double returns 2a.
++func Double(a int) int {
++	return clamp(2 * a)
++}
++
+`)
+		if code != exitFindings || v.failedGate() != "coverage" {
+			t.Fatalf("exit %d, failed gate %q, want coverage:\n%s", code, v.failedGate(), out)
+		}
+		unc := v.Gates[5].Uncovered
+		if len(unc) != 1 || unc[0].Path != "calc/calc.go" || unc[0].Start != 45 || unc[0].End != 45 {
+			t.Errorf("uncovered = %+v, want calc/calc.go:45", unc)
+		}
+	})
+
 	t.Run("syntax error rejected by parse", func(t *testing.T) {
 		code, v, out := verifyPatch(t, dir, `--- a/calc/calc.go
 +++ b/calc/calc.go

@@ -405,6 +405,10 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lin
 	if f == nil {
 		code = r.codeLines(ctx, c.newPath)
 	}
+	text := func(l int) string { return "" }
+	if af, err := r.after.File(c.newPath); err == nil {
+		text = func(l int) string { return lineText(af, l) }
+	}
 	for _, rg := range ranges {
 		if rg[0] == rg[1] {
 			// A deletion: the block around the place it happened.
@@ -431,7 +435,7 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lin
 			}
 			any, hit := false, false
 			for i, b := range f.Blocks {
-				if b.StartLine <= l && l <= b.EndLine {
+				if spans(b, l, text) {
 					any, hit = true, hit || f.Hits[i] > 0
 				}
 			}
@@ -449,6 +453,29 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lin
 		out = append(out, Lines{Path: c.newPath, Start: l, End: l})
 	}
 	return out, n
+}
+
+// spans reports whether block b holds code of line l: a line where the
+// block only opens ("func f() {") or closes ("}") holds none of it.
+func spans(b coverage.Block, l int, text func(int) string) bool {
+	if l < b.StartLine || l > b.EndLine {
+		return false
+	}
+	if b.StartCol == 0 && b.EndCol == 0 {
+		return true // line-based coverage
+	}
+	t := text(l)
+	lo, hi := 0, len(t)
+	if l == b.StartLine && b.StartCol > 0 {
+		lo = min(b.StartCol-1, len(t))
+	}
+	if l == b.EndLine && b.EndCol > 0 {
+		hi = min(b.EndCol-1, len(t))
+	}
+	if lo >= hi {
+		return false
+	}
+	return strings.Trim(t[lo:hi], " \t{}") != ""
 }
 
 // selectedPercent is the share of a file's statements that the selected

@@ -127,6 +127,13 @@ type Verdict struct {
 	Duration int64    `json:"duration_ms"`
 	Files    []string `json:"files"`   // changed paths, after the edit (a deletion names the old path)
 	Sandbox  string   `json:"sandbox"` // "bwrap" or "none"
+
+	// Diagnostics are the evidence placed on the files after the edit, for
+	// an editor to show on the lines involved: new syntax errors and
+	// findings, build errors, failing tests (at their declaration), and
+	// changed lines no test runs. Byte offsets of the snapshot after the
+	// edit (for "Verify unsaved changes", the editor's own buffers).
+	Diagnostics []analysis.Diagnostic `json:"-"`
 }
 
 // Gate is one gate's outcome. Name, OK, Skipped, Duration and Detail are
@@ -327,6 +334,9 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		}
 	}
 	v.Accepted = failed == ""
+	if r.after != nil {
+		v.Diagnostics = evidence(r.after, v)
+	}
 	v.Duration = time.Since(start).Milliseconds()
 	return v, nil
 }
@@ -381,3 +391,59 @@ func (r *run) ensureShadow() (*shadow, error) {
 
 // abs is the path of a workspace file inside the shadow.
 func (s *shadow) abs(rel string) string { return filepath.Join(s.dir, filepath.FromSlash(rel)) }
+
+// Source is the Source of the diagnostics Verify makes from its evidence.
+const Source = "gauntlet verify"
+
+// evidence turns the verdict's findings into diagnostics of after.
+func evidence(after *analysis.Snapshot, v *Verdict) []analysis.Diagnostic {
+	var out []analysis.Diagnostic
+	at := func(p string, line, col int, sev analysis.Severity, code, msg string) {
+		f, err := after.File(p)
+		if err != nil || line < 1 {
+			return
+		}
+		m := f.Mapper()
+		if line > m.LineCount() {
+			return
+		}
+		start := m.LineStart(line - 1)
+		end := len(f.Content)
+		if line < m.LineCount() {
+			end = m.LineStart(line) - 1
+		}
+		off := start
+		if col > 0 {
+			off = min(start+col-1, end)
+		} else {
+			// The whole line, without its indentation.
+			for off < end && (f.Content[off] == ' ' || f.Content[off] == '\t') {
+				off++
+			}
+		}
+		if col > 0 {
+			end = off
+		}
+		out = append(out, analysis.Diagnostic{Path: p, Start: off, End: end, Severity: sev, Code: code, Source: Source, Message: msg})
+	}
+	for _, g := range v.Gates {
+		out = append(out, g.Diagnostics...)
+		for _, e := range g.Errors {
+			at(e.Path, e.Line, e.Column, analysis.SeverityError, e.Code, e.Message)
+		}
+		for _, t := range g.Failed {
+			msg := fmt.Sprintf("%s fails after this edit", t.ID)
+			if l := firstLine(t.Output); l != "" {
+				msg += ": " + l
+			}
+			at(t.File, t.Line, 0, analysis.SeverityError, "test-failed", msg)
+		}
+		for _, u := range g.Uncovered {
+			for l := u.Start; l <= u.End; l++ {
+				at(u.Path, l, 0, analysis.SeverityWarning, "uncovered", "no test runs this changed line")
+			}
+		}
+	}
+	analysis.SortDiagnostics(out)
+	return out
+}

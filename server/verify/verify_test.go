@@ -163,8 +163,8 @@ func TestParseAndAnalyzerGates(t *testing.T) {
 			if got := fmt.Sprintf("%s:%d:%d", f.Path, f.Line, f.Column); !strings.HasPrefix(got, c.wantFinding) {
 				t.Errorf("finding at %s, want %s", got, c.wantFinding)
 			}
-			if len(g.Diagnostics) != 1 {
-				t.Errorf("diagnostics for editors = %v", g.Diagnostics)
+			if len(g.Diagnostics) != 1 || len(v.Diagnostics) != 1 || v.Diagnostics[0].Path != "p/p.go" {
+				t.Errorf("diagnostics for editors = %v, %v", g.Diagnostics, v.Diagnostics)
 			}
 			if next := v.Gate(GateBuild); !next.Skipped {
 				t.Errorf("gates after a failure must be skipped: %+v", next)
