@@ -1,0 +1,18 @@
+//go:build unix && !linux
+
+package plugins
+
+import "syscall"
+
+// sysProcAttr puts a plugin in its own process group. Outside Linux there is
+// no Pdeathsig: a plugin outlives a gauntlet killed by SIGKILL until it
+// notices its closed connection.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+func killGroup(pid int) {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+}
+
+func waitExited(int) {}
