@@ -267,7 +267,7 @@ func parse(name string, data []byte) (*Config, error) {
 	var ruleFilesNode *yaml.Node
 	d.mapping(root, "",
 		field{"rules", func(k string, v *yaml.Node) { c.Rules = append(c.Rules, d.rules(v, k)...) }},
-		field{"rule_files", func(k string, v *yaml.Node) { ruleFiles, ruleFilesNode = d.globs(v, k), v }},
+		field{"rule_files", func(k string, v *yaml.Node) { ruleFiles, ruleFilesNode = d.globs(v, k, false), v }},
 		field{"disable", func(k string, v *yaml.Node) {
 			d.sequence(v, k, func(k string, _ int, item *yaml.Node) {
 				if s, ok := d.scalar(item, k, "an id"); ok {
@@ -307,7 +307,7 @@ func parse(name string, data []byte) (*Config, error) {
 				}
 			}
 		}},
-		field{"ignore", func(k string, v *yaml.Node) { c.Ignore = d.globs(v, k) }},
+		field{"ignore", func(k string, v *yaml.Node) { c.Ignore = d.globs(v, k, false) }},
 		field{"plugins", func(k string, v *yaml.Node) { c.Plugins = d.plugins(v, k, c.Dir) }},
 		field{"tests", func(k string, v *yaml.Node) { d.tests(v, k, &c.Tests) }},
 		field{"model", func(k string, v *yaml.Node) { d.model(v, k, &c.Model) }},

@@ -168,6 +168,7 @@ func TestErrors(t *testing.T) {
 		{"duplicate rule", "rules:\n  - {id: r, language: go, message: m, query: (x)}\n  - {id: r, language: go, message: m, query: (x)}\n", `:3: id: rule r is defined twice (first at `},
 		{"rule files glob matches nothing", "rule_files: [rules/*.yaml]\n", `:1: rule_files[0]: "rules/*.yaml" matches no file`},
 		{"yaml syntax", "rules: [\n", `: invalid YAML: `},
+		{"negated ignore", "ignore: [\"!keep/**\"]\n", `:1: ignore[0]: bad glob "!keep/**": a leading ! (exclusion) is allowed only in a rule's paths`},
 		{"bad url", "rules:\n  - {id: r, language: go, message: m, query: (x), url: not-a-url}\n", `:2: rules[0].url: want an absolute URL, not "not-a-url"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

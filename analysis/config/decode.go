@@ -329,26 +329,35 @@ func (d *decoder) id(n *yaml.Node, key string) string {
 	return s
 }
 
-func (d *decoder) glob(n *yaml.Node, key string) string {
+// glob reads a path glob; negate allows a leading "!" (an exclusion).
+func (d *decoder) glob(n *yaml.Node, key string, negate bool) string {
 	s, ok := d.scalar(n, key, "a glob")
 	if !ok {
 		return ""
 	}
-	if s == "" {
+	pattern := s
+	if negate {
+		pattern = strings.TrimPrefix(s, "!")
+	}
+	if pattern == "" {
 		d.errorf(n, key, "empty glob")
 		return ""
 	}
-	if err := analysis.ValidGlob(s); err != nil {
+	if strings.HasPrefix(pattern, "!") {
+		d.errorf(n, key, "bad glob %q: a leading ! (exclusion) is allowed only in a rule's paths", s)
+		return ""
+	}
+	if err := analysis.ValidGlob(pattern); err != nil {
 		d.errorf(n, key, "bad glob %q: %v", s, err)
 		return ""
 	}
 	return s
 }
 
-func (d *decoder) globs(n *yaml.Node, key string) []string {
+func (d *decoder) globs(n *yaml.Node, key string, negate bool) []string {
 	var out []string
 	d.sequence(n, key, func(k string, _ int, item *yaml.Node) {
-		if g := d.glob(item, k); g != "" {
+		if g := d.glob(item, k, negate); g != "" {
 			out = append(out, g)
 		}
 	})

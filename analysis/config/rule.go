@@ -167,7 +167,7 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 			}
 			r.Fix = fix
 		}},
-		field{"paths", func(k string, v *yaml.Node) { at(k, v); r.Paths = d.globs(v, k) }},
+		field{"paths", func(k string, v *yaml.Node) { at(k, v); r.Paths = d.globs(v, k, true) }},
 		field{"url", func(k string, v *yaml.Node) {
 			at(k, v)
 			s := d.str(v, k)

@@ -181,6 +181,19 @@ func TestPaths(t *testing.T) {
 	if d := check(t, s, "a/b_test.go", src); len(d) != 1 {
 		t.Errorf("%v", d)
 	}
+	// A leading ! excludes.
+	s = compile(t, `rules:
+  - id: not-tests
+    language: go
+    message: m
+    query: (call_expression) @c
+    paths: ["!*_test.go", "!gen/**"]
+`)
+	for path, want := range map[string]int{"a/b.go": 1, "a/b_test.go": 0, "gen/x/y.go": 0} {
+		if d := check(t, s, path, src); len(d) != want {
+			t.Errorf("%s: %v", path, d)
+		}
+	}
 }
 
 func TestPredicates(t *testing.T) {

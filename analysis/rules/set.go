@@ -147,17 +147,8 @@ func (r *rule) wants(f *analysis.File) bool {
 
 func (p *part) wants(f *analysis.File) bool {
 	r := p.rule
-	if len(r.src.Paths) > 0 {
-		in := false
-		for _, g := range r.src.Paths {
-			if analysis.MatchGlob(g, f.Path) {
-				in = true
-				break
-			}
-		}
-		if !in {
-			return false
-		}
+	if !pathAllowed(r.src.Paths, f.Path) {
+		return false
 	}
 	for _, n := range p.need {
 		if n.met(f.Content) {
@@ -165,6 +156,23 @@ func (p *part) wants(f *analysis.File) bool {
 		}
 	}
 	return false
+}
+
+// pathAllowed applies a rule's path globs: the path must match one of the
+// include globs, if there are any, and none of the "!" ones.
+func pathAllowed(globs []string, p string) bool {
+	included, includes := false, false
+	for _, g := range globs {
+		if neg, ok := strings.CutPrefix(g, "!"); ok {
+			if analysis.MatchGlob(neg, p) {
+				return false
+			}
+			continue
+		}
+		includes = true
+		included = included || analysis.MatchGlob(g, p)
+	}
+	return included || !includes
 }
 
 func (r *rule) run(pass *analysis.Pass) error {
