@@ -39,4 +39,4 @@ mkdir -p "$PY"
 protoc -I plugins/proto -I plugins/examples/python/proto \
 	--plugin=protoc-gen-grpc_python="$(command -v grpc_python_plugin)" \
 	--python_out="$PY" --grpc_python_out="$PY" \
-	gauntlet/plugin/v1/analyzer.proto grpc/health/v1/health.proto
+	gauntlet/plugin/v1/analyzer.proto health.proto

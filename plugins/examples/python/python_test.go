@@ -1,0 +1,82 @@
+// Package python_test runs the Python example plugin through gauntlet's
+// plugin host and checks that it finds what the Go todo-owner finds.
+package python_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/plugins/examples/todo-owner/todoowner"
+)
+
+// needPython skips without Debian's python3 and its grpcio, protobuf and
+// cryptography packages, except in CI.
+func needPython(t *testing.T) {
+	out, err := exec.Command("/usr/bin/python3", "-c", "import grpc, google.protobuf, cryptography").CombinedOutput()
+	if err == nil {
+		return
+	}
+	msg := fmt.Sprintf("/usr/bin/python3 with grpcio, protobuf and cryptography (Debian: python3-grpcio python3-protobuf python3-cryptography): %v\n%s", err, out)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+func TestPythonPlugin(t *testing.T) {
+	needPython(t)
+	script, err := filepath.Abs("todo_owner.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failures []error
+	h, err := plugins.NewHost([]plugins.Spec{{Name: "todo-py", Path: script}}, plugins.OnFailure(func(err error) { failures = append(failures, err) }), plugins.WithLog(os.Stderr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := h.Status()[0]
+	if st.Version != "1.0.0" || st.State != plugins.StateRunning || len(st.Analyzers) != 1 || st.Analyzers[0].Name != "todo-owner" {
+		t.Fatalf("status %+v", st)
+	}
+	dir := "../todo-owner/todoowner/testdata"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		content, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		py, errs := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), h.Analyzers())
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", e.Name(), errs)
+		}
+		golang, _ := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), []*analysis.Analyzer{todoowner.Analyzer})
+		if len(py) == 0 || len(py) != len(golang) {
+			t.Fatalf("%s: %d findings from Python, %d from Go", e.Name(), len(py), len(golang))
+		}
+		for i := range py {
+			p, g := py[i], golang[i]
+			if p.Source != "todo-py" {
+				t.Errorf("source %q", p.Source)
+			}
+			if p.Start != g.Start || p.End != g.End || p.Message != g.Message || p.Code != g.Code || p.Severity != g.Severity {
+				t.Errorf("%s:\npython %+v\ngo     %+v", e.Name(), p, g)
+			}
+		}
+	}
+	if len(failures) > 0 {
+		t.Errorf("failures: %v", failures)
+	}
+}
