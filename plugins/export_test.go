@@ -8,6 +8,3 @@ func SetRestartDelays(d ...time.Duration) (restore func()) {
 	restartDelay = d
 	return func() { restartDelay = old }
 }
-
-// FileDigest is fileDigest, for tests.
-var FileDigest = fileDigest

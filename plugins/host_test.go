@@ -279,7 +279,7 @@ func withTimeout(s plugins.Spec, d time.Duration) plugins.Spec { s.Timeout = d; 
 func withHash(s plugins.Spec, h string) plugins.Spec           { s.SHA256 = h; return s }
 
 func TestPinnedDigest(t *testing.T) {
-	sum, err := plugins.FileDigest(filepath.Join(bin, "misbehave"))
+	sum, err := plugins.Digest(filepath.Join(bin, "misbehave"))
 	if err != nil {
 		t.Fatal(err)
 	}

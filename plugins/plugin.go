@@ -202,14 +202,14 @@ func checkDigest(path, want string) error {
 		return fmt.Errorf("sha256: %v", err)
 	}
 	if !ok {
-		got, _ := fileDigest(path)
+		got, _ := Digest(path)
 		return fmt.Errorf("sha256 of %s is %s, not the %s its configuration pins; refusing to run it", path, got, want)
 	}
 	return nil
 }
 
-// fileDigest is the hex sha256 of a file.
-func fileDigest(path string) (string, error) {
+// Digest is the hex sha256 of the file at path, as a Spec pins it.
+func Digest(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/plugins"
+)
+
+func init() {
+	register(&command{name: "plugins", summary: "list and check analyzer plugins (plugins list, plugins check)", run: runPlugins})
+}
+
+func runPlugins(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		pluginsUsage(stderr)
+		return exitError
+	}
+	switch args[0] {
+	case "list":
+		return runPluginsList(args[1:], stdout, stderr)
+	case "check":
+		return runPluginsCheck(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		pluginsUsage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "gauntlet plugins: unknown subcommand %q\n", args[0])
+	pluginsUsage(stderr)
+	return exitError
+}
+
+func pluginsUsage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  gauntlet plugins list    start each configured plugin and list its version,
+                           analyzers, languages and status
+  gauntlet plugins check   start each plugin: verify its sha256, handshake and
+                           description; exit 1 if any fails
+
+Plugins are configured in .gauntlet.yaml (see docs/plugins.md):
+
+  plugins:
+    - name: todo-owner
+      path: bin/todo-owner   # relative to the configuration file
+      sha256: 3f5a...        # optional: refuse a binary that does not match
+      timeout: 10s           # start-up and each call
+`)
+}
+
+// pluginSpecs reads the plugins configured in the .gauntlet.yaml found from
+// the current directory up, and names that file ("" when there is none).
+func pluginSpecs() ([]plugins.Spec, string, error) {
+	cfg, err := config.Find(".")
+	if err != nil {
+		return nil, "", err
+	}
+	return specsOf(cfg), cfg.Path, nil
+}
+
+// specsOf converts a configuration's plugins for the host.
+func specsOf(cfg *config.Config) []plugins.Spec {
+	var specs []plugins.Spec
+	for _, p := range cfg.Plugins {
+		specs = append(specs, plugins.Spec{Name: p.Name, Path: p.Path, Args: p.Args, Env: p.Env, SHA256: p.SHA256, Timeout: p.Timeout})
+	}
+	return specs
+}
+
+// loadPlugins starts the plugins cfg configures, for `check` and the other
+// commands that analyse: it returns their analyzers, to hand to the engine
+// beside the built-in ones, and a function that stops them. A plugin that
+// cannot start is represented by a stand-in analyzer that fails on every
+// file it would have analysed, so its failure reaches the engine's error
+// handler (printed once per analyzer) and `check` exits 2; the host reports
+// nothing itself, to avoid saying it twice. The plugins' own stderr goes to
+// log (nil: discarded).
+func loadPlugins(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error) {
+	var opts []plugins.Option
+	if log != nil {
+		opts = append(opts, plugins.WithLog(log))
+	}
+	h, err := plugins.NewHost(specsOf(cfg), opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cfg.Path, err)
+	}
+	_ = h.Start(ctx) // failures surface through the stand-ins' Run
+	return h.Analyzers(), func() { h.Close() }, nil
+}
+
+// startPlugins starts the configured plugins; the caller closes the host.
+func startPlugins(stderr io.Writer, cmd string) (*plugins.Host, string, bool) {
+	specs, cfgPath, err := pluginSpecs()
+	if err != nil {
+		printErrors(stderr, err)
+		return nil, "", false
+	}
+	h, err := plugins.NewHost(specs)
+	if err != nil {
+		fmt.Fprintf(stderr, "gauntlet plugins %s: %s: %v\n", cmd, cfgPath, err)
+		return nil, "", false
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	_ = h.Start(ctx) // each failure is in its plugin's Status
+	return h, cfgPath, true
+}
+
+func runPluginsList(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: gauntlet plugins list")
+		return exitError
+	}
+	h, cfgPath, ok := startPlugins(stderr, "list")
+	if !ok {
+		return exitError
+	}
+	defer h.Close()
+	sts := h.Status()
+	if len(sts) == 0 {
+		fmt.Fprintln(stdout, noPlugins(cfgPath))
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tANALYZERS\tLANGUAGES\tSTATUS")
+	for _, st := range sts {
+		var names, langs []string
+		all := false
+		for _, a := range st.Analyzers {
+			names = append(names, a.Name)
+			all = all || len(a.Languages) == 0
+			langs = append(langs, a.Languages...)
+		}
+		slices.Sort(langs)
+		langs = slices.Compact(langs)
+		if all {
+			langs = []string{"all"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.Name, orDash(st.Version), orDash(strings.Join(names, ",")), orDash(strings.Join(langs, ",")), statusText(st))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func runPluginsCheck(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: gauntlet plugins check")
+		return exitError
+	}
+	h, cfgPath, ok := startPlugins(stderr, "check")
+	if !ok {
+		return exitError
+	}
+	defer h.Close()
+	sts := h.Status()
+	if len(sts) == 0 {
+		fmt.Fprintln(stdout, noPlugins(cfgPath))
+		return exitOK
+	}
+	failed := 0
+	for _, st := range sts {
+		if st.State != plugins.StateRunning {
+			failed++
+			fmt.Fprintf(stdout, "FAIL %s: %v\n", st.Name, st.Err)
+			continue
+		}
+		var names []string
+		for _, a := range st.Analyzers {
+			names = append(names, a.Name)
+		}
+		pin := "sha256 verified"
+		if st.SHA256 == "" {
+			pin = "not pinned"
+			if sum, err := plugins.Digest(st.Path); err == nil {
+				pin = "not pinned; to pin it: sha256: " + sum
+			}
+		}
+		fmt.Fprintf(stdout, "ok   %s %s: %s (%s)\n", st.Name, orDash(st.Version), strings.Join(names, ", "), pin)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "gauntlet plugins check: %d of %d plugins failed\n", failed, len(sts))
+		return exitFindings
+	}
+	return exitOK
+}
+
+func noPlugins(cfgPath string) string {
+	if cfgPath == "" {
+		return "no plugins: no " + config.FileName + " found from here up"
+	}
+	return "no plugins configured in " + cfgPath
+}
+
+func statusText(st plugins.Status) string {
+	switch st.State {
+	case plugins.StateRunning:
+		return "ok"
+	case plugins.StateStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("%s: %v", st.State, st.Err)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
