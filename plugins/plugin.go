@@ -125,6 +125,7 @@ func (p *plugin) startLocked(ctx context.Context) (*instance, error) {
 		SyncStderr:       errOut,
 		Logger:           hclog.NewNullLogger(),
 		UnixSocketConfig: &goplugin.UnixSocketConfig{TempDir: p.host.tmp},
+		GRPCDialOptions:  wire.DialOptions,
 	})
 	inst := &instance{client: client, proc: proc}
 	fail := func(err error) (*instance, error) {

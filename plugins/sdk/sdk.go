@@ -46,7 +46,7 @@ func Serve(analyzers ...*analysis.Analyzer) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: wire.Plugins(svc),
-		GRPCServer:       goplugin.DefaultGRPCServer,
+		GRPCServer:       wire.NewServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   name,
 			Level:  hclog.Warn,

@@ -90,6 +90,18 @@ func Plugins(impl Service) map[int]goplugin.PluginSet {
 	}
 }
 
+// Flow-control windows large enough for a whole source file, so that
+// sending one does not wait for window updates (gRPC's default is 64 KB).
+const window = 4 << 20
+
+// NewServer makes the plugin's gRPC server (go-plugin's ServeConfig.GRPCServer).
+func NewServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(window))...)
+}
+
+// DialOptions are the host's gRPC options (go-plugin's GRPCDialOptions).
+var DialOptions = []grpc.DialOption{grpc.WithInitialWindowSize(window), grpc.WithInitialConnWindowSize(window)}
+
 // GRPCPlugin is the go-plugin Plugin that serves or dispenses the Analyzer
 // service over gRPC.
 type GRPCPlugin struct {
