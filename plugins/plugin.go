@@ -66,6 +66,7 @@ func (p *plugin) get(ctx context.Context) (*instance, error) {
 			return inst, nil
 		}
 		// It died while idle and its exit has not been handled yet.
+		p.inst.proc.settled(time.Second)
 		reports = p.failLocked(p.inst, p.inst.proc.exitError())
 	}
 	if p.off != nil {
@@ -136,12 +137,7 @@ func (p *plugin) startLocked(ctx context.Context) (*instance, error) {
 	if err != nil {
 		// Let the process finish so that its stderr and exit status
 		// explain the failure.
-		if proc.done != nil {
-			select {
-			case <-proc.done:
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
+		proc.settled(500 * time.Millisecond)
 		return fail(startError(err, proc))
 	}
 	raw, err := rpc.Dispense(wire.PluginName)
@@ -282,10 +278,10 @@ func (p *plugin) callFailed(caller, ctx context.Context, inst *instance, err err
 	case ctx.Err() != nil || code == codes.DeadlineExceeded:
 		cause = fmt.Errorf("did not answer within %v; killed", p.spec.Timeout)
 	case code == codes.Unavailable || inst.proc.exited():
-		select { // its exit status and last words say more than the broken pipe
-		case <-inst.proc.done:
+		// Its exit status and last words say more than the broken pipe.
+		if inst.proc.settled(time.Second) {
 			cause = inst.proc.exitError()
-		case <-time.After(time.Second):
+		} else {
 			cause = fmt.Errorf("connection lost: %v", err)
 		}
 	default:

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-plugin/runner"
 )
@@ -33,6 +34,8 @@ type process struct {
 	stdout, stderr *os.File // our ends of its pipes
 	pid            int
 	done           chan struct{} // closed once it has exited and been reaped
+	drained        chan struct{} // closed once go-plugin has read all its stdout and stderr
+	drainOnce      sync.Once
 	waitErr        error         // its exit status, once done
 	stopping       atomic.Bool   // we killed it: its exit is no crash
 	onExit         func(*process)
@@ -67,21 +70,43 @@ func (p *process) Start(context.Context) error {
 	}
 	p.cmd, p.stdout, p.stderr, p.pid = cmd, outR, errR, cmd.Process.Pid
 	p.done = make(chan struct{})
+	p.drained = make(chan struct{})
 	go p.wait()
 	return nil
 }
 
 // wait waits for the process to exit, kills what it left in its process
-// group while the group's id cannot yet be reused, reaps it, and tells
-// onExit.
+// group while the group's id cannot yet be reused, reaps it, and, once its
+// last words are read, tells onExit.
 func (p *process) wait() {
 	waitExited(p.pid)
 	killGroup(p.pid)
 	p.waitErr = p.cmd.Wait()
 	close(p.done)
 	if p.onExit != nil {
+		p.settled(time.Second)
 		p.onExit(p)
 	}
+}
+
+// settled waits up to d for the process to have exited and its output to
+// have been read (a grandchild holding the pipes open could delay that
+// forever), and reports whether it has exited.
+func (p *process) settled(d time.Duration) bool {
+	if p.done == nil {
+		return false
+	}
+	timeout := time.After(d)
+	select {
+	case <-p.done:
+	case <-timeout:
+		return false
+	}
+	select {
+	case <-p.drained:
+	case <-timeout:
+	}
+	return true
 }
 
 // exited reports whether the process has exited.
@@ -127,7 +152,10 @@ func (p *process) exitError() error {
 	return errors.New(msg)
 }
 
+// Wait is called by go-plugin once it has read the process's stdout and
+// stderr to their end.
 func (p *process) Wait(ctx context.Context) error {
+	p.drainOnce.Do(func() { close(p.drained) })
 	select {
 	case <-p.done:
 		return p.waitErr
