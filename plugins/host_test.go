@@ -92,6 +92,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// reported waits for n failure reports, then checks that no more come.
+func reported(t *testing.T, fs *failures, n int) []error {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d failure reports", n), func() bool { return len(fs.list()) >= n })
+	time.Sleep(50 * time.Millisecond)
+	got := fs.list()
+	if len(got) != n {
+		t.Errorf("%d failure reports, want %d: %q", len(got), n, got)
+	}
+	return got
+}
+
 func spec(name, mode string) plugins.Spec {
 	return plugins.Spec{Name: name, Path: filepath.Join(bin, "misbehave"), Args: []string{mode}, Timeout: 5 * time.Second}
 }
@@ -264,9 +276,8 @@ func TestFailures(t *testing.T) {
 					t.Fatalf("error %v names no plugin %s", errs[0], tt.spec.Name)
 				}
 			}
-			reported := fs.list()
-			if len(reported) != 1 || !re.MatchString(reported[0].Error()) {
-				t.Fatalf("reported %q, want once %s", reported, tt.want)
+			if got := reported(t, fs, 1); !re.MatchString(got[0].Error()) {
+				t.Fatalf("reported %q, want once %s", got, tt.want)
 			}
 			if st := h.Status()[1]; st.State != plugins.StateFailed || st.PID != 0 {
 				t.Errorf("status %+v", st)
@@ -363,9 +374,7 @@ func TestRestartAfterCrash(t *testing.T) {
 	if len(errs) > 0 || len(ds) != 1 || ds[0].Message != "ok after a panic" {
 		t.Fatalf("after the restart: diags %+v errs %v", ds, errs)
 	}
-	if n := len(fs.list()); n != 1 {
-		t.Errorf("reported %d times: %v", n, fs.list())
-	}
+	reported(t, fs, 1)
 }
 
 func TestOffAfterThreeFailures(t *testing.T) {
@@ -387,8 +396,9 @@ func TestOffAfterThreeFailures(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("an off plugin took %v to refuse", d)
 	}
-	got := fs.list()
-	if len(got) != 2 || !strings.Contains(got[0].Error(), "it restarts on next use") || !strings.Contains(got[1].Error(), "off after 3 failures") {
+	got := reported(t, fs, 2)
+	text := fmt.Sprint(got)
+	if len(got) != 2 || !strings.Contains(text, "it restarts on next use") || !strings.Contains(text, "off after 3 failures") {
 		t.Errorf("reported %q, want the first failure and going off", got)
 	}
 	if st := h.Status()[0]; st.State != plugins.StateOff {
@@ -418,9 +428,7 @@ func TestKilledPluginComesBack(t *testing.T) {
 	if st := h.Status()[0]; st.PID == pid || st.State != plugins.StateRunning {
 		t.Errorf("status %+v", st)
 	}
-	if n := len(fs.list()); n != 1 {
-		t.Errorf("reported %d times", n)
-	}
+	reported(t, fs, 1)
 }
 
 // Stopping a plugin kills what it started too.
