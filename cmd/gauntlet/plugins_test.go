@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,19 +9,20 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/server"
 )
 
 // TestPluginsListAndCheck runs `gauntlet plugins list|check` on a workspace
 // configuring a good plugin pinned by sha256, one without a pin, and three
 // that fail (wrong digest, wrong magic cookie, missing).
 func TestPluginsListAndCheck(t *testing.T) {
-	bin := t.TempDir()
-	out, err := exec.Command("go", "build", "-o", bin+"/", "../../plugins/examples/todo-owner", "../../plugins/internal/testplugins/misbehave").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building plugins: %v\n%s", err, out)
-	}
+	bin := buildPlugins(t)
 	sum, err := plugins.Digest(filepath.Join(bin, "todo-owner"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +82,61 @@ func TestPluginsListAndCheck(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(stdout) {
 			t.Errorf("list: output lacks %s:\n%s", want, stdout)
 		}
+	}
+}
+
+// buildPlugins builds the example todo-owner and the misbehave test plugin
+// into a temporary directory.
+func buildPlugins(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", dir+"/", filepath.Join(pkgDir, "../../plugins/examples/todo-owner"), filepath.Join(pkgDir, "../../plugins/internal/testplugins/misbehave")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("building plugins: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// What `check` gets from loadPlugins: the plugins' findings beside the
+// built-in ones, and a failure naming a plugin that could not run (exit 2).
+func TestLoadPlugins(t *testing.T) {
+	bin := buildPlugins(t)
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, "a.go"), []byte("package a\n\n// TODO: no owner\nfunc f( {}\n"), 0o644)
+	cfg := config.Default(ws)
+	cfg.Plugins = []config.Plugin{
+		{Name: "todo-owner", Path: filepath.Join(bin, "todo-owner"), Timeout: 5 * time.Second},
+		{Name: "crasher", Path: filepath.Join(bin, "misbehave"), Args: []string{"panic"}, Timeout: 5 * time.Second},
+		{Name: "ghost", Path: filepath.Join(ws, "missing"), Timeout: 5 * time.Second},
+	}
+	var log strings.Builder
+	as, stop, err := loadPlugins(context.Background(), cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	var reported []string
+	eng := server.New(
+		server.WithAnalyzers(append([]*analysis.Analyzer{syntax.Analyzer}, as...)...),
+		server.WithErrorHandler(func(err error) { reported = append(reported, err.Error()) }),
+	)
+	res, err := eng.Check(context.Background(), analysis.NewSnapshot(ws), []string{"a.go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, d := range res.Diagnostics {
+		codes = append(codes, d.Code+"/"+d.Source)
+	}
+	if strings.Join(codes, " ") != "todo-owner/todo-owner syntax/gauntlet" {
+		t.Errorf("findings %v", codes)
+	}
+	text := strings.Join(reported, "\n")
+	if len(res.Errors) != 2 || !strings.Contains(text, "plugin crasher: exited (exit status 2): panic: boom") || !strings.Contains(text, "plugin ghost: start:") {
+		t.Errorf("errors %v, reported:\n%s", res.Errors, text)
+	}
+	if !strings.Contains(log.String(), "crasher: panic: boom") {
+		t.Errorf("the plugin's stderr is not in the log:\n%s", log.String())
 	}
 }
 
