@@ -235,3 +235,30 @@ func TestSelectionAgreesOnMutants(t *testing.T) {
 		t.Errorf("only %d mutants killed: the mutation operators no longer match the example", killed)
 	}
 }
+
+func TestFunctions(t *testing.T) {
+	needGo(t)
+	s := New(analysis.NewSnapshot("../../examples/gocalc"), Settings{}, WithCacheDir(t.TempDir()))
+	m, err := s.Map(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := s.Functions(context.Background(), m, "rpn/rpn.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) != 1 || fns[0].Name != "Eval" || fns[0].Line != 13 || len(fns[0].Tests) != 2 || fns[0].Percent < 90 || fns[0].Percent >= 100 {
+		t.Fatalf("functions of rpn.go: %+v", fns)
+	}
+	fns, err = s.Functions(context.Background(), m, "calc/calc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range fns {
+		names = append(names, fmt.Sprintf("%s:%d", f.Name, len(f.Tests)))
+	}
+	if want := []string{"Add:2", "Sub:1", "Mul:2", "Div:3", "Abs:1", "clamp:4"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("calc.go: %q, want %q (name:tests)", names, want)
+	}
+}
