@@ -26,8 +26,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -156,7 +158,8 @@ func (h *Host) Start(ctx context.Context) error {
 	}
 	h.started = true
 	if len(h.plugins) > 0 {
-		tmp, err := os.MkdirTemp("", "gauntlet-plugins-")
+		sweepTemp()
+		tmp, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid()))
 		if err != nil {
 			h.mu.Unlock()
 			return err
@@ -256,6 +259,20 @@ func (h *Host) Close() error {
 		return os.RemoveAll(h.tmp)
 	}
 	return nil
+}
+
+const tempPrefix = "gauntlet-plugins-"
+
+// sweepTemp removes the socket directories of hosts whose process is gone
+// (a gauntlet killed by SIGKILL cannot clean up after itself).
+func sweepTemp() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(d), tempPrefix), "-", 2)[0])
+		if err == nil && pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 func (h *Host) isClosed() bool {
