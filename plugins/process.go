@@ -36,8 +36,8 @@ type process struct {
 	done           chan struct{} // closed once it has exited and been reaped
 	drained        chan struct{} // closed once go-plugin has read all its stdout and stderr
 	drainOnce      sync.Once
-	waitErr        error         // its exit status, once done
-	stopping       atomic.Bool   // we killed it: its exit is no crash
+	waitErr        error       // its exit status, once done
+	stopping       atomic.Bool // we killed it: its exit is no crash
 	onExit         func(*process)
 }
 
