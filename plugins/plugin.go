@@ -82,6 +82,12 @@ func (p *plugin) get(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	inst, err := p.startLocked(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up during the start: not the plugin's failure.
+		p.mu.Unlock()
+		p.host.report(reports)
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		reports = append(reports, p.failLocked(nil, err)...)
 		p.mu.Unlock()
