@@ -455,7 +455,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	if opt.Coverage {
 		if f, err := os.Open(profile); err == nil {
-			prof, err := coverage.ParseGo(f, goProfilePath(env.Snapshot, p, m, w))
+			prof, err := coverage.ParseGo(f, goProfilePath(m))
 			f.Close()
 			if err != nil {
 				return nil, err
@@ -548,7 +548,7 @@ func coverPkgs(m *goModule) []string {
 }
 
 // goProfilePath maps a cover profile's "importpath/file.go" to a workspace path.
-func goProfilePath(snap *analysis.Snapshot, p *Project, m *goModule, w *goWorkdir) func(string) (string, bool) {
+func goProfilePath(m *goModule) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		dir, base := path.Split(name)
 		pkg := m.byPath[strings.TrimSuffix(dir, "/")]
@@ -696,7 +696,7 @@ func (r *GoRunner) buildMaps(ctx context.Context, env *Env, m *goModule, w *goWo
 		mu.Unlock()
 	}
 	done := 0
-	pathOf := goProfilePath(env.Snapshot, nil, m, w)
+	pathOf := goProfilePath(m)
 	var runWG sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		runWG.Add(1)
@@ -775,7 +775,7 @@ func runOneGoTest(ctx context.Context, env *Env, m *goModule, w *goWorkdir, pkg 
 	if env.Settings.Go.Timeout > 0 {
 		args = append(args, "-test.timeout="+env.Settings.Go.Timeout.String())
 	}
-	dir := filepath.Join(w.dir, filepath.FromSlash(relTo(mRel(m), pkg.Rel)))
+	dir := filepath.Join(w.dir, filepath.FromSlash(relTo(m.Rel, pkg.Rel)))
 	out, runErr := command(ctx, dir, []string{"GOCOVERDIR=" + covdir}, bin, args...).run()
 	if ctx.Err() != nil {
 		return nil, Error, timeoutError(ctx, "building the coverage map", env.Settings.timeout())
@@ -800,5 +800,3 @@ func runOneGoTest(ctx context.Context, env *Env, m *goModule, w *goWorkdir, pkg 
 	}
 	return p, status, nil
 }
-
-func mRel(m *goModule) string { return m.Rel }

@@ -2,7 +2,6 @@ package testrun
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"go/build"
 	"io"
@@ -442,6 +441,3 @@ func goOverlay(snap *analysis.Snapshot, modRel, dir string) (string, bool, error
 	p := filepath.Join(dir, "overlay.json")
 	return p, needCopy, os.WriteFile(p, []byte(b.String()), 0o644)
 }
-
-// ctxErr is the context's error as a runner reports it.
-func ctxErr(ctx context.Context) error { return ctx.Err() }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,7 +17,6 @@ import (
 // per-file processes) can be killed together.
 type cmd struct {
 	*exec.Cmd
-	stdout bytes.Buffer // when no Stdout was set
 }
 
 func command(ctx context.Context, dir string, env []string, name string, args ...string) *cmd {
@@ -45,11 +43,7 @@ func (c *cmd) run() ([]byte, error) {
 		c.Stdout = &buf
 	}
 	if c.Stderr == nil {
-		if c.Stdout == io.Writer(&buf) {
-			c.Stderr = &buf
-		} else {
-			c.Stderr = &buf
-		}
+		c.Stderr = &buf
 	}
 	if err := c.Start(); err != nil {
 		return nil, err

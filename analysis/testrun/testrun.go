@@ -119,8 +119,7 @@ func (o *Outcome) Failed() []Result {
 
 // RunOptions tune one run.
 type RunOptions struct {
-	Coverage bool   // collect coverage of the project's code
-	Run      string // a regexp on test names (go -run, pytest -k is not used: ids are filtered instead)
+	Coverage bool // collect coverage of the project's code (test files excluded)
 }
 
 // Settings configure the runners: the `tests:` key of .gauntlet.yaml.
