@@ -157,19 +157,28 @@ func measure(bin, work, mod string) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	dir := filepath.Join(work, strings.NewReplacer("/", "_", "@", "_").Replace(mod))
-	if err := copyTree(src, dir); err != nil {
-		return r, err
+	// Three copies of the module: gauntlet runs in the first, the full suite
+	// in the second, the floor in the third. The go command's build cache is
+	// keyed by directory, so each measurement compiles the edited package
+	// itself, as it would alone, and finds the rest compiled.
+	base := filepath.Join(work, strings.NewReplacer("/", "_", "@", "_").Replace(mod))
+	dir, fullDir, floorDir := base+"-gauntlet", base+"-full", base+"-floor"
+	for _, d := range []string{dir, fullDir, floorDir} {
+		if err := copyTree(src, d); err != nil {
+			return r, err
+		}
 	}
 	env := []string{"GOFLAGS=-mod=mod", "GAUNTLET_CACHE=" + filepath.Join(work, "cache-"+filepath.Base(dir))}
 	if out, _, err := run(dir, env, "go", "mod", "download"); err != nil {
 		return r, fmt.Errorf("go mod download: %v\n%s", err, out)
 	}
 	// Warm the build cache, and check the suite passes before any edit.
-	if out, _, err := run(dir, env, "go", "test", "-count=1", "-timeout=5m", "./..."); err != nil {
-		return r, fmt.Errorf("the suite fails before any edit:\n%s", tail(out))
+	for _, d := range []string{dir, fullDir, floorDir} {
+		if out, _, err := run(d, env, "go", "test", "-count=1", "-timeout=5m", "./..."); err != nil {
+			return r, fmt.Errorf("the suite fails before any edit:\n%s", tail(out))
+		}
 	}
-	_, r.Full, _ = run(dir, env, "go", "test", "-count=1", "./...")
+	_, r.Full, _ = run(fullDir, env, "go", "test", "-count=1", "./...")
 	// A mutant may loop: both sides get the same bound.
 	timeout = max(time.Minute, 4*r.Full).Round(time.Second)
 	cfg := fmt.Sprintf("tests:\n  timeout: %s\n  go:\n    timeout: %s\n", timeout, timeout)
@@ -196,7 +205,7 @@ func measure(bin, work, mod string) (result, error) {
 		n = *slowEdits
 	}
 	for _, e := range candidates(dir, n) {
-		if err := measureEdit(bin, dir, env, &e); err != nil {
+		if err := measureEdit(bin, []string{dir, fullDir, floorDir}, env, &e); err != nil {
 			return r, err
 		}
 		log.Printf("   %s:%d %q->%q: selected %d/%d, gauntlet %v, full %v, floor %v, full fails %v, selected fails %v",
@@ -258,19 +267,24 @@ func candidates(dir string, n int) []edit {
 
 var failLine = regexp.MustCompile(`(?m)^(--- FAIL|FAIL|panic:)`)
 
-func measureEdit(bin, dir string, env []string, e *edit) error {
-	path := filepath.Join(dir, filepath.FromSlash(e.File))
-	orig, err := os.ReadFile(path)
+// measureEdit makes the edit in each copy (gauntlet's, the full run's, the
+// floor's), measures, and reverts.
+func measureEdit(bin string, dirs []string, env []string, e *edit) error {
+	dir, fullDir, floorDir := dirs[0], dirs[1], dirs[2]
+	orig, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.File)))
 	if err != nil {
 		return err
 	}
 	lines := strings.Split(string(orig), "\n")
 	lines[e.Line-1] = strings.Replace(lines[e.Line-1]+"\n", e.From, e.To, 1)
 	lines[e.Line-1] = strings.TrimSuffix(lines[e.Line-1], "\n")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		return err
+	for _, d := range dirs {
+		path := filepath.Join(d, filepath.FromSlash(e.File))
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			return err
+		}
+		defer os.WriteFile(path, orig, 0o644)
 	}
-	defer os.WriteFile(path, orig, 0o644)
 	diff, _, _ := run(dir, env, "git", "diff")
 	patch := filepath.Join(dir, ".git", "edit.diff")
 	os.WriteFile(patch, diff, 0o644)
@@ -292,7 +306,7 @@ func measureEdit(bin, dir string, env []string, e *edit) error {
 	}
 	e.Selected, e.Total, e.SelFail, e.Uncov = len(doc.Selected), doc.TotalTests, !doc.Passed, len(doc.Uncovered) > 0
 
-	out, e.Full, err = run(dir, env, "go", "test", "-count=1", "-timeout="+timeout.String(), "./...")
+	out, e.Full, err = run(fullDir, env, "go", "test", "-count=1", "-timeout="+timeout.String(), "./...")
 	e.FullFail = err != nil || failLine.Match(out)
 
 	// The floor: go test of the selected tests alone (the edited package's
@@ -306,7 +320,7 @@ func measureEdit(bin, dir string, env []string, e *edit) error {
 		}
 		args := []string{"test", "-count=1", "-timeout=" + timeout.String(), "-run", "^(" + strings.Join(keys(names), "|") + ")$"}
 		args = append(args, keys(pkgs)...)
-		_, e.Floor, _ = run(dir, env, "go", args...)
+		_, e.Floor, _ = run(floorDir, env, "go", args...)
 	}
 	return nil
 }
@@ -337,6 +351,7 @@ func report(rs []result) {
 	fmt.Printf("Each edit is a one-line mutant (a flipped operator or constant) of the module's non-test code, spread evenly over its files. ")
 	fmt.Printf("*gauntlet* is the wall time of `gauntlet test --affected-by PATCH` (map already built for the unedited code); *full* is `go test -count=1 ./...` after the same edit; ")
 	fmt.Printf("*floor* is `go test -count=1 -run '^(selected)$' <their packages>`: compiling the edited packages' test binaries and running the selected tests, nothing else. ")
+	fmt.Printf("Each of the three runs in its own copy of the module, so each compiles the edited package itself (the go command's build cache is keyed by directory) and finds the rest compiled. ")
 	fmt.Printf("*killed* is whether the full suite fails on the mutant; *sel. fails* whether `gauntlet test --affected-by` does not pass (a failing selected test, or an edit no test covers).\n\n")
 	fmt.Printf("## Summary\n\n| module | packages | tests | full run s | map build s | map cached s | edits | median share selected | median speed-up vs full | median gauntlet/floor | killed | killed & selected fails |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	allKilled, allAgree := 0, 0
