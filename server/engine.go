@@ -22,6 +22,8 @@ type Engine struct {
 	analyzers []*analysis.Analyzer
 	filter    func(*analysis.File, []analysis.Diagnostic) []analysis.Diagnostic
 
+	loop Loop
+
 	reportMu sync.Mutex
 	reported map[string]bool
 	onError  func(error)
