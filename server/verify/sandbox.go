@@ -188,18 +188,26 @@ func depth(p string) int { return strings.Count(filepath.Clean(p), string(filepa
 // execScript writes a script that runs its arguments in the sandbox, for
 // go test -exec (which runs each test binary through it) and as the
 // prefix of other runners' commands. Without a sandbox it returns "".
-func (s *sandbox) execScript(dir string) (string, error) {
+func (s *sandbox) execScript(dir, shadowDir string) (string, error) {
 	if s.bwrap == "" {
 		return "", nil
 	}
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\nexec")
-	for _, a := range s.wrap(nil) {
+	for _, a := range s.with(shadowDir).wrap(nil) {
 		b.WriteString(" " + shellQuote(a))
 	}
 	b.WriteString(" \"$@\"\n")
-	p := filepath.Join(dir, "sandbox-exec")
-	if err := os.WriteFile(p, []byte(b.String()), 0o755); err != nil {
+	f, err := os.CreateTemp(dir, "sandbox-exec-")
+	if err != nil {
+		return "", err
+	}
+	p := f.Name()
+	f.Close()
+	if err := os.WriteFile(p, []byte(b.String()), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(p, 0o700); err != nil {
 		return "", err
 	}
 	return p, nil
@@ -210,6 +218,13 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// with returns a copy of s in which dir is writable too.
+func (s *sandbox) with(dir string) *sandbox {
+	c := *s
+	c.writable = append(slices.Clone(s.writable), dir)
+	return &c
 }
 
 // run runs argv in dir, sandboxed, in its own process group, and returns

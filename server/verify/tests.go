@@ -2,11 +2,13 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -92,12 +94,65 @@ func (r *run) testGate(ctx context.Context, g *Gate) {
 	}
 }
 
-// runTests selects the tests the edit affects and runs them in the shadow
-// copy, with coverage, once. On failure it marks g and returns nil.
+// runTests returns the selection and run of the tests the edit affects,
+// computed once (possibly ahead, beside the build gate: see startTests).
+// When they could not be run it marks g as failed or broken and returns
+// nil.
 func (r *run) runTests(ctx context.Context, g *Gate) (*testOutcome, error) {
-	if r.tests != nil {
-		return r.tests, nil
+	if r.ahead != nil {
+		<-r.ahead.done
+	} else if r.testsGate == nil {
+		r.testsGate = &Gate{}
+		r.tests, _ = r.computeTests(ctx, r.testsGate)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if sg := r.testsGate; sg.Error != "" || (!sg.OK && sg.Detail != "") {
+		g.OK, g.Error, g.Detail = false, sg.Error, sg.Detail
+		return nil, errors.New(sg.Detail)
+	}
+	return r.tests, nil
+}
+
+// ahead is a run of the tests started before the build gate ends.
+type ahead struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startTests selects and runs the tests in the background while the build
+// gate compiles: the run does not depend on it, and the gates still report
+// in order (a build failure cancels the run, whose result is then never
+// shown). stopTests waits for it.
+func (r *run) startTests(ctx context.Context) {
+	if r.ahead != nil || r.testsGate != nil {
+		return
+	}
+	if _, err := r.ensureShadow(); err != nil {
+		return // the build gate reports it
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	a := &ahead{cancel: cancel, done: make(chan struct{})}
+	r.ahead, r.testsGate = a, &Gate{}
+	go func() {
+		defer close(a.done)
+		r.tests, _ = r.computeTests(ctx, r.testsGate)
+	}()
+}
+
+// stopTests cancels a run started ahead and waits until its processes are
+// gone.
+func (r *run) stopTests() {
+	if r.ahead != nil {
+		r.ahead.cancel()
+		<-r.ahead.done
+	}
+}
+
+// computeTests selects the tests the edit affects and runs them in the
+// shadow copy, with coverage. On failure it marks g and returns nil.
+func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	sh, err := r.ensureShadow()
 	if err != nil {
 		broken(g, err)
@@ -132,14 +187,13 @@ func (r *run) runTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 		broken(g, fmt.Errorf("coverage map before the edit: %w", err))
 		return nil, err
 	}
-	r.tests = to
 	if len(to.tests) == 0 {
 		return to, nil
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, err := r.sandboxedSettings(limit)
+	settings, err := r.sandboxedSettings(limit, sh.dir)
 	if err != nil {
 		broken(g, err)
 		return nil, err
@@ -187,13 +241,13 @@ func (r *run) baseMap(ctx context.Context) (*coverage.Map, error) {
 // sandboxedSettings are the runner settings for unverified code: each Go
 // test binary, and pytest and node themselves, run inside the sandbox, and
 // a Go test binary stops itself at the time limit.
-func (r *run) sandboxedSettings(limit time.Duration) (testrun.Settings, error) {
+func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.Settings, error) {
 	s := r.opts.Tests
 	s.Timeout = limit + testGrace
 	if s.Go.Timeout <= 0 || s.Go.Timeout > limit {
 		s.Go.Timeout = limit
 	}
-	script, err := r.sb.execScript(r.tmp)
+	script, err := r.sb.execScript(r.tmp, shadowDir)
 	if err != nil {
 		return s, err
 	}
@@ -247,8 +301,12 @@ func pytestPython() string {
 }
 
 // preexisting splits the failed tests into those the edit breaks and those
-// that failed before it: the map of the base says so, or they fail again
-// when run on the base in the same sandbox.
+// that failed before it. The per-test map of the base says how each test
+// did before; a test it does not know (or says passed) runs again on the
+// base, in the same sandbox. A test the map says passed that fails on the
+// base in the sandbox too is not the edit's doing, but the sandbox's or the
+// machine's: the gate cannot judge it, and says so (an error, never an
+// acceptance).
 func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []TestFailure, err error) {
 	var recheck []testrun.Test
 	byID := map[string]testrun.Test{}
@@ -266,14 +324,30 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			recheck = append(recheck, t)
 		}
 	}
+	var broke []string
 	if len(recheck) > 0 {
 		again, err := r.runOnBase(ctx, recheck)
 		if err != nil {
 			return nil, nil, err
 		}
 		for id := range again {
+			if tc := to.baseMap.Tests[id]; tc != nil {
+				broke = append(broke, id)
+				continue
+			}
 			known[id] = true
 		}
+	}
+	if len(broke) > 0 {
+		sort.Strings(broke)
+		var out string
+		for _, res := range failed {
+			if res.ID == broke[0] {
+				out = firstLine(strings.TrimSpace(res.Output))
+			}
+		}
+		return nil, nil, fmt.Errorf("%d test%s (%s) pass outside the sandbox but fail in it without the edit too: %s (sandbox %s; run with --sandbox none, or make the test independent of the network and of files outside the workspace)",
+			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
 	for _, res := range failed {
 		f := TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
@@ -297,17 +371,21 @@ func (r *run) existedBefore(t testrun.Test) bool {
 // same sandbox (the shadow copy refilled with the base), and returns the
 // ids of those that fail there too.
 func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]bool, error) {
-	if err := r.shadow.refill(r.base); err != nil {
+	// A copy of its own: the build gate may still be compiling in the
+	// shadow of the edit.
+	sh, err := materialize(r.base, r.tmp)
+	if err != nil {
 		return nil, fmt.Errorf("shadow copy of the base: %w", err)
 	}
+	defer sh.remove()
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, err := r.sandboxedSettings(limit)
+	settings, err := r.sandboxedSettings(limit, sh.dir)
 	if err != nil {
 		return nil, err
 	}
-	out, err := testrun.New(analysis.NewSnapshot(r.shadow.dir), settings, r.suiteOptions()...).Run(tctx, tests, testrun.RunOptions{})
+	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, r.suiteOptions()...).Run(tctx, tests, testrun.RunOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

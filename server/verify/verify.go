@@ -258,16 +258,18 @@ func (v *Verdict) Gate(name string) *Gate {
 
 // run is one verification in progress.
 type run struct {
-	opts    Options
-	base    *analysis.Snapshot
-	after   *analysis.Snapshot
-	changes []*change     // what the edit does, file by file
-	diff    []*patch.File // the same as a diff, for test selection
-	sb      *sandbox      // nil until a gate needs processes
-	shadow  *shadow       // the materialised workspace after the edit
-	tmp     string        // this run's temporary directory
-	tests   *testOutcome  // the tests gate's results, for coverage
-	cleanup []func()
+	opts      Options
+	base      *analysis.Snapshot
+	after     *analysis.Snapshot
+	changes   []*change     // what the edit does, file by file
+	diff      []*patch.File // the same as a diff, for test selection
+	sb        *sandbox      // nil until a gate needs processes
+	shadow    *shadow       // the materialised workspace after the edit
+	tmp       string        // this run's temporary directory
+	tests     *testOutcome  // the selected tests' run, for the tests and coverage gates
+	testsGate *Gate         // how computing it went
+	ahead     *ahead        // the run, when started beside the build gate
+	cleanup   []func()
 }
 
 // Verify applies edit to base in a shadow snapshot and runs the gates. base
@@ -278,6 +280,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 	start := time.Now()
 	r := &run{opts: opts, base: base}
 	defer func() {
+		r.stopTests()
 		for i := len(r.cleanup) - 1; i >= 0; i-- {
 			r.cleanup[i]()
 		}
@@ -317,6 +320,9 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		}
 		if opts.Progress != nil {
 			opts.Progress(name)
+		}
+		if name == GateBuild && (r.enabled(GateTests) || r.enabled(GateCoverage)) {
+			r.startTests(ctx)
 		}
 		t := time.Now()
 		gates[name](ctx, g)
@@ -385,7 +391,7 @@ func (r *run) ensureShadow() (*shadow, error) {
 	}
 	r.shadow = s
 	r.cleanup = append(r.cleanup, s.remove)
-	r.sb.writable = append(r.sb.writable, s.dir)
+	r.sb = r.sb.with(s.dir)
 	return s, nil
 }
 
