@@ -268,6 +268,9 @@ func (p *part) errorf(pos config.Pos, format string, args ...any) *Error {
 // nil means nothing is.
 func (p *part) diagnose() *Error {
 	src := p.rule.src
+	if off, err := checkStructure(src.Query); err != nil {
+		return p.errorf(src.QueryPos(off), "bad query at offset %d: %v", off, err)
+	}
 	q, err := sitter.NewQuery([]byte(src.Query), p.lang.Grammar)
 	if err != nil {
 		if qe, ok := err.(*sitter.QueryError); ok {

@@ -368,3 +368,19 @@ func TestUnbalancedQuery(t *testing.T) {
 		t.Errorf("rule c was lost")
 	}
 }
+
+// Query shapes that crash or hang tree-sitter's query compiler are errors,
+// found before tree-sitter sees them.
+func TestQueryShapesTreeSitterCannotTake(t *testing.T) {
+	for _, q := range []string{`((#0))@0))`, `((#0)) @a`, `((#0))?`, `((#0))+`, `((#0) (#1)) @a`, `(((#0))) @a`, `((#0))`, `(#eq? @a "b")`, `[((#0))] @a`} {
+		_, err := Compile([]config.Rule{{ID: "r", Languages: []string{"go"}, Message: "m", Query: q, Pos: config.Pos{File: "r.yaml", Line: 1}}})
+		if err == nil || !strings.Contains(err.Error(), "rule r: bad query at offset") {
+			t.Errorf("%s: got %v", q, err)
+		}
+	}
+	for _, q := range []string{`((_) (#eq? @x "y")) @x`, `((identifier) @i (#match? @i "a"))`, `[(identifier) "func"] @a`, `(block . (_) @first .)`, `((identifier)+ @ids)`, `(call_expression !arguments) @c`, `(call_expression function: (_) @f)`} {
+		if _, err := checkStructure(q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}

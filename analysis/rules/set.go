@@ -46,6 +46,11 @@ func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Er
 	errs := map[*rule]*Error{}
 	for _, p := range parts {
 		p.need = nil
+		// Some shapes crash tree-sitter: never hand them to it.
+		if off, err := checkStructure(p.rule.src.Query); err != nil {
+			errs[p.rule] = p.errorf(p.rule.src.QueryPos(off), "bad query at offset %d: %v", off, err)
+			continue
+		}
 		// A query whose brackets do not balance would run into the next one.
 		if !balanced(p.rule.src.Query) {
 			if errs[p.rule] = p.diagnose(); errs[p.rule] == nil {
