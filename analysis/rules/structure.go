@@ -1,7 +1,5 @@
 package rules
 
-
-
 // checkStructure rejects the query shapes that tree-sitter's ts_query_new
 // does not survive: a parenthesized group with predicates but no node
 // pattern, which crashes it when captured or made optional (`((#p)) @c`,
