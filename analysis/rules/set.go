@@ -244,6 +244,7 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 	content := f.Content
 	qc := sitter.NewQueryCursor()
 	defer qc.Close()
+	setMatchLimit(qc)
 	qc.Exec(ls.query, tree.RootNode())
 	type key struct{ start, end int }
 	seen := make([]map[key]bool, len(ls.parts))
