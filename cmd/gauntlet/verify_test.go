@@ -163,6 +163,14 @@ const mutant = `--- a/calc/calc.go
  }
 `
 
+const neutralEdit = `--- a/calc/calc.go
++++ b/calc/calc.go
+@@ -12,2 +12,3 @@
+ // Add returns a + b.
++// It clamps the result to Limit.
+ func Add(a, b int) int {
+`
+
 func TestVerifyGocalc(t *testing.T) {
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	dir := gocalcCopy(t, "loop:\n  test_timeout: 5s\n")
@@ -192,13 +200,7 @@ func TestVerifyGocalc(t *testing.T) {
 	})
 
 	t.Run("neutral edit accepted", func(t *testing.T) {
-		code, v, out := verifyPatch(t, dir, `--- a/calc/calc.go
-+++ b/calc/calc.go
-@@ -12,2 +12,3 @@
- // Add returns a + b.
-+// It clamps the result to Limit.
- func Add(a, b int) int {
-`)
+		code, v, out := verifyPatch(t, dir, neutralEdit)
 		if code != exitOK || !v.Accepted {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
@@ -360,6 +362,20 @@ func TestVerifyGocalc(t *testing.T) {
 		}
 		if len(accepted) > 0 {
 			t.Errorf("a test reached the host's network from the sandbox")
+		}
+
+		// A test of the workspace itself that needs the network passes
+		// outside the sandbox and fails in it with or without an edit: the
+		// verdict is an error naming it, never an acceptance.
+		netTest := filepath.Join(dir, "calc", "net_test.go")
+		src := fmt.Sprintf("package calc\n\nimport (\n\t\"net\"\n\t\"testing\"\n)\n\nfunc TestPhoneHome(t *testing.T) {\n\tc, err := net.Dial(\"tcp\", %q)\n\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tc.Close()\n}\n", ln.Addr().String())
+		if err := os.WriteFile(netTest, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(netTest)
+		code, v, out = verifyPatch(t, dir, neutralEdit)
+		if code != exitError || v.Accepted || !strings.Contains(out, "calc.TestPhoneHome") || !strings.Contains(out, "fail in it without the edit too") {
+			t.Errorf("exit %d, want 2 and an error naming TestPhoneHome:\n%s", code, out)
 		}
 	})
 }
