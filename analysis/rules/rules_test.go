@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -383,4 +384,24 @@ func TestQueryShapesTreeSitterCannotTake(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
+}
+
+// One Set serves many files at once, as the engine's workers use it, and
+// each analyzer sees its own rule's findings once per file.
+func TestConcurrentFiles(t *testing.T) {
+	s := compile(t, printlnRule)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			src := fmt.Sprintf("package p\n\nfunc f(x int) {\n\tfmt.Println(%d)\n\tx = x\n}\n", i)
+			f := analysis.NewFile(fmt.Sprintf("f%d.go", i), []byte(src), 1)
+			diags, errs := analysis.Run(context.Background(), f, s.Analyzers())
+			if len(errs) > 0 || len(diags) != 2 || diags[0].Code != "go-println" || diags[1].Code != "go-self-assign" {
+				t.Errorf("%s: %v %v", f.Path, diags, errs)
+			}
+		}()
+	}
+	wg.Wait()
 }
