@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -60,6 +61,10 @@ type Options struct {
 	Budget int
 	// Progress, if set, hears what the loop does (from one goroutine).
 	Progress func(Event)
+	// PathPrefix is put before the paths of the diffs the loop writes (the
+	// workspace's directory inside its repository, so that git apply at
+	// the repository's top takes the patch); "" for none.
+	PathPrefix string
 	// Verifier replaces verify.Verify (tests, benchmarks).
 	Verifier func(ctx context.Context, base *analysis.Snapshot, edit verify.Edit, opts verify.Options) (*verify.Verdict, error)
 }
@@ -452,6 +457,14 @@ func (r *runner) ask(ctx context.Context, a *Attempt, f *analysis.File, p *Probl
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
+		var me *model.Error
+		if errors.As(err, &me) && me.Kind == model.KindBadAnswer {
+			// Garbage from the model is a rejected answer, not a broken loop.
+			msg := "the model's answer is unreadable: " + err.Error()
+			a.Gates = rejectedAtApply(msg, nil)
+			a.Reason = "apply: " + msg
+			return false, nil
+		}
 		a.Error = "model: " + err.Error()
 		r.fail(a.Error)
 		if model.Fatal(err) {
@@ -604,11 +617,11 @@ func (r *runner) accept(a *Attempt) {
 	next = next.With(files...)
 	r.cur = next
 	r.res.Snapshot = next
-	r.res.Changes, r.res.Patch = changes(r.orig, next)
+	r.res.Changes, r.res.Patch = changes(r.orig, next, r.opts.PathPrefix)
 }
 
 // changes lists what next changes of orig, with the patch.
-func changes(orig, next *analysis.Snapshot) ([]FileChange, string) {
+func changes(orig, next *analysis.Snapshot, prefix string) ([]FileChange, string) {
 	var out []FileChange
 	var b strings.Builder
 	for _, p := range next.Overlays() {
@@ -627,11 +640,11 @@ func changes(orig, next *analysis.Snapshot) ([]FileChange, string) {
 			continue
 		}
 		out = append(out, FileChange{Path: p, Old: old, New: nf.Content, Created: created})
-		oldPath := p
+		oldPath := path.Join(prefix, p)
 		if created {
 			oldPath = ""
 		}
-		b.WriteString(patch.Diff(oldPath, p, old, nf.Content))
+		b.WriteString(patch.Diff(oldPath, path.Join(prefix, p), old, nf.Content))
 	}
 	return out, b.String()
 }
@@ -647,7 +660,7 @@ func (r *runner) diff(snap *analysis.Snapshot, edits []analysis.TextEdit) string
 	var b strings.Builder
 	for _, p := range paths {
 		var old []byte
-		oldPath := p
+		oldPath := path.Join(r.opts.PathPrefix, p)
 		if f, err := snap.File(p); err == nil {
 			old = f.Content
 		} else {
@@ -657,7 +670,7 @@ func (r *runner) diff(snap *analysis.Snapshot, edits []analysis.TextEdit) string
 		if err != nil {
 			continue
 		}
-		b.WriteString(patch.Diff(oldPath, p, old, data))
+		b.WriteString(patch.Diff(oldPath, path.Join(r.opts.PathPrefix, p), old, data))
 	}
 	return b.String()
 }

@@ -1,0 +1,3 @@
+module example.com/demofix
+
+go 1.22

@@ -1,0 +1,6 @@
+package greet
+
+func ExampleGreet() {
+	Greet("gauntlet")
+	// Output: Hello, gauntlet!
+}
