@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 )
 
@@ -275,5 +276,41 @@ func TestUnsaved(t *testing.T) {
 	}
 	if len(e.Files) != 1 || e.Files[0].Path != "a.txt" || string(e.Files[0].Content) != "A\n" {
 		t.Errorf("Unsaved = %+v, want only a.txt", e.Files)
+	}
+}
+
+func TestSpans(t *testing.T) {
+	lines := map[int]string{10: "func Double(a int) int {", 11: "\treturn 2 * a", 12: "}"}
+	text := func(l int) string { return lines[l] }
+	// Go's block of Double's body: from the brace on line 10 to the one on 12.
+	b := coverage.Block{StartLine: 10, StartCol: 24, EndLine: 12, EndCol: 2, Stmts: 1}
+	for l, want := range map[int]bool{9: false, 10: false, 11: true, 12: false, 13: false} {
+		if got := spans(b, l, text); got != want {
+			t.Errorf("spans line %d = %v, want %v", l, got, want)
+		}
+	}
+	// Line-based coverage (coverage.py, V8) has no columns.
+	if !spans(coverage.Block{StartLine: 12, EndLine: 12, Stmts: 1}, 12, text) {
+		t.Error("a line block spans its line")
+	}
+}
+
+func TestSelectedPercent(t *testing.T) {
+	m := coverage.NewMap()
+	p := coverage.NewProfile()
+	p.Add("a.go", coverage.Block{StartLine: 1, EndLine: 2, Stmts: 3}, 1)
+	p.Add("a.go", coverage.Block{StartLine: 3, EndLine: 4, Stmts: 1}, 0)
+	m.AddTest("TestA", "pass", p)
+	q := coverage.NewProfile()
+	q.Add("a.go", coverage.Block{StartLine: 3, EndLine: 4, Stmts: 1}, 1)
+	m.AddTest("TestB", "pass", q)
+	if pct, ok := selectedPercent(m, "a.go", map[string]bool{"TestA": true}); !ok || pct != 75 {
+		t.Errorf("TestA alone covers %v%% (ok %v), want 75", pct, ok)
+	}
+	if pct, _ := selectedPercent(m, "a.go", map[string]bool{"TestA": true, "TestB": true}); pct != 100 {
+		t.Errorf("both cover %v%%, want 100", pct)
+	}
+	if _, ok := selectedPercent(m, "b.go", nil); ok {
+		t.Error("a file the map does not know has no percentage")
 	}
 }

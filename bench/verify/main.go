@@ -1,0 +1,513 @@
+// Command verify measures `gauntlet verify` on public Go modules: for
+// one-line mutants (flipped operators and constants) and neutral edits
+// (a comment line) spread over each module's code, the verdict and wall
+// time of `gauntlet verify --patch` beside applying the same edit and
+// running `go test -count=1 ./...`, the false accepts (a mutant the full
+// suite kills that verify accepts), the time of the parse and analyzer
+// gates, and whether the module stayed byte-identical through every verify.
+//
+//	go build -o /tmp/gauntlet ./cmd/gauntlet
+//	go run ./bench/verify -gauntlet /tmp/gauntlet > bench/verify/RESULTS.md
+//
+// The modules are bench/tests's (the test-running benchmark's) list. They
+// come from the Go module cache, downloaded through the module proxy when
+// missing, and are copied into a temporary directory: nothing is written to
+// the cache or to this repository.
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+var (
+	gauntletBin = flag.String("gauntlet", "gauntlet", "the gauntlet binary")
+	modules     = flag.String("modules", "github.com/google/go-cmp@v0.7.0,github.com/BurntSushi/toml@v1.6.0,github.com/oklog/run@v1.2.0,github.com/fatih/color@v1.13.0,github.com/hashicorp/yamux@v0.1.2", "comma-separated module@version list")
+	mutants     = flag.Int("mutants", 10, "mutants per module")
+	neutral     = flag.Int("neutral", 3, "neutral edits (comments) per module")
+	keep        = flag.Bool("keep", false, "keep the work directory")
+	limit       = flag.Duration("timeout", 2*time.Minute, "time limit of a test binary, for verify (loop.test_timeout) and the full suite (go test -timeout)")
+)
+
+// mutations are applied to the first match on a line.
+var mutations = [][2]string{
+	{" == ", " != "}, {" != ", " == "}, {" < ", " <= "}, {" > ", " >= "}, {" <= ", " < "}, {" >= ", " > "},
+	{" + ", " - "}, {" - ", " + "}, {" && ", " || "}, {" || ", " && "},
+	{"return true", "return false"}, {"return false", "return true"}, {" = 0\n", " = 1\n"}, {"[0]", "[1]"},
+}
+
+type edit struct {
+	File     string
+	Line     int
+	From, To string // empty for a neutral edit
+	Neutral  bool
+
+	Accepted   bool
+	Gate       string // the gate that rejected it
+	Verify     time.Duration
+	Static     time.Duration // apply + parse + analyzers gates, as the verdict reports them
+	Full       time.Duration
+	Killed     bool // the full suite fails
+	Identical  bool // the module is byte-identical after verify
+	VerifyErr  string
+	Sandbox    string
+	Selected   int
+	FailedTest string
+}
+
+type result struct {
+	Module   string
+	Packages int
+	Full     time.Duration
+	Map      time.Duration
+	First    time.Duration // the first verify, cold shadow build cache
+	Edits    []edit
+}
+
+func main() {
+	log.SetFlags(0)
+	flag.Parse()
+	bin, err := exec.LookPath(*gauntletBin)
+	if err != nil {
+		log.Fatalf("gauntlet binary: %v (build it with go build -o /tmp/gauntlet ./cmd/gauntlet)", err)
+	}
+	if bin, err = filepath.Abs(bin); err != nil {
+		log.Fatal(err)
+	}
+	work, err := os.MkdirTemp("", "gauntlet-bench-verify-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if !*keep {
+		defer os.RemoveAll(work)
+	}
+	var results []result
+	for _, m := range strings.Split(*modules, ",") {
+		r, err := measure(bin, work, strings.TrimSpace(m))
+		if err != nil {
+			log.Fatalf("%s: %v", m, err)
+		}
+		results = append(results, r)
+	}
+	report(results)
+}
+
+func run(dir string, env []string, name string, args ...string) ([]byte, time.Duration, error) {
+	c := exec.Command(name, args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	c.Stdout = &out
+	c.Stderr = &errb
+	start := time.Now()
+	err := c.Run()
+	if err != nil {
+		err = fmt.Errorf("%v: %s", err, tail(errb.Bytes()))
+	}
+	if name == "go" {
+		out.Write(errb.Bytes())
+	}
+	return out.Bytes(), time.Since(start), err
+}
+
+func moduleDir(work, mod string) (string, error) {
+	out, _, err := run(work, []string{"GOFLAGS=-mod=mod"}, "go", "mod", "download", "-json", mod)
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %v\n%s", mod, err, out)
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s: %s", mod, out)
+	}
+	return info.Dir, nil
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// treeHash hashes the module's files (not .git).
+func treeHash(dir string) string {
+	h := sha256.New()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s %v\n", rel, info.Mode())
+		if d.Type().IsRegular() {
+			data, _ := os.ReadFile(p)
+			h.Write(data)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func measure(bin, work, mod string) (result, error) {
+	r := result{Module: mod}
+	log.Printf("== %s", mod)
+	src, err := moduleDir(work, mod)
+	if err != nil {
+		return r, err
+	}
+	dir := filepath.Join(work, strings.NewReplacer("/", "_", "@", "_").Replace(mod))
+	if err := copyTree(src, dir); err != nil {
+		return r, err
+	}
+	env := []string{"GOFLAGS=-mod=mod", "GAUNTLET_CACHE=" + filepath.Join(work, "cache-"+filepath.Base(dir))}
+	// A mutant may make a test hang: both sides stop at the same limit.
+	config := fmt.Sprintf("loop:\n  test_timeout: %v\n", *limit)
+	if err := os.WriteFile(filepath.Join(dir, ".gauntlet.yaml"), []byte(config), 0o644); err != nil {
+		return r, err
+	}
+	for _, c := range [][]string{{"go", "mod", "download"}, {"git", "init", "-q"}, {"git", "add", "."}, {"git", "-c", "user.email=b@b", "-c", "user.name=bench", "commit", "-qm", "base"}} {
+		if out, _, err := run(dir, env, c[0], c[1:]...); err != nil {
+			return r, fmt.Errorf("%s: %v\n%s", strings.Join(c, " "), err, out)
+		}
+	}
+	if out, _, err := run(dir, env, "go", "test", "-count=1", "./..."); err != nil {
+		return r, fmt.Errorf("the suite fails before any edit:\n%s", tail(out))
+	}
+	_, r.Full, _ = run(dir, env, "go", "test", "-count=1", "./...")
+	out, d, err := run(dir, env, bin, "coverage", "--format", "json")
+	if err != nil {
+		return r, fmt.Errorf("gauntlet coverage: %v\n%s", err, tail(out))
+	}
+	r.Map = d
+	pk, _, _ := run(dir, env, "go", "list", "./...")
+	r.Packages = len(strings.Fields(string(pk)))
+	log.Printf("   %d packages, full run %v, map %v", r.Packages, r.Full.Round(time.Millisecond), r.Map.Round(time.Millisecond))
+
+	edits := append(candidates(dir, *mutants), neutrals(dir, *neutral)...)
+	for i := range edits {
+		e := &edits[i]
+		if err := measureEdit(bin, dir, env, e); err != nil {
+			return r, err
+		}
+		if i == 0 {
+			// The first verify builds the shadow copy's packages into the
+			// build cache; measure it again warm, as an editor or bot would.
+			r.First = e.Verify
+			if err := measureEdit(bin, dir, env, e); err != nil {
+				return r, err
+			}
+		}
+		what := fmt.Sprintf("%q->%q", e.From, e.To)
+		if e.Neutral {
+			what = "comment"
+		}
+		log.Printf("   %s:%d %s: accepted %v (%s), verify %v, full %v, killed %v, identical %v %s",
+			e.File, e.Line, what, e.Accepted, e.Gate, e.Verify.Round(time.Millisecond), e.Full.Round(time.Millisecond), e.Killed, e.Identical, e.VerifyErr)
+		r.Edits = append(r.Edits, *e)
+	}
+	return r, nil
+}
+
+// sourceFiles lists the module's non-test, non-generated Go files, sorted.
+func sourceFiles(dir string) []string {
+	var out []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == ".git" || d.Name() == "vendor" || strings.HasPrefix(d.Name(), "_")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		data, _ := os.ReadFile(p)
+		if bytes.Contains(data, []byte("Code generated")) {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// candidates picks n one-line mutants spread evenly over the module's
+// non-test code, in a fixed order (bench/tests's choice).
+func candidates(dir string, n int) []edit {
+	var all []edit
+	for _, rel := range sourceFiles(dir) {
+		data, _ := os.ReadFile(filepath.Join(dir, rel))
+		for i, l := range strings.Split(string(data), "\n") {
+			t := strings.TrimSpace(l)
+			if strings.HasPrefix(t, "//") || strings.Contains(l, `"`) || strings.Contains(l, "`") {
+				continue
+			}
+			for _, m := range mutations {
+				if strings.Contains(l+"\n", m[0]) {
+					all = append(all, edit{File: rel, Line: i + 1, From: m[0], To: m[1]})
+					break
+				}
+			}
+		}
+	}
+	return spread(all, n)
+}
+
+// neutrals picks n places before a func declaration for a comment line.
+func neutrals(dir string, n int) []edit {
+	var all []edit
+	for _, rel := range sourceFiles(dir) {
+		data, _ := os.ReadFile(filepath.Join(dir, rel))
+		for i, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "func ") {
+				all = append(all, edit{File: rel, Line: i + 1, Neutral: true})
+			}
+		}
+	}
+	return spread(all, n)
+}
+
+func spread(all []edit, n int) []edit {
+	if len(all) <= n {
+		return all
+	}
+	out := make([]edit, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, all[(2*i+1)*len(all)/(2*n)])
+	}
+	return out
+}
+
+var failLine = regexp.MustCompile(`(?m)^(--- FAIL|FAIL|panic:)`)
+
+func measureEdit(bin, dir string, env []string, e *edit) error {
+	path := filepath.Join(dir, filepath.FromSlash(e.File))
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(orig), "\n")
+	if e.Neutral {
+		lines = append(lines[:e.Line-1], append([]string{"// gauntlet bench: a neutral edit."}, lines[e.Line-1:]...)...)
+	} else {
+		lines[e.Line-1] = strings.TrimSuffix(strings.Replace(lines[e.Line-1]+"\n", e.From, e.To, 1), "\n")
+	}
+	edited := []byte(strings.Join(lines, "\n"))
+	// The patch, made by git from the edited file; then the file goes back,
+	// and verify sees only the patch.
+	if err := os.WriteFile(path, edited, 0o644); err != nil {
+		return err
+	}
+	diff, _, _ := run(dir, env, "git", "diff")
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
+		return err
+	}
+	patch := filepath.Join(dir, ".git", "edit.diff")
+	if err := os.WriteFile(patch, diff, 0o644); err != nil {
+		return err
+	}
+
+	before := treeHash(dir)
+	out, d, err := run(dir, env, bin, "verify", "--patch", patch, "--format", "json")
+	e.Verify = d
+	e.Identical = treeHash(dir) == before
+	var v struct {
+		Accepted bool   `json:"accepted"`
+		Sandbox  string `json:"sandbox"`
+		Gates    []struct {
+			Name     string   `json:"name"`
+			OK       bool     `json:"ok"`
+			Skipped  bool     `json:"skipped"`
+			Duration int64    `json:"duration_ms"`
+			Error    string   `json:"error"`
+			Selected []string `json:"selected"`
+			Failed   []struct {
+				ID string `json:"id"`
+			} `json:"failed"`
+		} `json:"gates"`
+	}
+	if jerr := json.Unmarshal(out, &v); jerr != nil {
+		return fmt.Errorf("gauntlet verify (%v): %s", err, tail(out))
+	}
+	e.Accepted, e.Sandbox = v.Accepted, v.Sandbox
+	e.Static = 0
+	for _, g := range v.Gates {
+		switch g.Name {
+		case "apply", "parse", "analyzers":
+			e.Static += time.Duration(g.Duration) * time.Millisecond
+		case "tests":
+			e.Selected = len(g.Selected)
+			if len(g.Failed) > 0 {
+				e.FailedTest = g.Failed[0].ID
+			}
+		}
+		if !g.OK && !g.Skipped && e.Gate == "" {
+			e.Gate = g.Name
+			e.VerifyErr = g.Error
+		}
+	}
+
+	// The same edit applied, and the full suite.
+	if err := os.WriteFile(path, edited, 0o644); err != nil {
+		return err
+	}
+	out, e.Full, err = run(dir, env, "go", "test", "-count=1", "-timeout="+limit.String(), "./...")
+	e.Killed = err != nil || failLine.Match(out)
+	return os.WriteFile(path, orig, 0o644)
+}
+
+func tail(b []byte) string {
+	s := string(b)
+	if len(s) > 2000 {
+		s = "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func maxOf(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+func goVersion() string {
+	out, _ := exec.Command("go", "env", "GOVERSION").Output()
+	return strings.TrimSpace(string(out))
+}
+
+func shortMod(m string) string {
+	m, _, _ = strings.Cut(m, "@")
+	return m[strings.LastIndexByte(m, '/')+1:]
+}
+
+func report(rs []result) {
+	sandbox := "none"
+	for _, r := range rs {
+		for _, e := range r.Edits {
+			sandbox = e.Sandbox
+		}
+	}
+	fmt.Printf("# gauntlet verify on public Go modules\n\n")
+	fmt.Printf("Measured %s on %s/%s, %d cores, %s, sandbox %s. Produced by:\n\n", time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), goVersion(), sandbox)
+	fmt.Printf("    go build -o /tmp/gauntlet ./cmd/gauntlet\n    go run ./bench/verify -gauntlet /tmp/gauntlet > bench/verify/RESULTS.md\n\n(or `sh bench/verify/run.sh`).\n\n")
+	fmt.Printf("Each module (bench/tests's list) is copied into a temporary git repository. Each edit is a one-line mutant (a flipped operator or constant) of its non-test code, ")
+	fmt.Printf("or a neutral edit (a comment line before a function), spread evenly over its files. *verify* is the wall time of `gauntlet verify --patch EDIT --format json` on the unedited module ")
+	fmt.Printf("(every gate, builds and tests in the sandbox; the per-test coverage map of the unedited code already built by `gauntlet coverage`, as an editor keeps it); ")
+	fmt.Printf("*full* is applying the same edit and running `go test -count=1 -timeout=%v ./...` (verify gets the same limit, loop.test_timeout, since a mutant can make a test hang). *killed*: the full suite fails. A *false accept* is a killed mutant that verify accepts. ", *limit)
+	fmt.Printf("*static* is the apply, parse and analyzers gates together, as the verdict times them. *first verify* is the first verify of a module (its shadow copy's packages not yet in the build cache); the edit is then measured again and the second time is the one counted.\n\n")
+
+	fmt.Printf("## Summary\n\n| module | packages | full run s | map build s | first verify s | mutants | killed | rejected | false accepts | neutral accepted | median verify s | median full s | median speed-up | static ms median / max | byte-identical |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	totalFalse, totalNeutral, totalNeutralOK, totalIdentical, totalEdits := 0, 0, 0, 0, 0
+	var allStatic []float64
+	for _, r := range rs {
+		var vs, fs, speed, static []float64
+		muts, killed, rejected, falseAcc, neu, neuOK, ident := 0, 0, 0, 0, 0, 0, 0
+		for _, e := range r.Edits {
+			vs = append(vs, e.Verify.Seconds())
+			fs = append(fs, e.Full.Seconds())
+			speed = append(speed, e.Full.Seconds()/e.Verify.Seconds())
+			static = append(static, float64(e.Static.Milliseconds()))
+			if e.Identical {
+				ident++
+			}
+			if e.Neutral {
+				neu++
+				if e.Accepted {
+					neuOK++
+				}
+				continue
+			}
+			muts++
+			if e.Killed {
+				killed++
+			}
+			if !e.Accepted {
+				rejected++
+			}
+			if e.Killed && e.Accepted {
+				falseAcc++
+			}
+		}
+		totalFalse += falseAcc
+		totalNeutral += neu
+		totalNeutralOK += neuOK
+		totalIdentical += ident
+		totalEdits += len(r.Edits)
+		allStatic = append(allStatic, static...)
+		fmt.Printf("| %s | %d | %s | %s | %s | %d | %d | %d | **%d** | %d/%d | %s | %s | %.1fx | %.0f / %.0f | %d/%d |\n",
+			r.Module, r.Packages, secs(r.Full), secs(r.Map), secs(r.First), muts, killed, rejected, falseAcc, neuOK, neu,
+			fmt.Sprintf("%.2f", median(vs)), fmt.Sprintf("%.2f", median(fs)), median(speed), median(static), maxOf(static), ident, len(r.Edits))
+	}
+	fmt.Printf("\nFalse accepts: **%d**. Neutral edits accepted: %d of %d. Module byte-identical after %d of %d verifies. Static gates (apply, parse, analyzers): median %.0f ms, max %.0f ms.\n\n",
+		totalFalse, totalNeutralOK, totalNeutral, totalIdentical, totalEdits, median(allStatic), maxOf(allStatic))
+
+	fmt.Printf("## Edits\n\n| module | edit | verdict | selected tests | verify s | full s | killed | static ms |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rs {
+		for _, e := range r.Edits {
+			what := fmt.Sprintf("`%s`→`%s`", strings.TrimSpace(e.From), strings.TrimSpace(e.To))
+			if e.Neutral {
+				what = "comment"
+			}
+			verdict := "accepted"
+			if !e.Accepted {
+				verdict = "rejected by " + e.Gate
+				if e.FailedTest != "" && e.Gate == "tests" {
+					verdict += " (" + strings.TrimPrefix(e.FailedTest, strings.Split(r.Module, "@")[0]) + ")"
+				}
+				if e.VerifyErr != "" {
+					verdict = "error in " + e.Gate + ": " + e.VerifyErr
+				}
+			}
+			fmt.Printf("| %s | `%s:%d` %s | %s | %d | %s | %s | %v | %d |\n", shortMod(r.Module), e.File, e.Line, what, verdict, e.Selected, secs(e.Verify), secs(e.Full), e.Killed, e.Static.Milliseconds())
+		}
+	}
+}
