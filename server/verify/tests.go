@@ -368,16 +368,17 @@ func (r *run) existedBefore(t testrun.Test) bool {
 }
 
 // runOnBase runs tests on the workspace as it was before the edit, in the
-// same sandbox (the shadow copy refilled with the base), and returns the
+// same sandbox (the shadow copy refilled with the base: nothing uses the
+// edit's copy after the tests gate), and returns the
 // ids of those that fail there too.
 func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]bool, error) {
-	// A copy of its own: the build gate may still be compiling in the
-	// shadow of the edit.
-	sh, err := materialize(r.base, r.tmp)
-	if err != nil {
+	// The same directory, so that the build cache serves the packages the
+	// edit does not change. The build gate is done with it: the tests
+	// gate judges failures only after it.
+	sh := r.shadow
+	if err := sh.refill(r.base); err != nil {
 		return nil, fmt.Errorf("shadow copy of the base: %w", err)
 	}
-	defer sh.remove()
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
