@@ -31,6 +31,9 @@ type client struct {
 	msgs   []*message
 	closed bool
 	nextID int
+
+	// onRequest, if set, answers the server's requests (else: null).
+	onRequest func(m *message) any
 }
 
 type message struct {
@@ -129,7 +132,11 @@ func (c *client) read() {
 		}
 		if m.Method != "" && len(m.ID) > 0 && string(m.ID) != "null" {
 			// A request from the server (progress tokens, registrations): accept.
-			go c.send(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": nil})
+			var result any
+			if c.onRequest != nil {
+				result = c.onRequest(&m)
+			}
+			go c.send(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
 		}
 		c.mu.Lock()
 		c.msgs = append(c.msgs, &m)

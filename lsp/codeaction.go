@@ -66,6 +66,10 @@ func (s *Server) codeAction(ctx context.Context, params json.RawMessage) (any, e
 			})
 		}
 	}
+	if wantQuick {
+		actions = append(actions, s.fixActions(f, diags, start, end, enc)...)
+	}
+	actions = append(actions, s.verifyAction(f, p.Context.Only)...)
 	if wantAll && len(all) > 0 {
 		actions = append(actions, codeAction{
 			Title: "Apply every gauntlet fix",

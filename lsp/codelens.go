@@ -104,6 +104,10 @@ func (s *Server) executeCommand(ctx context.Context, params json.RawMessage) (an
 	switch p.Command {
 	case cmdRunTests:
 		return s.runTests(ctx, p)
+	case cmdFix:
+		return s.fix(ctx, p)
+	case cmdVerifyEdit:
+		return s.verifyEdit(ctx, p)
 	}
 	return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "command not available in this server yet: " + p.Command}
 }
@@ -133,7 +137,19 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 		title = "Running " + args.IDs[0]
 	}
 	ctx, pr := s.beginProgress(ctx, title)
-	summary, passed, err := r.Run(ctx, args.IDs, pr.report)
+	var summary string
+	var passed bool
+	var err error
+	if rep, ok := r.(TestReporter); ok {
+		var tr TestReport
+		tr, err = rep.Report(ctx, args.IDs, pr.report)
+		if err == nil {
+			summary, passed = tr.Summary, tr.Passed
+			s.recordFailures(tr)
+		}
+	} else {
+		summary, passed, err = r.Run(ctx, args.IDs, pr.report)
+	}
 	if err != nil {
 		pr.end("failed: " + err.Error())
 		return nil, fmt.Errorf("gauntlet.runTests: %w", err)

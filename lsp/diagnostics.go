@@ -36,6 +36,16 @@ func (s *Server) publish(d *document, f *analysis.File, diags []analysis.Diagnos
 		d.diags, d.diagFile = diags, f
 	}
 	enc := s.enc
+	var shown []analysis.Diagnostic
+	if current {
+		// The editor's lists are per document: add the evidence of the last
+		// verification of this version and the failing tests declared here.
+		shown = append(shown, diags...)
+		if d.evidenceFile == f {
+			shown = append(shown, d.evidence...)
+		}
+		shown = append(shown, s.failureDiagnostics(f)...)
+	}
 	s.mu.Unlock()
 	if !current {
 		return
@@ -44,8 +54,19 @@ func (s *Server) publish(d *document, f *analysis.File, diags []analysis.Diagnos
 	s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{
 		URI:         d.uri,
 		Version:     &version,
-		Diagnostics: toDiagnostics(f, diags, enc),
+		Diagnostics: toDiagnostics(f, shown, enc),
 	})
+}
+
+// republish sends the document's diagnostics again (its evidence or its
+// failing tests changed), once its current version has been analysed.
+func (s *Server) republish(d *document) {
+	s.mu.Lock()
+	f, diags, done := d.file, d.diags, d.diagFile == d.file
+	s.mu.Unlock()
+	if done {
+		s.publish(d, f, diags)
+	}
 }
 
 func toDiagnostics(f *analysis.File, diags []analysis.Diagnostic, enc analysis.Encoding) []diagnostic {

@@ -2,7 +2,11 @@
 // base protocol on stdio (a framing codec that survives malformed input),
 // the lifecycle, incremental document sync over analysis.File.Edit,
 // diagnostics published per document version, code actions from the
-// analyzers' fixes, code lenses, and work done progress.
+// analyzers' fixes, code lenses, and work done progress; and the closed
+// loop (fix.go: "Fix with model (verified)" and gauntlet.fix, whose
+// accepted fix goes out with workspace/applyEdit only against the version
+// it was verified on) and the verifier (verify.go: gauntlet.verifyEdit and
+// "Verify unsaved changes").
 //
 // It translates only: every answer comes from a server.Engine, and every
 // position is converted between LSP's (line, character) and byte offsets by

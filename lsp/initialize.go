@@ -53,7 +53,7 @@ func (s *Server) initialize(params json.RawMessage) (any, error) {
 				Change:    lsp.TDSKIncremental,
 				Save:      &lsp.SaveOptions{},
 			},
-			CodeActionProvider:     &codeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAllGauntlet}},
+			CodeActionProvider:     &codeActionOptions{CodeActionKinds: []string{kindQuickFix, kindFixAllGauntlet, kindVerifyUnsaved}},
 			CodeLensProvider:       &lsp.CodeLensOptions{},
 			ExecuteCommandProvider: &lsp.ExecuteCommandOptions{Commands: commands},
 		},

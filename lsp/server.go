@@ -44,6 +44,7 @@ type Server struct {
 	watched    map[string]bool               // absolute paths of the configuration's files
 	progress   map[string]context.CancelFunc // work done progress tokens, cancellable by the client
 	testRunner TestRunner
+	failures   map[string]TestFailure // failing tests by id, from gauntlet.runTests
 
 	pubMu sync.Mutex // orders publishDiagnostics against the version check
 }

@@ -22,6 +22,11 @@ type document struct {
 	// code actions.
 	diags    []analysis.Diagnostic
 	diagFile *analysis.File
+
+	// Evidence of the last "Verify unsaved changes", shown beside the
+	// diagnostics while the document stays at the version verified.
+	evidence     []analysis.Diagnostic
+	evidenceFile *analysis.File
 }
 
 func (d *document) stop() {

@@ -17,6 +17,9 @@ type Loop struct {
 	Verify      verify.Options
 	MaxAttempts int // per problem; 0: loop.DefaultMaxAttempts
 	Budget      int // tokens per request; 0: the prompt's default
+	// PathPrefix is put before the paths of the patches (the workspace's
+	// directory in its repository).
+	PathPrefix string
 }
 
 // WithLoop sets the closed loop's settings.
@@ -44,7 +47,7 @@ func (e *Engine) loopOptions(progress func(loop.Event)) loop.Options {
 	l := e.Loop()
 	vo := l.Verify
 	vo.Analyzers = e
-	return loop.Options{Model: l.Model, Analyzers: e, Verify: vo, MaxAttempts: l.MaxAttempts, Budget: l.Budget, Progress: progress}
+	return loop.Options{Model: l.Model, Analyzers: e, Verify: vo, MaxAttempts: l.MaxAttempts, Budget: l.Budget, PathPrefix: l.PathPrefix, Progress: progress}
 }
 
 // Problems lists the problems in scope (findings of the analyzers, failing
@@ -75,4 +78,10 @@ func (e *Engine) Verify(ctx context.Context, base *analysis.Snapshot, edit verif
 	opts.Analyzers = e
 	opts.Progress = progress
 	return verify.Verify(ctx, base, edit, opts)
+}
+
+// TestProblem is the problem of making the failing test id pass, placed on
+// the code it tests; output is its failure output, if known.
+func (e *Engine) TestProblem(ctx context.Context, snap *analysis.Snapshot, id, output string) (loop.Problem, error) {
+	return loop.TestProblem(ctx, snap, id, output, e.loopOptions(nil))
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/lsp"
 	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/model"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -53,7 +55,9 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 		lsp.WithLog(log),
 		lsp.WithMaxMessageSize(*maxSize),
 		lsp.WithVersion(version),
-		lsp.WithReload(loadLSPConfig),
+		lsp.WithReload(func(ctx context.Context, root string) ([]*analysis.Analyzer, []string, error) {
+			return loadLSPConfig(ctx, root, engine, func(err error) { srv.ShowError(err) })
+		}),
 		lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),
 	)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,9 +76,11 @@ func (s stdio) Write(p []byte) (int, error) { return s.out.Write(p) }
 func (s stdio) Close() error                { return s.in.Close() }
 
 // loadLSPConfig loads the .gauntlet.yaml of the editor's workspace (or the
-// defaults) and compiles its rules, as gauntlet check does; the server calls
-// it at initialize and when the file or a rule file is saved.
-func loadLSPConfig(_ context.Context, root string) ([]*analysis.Analyzer, []string, error) {
+// defaults) and compiles its rules, as gauntlet check does, and gives the
+// engine the closed loop's settings (the model, the gates); the server calls
+// it at initialize and when the file or a rule file is saved. A model that
+// cannot be opened is shown, and fixes then come from the analyzers alone.
+func loadLSPConfig(_ context.Context, root string, engine *server.Engine, show func(error)) ([]*analysis.Analyzer, []string, error) {
 	cfg, err := config.Find(root)
 	if err != nil {
 		return nil, nil, err
@@ -83,6 +89,12 @@ func loadLSPConfig(_ context.Context, root string) ([]*analysis.Analyzer, []stri
 	if err != nil {
 		return nil, nil, err
 	}
+	m, _, err := model.Open(cfg.Model)
+	if err != nil {
+		show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
+		m = nil
+	}
+	engine.SetLoop(server.Loop{Model: m, Verify: verify.FromConfig(cfg), MaxAttempts: cfg.Loop.MaxAttempts})
 	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
 	files := append([]string{filepath.Join(root, config.FileName)}, cfg.RuleFiles...)
 	if cfg.Path != "" {
@@ -125,8 +137,15 @@ func (t *lspTests) TestsInFile(ctx context.Context, f *analysis.File) ([]lsp.Tes
 }
 
 func (t *lspTests) Run(ctx context.Context, ids []string, progress func(string, int)) (string, bool, error) {
+	r, err := t.Report(ctx, ids, progress)
+	return r.Summary, r.Passed, err
+}
+
+// Report runs the tests and says which failed, for the editor's
+// failing-test diagnostics.
+func (t *lspTests) Report(ctx context.Context, ids []string, progress func(string, int)) (lsp.TestReport, error) {
 	if t.err != nil {
-		return "", false, t.err
+		return lsp.TestReport{}, t.err
 	}
 	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
 		if p.Kind == testrun.Report {
@@ -135,7 +154,7 @@ func (t *lspTests) Run(ctx context.Context, ids []string, progress func(string, 
 	}))
 	out, err := suite.RunIDs(ctx, ids, testrun.RunOptions{})
 	if err != nil {
-		return "", false, err
+		return lsp.TestReport{}, err
 	}
 	counts := map[testrun.Status]int{}
 	for _, r := range out.Results {
@@ -145,8 +164,14 @@ func (t *lspTests) Run(ctx context.Context, ids []string, progress func(string, 
 	if n := counts[testrun.Skip]; n > 0 {
 		summary += fmt.Sprintf(", %d skipped", n)
 	}
+	rep := lsp.TestReport{Passed: out.Passed()}
+	for _, r := range out.Results {
+		rep.Ran = append(rep.Ran, r.ID)
+	}
 	for _, r := range out.Failed() {
 		summary += "; " + string(r.Status) + ": " + r.ID
+		rep.Failures = append(rep.Failures, lsp.TestFailure{ID: r.ID, Path: r.File, Line: r.Line, Output: r.Output})
 	}
-	return summary, out.Passed(), nil
+	rep.Summary = summary
+	return rep, nil
 }

@@ -165,3 +165,22 @@ func Reverify(ctx context.Context, to *analysis.Snapshot, res *Result, opts Opti
 	}
 	return r.res, nil
 }
+
+// Edits are the change as text edits of Old: one edit per file, covering
+// what lies between the common beginning and end of Old and New. A file
+// the change creates is one insertion into an empty file.
+func (c FileChange) Edits() []analysis.TextEdit {
+	old, nw := c.Old, c.New
+	if bytes.Equal(old, nw) && !c.Created {
+		return nil
+	}
+	p := 0
+	for p < len(old) && p < len(nw) && old[p] == nw[p] {
+		p++
+	}
+	s := 0
+	for s < len(old)-p && s < len(nw)-p && old[len(old)-1-s] == nw[len(nw)-1-s] {
+		s++
+	}
+	return []analysis.TextEdit{{Path: c.Path, Start: p, End: len(old) - s, NewText: string(nw[p : len(nw)-s])}}
+}

@@ -334,3 +334,19 @@ func isTestFile(p string) bool {
 	dir := "/" + path.Dir(p) + "/"
 	return strings.Contains(dir, "/test/") || strings.Contains(dir, "/tests/") || strings.Contains(dir, "/__tests__/")
 }
+
+// TestProblem is the problem of making the failing test id of snap's
+// workspace pass (see NewTestProblem); output is its failure output, if
+// known.
+func TestProblem(ctx context.Context, snap *analysis.Snapshot, id, output string, opts Options) (Problem, error) {
+	tests, err := suiteOf(snap, &opts).Discover(ctx)
+	if err != nil {
+		return Problem{}, fmt.Errorf("tests: %w", err)
+	}
+	for _, t := range tests {
+		if t.ID == id {
+			return NewTestProblem(ctx, snap, t, output, opts), nil
+		}
+	}
+	return Problem{}, fmt.Errorf("no test %s in the workspace", id)
+}
