@@ -146,3 +146,64 @@ func runIn(t *testing.T, args ...string) (int, string, string) {
 	code := run(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
+
+// TestCheckWithPlugins runs `gauntlet check` on a workspace whose
+// .gauntlet.yaml names the example plugin and a plugin that panics: the
+// example's findings appear in every format beside the built-in ones, the
+// crash is named on stderr, and the exit status is 2.
+func TestCheckWithPlugins(t *testing.T) {
+	bin := buildPlugins(t)
+	ws := t.TempDir()
+	files := map[string]string{
+		"a.go": "package a\n\n// TODO: no owner\nfunc f() {}\n\n// TODO(ana): owned\nfunc g() {}\n",
+		"b.py": "# TODO tidy this\nx = 1\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := fmt.Sprintf("plugins:\n  - name: todo-owner\n    path: %s/todo-owner\n", bin)
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(good), 0o644)
+	t.Chdir(ws)
+	for _, format := range []string{"text", "json", "sarif", "rdjson", "github"} {
+		code, stdout, stderr := runIn(t, "check", "--format", format)
+		if code != exitFindings {
+			t.Errorf("%s: exit %d, want 1; stderr: %s", format, code, stderr)
+		}
+		if n := strings.Count(stdout, "todo-owner"); n < 2 {
+			t.Errorf("%s: want both TODO findings, got:\n%s", format, stdout)
+		}
+		if strings.Contains(stdout, "owned") {
+			t.Errorf("%s: TODO(ana) reported:\n%s", format, stdout)
+		}
+	}
+	code, stdout, _ := runIn(t, "check", "--format", "text")
+	for _, want := range []string{"a.go:3:", "b.py:1:"} {
+		if !strings.Contains(stdout, want) || code != exitFindings {
+			t.Errorf("text output lacks %s:\n%s", want, stdout)
+		}
+	}
+
+	bad := good + fmt.Sprintf("  - name: crasher\n    path: %s/misbehave\n    args: [panic]\n", bin)
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(bad), 0o644)
+	code, stdout, stderr := runIn(t, "check")
+	if code != exitError {
+		t.Errorf("with a crashing plugin: exit %d, want 2", code)
+	}
+	if !strings.Contains(stdout, "todo-owner") {
+		t.Errorf("the other plugin's findings are missing:\n%s", stdout)
+	}
+	// The plugin's own stderr is logged under its name; the failure itself
+	// is reported once.
+	if n := strings.Count(stderr, "gauntlet: analyzer panic-check"); n != 1 || !strings.Contains(stderr, "plugin crasher: exited") {
+		t.Errorf("stderr should report the crashed plugin once (got %d):\n%s", n, stderr)
+	}
+
+	// A plugin analyzer named like a built-in is refused at start.
+	clash := fmt.Sprintf("plugins:\n  - name: clash\n    path: %s/misbehave\n    args: [ok]\n    env: {MISBEHAVE_ANALYZER: syntax}\n", bin)
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(clash), 0o644)
+	if code, _, stderr := runIn(t, "check"); code != exitError || !strings.Contains(stderr, `"syntax" is defined twice`) {
+		t.Errorf("name clash: exit %d, stderr %s", code, stderr)
+	}
+}

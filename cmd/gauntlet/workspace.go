@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ type workspace struct {
 	cwd     string // absolute
 	cfg     *config.Config
 	ignore  []string
+	stderr  io.Writer
 	engine  *server.Engine
 	closers []func()
 }
@@ -55,7 +57,7 @@ func openWorkspace(paths []string, stderr io.Writer) (*workspace, error) {
 			root = filepath.Dir(root)
 		}
 	}
-	ws := &workspace{root: root, cwd: cwd, cfg: cfg, ignore: cfg.Ignore}
+	ws := &workspace{root: root, cwd: cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr}
 	ws.engine = server.New(
 		server.WithAnalyzers(syntax.Analyzer),
 		server.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "gauntlet: %v\n", err) }),
@@ -82,6 +84,19 @@ func (ws *workspace) loadAnalyzers(only []string) error {
 		return err
 	}
 	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
+	if len(cfg.Plugins) > 0 {
+		// Plugins become ordinary analyzers; one that cannot start is a
+		// stand-in that fails on every file, so check exits 2 naming it.
+		pas, stop, err := loadPlugins(context.Background(), cfg, ws.stderr)
+		if err != nil {
+			return err
+		}
+		ws.closers = append(ws.closers, stop)
+		as = append(as, cfg.Apply(pas, false)...)
+	}
+	if err := uniqueNames(as); err != nil {
+		return err
+	}
 	if len(only) > 0 {
 		var kept []*analysis.Analyzer
 		for _, a := range as {
@@ -98,6 +113,26 @@ func (ws *workspace) loadAnalyzers(only []string) error {
 	}
 	ws.engine.SetAnalyzers(as)
 	return nil
+}
+
+// uniqueNames refuses two analyzers with one id (a plugin's analyzer named
+// like a built-in or a rule): their findings could not be told apart.
+func uniqueNames(as []*analysis.Analyzer) error {
+	seen := map[string]*analysis.Analyzer{}
+	for _, a := range as {
+		if prev := seen[a.Name]; prev != nil {
+			return fmt.Errorf("analyzer %q is defined twice (by %s and by %s); rename one", a.Name, sourceOf(prev), sourceOf(a))
+		}
+		seen[a.Name] = a
+	}
+	return nil
+}
+
+func sourceOf(a *analysis.Analyzer) string {
+	if a.Source != "" && a.Source != "gauntlet" {
+		return "plugin " + a.Source
+	}
+	return "gauntlet"
 }
 
 // repoPath returns a snapshot path relative to the root of the git
