@@ -239,6 +239,23 @@ func TestVerifyGocalc(t *testing.T) {
 		}
 	})
 
+	t.Run("type error rejected by build", func(t *testing.T) {
+		code, v, out := verifyPatch(t, dir, `--- a/calc/calc.go
++++ b/calc/calc.go
+@@ -13,3 +13,3 @@
+ func Add(a, b int) int {
+-	return clamp(a + b)
++	return clamp(a + c)
+ }
+`)
+		if code != exitFindings || v.failedGate() != "build" {
+			t.Fatalf("exit %d, failed gate %q, want build:\n%s", code, v.failedGate(), out)
+		}
+		if !strings.Contains(out, `"path": "calc/calc.go"`) || !strings.Contains(out, "undefined: c") {
+			t.Errorf("the build error is not in the evidence:\n%s", out)
+		}
+	})
+
 	t.Run("syntax error rejected by parse", func(t *testing.T) {
 		code, v, out := verifyPatch(t, dir, `--- a/calc/calc.go
 +++ b/calc/calc.go

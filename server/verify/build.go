@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,40 +116,28 @@ func (r *run) goModuleOf(rel string) string {
 	}
 }
 
+// goPkg is what go list -e -export -test says of a package.
 type goPkg struct {
-	ImportPath   string
-	Dir          string
-	Imports      []string
-	TestImports  []string
-	XTestImports []string
-	TestGoFiles  []string
-	XTestGoFiles []string
-	Module       *struct{ Path string }
+	ImportPath string
+	Export     string
+	Error      *struct{ Err string }
 }
 
+// buildGo compiles every package of each module the edit touches, with
+// its tests, through go list -e -export -test: the compiler runs on the
+// packages, their test variants and the test mains, writing export data
+// and no binaries, and the build cache (keyed by content: the shadow's path
+// is stable) makes the packages the edit does not affect free. Errors that
+// the base has too are not the edit's. Link errors are not looked for.
 func (r *run) buildGo(ctx context.Context, res *buildResult) error {
-	// The modules the edit touches, and its directories in each.
-	mods := map[string]map[string]bool{} // module dir -> changed package dirs ("*" for all)
+	mods := map[string]bool{}
 	for _, p := range r.changedPaths() {
-		isGo := strings.HasSuffix(p, ".go")
 		base := path.Base(p)
-		if !isGo && base != "go.mod" && base != "go.sum" && base != "go.work" {
-			// Data files matter to //go:embed; only where Go code lives.
-			if !r.hasGoFiles(path.Dir(p)) {
-				continue
-			}
+		if !strings.HasSuffix(p, ".go") && base != "go.mod" && base != "go.sum" && base != "go.work" && !r.hasGoFiles(path.Dir(p)) {
+			continue // data files matter to //go:embed only where Go code lives
 		}
-		mod := r.goModuleOf(p)
-		if mod == "" {
-			continue
-		}
-		if mods[mod] == nil {
-			mods[mod] = map[string]bool{}
-		}
-		if (base == "go.mod" || base == "go.sum") && path.Dir(p) == mod {
-			mods[mod]["*"] = true
-		} else {
-			mods[mod][path.Dir(p)] = true
+		if mod := r.goModuleOf(p); mod != "" {
+			mods[mod] = true
 		}
 	}
 	if len(mods) == 0 {
@@ -162,54 +151,38 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 		modDirs = append(modDirs, m)
 	}
 	sort.Strings(modDirs)
-	npkgs, ntests := 0, 0
+	npkgs := 0
 	var outputs []string
 	for _, mod := range modDirs {
-		dir := r.shadow.abs(mod)
-		pkgs, err := r.goList(ctx, dir, res)
+		found, n, out, err := r.goCompile(ctx, r.shadow.abs(mod), nil, res)
 		if err != nil {
 			return err
 		}
-		build, tests := affectedGo(pkgs, dir, r.shadow.dir, mods[mod])
-		if len(build) == 0 && len(tests) == 0 {
-			continue
-		}
-		flags := r.opts.Tests.Go.Flags
-		var out []byte
-		var failed bool
-		if len(build) > 0 {
-			args := append(append([]string{"go", "build"}, flags...), build...)
-			o, err := r.goCommand(ctx, dir, res, args)
-			if err != nil && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			out, failed = append(out, o...), failed || err != nil
-		}
-		if len(tests) > 0 {
-			bin := filepath.Join(r.tmp, "testbin", strconv.Itoa(len(res.commands)))
-			args := append(append([]string{"go", "test", "-c", "-o", bin + string(filepath.Separator)}, flags...), tests...)
-			o, err := r.goCommand(ctx, dir, res, args)
-			if err != nil && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			out, failed = append(out, o...), failed || err != nil
-			os.RemoveAll(bin)
-		}
-		npkgs += len(build)
-		ntests += len(tests)
-		if !failed {
-			continue
-		}
-		found := goErrors(string(out), dir, r.shadow.dir)
+		npkgs += n
 		if len(found) == 0 {
-			found = []Finding{{Path: mod, Message: firstLine(string(out))}}
+			continue
 		}
-		// Errors that the base has too are not the edit's.
-		before, err := r.baseGoErrors(ctx, mod, build, tests)
-		if err != nil {
-			return err
+		outputs = append(outputs, out)
+		before := map[string]int{}
+		if _, err := os.Stat(r.base.Abs(path.Join(mod, "go.mod"))); err == nil {
+			overlay, err := goOverlay(r.base, r.tmp)
+			if err != nil {
+				return err
+			}
+			var flags []string
+			if overlay != "" {
+				flags = []string{"-overlay=" + overlay}
+			}
+			bf, _, _, err := r.goCompile(ctx, r.base.Abs(mod), flags, res)
+			if err != nil {
+				return err
+			}
+			for _, f := range bf {
+				before[f.Path+"\x00"+f.Message]++
+			}
 		}
 		for _, f := range found {
+			f.Path = path.Join(mod, f.Path)
 			k := f.Path + "\x00" + f.Message
 			if before[k] > 0 {
 				before[k]--
@@ -218,13 +191,76 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 			}
 			res.errors = append(res.errors, f)
 		}
-		outputs = append(outputs, string(out))
 	}
 	res.output = strings.Join(outputs, "\n")
-	if npkgs+ntests > 0 {
-		res.steps = append(res.steps, fmt.Sprintf("Go: %d package%s and %d test binar%s compile", npkgs, plural(npkgs), ntests, map[bool]string{true: "y", false: "ies"}[ntests == 1]))
+	if npkgs > 0 {
+		res.steps = append(res.steps, fmt.Sprintf("Go: %d package%s and their tests compile", npkgs, plural(npkgs)))
 	}
 	return nil
+}
+
+// goCompile compiles the module in dir and returns its compile errors
+// (paths relative to dir), how many packages compiled, and the errors'
+// text.
+func (r *run) goCompile(ctx context.Context, dir string, flags []string, res *buildResult) ([]Finding, int, string, error) {
+	args := []string{"go", "list", "-e", "-export", "-test", "-json=ImportPath,Export,Error"}
+	args = append(args, flags...)
+	args = append(args, r.opts.Tests.Go.Flags...)
+	args = append(args, "./...")
+	res.commands = append(res.commands, strings.Join(args, " "))
+	out, err := r.sb.run(ctx, dir, nil, args...)
+	if ctx.Err() != nil {
+		return nil, 0, "", ctx.Err()
+	}
+	var found []Finding
+	var text []string
+	seen := map[string]bool{}
+	add := func(fs []Finding) {
+		for _, f := range fs {
+			k := fmt.Sprint(f)
+			if !seen[k] {
+				seen[k] = true
+				found = append(found, f)
+			}
+		}
+	}
+	n := 0
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p goPkg
+		if derr := dec.Decode(&p); derr != nil {
+			break // the go command's own complaint, below
+		}
+		if p.Export != "" && !strings.HasSuffix(p.ImportPath, ".test") && !strings.Contains(p.ImportPath, " [") {
+			n++
+		}
+		if p.Error != nil && p.Error.Err != "" {
+			fs := goErrors(p.Error.Err)
+			for i := range fs {
+				if filepath.IsAbs(fs[i].Path) {
+					if rel, err := filepath.Rel(dir, fs[i].Path); err == nil {
+						fs[i].Path = filepath.ToSlash(rel)
+					}
+				}
+			}
+			add(fs)
+			if len(fs) > 0 {
+				text = append(text, strings.TrimSpace(p.Error.Err))
+			}
+		}
+	}
+	if err != nil && len(found) == 0 {
+		// go list -e fails as a whole only when the module is unusable (a
+		// broken go.mod, a missing module): the edit's error unless the base
+		// has it too.
+		msg := strings.TrimSpace(string(out))
+		if i := bytes.LastIndex(out, []byte("\n}\n")); i >= 0 {
+			msg = strings.TrimSpace(string(out[i+3:]))
+		}
+		found = append(found, Finding{Path: "go.mod", Severity: "error", Code: "build", Message: firstLine(msg)})
+		text = append(text, msg)
+	}
+	return found, n, strings.Join(text, "\n"), nil
 }
 
 func (r *run) hasGoFiles(dir string) bool {
@@ -240,190 +276,23 @@ func (r *run) hasGoFiles(dir string) bool {
 	return false
 }
 
-func (r *run) goCommand(ctx context.Context, dir string, res *buildResult, args []string) ([]byte, error) {
-	res.commands = append(res.commands, strings.Join(args, " "))
-	return r.sb.run(ctx, dir, nil, args...)
-}
-
-// goList lists the module's packages in dir, as the edit leaves them.
-func (r *run) goList(ctx context.Context, dir string, res *buildResult) ([]goPkg, error) {
-	args := []string{"go", "list", "-e", "-json=ImportPath,Dir,Imports,TestImports,XTestImports,TestGoFiles,XTestGoFiles,Module"}
-	args = append(args, r.opts.Tests.Go.Flags...)
-	args = append(args, "./...")
-	out, err := r.goCommand(ctx, dir, res, args)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// go list -e fails only when the module itself is unusable (a
-		// broken go.mod): the build step reports that as the edit's error.
-		return nil, nil
-	}
-	var pkgs []goPkg
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for dec.More() {
-		var p goPkg
-		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("go list: %w", err)
-		}
-		pkgs = append(pkgs, p)
-	}
-	return pkgs, nil
-}
-
-// affectedGo returns the packages to build and the packages whose test
-// binaries to compile: those in the changed directories and, transitively,
-// those that import them. changed holds workspace directories, or "*".
-func affectedGo(pkgs []goPkg, modDir, shadowDir string, changed map[string]bool) (build, tests []string) {
-	if len(pkgs) == 0 {
-		// go list could not read the module: build everything, and let
-		// the go command say why.
-		return []string{"./..."}, nil
-	}
-	hit := map[string]bool{}
-	for _, p := range pkgs {
-		rel, err := filepath.Rel(shadowDir, p.Dir)
-		if err != nil {
-			continue
-		}
-		if changed["*"] || changed[filepath.ToSlash(rel)] {
-			hit[p.ImportPath] = true
-		}
-	}
-	// Import paths of directories the edit emptied: their importers break.
-	modPath := ""
-	for _, p := range pkgs {
-		if p.Module != nil {
-			modPath = p.Module.Path
-			break
-		}
-	}
-	modRel, _ := filepath.Rel(shadowDir, modDir)
-	for d := range changed {
-		if d == "*" || modPath == "" {
-			continue
-		}
-		rel, err := filepath.Rel(modRel, filepath.FromSlash(d))
-		if err != nil || strings.HasPrefix(rel, "..") {
-			continue
-		}
-		ip := modPath
-		if rel != "." {
-			ip = modPath + "/" + filepath.ToSlash(rel)
-		}
-		hit[ip] = true
-	}
-	for grew := true; grew; {
-		grew = false
-		for _, p := range pkgs {
-			if hit[p.ImportPath] {
-				continue
-			}
-			for _, imp := range p.Imports {
-				if hit[imp] {
-					hit[p.ImportPath], grew = true, true
-					break
-				}
-			}
-		}
-	}
-	exists := map[string]bool{}
-	for _, p := range pkgs {
-		exists[p.ImportPath] = true
-		if hit[p.ImportPath] {
-			build = append(build, p.ImportPath)
-		}
-		if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
-			continue
-		}
-		if hit[p.ImportPath] || anyHit(p.TestImports, hit) || anyHit(p.XTestImports, hit) {
-			tests = append(tests, p.ImportPath)
-		}
-	}
-	sort.Strings(build)
-	sort.Strings(tests)
-	return build, tests
-}
-
-func anyHit(imports []string, hit map[string]bool) bool {
-	for _, i := range imports {
-		if hit[i] {
-			return true
-		}
-	}
-	return false
-}
-
 var goErrLine = regexp.MustCompile(`^(\S+?\.go):(\d+)(?::(\d+))?: (.+)$`)
 
-// goErrors reads file:line:col: message lines of the go command's output,
-// with paths made workspace paths.
-func goErrors(out, dir, shadowDir string) []Finding {
+// goErrors reads the file:line:col: message lines of compiler output, with
+// paths as the go command prints them (relative to where it ran).
+func goErrors(out string) []Finding {
 	var fs []Finding
-	seen := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		m := goErrLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
 		if m == nil {
 			continue
 		}
-		p := m[1]
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		rel, err := filepath.Rel(shadowDir, p)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			rel = m[1]
-		}
 		line, _ := strconv.Atoi(m[2])
 		col, _ := strconv.Atoi(m[3])
-		f := Finding{Path: filepath.ToSlash(rel), Line: line, Column: col, Severity: "error", Code: "build", Message: m[4]}
-		k := fmt.Sprint(f)
-		if !seen[k] {
-			seen[k] = true
-			fs = append(fs, f)
-		}
+		fs = append(fs, Finding{Path: filepath.ToSlash(path.Clean(m[1])), Line: line, Column: col, Severity: "error", Code: "build", Message: m[4]})
 	}
 	return fs
-}
-
-// baseGoErrors compiles the same packages as the workspace was before the
-// edit (in place, read-only, with the base's unsaved files as an overlay)
-// and returns its errors by path and message.
-func (r *run) baseGoErrors(ctx context.Context, mod string, build, tests []string) (map[string]int, error) {
-	dir := r.base.Abs(mod)
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return nil, nil // the edit creates the module
-	}
-	overlay, err := goOverlay(r.base, r.tmp)
-	if err != nil {
-		return nil, err
-	}
-	var flags []string
-	if overlay != "" {
-		flags = []string{"-overlay=" + overlay}
-	}
-	flags = append(flags, r.opts.Tests.Go.Flags...)
-	var out []byte
-	for _, cmd := range [][]string{
-		append(append([]string{"go", "build"}, flags...), build...),
-		append(append([]string{"go", "test", "-c", "-o", filepath.Join(r.tmp, "basebin") + string(filepath.Separator)}, flags...), tests...),
-	} {
-		if len(cmd) == 2+len(flags) || (cmd[1] == "test" && len(tests) == 0) {
-			continue
-		}
-		o, _ := r.sb.run(ctx, dir, nil, cmd...)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		out = append(out, o...)
-	}
-	os.RemoveAll(filepath.Join(r.tmp, "basebin"))
-	before := map[string]int{}
-	for _, f := range goErrors(string(out), dir, r.base.Root()) {
-		before[f.Path+"\x00"+f.Message]++
-	}
-	return before, nil
 }
 
 // goOverlay writes the go command's -overlay file for a snapshot's unsaved

@@ -302,8 +302,9 @@ func pytestPython() string {
 
 // preexisting splits the failed tests into those the edit breaks and those
 // that failed before it. The per-test map of the base says how each test
-// did before; a test it does not know (or says passed) runs again on the
-// base, in the same sandbox. A test the map says passed that fails on the
+// did before; a test it does not know, or one it says passed whose failure
+// reads like the sandbox's doing (no network, a read-only file), runs again
+// on the base, in the same sandbox. A test the map says passed that fails on the
 // base in the sandbox too is not the edit's doing, but the sandbox's or the
 // machine's: the gate cannot judge it, and says so (an error, never an
 // acceptance).
@@ -318,6 +319,11 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		tc := to.baseMap.Tests[res.ID]
 		if tc != nil && (tc.Status == string(testrun.Fail) || tc.Status == string(testrun.Error)) {
 			known[res.ID] = true
+			continue
+		}
+		if tc != nil && !(r.sb.mode() != SandboxNone && sandboxish(res.Output)) {
+			// The map saw it pass, in the same environment but for the
+			// sandbox, whose marks its output does not bear.
 			continue
 		}
 		if t, ok := byID[res.ID]; ok && r.existedBefore(t) {
@@ -358,6 +364,24 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		}
 	}
 	return blamed, before, nil
+}
+
+// sandboxMarks are what the sandbox's refusals look like in a test's output.
+var sandboxMarks = []string{
+	"connection refused", "network is unreachable", "no such host", "lookup ", "dial tcp", "dial udp",
+	"read-only file system", "permission denied", "operation not permitted", "resource temporarily unavailable",
+	"EROFS", "EACCES", "EPERM", "ECONNREFUSED", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND",
+}
+
+// sandboxish reports whether a failure's output bears a sandbox's marks.
+func sandboxish(out string) bool {
+	lower := strings.ToLower(out)
+	for _, m := range sandboxMarks {
+		if strings.Contains(out, m) || strings.Contains(lower, strings.ToLower(m)) {
+			return true
+		}
+	}
+	return false
 }
 
 // existedBefore reports whether a test's file is in the base unchanged
