@@ -99,6 +99,9 @@ func runOne(ctx context.Context, a *Analyzer, f *File) (diags []Diagnostic, err 
 	if perr != nil {
 		return nil, perr
 	}
+	// The pass's copy lives as long as the pass: an analyzer keeps no node
+	// after Run returns, and tree-sitter's memory is invisible to Go's GC.
+	defer tree.Close()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())

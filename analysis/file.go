@@ -76,6 +76,18 @@ func (f *File) Tree(ctx context.Context) (*sitter.Tree, error) {
 	return f.tree.Copy(), nil
 }
 
+// ReleaseTree frees the file's syntax tree; the next Tree parses again.
+// Batch drivers call it once a file is analysed, so that a check of a large
+// tree does not hold every tree at once. Copies handed out stay valid.
+func (f *File) ReleaseTree() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tree != nil {
+		f.tree.Close() // tree-sitter counts references: copies keep their nodes
+	}
+	f.tree, f.err, f.parsed = nil, nil, false
+}
+
 // Change is one change of a document, in byte offsets of the text it applies
 // to. A list of changes applies in order, each to the result of the previous
 // one, as in LSP's didChange.

@@ -154,6 +154,7 @@ func (e *Engine) Check(ctx context.Context, snap *analysis.Snapshot, paths []str
 					continue
 				}
 				d, errs := e.AnalyzeFile(ctx, f)
+				f.ReleaseTree()
 				results[i] = result{file: f, diags: d, errs: errs}
 			}
 		}()
