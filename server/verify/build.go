@@ -23,11 +23,12 @@ import (
 // DefaultBuildTimeout bounds the build gate when Options.BuildTimeout is zero.
 const DefaultBuildTimeout = 5 * time.Minute
 
-// build is the fourth gate: what the edit changes still compiles. Go: the
-// affected packages and their test binaries (go build and go test -c in
-// the shadow copy); Python: the changed files byte-compile; JavaScript:
-// node --check; TypeScript: tsc --noEmit where a tsconfig.json and tsc
-// exist. Errors the base had too are reported, not blamed on the edit.
+// build is the fourth gate: what the edit changes still compiles. Go: every
+// package of the touched modules with its tests (go list -e -export -test in
+// the shadow copy: the compiler without the linker); Python: the changed
+// files byte-compile; JavaScript: node --check; TypeScript: tsc --noEmit
+// where a tsconfig.json and tsc exist. Errors the base has too are
+// reported, not blamed on the edit.
 func (r *run) build(ctx context.Context, g *Gate) {
 	bctx, cancel := gateContext(ctx, r.opts.BuildTimeout, DefaultBuildTimeout)
 	defer cancel()
