@@ -131,7 +131,7 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 	if err != nil {
 		pr.end("stopped: " + err.Error())
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, cancelled(cmdFix)
 		}
 		s.message("window/showMessage", lsp.MTError, "gauntlet: fix: "+err.Error())
 		return nil, fmt.Errorf("%s: %w", cmdFix, err)
@@ -157,7 +157,7 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 		res2, err := s.engine.Reverify(ctx, snap2, res)
 		if ctx.Err() != nil {
 			pr.end("cancelled")
-			return nil, ctx.Err()
+			return nil, cancelled(cmdFix)
 		}
 		if err != nil || !res2.Accepted() {
 			why := "it was rejected on the new text"
@@ -207,6 +207,12 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 	pr.end("applied")
 	s.message("window/showMessage", lsp.MessageType(lsp.Info), "gauntlet: "+out.Summary)
 	return out, nil
+}
+
+// cancelled is the answer to a command the user cancelled (its progress's
+// cancel button, or $/cancelRequest).
+func cancelled(cmd string) error {
+	return &jsonrpc2.Error{Code: codeRequestCancelled, Message: cmd + " cancelled"}
 }
 
 // problemFor builds the problem the editor points at.

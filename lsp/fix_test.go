@@ -394,3 +394,24 @@ func TestFailingTestDiagnostic(t *testing.T) {
 		t.Errorf("arguments %s", args)
 	}
 }
+
+// TestFixCancel: the progress's cancel button stops the loop; nothing is
+// sent to the editor.
+func TestFixCancel(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	m, asked, _ := blocking(fixAnswer)
+	e := newFixEditor(t, m)
+	cmd := e.fixAction(t)
+	id := e.request("workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments})
+	<-asked
+	begin := e.await("progress begin", func(m *message) bool {
+		return m.Method == "$/progress" && strings.Contains(string(m.Params), `"begin"`)
+	})
+	var p struct{ Token json.RawMessage }
+	json.Unmarshal(begin.Params, &p)
+	e.notify("window/workDoneProgress/cancel", map[string]any{"token": p.Token})
+	wantError(t, e.response(id), codeRequestCancelled)
+	if len(e.edits) != 0 {
+		t.Errorf("edits sent after a cancel: %+v", e.edits)
+	}
+}

@@ -91,7 +91,7 @@ func (s *Server) verifyEdit(ctx context.Context, p executeCommandParams) (any, e
 	if err != nil {
 		pr.end("stopped")
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, cancelled(cmdVerifyEdit)
 		}
 		return nil, fmt.Errorf("%s: %w", cmdVerifyEdit, err)
 	}
