@@ -34,7 +34,7 @@ import (
 
 var (
 	gauntletBin = flag.String("gauntlet", "gauntlet", "the gauntlet binary")
-	modules     = flag.String("modules", "github.com/google/go-cmp@v0.7.0,github.com/BurntSushi/toml@v1.6.0,github.com/oklog/run@v1.2.0,github.com/fatih/color@v1.13.0,github.com/hashicorp/yamux@v0.1.2", "comma-separated module@version list")
+	modules     = flag.String("modules", "github.com/google/go-cmp@v0.7.0,github.com/BurntSushi/toml@v1.6.0,github.com/oklog/run@v1.2.0,github.com/fatih/color@v1.13.0,github.com/robfig/cron/v3@v3.0.1", "comma-separated module@version list")
 	edits       = flag.Int("edits", 12, "edits (mutants) per module")
 	slowEdits   = flag.Int("slow-edits", 6, "edits for modules whose full run takes over 10s")
 	keep        = flag.Bool("keep", false, "keep the work directory")
@@ -72,6 +72,7 @@ type result struct {
 	Map      time.Duration
 	MapAgain time.Duration
 	Edits    []edit
+	Err      error
 }
 
 func main() {
@@ -95,7 +96,10 @@ func main() {
 	for _, m := range strings.Split(*modules, ",") {
 		r, err := measure(bin, work, strings.TrimSpace(m))
 		if err != nil {
-			log.Fatalf("%s: %v", m, err)
+			// A module whose suite fails or flakes before any edit cannot
+			// judge mutants; it is reported and skipped.
+			log.Printf("%s: %v", m, err)
+			r.Err = err
 		}
 		results = append(results, r)
 	}
@@ -356,6 +360,11 @@ func report(rs []result) {
 	fmt.Printf("## Summary\n\n| module | packages | tests | full run s | map build s | map cached s | edits | median share selected | median speed-up vs full | median gauntlet/floor | killed | killed & selected fails |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	allKilled, allAgree := 0, 0
 	for _, r := range rs {
+		if r.Err != nil {
+			msg := strings.SplitN(r.Err.Error(), "\n", 2)[0]
+			fmt.Printf("| %s | skipped: %s |||||||||||\n", r.Module, msg)
+			continue
+		}
 		var shares, speed, floor []float64
 		killed, agree := 0, 0
 		for _, e := range r.Edits {
