@@ -1,0 +1,171 @@
+// Package api serves the engine over gRPC: the service gauntlet.v1.Engine
+// (proto/gauntlet/v1/engine.proto), with server reflection and the standard
+// health service, a bearer token and TLS for tcp listeners, and a bound on
+// every call. `gauntlet serve` runs it; package client calls it.
+//
+// The service is a translation layer only. The work is done by a Backend,
+// which gauntlet's command line provides (it loads configuration, rules and
+// plugins, and answers with the engine's methods); a call's request and
+// result are the neutral Go values below, and protobuf types stop here.
+// The client implements Backend too, so a command runs the same way against
+// its own engine and against a server.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Outcome is the command line's exit status as a value.
+type Outcome int
+
+const (
+	OK       Outcome = 0 // exit 0: clean, accepted, passed
+	Findings Outcome = 1 // exit 1: findings, a rejected edit, failing tests
+	Error    Outcome = 2 // exit 2: the job could not do its work
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Findings:
+		return "findings"
+	case Error:
+		return "error"
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// Result ends every call.
+type Result struct {
+	Outcome Outcome
+	// JSON is the command's JSON document, as `--format json` prints it.
+	JSON []byte
+	// Output is what the command prints on stdout in the requested format.
+	Output []byte
+	// Root is the workspace root the call ran in.
+	Root     string
+	Duration time.Duration
+}
+
+// ProgressKind is the phase of a progress report, as in LSP's $/progress.
+type ProgressKind int
+
+const (
+	Begin ProgressKind = iota + 1
+	Report
+	End
+)
+
+// Progress is one step of a long job.
+type Progress struct {
+	Kind    ProgressKind
+	Job     string // "tests", "coverage", "verify", "fix"
+	Title   string // with Begin
+	Message string
+	Percent int    // 0..100, or -1 when unknown
+	Gate    string // with verify: the gate that starts
+}
+
+// Events receives what a call reports while it runs. Nil fields discard.
+type Events struct {
+	Progress func(Progress)
+	// Log hears each line the command line prints on stderr (no newline).
+	Log func(line string)
+}
+
+func (e Events) progress(p Progress) {
+	if e.Progress != nil {
+		e.Progress(p)
+	}
+}
+
+func (e Events) log(line string) {
+	if e.Log != nil {
+		e.Log(line)
+	}
+}
+
+// AnalyzeRequest asks for findings (gauntlet check). Paths are as typed at
+// Cwd: relative to it, or absolute; Cwd empty is the server's root.
+type AnalyzeRequest struct {
+	Cwd          string
+	Paths        []string
+	Format       string // text (empty), json, sarif, rdjson, github
+	FailOn       string // error, warning (empty), info, hint, none
+	NewFromRev   string
+	NewFromPatch []byte
+	Only         []string
+}
+
+// TestsRequest asks to run tests (gauntlet test).
+type TestsRequest struct {
+	Cwd        string
+	Paths      []string
+	AffectedBy []byte // a unified diff: only the tests it affects
+	Run        string // a regular expression over names and ids
+	Coverage   bool
+	Format     string // text (empty) or json
+}
+
+// CoverageRequest asks for per-file coverage, or with TestsFor
+// ("FILE:LINE") the tests that cover a line (gauntlet coverage).
+type CoverageRequest struct {
+	Cwd      string
+	Paths    []string
+	Format   string // text (empty), json, lcov
+	TestsFor string
+}
+
+// VerifyRequest asks whether an edit passes the gates (gauntlet verify).
+type VerifyRequest struct {
+	Cwd     string
+	Patch   []byte // a unified diff, or SEARCH/REPLACE blocks
+	Format  string // text (empty) or json
+	Sandbox string // auto (empty), bwrap, none
+}
+
+// FixRequest asks the closed loop to fix findings and failing tests
+// (gauntlet fix).
+type FixRequest struct {
+	Cwd         string
+	Paths       []string
+	Apply       bool
+	MaxAttempts int
+	Format      string // text (empty), json, diff
+	Sandbox     string
+	NoTests     bool
+	Quiet       bool
+}
+
+// Backend does the work of each call. A job that cannot do its work (bad
+// configuration, unreadable input) is a Result with Outcome Error and its
+// reasons in the log, as on the command line; an error return means the
+// call itself failed: cancelled, past its deadline, or a RequestError.
+type Backend interface {
+	Analyze(ctx context.Context, req *AnalyzeRequest, ev Events) (*Result, error)
+	RunTests(ctx context.Context, req *TestsRequest, ev Events) (*Result, error)
+	Coverage(ctx context.Context, req *CoverageRequest, ev Events) (*Result, error)
+	Verify(ctx context.Context, req *VerifyRequest, ev Events) (*Result, error)
+	Fix(ctx context.Context, req *FixRequest, ev Events) (*Result, error)
+}
+
+// RequestError is a request the server refuses (a directory outside its
+// root): gRPC's InvalidArgument.
+type RequestError struct{ Msg string }
+
+func (e *RequestError) Error() string { return e.Msg }
+
+// Refuse returns a RequestError.
+func Refuse(format string, args ...any) error {
+	return &RequestError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsRequestError reports whether err is a refused request.
+func IsRequestError(err error) bool {
+	var re *RequestError
+	return errors.As(err, &re)
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package api
+
+func umask(m int) int { return m }

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+)
+
+// TestOptions say which tests RunTests runs and how.
+type TestOptions struct {
+	// Paths are the snapshot paths to look for tests in (and to report
+	// coverage of); none means the whole workspace.
+	Paths []string
+	// Patch, if set, is a change (paths relative to the root) between Base
+	// and the snapshot RunTests gets: only the tests it affects run.
+	Patch []*patch.File
+	Base  *analysis.Snapshot
+	// Match keeps the tests whose name or id it matches.
+	Match *regexp.Regexp
+	// Coverage reports the coverage of the run.
+	Coverage bool
+	// SelectOnly lists the selected tests without running them.
+	SelectOnly bool
+	// Settings configure the runners (the tests: key).
+	Settings testrun.Settings
+	// Display turns a snapshot path into the path reported; nil keeps it.
+	Display func(string) string
+	// Progress, if set, hears the run's progress.
+	Progress func(testrun.Progress)
+}
+
+// TestReport is the outcome of RunTests. Its JSON form is `gauntlet test
+// --format json`.
+type TestReport struct {
+	Passed     bool             `json:"passed"`
+	TotalTests int              `json:"total_tests"`
+	Selected   []string         `json:"selected"`
+	Tests      []testrun.Result `json:"tests"`
+	Coverage   *CoverageReport  `json:"coverage,omitempty"`
+	// UncoveredChanges lists changed lines that no test covers (with a
+	// patch): a coverage finding.
+	UncoveredChanges []LineRange `json:"uncovered_changes,omitempty"`
+}
+
+// LineRange is a range of lines of a file, both ends included.
+type LineRange struct {
+	Path  string `json:"path"`
+	Lines [2]int `json:"lines"`
+}
+
+// CoverageReport is per-file statement coverage. Its JSON form is `gauntlet
+// coverage --format json`, and the coverage of `gauntlet test --coverage`.
+type CoverageReport struct {
+	Percent float64        `json:"percent"`
+	Files   []FileCoverage `json:"files"`
+
+	// Profile is the coverage behind the report, limited to its paths (in
+	// snapshot paths); Tests counts the tests of the map it came from.
+	Profile *coverage.Profile `json:"-"`
+	Tests   int               `json:"-"`
+}
+
+// FileCoverage is one file's coverage: percent of statements, and the
+// uncovered line ranges.
+type FileCoverage struct {
+	Path      string   `json:"path"`
+	Percent   float64  `json:"percent"`
+	Uncovered [][2]int `json:"uncovered"`
+}
+
+// RunTests discovers the tests under opts.Paths in snap, keeps those
+// opts.Match matches (benchmarks only when asked for by name, as go test),
+// narrows them to the ones opts.Patch affects, and runs them. A change that
+// no test covers is a failure, not a pass: its lines are in
+// UncoveredChanges.
+func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts TestOptions) (*TestReport, error) {
+	display := displayFunc(opts.Display)
+	var sopts []testrun.Option
+	if opts.Progress != nil {
+		sopts = append(sopts, testrun.WithProgress(opts.Progress))
+	}
+	suite := testrun.New(snap, opts.Settings, sopts...)
+	scope, err := suite.Discover(ctx, opts.Paths...)
+	if err != nil {
+		return nil, err
+	}
+	var kept []testrun.Test
+	for _, t := range scope {
+		if t.Kind != testrun.KindBenchmark && (opts.Match == nil || opts.Match.MatchString(t.Name) || opts.Match.MatchString(t.ID)) {
+			kept = append(kept, t)
+		}
+	}
+	scope = kept
+	selected := scope
+	var sel *testrun.Selection
+	if opts.Patch != nil {
+		base := opts.Base
+		if base == nil {
+			base = snap
+		}
+		if sel, err = suite.Select(ctx, base, opts.Patch); err != nil {
+			return nil, err
+		}
+		inScope := map[string]bool{}
+		for _, t := range scope {
+			inScope[t.ID] = true
+		}
+		selected = nil
+		for _, t := range sel.Tests {
+			if inScope[t.ID] {
+				selected = append(selected, t)
+			}
+		}
+	}
+	var out *testrun.Outcome
+	if len(selected) > 0 && !opts.SelectOnly {
+		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: opts.Coverage}); err != nil {
+			return nil, err
+		}
+	} else {
+		out = &testrun.Outcome{}
+		if opts.Coverage {
+			out.Coverage = coverage.NewProfile()
+		}
+	}
+	res := &TestReport{Passed: out.Passed(), TotalTests: len(scope), Selected: []string{}, Tests: out.Results}
+	for _, t := range selected {
+		res.Selected = append(res.Selected, t.ID)
+	}
+	if res.Tests == nil {
+		res.Tests = []testrun.Result{}
+	}
+	for i := range res.Tests {
+		res.Tests[i].File = display(res.Tests[i].File)
+	}
+	if opts.Coverage && !opts.SelectOnly {
+		res.Coverage = coverageReport(out.Coverage, opts.Paths, display)
+	}
+	if sel != nil {
+		for _, u := range sel.Uncovered {
+			res.UncoveredChanges = append(res.UncoveredChanges, LineRange{display(u.Path), [2]int{u.Start, u.End}})
+		}
+		if len(selected) == 0 && len(sel.Uncovered) > 0 {
+			// No test covers the edit: that is a finding, not a pass.
+			res.Passed = false
+		}
+	}
+	return res, nil
+}
+
+// CoverageOptions say what Coverage and TestsFor build the per-test map of.
+type CoverageOptions struct {
+	// Paths are the snapshot paths the map covers and the report lists;
+	// none means the whole workspace.
+	Paths    []string
+	Settings testrun.Settings
+	Display  func(string) string
+	Progress func(testrun.Progress)
+}
+
+func (o CoverageOptions) coverageMap(ctx context.Context, snap *analysis.Snapshot) (*coverage.Map, error) {
+	var sopts []testrun.Option
+	if o.Progress != nil {
+		sopts = append(sopts, testrun.WithProgress(o.Progress))
+	}
+	return testrun.New(snap, o.Settings, sopts...).Map(ctx, o.Paths...)
+}
+
+// Coverage builds the per-test coverage map of opts.Paths (cached by
+// content: only changed packages run again) and reports per-file coverage.
+func (e *Engine) Coverage(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions) (*CoverageReport, error) {
+	m, err := opts.coverageMap(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	r := coverageReport(m.Profile(), opts.Paths, displayFunc(opts.Display))
+	r.Tests = len(m.Tests)
+	return r, nil
+}
+
+// TestsFor lists the ids of the tests that cover a 1-based line of path (a
+// snapshot path), from the per-test map of opts.Paths.
+func (e *Engine) TestsFor(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions, path string, line int) ([]string, error) {
+	m, err := opts.coverageMap(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	tests := m.TestsAt(path, line)
+	if tests == nil {
+		tests = []string{}
+	}
+	return tests, nil
+}
+
+func displayFunc(f func(string) string) func(string) string {
+	if f == nil {
+		return func(p string) string { return p }
+	}
+	return f
+}
+
+// Scoped keeps the files of p under the snapshot paths (all for none or ".").
+func Scoped(p *coverage.Profile, paths []string) *coverage.Profile {
+	if len(paths) == 0 {
+		return p
+	}
+	return p.Filter(func(path string) bool {
+		for _, r := range paths {
+			if r == "." || path == r || strings.HasPrefix(path, r+"/") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// coverageReport is the report of a profile, limited to the paths.
+func coverageReport(p *coverage.Profile, paths []string, display func(string) string) *CoverageReport {
+	out := &CoverageReport{Files: []FileCoverage{}}
+	if p == nil {
+		out.Percent = 100
+		out.Profile = coverage.NewProfile()
+		return out
+	}
+	p = Scoped(p, paths)
+	out.Profile = p
+	out.Percent = round1(p.Percent())
+	for _, path := range p.Paths() {
+		f := p.Files[path]
+		u := f.Uncovered()
+		if u == nil {
+			u = [][2]int{}
+		}
+		out.Files = append(out.Files, FileCoverage{Path: display(path), Percent: round1(f.Percent()), Uncovered: u})
+	}
+	return out
+}
+
+func round1(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 1, 64), 64)
+	return v
+}
