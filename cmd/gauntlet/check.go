@@ -14,6 +14,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/analysis/rules"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 func init() {
@@ -28,8 +29,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	newFromRev := fs.String("new-from-rev", "", "report only findings on lines changed since this git revision (untracked files count as new)")
 	newFromPatch := fs.String("new-from-patch", "", "report only findings on lines this unified diff adds or changes (paths relative to the workspace root; - for stdin)")
 	only := fs.String("only", "", "run only these analyzers or rules (comma-separated ids), even ones off by default")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet check [PATH...] [--format FORMAT] [--fail-on SEVERITY] [--new-from-rev REV | --new-from-patch FILE] [--only ID,...]")
+		fmt.Fprintln(stderr, "usage: gauntlet check [PATH...] [--format FORMAT] [--fail-on SEVERITY] [--new-from-rev REV | --new-from-patch FILE] [--only ID,...] [--server ADDR]")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
@@ -39,54 +41,85 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	threshold, err := parseFailOn(*failOn)
-	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet check: --fail-on: %v\n", err)
-		return exitError
-	}
-	if !contains(report.Formats(), *format) {
-		fmt.Fprintf(stderr, "gauntlet check: --format: unknown format %q (want %s)\n", *format, strings.Join(report.Formats(), "|"))
-		return exitError
-	}
-
-	if *newFromRev != "" && *newFromPatch != "" {
-		fmt.Fprintln(stderr, "gauntlet check: --new-from-rev and --new-from-patch exclude each other")
-		return exitError
-	}
-	var onlyIDs []string
+	req := &api.AnalyzeRequest{Paths: paths, Format: *format, FailOn: *failOn, NewFromRev: *newFromRev}
 	for _, id := range strings.Split(*only, ",") {
 		if id = strings.TrimSpace(id); id != "" {
-			onlyIDs = append(onlyIDs, id)
+			req.Only = append(req.Only, id)
+		}
+	}
+	if msg := checkRequestError(req, *newFromPatch != ""); msg != "" {
+		fmt.Fprintf(stderr, "gauntlet check: %s\n", msg)
+		return exitError
+	}
+	if *newFromPatch != "" {
+		if req.NewFromPatch, err = readInput(*newFromPatch); err != nil {
+			fmt.Fprintf(stderr, "gauntlet check: --new-from-patch: %v\n", err)
+			return exitError
 		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ws, err := openWorkspace(paths, stderr)
+	if *serverAddr != "" {
+		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+			req.Cwd = cwd
+			return b.Analyze(ctx, req, ev)
+		})
+	}
+	return checkCall(ctx, localCall(stdout, stderr), req)
+}
+
+// checkRequestError says what is wrong with a check request's flags, or "".
+func checkRequestError(req *api.AnalyzeRequest, newFromPatch bool) string {
+	if _, err := parseFailOn(orDefault(req.FailOn, "warning")); err != nil {
+		return fmt.Sprintf("--fail-on: %v", err)
+	}
+	if f := orDefault(req.Format, "text"); !contains(report.Formats(), f) {
+		return fmt.Sprintf("--format: unknown format %q (want %s)", f, strings.Join(report.Formats(), "|"))
+	}
+	if req.NewFromRev != "" && newFromPatch {
+		return "--new-from-rev and --new-from-patch exclude each other"
+	}
+	return ""
+}
+
+// checkCall is gauntlet check's work, for the command line and the server.
+func checkCall(ctx context.Context, c *call, req *api.AnalyzeRequest) int {
+	stderr := c.stderr
+	if msg := checkRequestError(req, req.NewFromPatch != nil); msg != "" {
+		fmt.Fprintf(stderr, "gauntlet check: %s\n", msg)
+		return exitError
+	}
+	threshold, _ := parseFailOn(orDefault(req.FailOn, "warning"))
+	paths := req.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ws, err := c.openWorkspace(paths)
 	if err != nil {
 		printCheckError(stderr, err)
 		return exitError
 	}
 	defer ws.close()
-	if err := ws.loadAnalyzers(onlyIDs); err != nil {
+	if err := c.loadAnalyzers(ws, req.Only); err != nil {
 		printCheckError(stderr, err)
 		return exitError
 	}
 	var changed changedLines
 	switch {
-	case *newFromRev != "":
-		if changed, err = changedSinceRev(ws.root, *newFromRev); err != nil {
+	case req.NewFromRev != "":
+		if changed, err = changedSinceRev(ws.root, req.NewFromRev); err != nil {
 			fmt.Fprintf(stderr, "gauntlet check: --new-from-rev: %v\n", err)
 			return exitError
 		}
-	case *newFromPatch != "":
-		if changed, err = changedFromPatchFile(*newFromPatch); err != nil {
+	case req.NewFromPatch != nil:
+		if changed, err = changedFromDiff(req.NewFromPatch); err != nil {
 			fmt.Fprintf(stderr, "gauntlet check: --new-from-patch: %v\n", err)
 			return exitError
 		}
 	}
 	snap := analysis.NewSnapshot(ws.root)
-	files, err := ws.files(snap, paths)
+	files, err := ws.files(snap, c.absAll(paths))
 	if err != nil {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
 		return exitError
@@ -107,10 +140,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		RepoPath:    ws.repoPath(),
 		ToolVersion: version,
 	}
-	if err := report.Write(stdout, *format, in); err != nil {
+	if err := report.Write(c.stdout, orDefault(req.Format, "text"), in); err != nil {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
 		return exitError
 	}
+	c.setResult(report.ToJSON(in))
 	if len(res.Errors) > 0 {
 		// Failures were printed once each as they happened; CI must not pass
 		// when a configured analyzer did not run.

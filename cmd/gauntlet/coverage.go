@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
-	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 func init() {
@@ -27,45 +26,76 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text|json|lcov")
 	testsFor := fs.String("tests-for", "", "list the tests that cover `FILE:LINE`")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet coverage [PATH...] [--format text|json|lcov] [--tests-for FILE:LINE]")
+		fmt.Fprintln(stderr, "usage: gauntlet coverage [PATH...] [--format text|json|lcov] [--tests-for FILE:LINE] [--server ADDR]")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError
 	}
+	req := &api.CoverageRequest{Paths: paths, Format: *format, TestsFor: *testsFor}
+	if _, _, err := coverageRequestCheck(req); err != nil {
+		fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *serverAddr != "" {
+		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+			req.Cwd = cwd
+			return b.Coverage(ctx, req, ev)
+		})
+	}
+	return coverageCall(ctx, localCall(stdout, stderr), req)
+}
+
+// coverageRequestCheck validates a coverage request's flags and reads
+// --tests-for FILE:LINE.
+func coverageRequestCheck(req *api.CoverageRequest) (file string, line int, err error) {
+	format := orDefault(req.Format, "text")
+	if format != "text" && format != "json" && format != "lcov" {
+		return "", 0, fmt.Errorf("--format: unknown format %q (want text|json|lcov)", format)
+	}
+	if req.TestsFor == "" {
+		return "", 0, nil
+	}
+	i := strings.LastIndexByte(req.TestsFor, ':')
+	if i < 0 {
+		return "", 0, fmt.Errorf("--tests-for: want FILE:LINE, got %q", req.TestsFor)
+	}
+	file = req.TestsFor[:i]
+	if line, err = strconv.Atoi(req.TestsFor[i+1:]); err != nil || line < 1 {
+		return "", 0, fmt.Errorf("--tests-for: bad line in %q", req.TestsFor)
+	}
+	if format == "lcov" {
+		return "", 0, fmt.Errorf("--tests-for answers in text or json, not lcov")
+	}
+	return file, line, nil
+}
+
+// coverageCall is gauntlet coverage's work, for the command line and the
+// server.
+func coverageCall(ctx context.Context, c *call, req *api.CoverageRequest) int {
+	stdout, stderr := c.stdout, c.stderr
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
 		return exitError
 	}
-	if *format != "text" && *format != "json" && *format != "lcov" {
-		return fail(fmt.Errorf("--format: unknown format %q (want text|json|lcov)", *format))
+	forFile, forLine, err := coverageRequestCheck(req)
+	if err != nil {
+		return fail(err)
 	}
-	var forFile string
-	var forLine int
-	if *testsFor != "" {
-		i := strings.LastIndexByte(*testsFor, ':')
-		if i < 0 {
-			return fail(fmt.Errorf("--tests-for: want FILE:LINE, got %q", *testsFor))
-		}
-		forFile = (*testsFor)[:i]
-		if forLine, err = strconv.Atoi((*testsFor)[i+1:]); err != nil || forLine < 1 {
-			return fail(fmt.Errorf("--tests-for: bad line in %q", *testsFor))
-		}
-		if *format == "lcov" {
-			return fail(fmt.Errorf("--tests-for answers in text or json, not lcov"))
-		}
-		if len(paths) == 0 {
-			paths = []string{forFile}
-		}
+	format := orDefault(req.Format, "text")
+	paths := req.Paths
+	if forFile != "" && len(paths) == 0 {
+		paths = []string{forFile}
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ws, err := openWorkspace(paths, stderr)
+	ws, err := c.openWorkspace(paths)
 	if err != nil {
 		return fail(err)
 	}
@@ -75,30 +105,24 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	snap := analysis.NewSnapshot(ws.root)
-	rels, err := relPaths(snap, paths)
+	rels, err := c.relPaths(snap, paths)
 	if err != nil {
 		return fail(err)
 	}
-	suite := testrun.New(snap, settings)
-	m, err := suite.Map(ctx, rels...)
-	if err != nil {
-		return fail(err)
-	}
-	if *testsFor != "" {
-		abs, err := filepath.Abs(forFile)
+	opts := server.CoverageOptions{Paths: rels, Settings: settings, Display: ws.display, Progress: c.testProgress("coverage")}
+	if forFile != "" {
+		rel, err := snap.Rel(c.abs(forFile))
 		if err != nil {
 			return fail(err)
 		}
-		rel, err := snap.Rel(abs)
+		tests, err := ws.engine.TestsFor(ctx, snap, opts, rel, forLine)
 		if err != nil {
 			return fail(err)
 		}
-		tests := m.TestsAt(rel, forLine)
-		if tests == nil {
-			tests = []string{}
-		}
-		if *format == "json" {
-			return writeJSON(stdout, stderr, map[string][]string{"tests": tests})
+		doc := map[string][]string{"tests": tests}
+		c.setResult(doc)
+		if format == "json" {
+			return writeJSON(stdout, stderr, doc)
 		}
 		for _, t := range tests {
 			fmt.Fprintln(stdout, t)
@@ -108,17 +132,20 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	prof := m.Profile()
-	switch *format {
+	cov, err := ws.engine.Coverage(ctx, snap, opts)
+	if err != nil {
+		return fail(err)
+	}
+	c.setResult(cov)
+	switch format {
 	case "json":
-		return writeJSON(stdout, stderr, coverageOf(prof, ws, rels))
+		return writeJSON(stdout, stderr, cov)
 	case "lcov":
-		if err := scoped(prof, rels).WriteLCOV(stdout); err != nil {
+		if err := cov.Profile.WriteLCOV(stdout); err != nil {
 			return fail(err)
 		}
 	default:
-		c := coverageOf(prof, ws, rels)
-		for _, f := range c.Files {
+		for _, f := range cov.Files {
 			fmt.Fprintf(stdout, "%6.1f%%  %s", f.Percent, f.Path)
 			if len(f.Uncovered) > 0 {
 				var parts []string
@@ -133,7 +160,7 @@ func runCoverage(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintf(stdout, "%6.1f%%  total (%d tests)\n", c.Percent, len(m.Tests))
+		fmt.Fprintf(stdout, "%6.1f%%  total (%d tests)\n", cov.Percent, cov.Tests)
 	}
 	return exitOK
 }
@@ -147,41 +174,4 @@ func writeJSON(stdout, stderr io.Writer, v any) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// scoped keeps the files under the paths.
-func scoped(p *coverage.Profile, rels []string) *coverage.Profile {
-	return p.Filter(func(path string) bool {
-		for _, r := range rels {
-			if r == "." || path == r || strings.HasPrefix(path, r+"/") {
-				return true
-			}
-		}
-		return false
-	})
-}
-
-// coverageOf is the JSON form of a profile, limited to the paths.
-func coverageOf(p *coverage.Profile, ws *workspace, rels []string) *coverageJSON {
-	out := &coverageJSON{Files: []fileCoverageJSON{}}
-	if p == nil {
-		out.Percent = 100
-		return out
-	}
-	p = scoped(p, rels)
-	out.Percent = round1(p.Percent())
-	for _, path := range p.Paths() {
-		f := p.Files[path]
-		u := f.Uncovered()
-		if u == nil {
-			u = [][2]int{}
-		}
-		out.Files = append(out.Files, fileCoverageJSON{Path: ws.display(path), Percent: round1(f.Percent()), Uncovered: u})
-	}
-	return out
-}
-
-func round1(x float64) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 1, 64), 64)
-	return v
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
@@ -43,8 +44,9 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap: auto|bwrap|none")
 	noTests := fs.Bool("no-tests", false, "fix only findings, not failing tests")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet fix [PATH...] [--apply] [--max-attempts N] [--format text|json|diff]\n\n"+
+		fmt.Fprintln(stderr, "usage: gauntlet fix [PATH...] [--apply] [--max-attempts N] [--format text|json|diff] [--server ADDR]\n\n"+
 			"Finds the error and warning findings of PATH (default .) and the tests there that fail, and fixes\n"+
 			"them through the closed loop: the model of GAUNTLET_MODEL (or the analyzers' own fixes when there\n"+
 			"is none) proposes an edit, the gates of .gauntlet.yaml's loop verify it on a shadow copy, and a\n"+
@@ -60,35 +62,67 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
 		return exitError
 	}
-	switch *format {
+	req := &api.FixRequest{Paths: paths, Apply: *apply, MaxAttempts: *maxAttempts, Format: *format, Sandbox: *sandbox, NoTests: *noTests, Quiet: *quiet}
+	if _, err := fixRequestCheck(req); err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if *serverAddr != "" {
+		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+			req.Cwd = cwd
+			return b.Fix(ctx, req, ev)
+		})
+	}
+	return fixCall(ctx, localCall(stdout, stderr), req)
+}
+
+// fixRequestCheck validates a fix request's flags and returns the sandbox
+// mode.
+func fixRequestCheck(req *api.FixRequest) (string, error) {
+	switch orDefault(req.Format, "text") {
 	case "text", "json", "diff":
 	default:
-		return fail(fmt.Errorf("--format: unknown format %q (want text|json|diff)", *format))
+		return "", fmt.Errorf("--format: unknown format %q (want text|json|diff)", req.Format)
 	}
-	if *maxAttempts < 0 {
-		return fail(fmt.Errorf("--max-attempts: %d is negative", *maxAttempts))
+	if req.MaxAttempts < 0 {
+		return "", fmt.Errorf("--max-attempts: %d is negative", req.MaxAttempts)
 	}
-	mode := *sandbox
+	mode := orDefault(req.Sandbox, "auto")
 	switch mode {
 	case "auto":
 		mode = verify.SandboxAuto
 	case verify.SandboxBwrap, verify.SandboxNone:
 	default:
-		return fail(fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode))
+		return "", fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode)
 	}
+	return mode, nil
+}
+
+// fixCall is gauntlet fix's work, for the command line and the server.
+func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
+	stdout, stderr := c.stdout, c.stderr
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
+		return exitError
+	}
+	mode, err := fixRequestCheck(req)
+	if err != nil {
+		return fail(err)
+	}
+	quiet := req.Quiet
+	paths := req.Paths
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	ws, err := openWorkspace(paths, stderr)
+	ws, err := c.openWorkspace(paths)
 	if err != nil {
 		printCheckError(stderr, err)
 		return exitError
 	}
 	defer ws.close()
-	if err := ws.loadAnalyzers(nil); err != nil {
+	if err := c.loadAnalyzers(ws, nil); err != nil {
 		printCheckError(stderr, err)
 		return exitError
 	}
@@ -99,8 +133,8 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	vopts := verify.FromConfig(ws.cfg)
 	vopts.Sandbox = mode
 	attempts := ws.cfg.Loop.MaxAttempts
-	if *maxAttempts > 0 {
-		attempts = *maxAttempts
+	if req.MaxAttempts > 0 {
+		attempts = req.MaxAttempts
 	}
 	ws.engine.SetLoop(server.Loop{Model: m, Verify: vopts, MaxAttempts: attempts, PathPrefix: ws.repoPrefix()})
 	if ws.cfg.Loop.Timeout > 0 {
@@ -110,18 +144,19 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	}
 
 	snap := analysis.NewSnapshot(ws.root)
-	files, err := ws.files(snap, paths)
+	files, err := ws.files(snap, c.absAll(paths))
 	if err != nil {
 		return fail(err)
 	}
 	scope := loop.Scope{Files: files}
-	if !*noTests {
-		if scope.Tests, err = relPaths(snap, paths); err != nil {
+	if !req.NoTests {
+		if scope.Tests, err = c.relPaths(snap, paths); err != nil {
 			return fail(err)
 		}
 	}
 	progress := func(e loop.Event) {
-		if *quiet {
+		c.report(api.Progress{Kind: api.ProgressKind(e.Kind + 1), Job: "fix", Title: e.Title, Message: e.Message, Percent: e.Percent})
+		if quiet {
 			return
 		}
 		switch {
@@ -131,7 +166,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gauntlet fix: %s\n", e.Message)
 		}
 	}
-	if !*quiet {
+	if !quiet {
 		fmt.Fprintf(stderr, "gauntlet fix: looking for findings and failing tests in %s\n", strings.Join(paths, " "))
 	}
 	problems, errs := ws.engine.Problems(ctx, snap, scope)
@@ -160,10 +195,11 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 		out.Attempts = []*loop.Attempt{}
 	}
 	var applyErr error
-	if *apply && res.Accepted() {
+	if req.Apply && res.Accepted() {
 		out.Applied, applyErr = writeChanges(ws.root, res.Changes)
 	}
-	switch *format {
+	c.setResult(out)
+	switch orDefault(req.Format, "text") {
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -174,7 +210,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	case "diff":
 		io.WriteString(stdout, res.Patch)
 	default:
-		writeFixText(stdout, ws, out, *apply)
+		writeFixText(stdout, ws, out, req.Apply)
 	}
 	switch {
 	case runErr != nil:
@@ -182,7 +218,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	case applyErr != nil:
 		return fail(applyErr)
 	case len(problems) == 0:
-		if !*quiet {
+		if !quiet {
 			fmt.Fprintln(stderr, "gauntlet fix: nothing to fix")
 		}
 		return exitOK

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -61,21 +59,6 @@ func changedFromDiff(data []byte) (changedLines, error) {
 		out[f.NewPath] = append(out[f.NewPath], f.NewRanges()...)
 	}
 	return out, nil
-}
-
-// changedFromPatchFile reads --new-from-patch FILE ("-" is standard input).
-func changedFromPatchFile(name string) (changedLines, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return changedFromDiff(data)
 }
 
 // changedSinceRev asks git what changed in the workspace since rev: the

@@ -17,9 +17,10 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
-	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 func init() {
@@ -27,32 +28,7 @@ func init() {
 }
 
 // testJSON is the output of gauntlet test --format json.
-type testJSON struct {
-	Passed     bool             `json:"passed"`
-	TotalTests int              `json:"total_tests"`
-	Selected   []string         `json:"selected"`
-	Tests      []testrun.Result `json:"tests"`
-	Coverage   *coverageJSON    `json:"coverage,omitempty"`
-	// UncoveredChanges lists changed lines that no test covers (with
-	// --affected-by): a coverage finding.
-	UncoveredChanges []lineRangeJSON `json:"uncovered_changes,omitempty"`
-}
-
-type lineRangeJSON struct {
-	Path  string `json:"path"`
-	Lines [2]int `json:"lines"`
-}
-
-type coverageJSON struct {
-	Percent float64            `json:"percent"`
-	Files   []fileCoverageJSON `json:"files"`
-}
-
-type fileCoverageJSON struct {
-	Path      string   `json:"path"`
-	Percent   float64  `json:"percent"`
-	Uncovered [][2]int `json:"uncovered"`
-}
+type testJSON = server.TestReport
 
 func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
@@ -61,8 +37,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	runRE := fs.String("run", "", "run only tests whose name or id matches `REGEX`")
 	withCov := fs.Bool("coverage", false, "report coverage of the run")
 	format := fs.String("format", "text", "output format: text|json")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet test [PATH...] [--affected-by PATCH|-] [--run REGEX] [--coverage] [--format text|json]")
+		fmt.Fprintln(stderr, "usage: gauntlet test [PATH...] [--affected-by PATCH|-] [--run REGEX] [--coverage] [--format text|json] [--server ADDR]")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
@@ -73,27 +50,68 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
 		return exitError
 	}
-	if *format != "text" && *format != "json" {
-		return fail(fmt.Errorf("--format: unknown format %q (want text|json)", *format))
+	req := &api.TestsRequest{Paths: paths, Run: *runRE, Coverage: *withCov, Format: *format}
+	if err := testRequestError(req); err != nil {
+		return fail(err)
 	}
-	var re *regexp.Regexp
-	if *runRE != "" {
-		if re, err = regexp.Compile(*runRE); err != nil {
-			return fail(fmt.Errorf("--run: %v", err))
-		}
-	}
-	var diff []*patch.File
 	if *affectedBy != "" {
-		if diff, err = readPatch(*affectedBy); err != nil {
-			return fail(err)
+		if req.AffectedBy, err = readInput(*affectedBy); err != nil {
+			return fail(fmt.Errorf("--affected-by: %w", err))
 		}
-	}
-	if len(paths) == 0 {
-		paths = []string{"."}
+		if _, err := patch.Parse(req.AffectedBy); err != nil {
+			return fail(fmt.Errorf("--affected-by %s: %w", *affectedBy, err))
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ws, err := openWorkspace(paths, stderr)
+	if *serverAddr != "" {
+		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+			req.Cwd = cwd
+			return b.RunTests(ctx, req, ev)
+		})
+	}
+	return testCall(ctx, localCall(stdout, stderr), req)
+}
+
+// testRequestError says what is wrong with a test request's flags.
+func testRequestError(req *api.TestsRequest) error {
+	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
+		return fmt.Errorf("--format: unknown format %q (want text|json)", f)
+	}
+	if req.Run != "" {
+		if _, err := regexp.Compile(req.Run); err != nil {
+			return fmt.Errorf("--run: %v", err)
+		}
+	}
+	return nil
+}
+
+// testCall is gauntlet test's work, for the command line and the server.
+func testCall(ctx context.Context, c *call, req *api.TestsRequest) int {
+	stderr := c.stderr
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
+		return exitError
+	}
+	if err := testRequestError(req); err != nil {
+		return fail(err)
+	}
+	var re *regexp.Regexp
+	if req.Run != "" {
+		re = regexp.MustCompile(req.Run)
+	}
+	var diff []*patch.File
+	if req.AffectedBy != nil {
+		var err error
+		if diff, err = patch.Parse(req.AffectedBy); err != nil {
+			return fail(fmt.Errorf("--affected-by: %w", err))
+		}
+	}
+	paths := req.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ws, err := c.openWorkspace(paths)
 	if err != nil {
 		return fail(err)
 	}
@@ -103,7 +121,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	disk := analysis.NewSnapshot(ws.root)
-	rels, err := relPaths(disk, paths)
+	rels, err := c.relPaths(disk, paths)
 	if err != nil {
 		return fail(err)
 	}
@@ -116,83 +134,27 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
-	suite := testrun.New(head, settings)
-	scope, err := suite.Discover(ctx, rels...)
+	opts := server.TestOptions{Paths: rels, Base: base, Patch: diff, Match: re, Coverage: req.Coverage,
+		Settings: settings, Display: ws.display, Progress: c.testProgress("tests")}
+	res, err := ws.engine.RunTests(ctx, head, opts)
 	if err != nil {
 		return fail(err)
 	}
-	// As with go test, benchmarks run only when asked for (gauntlet.runTests).
-	var kept []testrun.Test
-	for _, t := range scope {
-		if t.Kind != testrun.KindBenchmark && (re == nil || re.MatchString(t.Name) || re.MatchString(t.ID)) {
-			kept = append(kept, t)
-		}
-	}
-	scope = kept
-	selected := scope
-	var sel *testrun.Selection
-	if diff != nil {
-		if sel, err = suite.Select(ctx, base, diff); err != nil {
-			return fail(err)
-		}
-		inScope := map[string]bool{}
-		for _, t := range scope {
-			inScope[t.ID] = true
-		}
-		selected = nil
-		for _, t := range sel.Tests {
-			if inScope[t.ID] {
-				selected = append(selected, t)
-			}
-		}
-	}
-	var out *testrun.Outcome
-	if len(selected) > 0 {
-		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: *withCov}); err != nil {
-			return fail(err)
-		}
-	} else {
-		out = &testrun.Outcome{}
-		if *withCov {
-			out.Coverage = coverage.NewProfile()
-		}
-	}
-	res := testJSON{Passed: out.Passed(), TotalTests: len(scope), Selected: []string{}, Tests: out.Results}
-	for _, t := range selected {
-		res.Selected = append(res.Selected, t.ID)
-	}
-	if res.Tests == nil {
-		res.Tests = []testrun.Result{}
-	}
-	for i := range res.Tests {
-		res.Tests[i].File = ws.display(res.Tests[i].File)
-	}
-	if *withCov {
-		res.Coverage = coverageOf(out.Coverage, ws, rels)
-	}
-	if sel != nil {
-		for _, u := range sel.Uncovered {
-			res.UncoveredChanges = append(res.UncoveredChanges, lineRangeJSON{ws.display(u.Path), [2]int{u.Start, u.End}})
-		}
-		if len(selected) == 0 && len(sel.Uncovered) > 0 {
-			// No test covers the edit: that is a finding, not a pass.
-			res.Passed = false
-		}
-	}
-	if *format == "json" {
-		enc := json.NewEncoder(stdout)
+	c.setResult(res)
+	if orDefault(req.Format, "text") == "json" {
+		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(res); err != nil {
 			return fail(err)
 		}
 	} else {
-		writeTestText(stdout, res, sel)
+		writeTestText(c.stdout, *res, diff != nil)
 	}
-	if sel != nil && len(sel.Uncovered) > 0 {
+	if len(res.UncoveredChanges) > 0 {
 		var parts []string
-		for _, u := range sel.Uncovered {
-			parts = append(parts, testrun.Lines{Path: ws.display(u.Path), Start: u.Start, End: u.End}.String())
+		for _, u := range res.UncoveredChanges {
+			parts = append(parts, testrun.Lines{Path: u.Path, Start: u.Lines[0], End: u.Lines[1]}.String())
 		}
 		fmt.Fprintf(stderr, "gauntlet test: no test covers the changed lines %s\n", strings.Join(parts, ", "))
 	}
@@ -202,7 +164,17 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeTestText(w io.Writer, res testJSON, sel *testrun.Selection) {
+// testProgress passes a test run's progress on as the call's.
+func (c *call) testProgress(job string) func(testrun.Progress) {
+	if c.progress == nil {
+		return nil
+	}
+	return func(p testrun.Progress) {
+		c.report(api.Progress{Kind: api.ProgressKind(p.Kind + 1), Job: job, Title: p.Title, Message: p.Message, Percent: p.Percent})
+	}
+}
+
+func writeTestText(w io.Writer, res testJSON, affected bool) {
 	counts := map[testrun.Status]int{}
 	for _, r := range res.Tests {
 		counts[r.Status]++
@@ -217,7 +189,7 @@ func writeTestText(w io.Writer, res testJSON, sel *testrun.Selection) {
 	if res.Coverage != nil {
 		fmt.Fprintf(w, "coverage: %.1f%% of statements\n", res.Coverage.Percent)
 	}
-	if sel != nil {
+	if affected {
 		fmt.Fprintf(w, "selected %d of %d tests\n", len(res.Selected), res.TotalTests)
 		for _, u := range res.UncoveredChanges {
 			fmt.Fprintf(w, "not covered by any test: %s:%d-%d\n", u.Path, u.Lines[0], u.Lines[1])
@@ -245,12 +217,15 @@ func testSettings(root string) (testrun.Settings, error) {
 }
 
 func relPaths(snap *analysis.Snapshot, paths []string) ([]string, error) {
+	return localCall(nil, nil).relPaths(snap, paths)
+}
+
+// relPaths turns paths as typed at the call's directory into snapshot
+// paths; each must exist.
+func (c *call) relPaths(snap *analysis.Snapshot, paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
+		abs := c.abs(p)
 		if _, err := os.Stat(abs); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, errors.Unwrap(err))
 		}
@@ -261,24 +236,6 @@ func relPaths(snap *analysis.Snapshot, paths []string) ([]string, error) {
 		out = append(out, rel)
 	}
 	return out, nil
-}
-
-func readPatch(name string) ([]*patch.File, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--affected-by: %w", err)
-	}
-	files, err := patch.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("--affected-by %s: %w", name, err)
-	}
-	return files, nil
 }
 
 // rebasePatch makes the patch's paths relative to the workspace root. git

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
@@ -28,8 +29,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	patchArg := fs.String("patch", "", "the edit to verify: a unified diff or SEARCH/REPLACE blocks, from `FILE` (- for stdin)")
 	format := fs.String("format", "text", "output format: text|json")
 	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap: auto|bwrap|none")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [--format text|json] [--sandbox auto|bwrap|none]\n\n"+
+		fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [--format text|json] [--sandbox auto|bwrap|none] [--server ADDR]\n\n"+
 			"Applies the edit to a shadow copy of the workspace and runs the gates of .gauntlet.yaml's loop:\n"+
 			"apply, parse, analyzers, build, tests, coverage. The workspace is never modified.\n"+
 			"Exit status: 0 accepted, 1 rejected, 2 error.")
@@ -49,16 +51,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitError
 	}
-	if *format != "text" && *format != "json" {
-		return fail(fmt.Errorf("--format: unknown format %q (want text|json)", *format))
-	}
-	mode := *sandbox
-	switch mode {
-	case "auto":
-		mode = verify.SandboxAuto
-	case verify.SandboxBwrap, verify.SandboxNone:
-	default:
-		return fail(fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode))
+	req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox}
+	if _, err := verifyRequestCheck(req); err != nil {
+		return fail(err)
 	}
 	var data []byte
 	var err error
@@ -74,25 +69,74 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("--patch %s: empty", *patchArg))
 	}
 
+	req.Patch = data
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ws, err := openWorkspace(nil, stderr)
+	if *serverAddr != "" {
+		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+			req.Cwd = cwd
+			return b.Verify(ctx, req, ev)
+		})
+	}
+	return verifyCall(ctx, localCall(stdout, stderr), req)
+}
+
+// verifyRequestCheck validates a verify request's flags and returns the
+// sandbox mode.
+func verifyRequestCheck(req *api.VerifyRequest) (string, error) {
+	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
+		return "", fmt.Errorf("--format: unknown format %q (want text|json)", f)
+	}
+	mode := orDefault(req.Sandbox, "auto")
+	switch mode {
+	case "auto":
+		mode = verify.SandboxAuto
+	case verify.SandboxBwrap, verify.SandboxNone:
+	default:
+		return "", fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode)
+	}
+	return mode, nil
+}
+
+// verifyCall is gauntlet verify's work, for the command line and the
+// server.
+func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
+	stdout := c.stdout
+	fail := func(err error) int {
+		fmt.Fprintf(c.stderr, "gauntlet verify: %v\n", err)
+		return exitError
+	}
+	mode, err := verifyRequestCheck(req)
+	if err != nil {
+		return fail(err)
+	}
+	if len(bytes.TrimSpace(req.Patch)) == 0 {
+		return fail(fmt.Errorf("--patch: empty"))
+	}
+	ws, err := c.openWorkspace(nil)
 	if err != nil {
 		return fail(err)
 	}
 	defer ws.close()
-	if err := ws.loadAnalyzers(nil); err != nil {
+	if err := c.loadAnalyzers(ws, nil); err != nil {
 		return fail(err)
 	}
 	opts := verify.FromConfig(ws.cfg)
 	opts.Analyzers = ws.engine
 	opts.Sandbox = mode
+	if c.progress != nil {
+		opts.Progress = func(gate string) {
+			c.report(api.Progress{Kind: api.Report, Job: "verify", Gate: gate, Message: "gate " + gate, Percent: gatePercent(gate)})
+		}
+	}
 	snap := analysis.NewSnapshot(ws.root)
-	v, err := verify.Verify(ctx, snap, editOf(ws, data), opts)
+	v, err := verify.Verify(ctx, snap, editOf(ws, req.Patch), opts)
 	if err != nil {
 		return fail(err)
 	}
-	if *format == "json" {
+	c.setResult(v)
+	if orDefault(req.Format, "text") == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -109,6 +153,16 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitFindings
+}
+
+// gatePercent is how far verify is when gate starts.
+func gatePercent(gate string) int {
+	for i, g := range verify.Gates {
+		if g == gate {
+			return i * 100 / len(verify.Gates)
+		}
+	}
+	return -1
 }
 
 // editOf reads the --patch input: a unified diff as git or diff write it

@@ -40,30 +40,7 @@ func openWorkspace(paths []string, stderr io.Writer) (*workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Find(".")
-	if err != nil {
-		return nil, err
-	}
-	root := cwd
-	if cfg.Path != "" {
-		root = cfg.Dir
-	}
-	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
-		for !within(root, abs) {
-			root = filepath.Dir(root)
-		}
-	}
-	ws := &workspace{root: root, cwd: cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr}
-	ws.engine = server.New(
-		server.WithAnalyzers(syntax.Analyzer),
-		server.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "gauntlet: %v\n", err) }),
-		server.WithFilter(analysis.Suppress),
-	)
-	return ws, nil
+	return (&call{cwd: cwd, local: true, stderr: stderr}).openWorkspace(paths)
 }
 
 // loadAnalyzers compiles the built-in rules the configuration turns on and

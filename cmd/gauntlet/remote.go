@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/api/client"
+)
+
+// serverFlag adds --server to a command: its work is then done by a
+// running `gauntlet serve`, with the same output and exit status.
+func serverFlag(fs *flag.FlagSet) *string {
+	return fs.String("server", "", "let the engine of a running `gauntlet serve` at `ADDR` (unix:PATH or tcp:HOST:PORT) do the work; same output and exit status (token: GAUNTLET_TOKEN or GAUNTLET_TOKEN_FILE; TLS: GAUNTLET_TLS_CA=FILE or GAUNTLET_TLS=1)")
+}
+
+// dialServer connects to a server with the token and TLS settings of the
+// environment: GAUNTLET_TOKEN or GAUNTLET_TOKEN_FILE, and GAUNTLET_TLS_CA (a
+// PEM file of the certificates to trust) or GAUNTLET_TLS=1 (the system's).
+func dialServer(addr string) (*client.Client, error) {
+	var opts []client.Option
+	token, err := tokenFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		opts = append(opts, client.WithToken(token))
+	}
+	if ca := os.Getenv("GAUNTLET_TLS_CA"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("GAUNTLET_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("GAUNTLET_TLS_CA: %s holds no PEM certificate", ca)
+		}
+		opts = append(opts, client.WithTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	} else if os.Getenv("GAUNTLET_TLS") == "1" {
+		opts = append(opts, client.WithTLS(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	return client.Dial(addr, opts...)
+}
+
+// tokenFromEnv reads GAUNTLET_TOKEN, else the file GAUNTLET_TOKEN_FILE names.
+func tokenFromEnv() (string, error) {
+	if t := os.Getenv("GAUNTLET_TOKEN"); t != "" {
+		return t, nil
+	}
+	if f := os.Getenv("GAUNTLET_TOKEN_FILE"); f != "" {
+		return readToken(f)
+	}
+	return "", nil
+}
+
+// readToken reads a token file: its first line, trimmed.
+func readToken(name string) (string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	t, _, _ := strings.Cut(string(data), "\n")
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return "", fmt.Errorf("token file %s is empty", name)
+	}
+	return t, nil
+}
+
+// remote does a command's work on the server at addr: the log lines go to
+// stderr as they come, the output to stdout, and the outcome is the exit
+// status, as if the command had run here.
+func remote(ctx context.Context, addr string, stdout, stderr io.Writer, do func(b api.Backend, cwd string, ev api.Events) (*api.Result, error)) int {
+	c, err := dialServer(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gauntlet: --server: %v\n", err)
+		return exitError
+	}
+	defer c.Close()
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
+		return exitError
+	}
+	res, err := do(c, cwd, api.Events{Log: func(line string) { fmt.Fprintln(stderr, line) }})
+	if err != nil {
+		fmt.Fprintf(stderr, "gauntlet: --server %s: %s\n", addr, remoteError(err))
+		return exitError
+	}
+	stdout.Write(res.Output)
+	return int(res.Outcome)
+}
+
+// remoteError says what went wrong with a call in a user's words.
+func remoteError(err error) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.Canceled) {
+			return "interrupted"
+		}
+		return err.Error()
+	}
+	switch st.Code() {
+	case codes.Unavailable:
+		return "no server answers: " + st.Message() + " (start one with gauntlet serve)"
+	case codes.Unauthenticated:
+		return "refused: " + st.Message()
+	case codes.Canceled:
+		return "interrupted"
+	}
+	return st.Message()
+}
+
+// readInput reads a file named on the command line; "-" is standard input.
+func readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(name)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/server/api"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "serve the engine over gRPC (gauntlet.v1.Engine) for assistants, bots and --server", run: runServe})
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "", "where to listen: unix:PATH or tcp:HOST:PORT (default unix:"+api.DefaultSocket()+")")
+	rootFlag := fs.String("root", ".", "the directory the server answers for: requests must stay under it")
+	tokenFile := fs.String("token-file", "", "read the bearer token from `FILE` (else GAUNTLET_TOKEN); required for tcp")
+	tlsCert := fs.String("tls-cert", "", "serve TLS with this certificate (PEM `FILE`)")
+	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM `FILE`)")
+	maxJobs := fs.Int("max-jobs", 0, "long jobs (tests, coverage, verify, fix) that run at once; more wait (default: the number of CPUs)")
+	maxCall := fs.Duration("max-call-time", api.DefaultMaxCallTime, "bound of a call that comes without a deadline")
+	drain := fs.Duration("drain", 30*time.Second, "on SIGTERM, how long calls in flight may take to finish before they are cancelled")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gauntlet serve [--listen unix:PATH|tcp:HOST:PORT] [--root DIR] [--token-file FILE] [--tls-cert FILE --tls-key FILE]\n\n"+
+			"Serves the engine as the gRPC service gauntlet.v1.Engine (with server reflection and the standard\n"+
+			"health service) until SIGTERM or SIGINT, which drain the calls in flight, remove the socket and\n"+
+			"exit 0. The default socket is in a folder only you can enter; a tcp listener requires a bearer\n"+
+			"token (GAUNTLET_TOKEN or --token-file).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "gauntlet serve: %v\n", err)
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	root, err := filepath.Abs(*rootFlag)
+	if err != nil {
+		return fail(err)
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return fail(fmt.Errorf("--root %s: not a directory", *rootFlag))
+	}
+	if *listen == "" {
+		*listen = "unix:" + api.DefaultSocket()
+	}
+	addr, err := api.ParseAddress(*listen)
+	if err != nil {
+		return fail(fmt.Errorf("--listen: %v", err))
+	}
+	opts := api.Options{MaxJobs: *maxJobs, MaxCallTime: *maxCall}
+	if *tokenFile != "" {
+		if opts.Token, err = readToken(*tokenFile); err != nil {
+			return fail(err)
+		}
+	} else {
+		opts.Token = os.Getenv("GAUNTLET_TOKEN")
+	}
+	if addr.Network == "tcp" && opts.Token == "" {
+		return fail(api.ErrNoToken)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fail(fmt.Errorf("--tls-cert and --tls-key go together"))
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fail(fmt.Errorf("--tls-cert/--tls-key: %v", err))
+		}
+		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	b := newBackend(root, stderr)
+	defer b.analyzers.closeAll()
+	srv := api.NewServer(b, opts)
+	l, err := api.Listen(addr)
+	if err != nil {
+		return fail(err)
+	}
+	if addr.Network == "unix" {
+		defer os.Remove(addr.Addr)
+	}
+	shown := addr
+	if addr.Network == "tcp" {
+		shown.Addr = l.Addr().String() // the port, when :0 asked for any
+	}
+	sec := ""
+	if opts.TLS != nil {
+		sec = ", TLS"
+	}
+	if opts.Token != "" {
+		sec += ", bearer token required"
+	}
+	fmt.Fprintf(stderr, "gauntlet serve: listening on %s (root %s%s)\n", shown, root, sec)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fail(err)
+		}
+		return exitOK
+	case s := <-sigs:
+		fmt.Fprintf(stderr, "gauntlet serve: %v: draining calls in flight (at most %v)\n", s, *drain)
+	}
+	srv.Health.Shutdown() // load balancers stop sending calls
+	stopped := make(chan struct{})
+	go func() { srv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(*drain):
+		fmt.Fprintln(stderr, "gauntlet serve: calls still running after the drain time: cancelling them")
+		srv.Stop()
+		<-stopped
+	case <-sigs:
+		fmt.Fprintln(stderr, "gauntlet serve: second signal: cancelling the calls in flight")
+		srv.Stop()
+		<-stopped
+	}
+	fmt.Fprintln(stderr, "gauntlet serve: stopped")
+	return exitOK
+}
+
+// backend answers the service's calls with the commands' own work, each in
+// a call of its own (the client's directory, captured output), sharing the
+// compiled rules and started plugins of each workspace.
+type backend struct {
+	root      string
+	analyzers *analyzerCache
+}
+
+var _ api.Backend = (*backend)(nil)
+
+func newBackend(root string, log io.Writer) *backend {
+	return &backend{root: root, analyzers: newAnalyzerCache(log)}
+}
+
+// do runs one command's work for a request from directory cwd on paths.
+func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Events, work func(*call) int) (*api.Result, error) {
+	start := time.Now()
+	dir := cwd
+	if dir == "" {
+		dir = b.root
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join(b.root, dir)
+	}
+	dir = filepath.Clean(dir)
+	if !within(b.root, dir) {
+		return nil, api.Refuse("cwd %s is outside the server's root %s", cwd, b.root)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if !within(b.root, filepath.Clean(p)) {
+			return nil, api.Refuse("path %s is outside the server's root %s", p, b.root)
+		}
+	}
+	var out bytes.Buffer
+	log := &lineWriter{emit: ev.Log}
+	c := &call{cwd: dir, stdout: &out, stderr: log, progress: ev.Progress, analyzers: b.analyzers, wantJSON: true}
+	code := work(c)
+	log.flush()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &api.Result{Outcome: api.Outcome(code), JSON: c.resultJSON(), Output: out.Bytes(), Root: c.root, Duration: time.Since(start)}, nil
+}
+
+func (b *backend) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.Events) (*api.Result, error) {
+	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return checkCall(ctx, c, req) })
+}
+
+func (b *backend) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Events) (*api.Result, error) {
+	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return testCall(ctx, c, req) })
+}
+
+func (b *backend) Coverage(ctx context.Context, req *api.CoverageRequest, ev api.Events) (*api.Result, error) {
+	paths := req.Paths
+	if file, _, err := coverageRequestCheck(req); err == nil && file != "" {
+		paths = append(paths[:len(paths):len(paths)], file)
+	}
+	return b.do(ctx, req.Cwd, paths, ev, func(c *call) int { return coverageCall(ctx, c, req) })
+}
+
+func (b *backend) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Events) (*api.Result, error) {
+	return b.do(ctx, req.Cwd, nil, ev, func(c *call) int { return verifyCall(ctx, c, req) })
+}
+
+func (b *backend) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*api.Result, error) {
+	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return fixCall(ctx, c, req) })
+}
+
+// lineWriter turns what a command writes on stderr into log lines, from
+// any goroutine.
+type lineWriter struct {
+	emit func(string)
+	mu   sync.Mutex
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.buf[:i])
+		w.buf = w.buf[i+1:]
+		if w.emit != nil {
+			w.emit(line)
+		}
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 && w.emit != nil {
+		w.emit(string(w.buf))
+	}
+	w.buf = nil
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/api/client"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// gauntletBin builds the binary once for the end-to-end tests that need a
+// real process.
+func gauntletBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gauntlet-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "gauntlet")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Dir = pkgDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// served is a `gauntlet serve` process of a test.
+type served struct {
+	cmd    *exec.Cmd
+	addr   string // as --server takes it
+	socket string // for unix
+	mu     sync.Mutex
+	log    bytes.Buffer
+	exited chan struct{}
+	err    error
+}
+
+func (s *served) stderr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// startServe runs `gauntlet serve ARGS` (in its own process group, killed
+// at the end of the test) and waits until it listens.
+func startServe(t *testing.T, env []string, args ...string) *served {
+	t.Helper()
+	bin := gauntletBin(t)
+	s := &served{exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
+	s.cmd.Env = append(os.Environ(), env...)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	s.cmd.Stderr = pw
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`listening on (\S+)`)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.log.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				listening <- m[1]
+			}
+		}
+	}()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = s.cmd.Wait(); pw.Close(); close(s.exited) }()
+	t.Cleanup(func() {
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.exited
+	})
+	select {
+	case s.addr = <-listening:
+	case <-s.exited:
+		t.Fatalf("serve exited: %v\n%s", s.err, s.stderr())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not listen:\n%s", s.stderr())
+	}
+	s.socket = strings.TrimPrefix(s.addr, "unix:")
+	return s
+}
+
+// shortSocket is a socket path short enough for sun_path.
+func shortSocket(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "gsrv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "run", "engine.sock")
+}
+
+// TestServeCheckEqualsLocal: check --server prints what check prints and
+// exits the same, in every format.
+func TestServeCheckEqualsLocal(t *testing.T) {
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
+	for _, args := range [][]string{
+		{"check", "src"},
+		{"check", "src", "--format", "json"},
+		{"check", "src", "--format", "sarif"},
+		{"check", "src", "--format", "rdjson"},
+		{"check", "src", "--format", "github"},
+		{"check", "src/ok/ok.go"},
+		{"check", "src", "--fail-on", "none"},
+		{"check", "--fail-on", "error", "src"},
+		{"check", "src", "--only", "syntax"},
+		{"check", "no/such/dir"},
+		{"check", "src", "--format", "yaml"},
+	} {
+		lcode, lout, lerr := gauntlet(t, "testdata/check", args...)
+		rcode, rout, rerr := gauntlet(t, "testdata/check", append(args, "--server", s.addr)...)
+		name := strings.Join(args, " ")
+		if lcode != rcode || lout != rout {
+			t.Errorf("%s: local exit %d, remote exit %d (stderr %q)\nlocal:\n%s\nremote:\n%s", name, lcode, rcode, rerr, lout, rout)
+		}
+		if (lerr == "") != (rerr == "") {
+			t.Errorf("%s: local stderr %q, remote stderr %q", name, lerr, rerr)
+		}
+	}
+	// A path outside the server's root is refused, not read.
+	code, _, stderr := gauntlet(t, "testdata/check", "check", "/etc", "--server", s.addr)
+	if code != exitError || !strings.Contains(stderr, "outside the server's root") {
+		t.Errorf("outside the root: exit %d, %q", code, stderr)
+	}
+}
+
+// TestServeConcurrentClients: 40 clients at once all get the answer a
+// local check gives.
+func TestServeConcurrentClients(t *testing.T) {
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
+	_, want, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
+	cwd := filepath.Join(pkgDir, "testdata/check")
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := client.Dial(s.addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
+			switch {
+			case err != nil:
+				errs <- err
+			case res.Outcome != api.Findings || string(res.Output) != want || string(res.JSON) != want:
+				errs <- fmt.Errorf("outcome %v, output:\n%s", res.Outcome, res.Output)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestServeTCPToken: a tcp listener will not start without a token, and
+// refuses calls that lack it.
+func TestServeTCPToken(t *testing.T) {
+	t.Setenv("GAUNTLET_TOKEN", "")
+	bin := gauntletBin(t)
+	out, err := exec.Command(bin, "serve", "--listen", "tcp:127.0.0.1:0", "--root", pkgDir).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError || !strings.Contains(string(out), "token") {
+		t.Errorf("tcp without a token: %v\n%s", err, out)
+	}
+
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("test-token-123\n"), 0o600)
+	s := startServe(t, nil, "--listen", "tcp:127.0.0.1:0", "--root", pkgDir, "--token-file", tokenFile)
+	if strings.Contains(s.stderr(), "test-token-123") {
+		t.Errorf("the server logged its token:\n%s", s.stderr())
+	}
+	code, _, stderr := gauntlet(t, "testdata/check", "check", "src", "--server", s.addr)
+	if code != exitError || !strings.Contains(stderr, "refused") || !strings.Contains(stderr, "bearer token") {
+		t.Errorf("no token: exit %d, %q", code, stderr)
+	}
+	t.Setenv("GAUNTLET_TOKEN", "wrong")
+	if code, _, stderr := gauntlet(t, "testdata/check", "check", "src", "--server", s.addr); code != exitError || !strings.Contains(stderr, "refused") {
+		t.Errorf("wrong token: exit %d, %q", code, stderr)
+	}
+	t.Setenv("GAUNTLET_TOKEN", "test-token-123")
+	lcode, lout, _ := gauntlet(t, "testdata/check", "check", "src")
+	if code, out, stderr := gauntlet(t, "testdata/check", "check", "src", "--server", s.addr); code != lcode || out != lout {
+		t.Errorf("with the token: exit %d (%q), output:\n%s", code, stderr, out)
+	}
+}
+
+var durations = regexp.MustCompile(`"duration_ms": \d+|\(\d+ms\)`)
+
+// TestServeTestsCoverageAndSIGTERM: test and coverage --server equal the
+// local commands on a real module; SIGTERM during a call lets it finish,
+// removes the socket and exits 0.
+func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
+	dir := exampleCopy(t, "gocalc")
+	sock := shortSocket(t)
+	s := startServe(t, nil, "--listen", "unix:"+sock, "--root", dir)
+	for _, args := range [][]string{
+		{"test", "--format", "json", "--coverage"},
+		{"test", "calc"},
+		{"coverage", "--format", "json"},
+		{"coverage", "--tests-for", "calc/calc.go:30"},
+		{"coverage", "--format", "lcov"},
+	} {
+		lcode, lout, lerr := gauntletHere(args...)
+		rcode, rout, rerr := gauntletHere(append(args, "--server", s.addr)...)
+		lout, rout = durations.ReplaceAllString(lout, "D"), durations.ReplaceAllString(rout, "D")
+		if lcode != rcode || lout != rout || lerr != rerr {
+			t.Errorf("%s: local exit %d, remote %d\nlocal:\n%s%s\nremote:\n%s%s", strings.Join(args, " "), lcode, rcode, lout, lerr, rout, rerr)
+		}
+	}
+
+	// A call in flight when SIGTERM comes is answered before the exit.
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	started := make(chan struct{})
+	var once sync.Once
+	type answer struct {
+		res *api.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		// A test that sleeps keeps the call in flight for a while.
+		os.WriteFile(filepath.Join(dir, "calc", "slow_test.go"), []byte("package calc\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) { time.Sleep(2 * time.Second) }\n"), 0o644)
+		res, err := c.RunTests(context.Background(), &api.TestsRequest{Cwd: dir, Run: "TestSlow", Format: "json"}, api.Events{
+			Progress: func(api.Progress) { once.Do(func() { close(started) }) },
+		})
+		done <- answer{res, err}
+	}()
+	select {
+	case <-started:
+	case a := <-done:
+		t.Fatalf("the call ended before any progress: %+v %v", a.res, a.err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no progress")
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a := <-done
+	if a.err != nil || a.res.Outcome != api.OK || !strings.Contains(string(a.res.JSON), "TestSlow") {
+		t.Errorf("the call in flight: %v %+v", a.err, a.res)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("serve did not exit after SIGTERM:\n%s", s.stderr())
+	}
+	if s.err != nil {
+		t.Errorf("serve exited with %v after SIGTERM:\n%s", s.err, s.stderr())
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket still there after exit: %v", err)
+	}
+	var doc map[string]any
+	if a.res != nil && json.Unmarshal(a.res.JSON, &doc) != nil {
+		t.Errorf("result JSON: %s", a.res.JSON)
+	}
+}
