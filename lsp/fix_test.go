@@ -64,7 +64,7 @@ func newFixEditor(t *testing.T, m model.Model) *fixEditor {
 	t.Helper()
 	dir := fixWorkspace(t)
 	c := newClient(t, []*analysis.Analyzer{syntax.Analyzer, todo})
-	c.srv.engine.SetLoop(server.Loop{Model: m, Verify: verify.Options{CacheDir: t.TempDir()}})
+	c.srv.engine.(*server.Engine).SetLoop(server.Loop{Model: m, Verify: verify.Options{CacheDir: t.TempDir()}})
 	e := &fixEditor{client: c, dir: dir, uri: string(pathURI(filepath.Join(dir, "calc.go"))), text: fixCalc, version: 1}
 	c.onRequest = e.serve
 	res := c.call("initialize", map[string]any{"processId": nil, "rootUri": string(pathURI(dir)), "capabilities": map[string]any{
@@ -367,7 +367,7 @@ func (reportingTests) Report(ctx context.Context, ids []string, progress func(st
 // offers "Fix with model (verified)" for it.
 func TestFailingTestDiagnostic(t *testing.T) {
 	c := newClient(t, nil, WithTests(func(string) TestRunner { return reportingTests{fakeTests{ran: make(chan []string, 1)}} }))
-	c.srv.engine.SetLoop(server.Loop{Model: answer("")})
+	c.srv.engine.(*server.Engine).SetLoop(server.Loop{Model: answer("")})
 	c.initialize(nil)
 	uri := "file:///work/calc_test.go"
 	c.open(uri, "go", 1, fixTest)

@@ -13,13 +13,12 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/server"
 )
 
 // Server is one LSP session over one connection. Make it with New and run
 // it with Serve.
 type Server struct {
-	engine  *server.Engine
+	engine  Engine
 	log     io.Writer
 	max     int64
 	version string
@@ -71,7 +70,7 @@ func WithMaxMessageSize(n int64) Option { return func(s *Server) { s.max = n } }
 func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
 
 // New returns a server that answers from engine.
-func New(engine *server.Engine, opts ...Option) *Server {
+func New(engine Engine, opts ...Option) *Server {
 	s := &Server{
 		engine:   engine,
 		log:      io.Discard,

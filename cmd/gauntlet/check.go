@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -119,7 +120,7 @@ func checkCall(ctx context.Context, c *call, req *api.AnalyzeRequest) int {
 		}
 	}
 	snap := analysis.NewSnapshot(ws.root)
-	files, err := ws.files(snap, c.absAll(paths))
+	snap, files, err := c.checkFiles(ws, snap, paths, req.Files)
 	if err != nil {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
 		return exitError
@@ -157,6 +158,57 @@ func checkCall(ctx context.Context, c *call, req *api.AnalyzeRequest) int {
 		}
 	}
 	return exitOK
+}
+
+// checkFiles lists the files to analyse under paths, with the open
+// buffers (an editor's unsaved changes) in the snapshot in place of the
+// disk's files; a buffer need not exist on disk.
+func (c *call) checkFiles(ws *workspace, snap *analysis.Snapshot, paths []string, open []api.File) (*analysis.Snapshot, []string, error) {
+	var buffers []string
+	isBuffer := map[string]bool{}
+	for _, f := range open {
+		rel, err := snap.Rel(c.abs(f.Path))
+		if err != nil {
+			return nil, nil, err
+		}
+		snap = snap.With(analysis.NewFile(rel, f.Content, 0))
+		buffers = append(buffers, rel)
+		isBuffer[rel] = true
+	}
+	var walk []string
+	var named []string // buffers a path names
+	for _, p := range paths {
+		rel, err := snap.Rel(c.abs(p))
+		if err == nil && isBuffer[rel] {
+			named = append(named, rel)
+			continue
+		}
+		walk = append(walk, p)
+	}
+	var files []string
+	if len(walk) > 0 {
+		var err error
+		if files, err = ws.files(snap, c.absAll(walk)); err != nil {
+			return nil, nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		seen[f] = true
+	}
+	for _, b := range buffers {
+		under := slices.Contains(named, b)
+		for _, p := range walk {
+			if rel, err := snap.Rel(c.abs(p)); err == nil && (rel == "." || strings.HasPrefix(b, rel+"/")) {
+				under = true
+			}
+		}
+		if under && !seen[b] {
+			seen[b] = true
+			files = append(files, b)
+		}
+	}
+	return snap, files, nil
 }
 
 // printCheckError prints an error that may list several problems (a

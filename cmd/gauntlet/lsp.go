@@ -30,8 +30,9 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in bytes")
 	quiet := fs.Bool("quiet", false, "log only to the editor (window/logMessage), not to stderr")
+	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet lsp [--max-message-size N] [--quiet]\n\nSpeaks LSP on stdin and stdout until the editor sends exit.")
+		fmt.Fprintln(stderr, "usage: gauntlet lsp [--max-message-size N] [--quiet] [--server ADDR]\n\nSpeaks LSP on stdin and stdout until the editor sends exit.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -51,11 +52,26 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 		server.WithErrorHandler(func(err error) { srv.ShowError(err) }),
 		server.WithFilter(analysis.Suppress),
 	)
-	srv = lsp.New(engine,
+	var answers lsp.Engine = engine
+	var remote *remoteEngine
+	if *serverAddr != "" {
+		c, err := dialServer(*serverAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "gauntlet lsp: --server: %v\n", err)
+			return exitError
+		}
+		defer c.Close()
+		remote = &remoteEngine{Engine: engine, backend: c, addr: *serverAddr, show: func(err error) { srv.ShowError(err) }}
+		answers = remote
+	}
+	srv = lsp.New(answers,
 		lsp.WithLog(log),
 		lsp.WithMaxMessageSize(*maxSize),
 		lsp.WithVersion(version),
 		lsp.WithReload(func(ctx context.Context, root string) ([]*analysis.Analyzer, []string, error) {
+			if remote != nil {
+				remote.setRoot(root)
+			}
 			return loadLSPConfig(ctx, root, engine, func(err error) { srv.ShowError(err) })
 		}),
 		lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),

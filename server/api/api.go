@@ -99,6 +99,15 @@ type AnalyzeRequest struct {
 	NewFromRev   string
 	NewFromPatch []byte
 	Only         []string
+	// Files are open buffers, analysed with this content instead of the
+	// disk's; they need not exist on disk.
+	Files []File
+}
+
+// File is a file's content at a path (as typed at Cwd).
+type File struct {
+	Path    string
+	Content []byte
 }
 
 // TestsRequest asks to run tests (gauntlet test).

@@ -181,7 +181,7 @@ func TestReflection(t *testing.T) {
 }
 
 func TestStreamsProgressLogAndResult(t *testing.T) {
-	addr := serve(t, &fake{}, "unix", api.Options{})
+	addr := serve(t, &fake{pause: 5 * time.Millisecond}, "unix", api.Options{})
 	c := dial(t, addr)
 	var got []string
 	res, err := c.Verify(context.Background(), &api.VerifyRequest{Patch: []byte("x")}, api.Events{

@@ -10,13 +10,21 @@ import (
 // exact: a value survives the round trip (convert_test.go).
 
 func AnalyzeToProto(r *AnalyzeRequest) *pb.AnalyzeRequest {
-	return &pb.AnalyzeRequest{Cwd: r.Cwd, Paths: r.Paths, Format: r.Format, FailOn: r.FailOn,
+	out := &pb.AnalyzeRequest{Cwd: r.Cwd, Paths: r.Paths, Format: r.Format, FailOn: r.FailOn,
 		NewFromRev: r.NewFromRev, NewFromPatch: r.NewFromPatch, Only: r.Only}
+	for _, f := range r.Files {
+		out.Files = append(out.Files, &pb.File{Path: f.Path, Content: f.Content})
+	}
+	return out
 }
 
 func AnalyzeFromProto(r *pb.AnalyzeRequest) *AnalyzeRequest {
-	return &AnalyzeRequest{Cwd: r.GetCwd(), Paths: r.GetPaths(), Format: r.GetFormat(), FailOn: r.GetFailOn(),
+	out := &AnalyzeRequest{Cwd: r.GetCwd(), Paths: r.GetPaths(), Format: r.GetFormat(), FailOn: r.GetFailOn(),
 		NewFromRev: r.GetNewFromRev(), NewFromPatch: r.GetNewFromPatch(), Only: r.GetOnly()}
+	for _, f := range r.GetFiles() {
+		out.Files = append(out.Files, File{Path: f.GetPath(), Content: f.GetContent()})
+	}
+	return out
 }
 
 func TestsToProto(r *TestsRequest) *pb.RunTestsRequest {

@@ -24,7 +24,8 @@ func roundTrip[M proto.Message](t *testing.T, m M) M {
 }
 
 func TestConvertRoundTrip(t *testing.T) {
-	ar := &api.AnalyzeRequest{Cwd: "/w/src", Paths: []string{"a", "b"}, Format: "sarif", FailOn: "error", NewFromRev: "HEAD~1", NewFromPatch: []byte("--- a\n"), Only: []string{"syntax"}}
+	ar := &api.AnalyzeRequest{Cwd: "/w/src", Paths: []string{"a", "b"}, Format: "sarif", FailOn: "error", NewFromRev: "HEAD~1", NewFromPatch: []byte("--- a\n"), Only: []string{"syntax"},
+		Files: []api.File{{Path: "a/b.go", Content: []byte("package b\n")}}}
 	if got := api.AnalyzeFromProto(roundTrip(t, api.AnalyzeToProto(ar))); !reflect.DeepEqual(got, ar) {
 		t.Errorf("analyze: %+v", got)
 	}

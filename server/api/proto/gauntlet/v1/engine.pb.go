@@ -441,7 +441,11 @@ type AnalyzeRequest struct {
 	// Report only findings on lines this unified diff adds or changes.
 	NewFromPatch []byte `protobuf:"bytes,6,opt,name=new_from_patch,json=newFromPatch,proto3,oneof" json:"new_from_patch,omitempty"`
 	// Run only these analyzers or rules.
-	Only          []string `protobuf:"bytes,7,rep,name=only,proto3" json:"only,omitempty"`
+	Only []string `protobuf:"bytes,7,rep,name=only,proto3" json:"only,omitempty"`
+	// Open buffers: analysed with this content instead of the disk's (an
+	// editor's unsaved changes). A file here need not exist on disk; it is
+	// analysed when a path names it or a directory holding it.
+	Files         []*File `protobuf:"bytes,8,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -525,6 +529,66 @@ func (x *AnalyzeRequest) GetOnly() []string {
 	return nil
 }
 
+func (x *AnalyzeRequest) GetFiles() []*File {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+// File is a file's content at a path (as typed at cwd, like paths).
+type File struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *File) Reset() {
+	*x = File{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *File) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*File) ProtoMessage() {}
+
+func (x *File) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use File.ProtoReflect.Descriptor instead.
+func (*File) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *File) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *File) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 type AnalyzeResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Result *Result                `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
@@ -536,7 +600,7 @@ type AnalyzeResponse struct {
 
 func (x *AnalyzeResponse) Reset() {
 	*x = AnalyzeResponse{}
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[4]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +612,7 @@ func (x *AnalyzeResponse) String() string {
 func (*AnalyzeResponse) ProtoMessage() {}
 
 func (x *AnalyzeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[4]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +625,7 @@ func (x *AnalyzeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnalyzeResponse.ProtoReflect.Descriptor instead.
 func (*AnalyzeResponse) Descriptor() ([]byte, []int) {
-	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{4}
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AnalyzeResponse) GetResult() *Result {
@@ -596,7 +660,7 @@ type RunTestsRequest struct {
 
 func (x *RunTestsRequest) Reset() {
 	*x = RunTestsRequest{}
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[5]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +672,7 @@ func (x *RunTestsRequest) String() string {
 func (*RunTestsRequest) ProtoMessage() {}
 
 func (x *RunTestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[5]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +685,7 @@ func (x *RunTestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTestsRequest.ProtoReflect.Descriptor instead.
 func (*RunTestsRequest) Descriptor() ([]byte, []int) {
-	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{5}
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RunTestsRequest) GetCwd() string {
@@ -680,7 +744,7 @@ type CoverageRequest struct {
 
 func (x *CoverageRequest) Reset() {
 	*x = CoverageRequest{}
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[6]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +756,7 @@ func (x *CoverageRequest) String() string {
 func (*CoverageRequest) ProtoMessage() {}
 
 func (x *CoverageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[6]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +769,7 @@ func (x *CoverageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CoverageRequest.ProtoReflect.Descriptor instead.
 func (*CoverageRequest) Descriptor() ([]byte, []int) {
-	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{6}
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CoverageRequest) GetCwd() string {
@@ -752,7 +816,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[7]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +828,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[7]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +841,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{7}
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VerifyRequest) GetCwd() string {
@@ -830,7 +894,7 @@ type FixRequest struct {
 
 func (x *FixRequest) Reset() {
 	*x = FixRequest{}
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[8]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +906,7 @@ func (x *FixRequest) String() string {
 func (*FixRequest) ProtoMessage() {}
 
 func (x *FixRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gauntlet_v1_engine_proto_msgTypes[8]
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,7 +919,7 @@ func (x *FixRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixRequest.ProtoReflect.Descriptor instead.
 func (*FixRequest) Descriptor() ([]byte, []int) {
-	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{8}
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FixRequest) GetCwd() string {
@@ -944,7 +1008,7 @@ const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\n" +
 	"KIND_BEGIN\x10\x01\x12\x0f\n" +
 	"\vKIND_REPORT\x10\x02\x12\f\n" +
-	"\bKIND_END\x10\x03\"\xdd\x01\n" +
+	"\bKIND_END\x10\x03\"\x86\x02\n" +
 	"\x0eAnalyzeRequest\x12\x10\n" +
 	"\x03cwd\x18\x01 \x01(\tR\x03cwd\x12\x14\n" +
 	"\x05paths\x18\x02 \x03(\tR\x05paths\x12\x16\n" +
@@ -953,8 +1017,12 @@ const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\fnew_from_rev\x18\x05 \x01(\tR\n" +
 	"newFromRev\x12)\n" +
 	"\x0enew_from_patch\x18\x06 \x01(\fH\x00R\fnewFromPatch\x88\x01\x01\x12\x12\n" +
-	"\x04only\x18\a \x03(\tR\x04onlyB\x11\n" +
-	"\x0f_new_from_patch\"P\n" +
+	"\x04only\x18\a \x03(\tR\x04only\x12'\n" +
+	"\x05files\x18\b \x03(\v2\x11.gauntlet.v1.FileR\x05filesB\x11\n" +
+	"\x0f_new_from_patch\"4\n" +
+	"\x04File\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"P\n" +
 	"\x0fAnalyzeResponse\x12+\n" +
 	"\x06result\x18\x01 \x01(\v2\x13.gauntlet.v1.ResultR\x06result\x12\x10\n" +
 	"\x03log\x18\x02 \x03(\tR\x03log\"\xb5\x01\n" +
@@ -1013,7 +1081,7 @@ func file_gauntlet_v1_engine_proto_rawDescGZIP() []byte {
 }
 
 var file_gauntlet_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_gauntlet_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_gauntlet_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_gauntlet_v1_engine_proto_goTypes = []any{
 	(Outcome)(0),            // 0: gauntlet.v1.Outcome
 	(Progress_Kind)(0),      // 1: gauntlet.v1.Progress.Kind
@@ -1021,33 +1089,35 @@ var file_gauntlet_v1_engine_proto_goTypes = []any{
 	(*Event)(nil),           // 3: gauntlet.v1.Event
 	(*Progress)(nil),        // 4: gauntlet.v1.Progress
 	(*AnalyzeRequest)(nil),  // 5: gauntlet.v1.AnalyzeRequest
-	(*AnalyzeResponse)(nil), // 6: gauntlet.v1.AnalyzeResponse
-	(*RunTestsRequest)(nil), // 7: gauntlet.v1.RunTestsRequest
-	(*CoverageRequest)(nil), // 8: gauntlet.v1.CoverageRequest
-	(*VerifyRequest)(nil),   // 9: gauntlet.v1.VerifyRequest
-	(*FixRequest)(nil),      // 10: gauntlet.v1.FixRequest
+	(*File)(nil),            // 6: gauntlet.v1.File
+	(*AnalyzeResponse)(nil), // 7: gauntlet.v1.AnalyzeResponse
+	(*RunTestsRequest)(nil), // 8: gauntlet.v1.RunTestsRequest
+	(*CoverageRequest)(nil), // 9: gauntlet.v1.CoverageRequest
+	(*VerifyRequest)(nil),   // 10: gauntlet.v1.VerifyRequest
+	(*FixRequest)(nil),      // 11: gauntlet.v1.FixRequest
 }
 var file_gauntlet_v1_engine_proto_depIdxs = []int32{
 	0,  // 0: gauntlet.v1.Result.outcome:type_name -> gauntlet.v1.Outcome
 	4,  // 1: gauntlet.v1.Event.progress:type_name -> gauntlet.v1.Progress
 	2,  // 2: gauntlet.v1.Event.result:type_name -> gauntlet.v1.Result
 	1,  // 3: gauntlet.v1.Progress.kind:type_name -> gauntlet.v1.Progress.Kind
-	2,  // 4: gauntlet.v1.AnalyzeResponse.result:type_name -> gauntlet.v1.Result
-	5,  // 5: gauntlet.v1.Engine.Analyze:input_type -> gauntlet.v1.AnalyzeRequest
-	7,  // 6: gauntlet.v1.Engine.RunTests:input_type -> gauntlet.v1.RunTestsRequest
-	8,  // 7: gauntlet.v1.Engine.Coverage:input_type -> gauntlet.v1.CoverageRequest
-	9,  // 8: gauntlet.v1.Engine.Verify:input_type -> gauntlet.v1.VerifyRequest
-	10, // 9: gauntlet.v1.Engine.Fix:input_type -> gauntlet.v1.FixRequest
-	6,  // 10: gauntlet.v1.Engine.Analyze:output_type -> gauntlet.v1.AnalyzeResponse
-	3,  // 11: gauntlet.v1.Engine.RunTests:output_type -> gauntlet.v1.Event
-	3,  // 12: gauntlet.v1.Engine.Coverage:output_type -> gauntlet.v1.Event
-	3,  // 13: gauntlet.v1.Engine.Verify:output_type -> gauntlet.v1.Event
-	3,  // 14: gauntlet.v1.Engine.Fix:output_type -> gauntlet.v1.Event
-	10, // [10:15] is the sub-list for method output_type
-	5,  // [5:10] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	6,  // 4: gauntlet.v1.AnalyzeRequest.files:type_name -> gauntlet.v1.File
+	2,  // 5: gauntlet.v1.AnalyzeResponse.result:type_name -> gauntlet.v1.Result
+	5,  // 6: gauntlet.v1.Engine.Analyze:input_type -> gauntlet.v1.AnalyzeRequest
+	8,  // 7: gauntlet.v1.Engine.RunTests:input_type -> gauntlet.v1.RunTestsRequest
+	9,  // 8: gauntlet.v1.Engine.Coverage:input_type -> gauntlet.v1.CoverageRequest
+	10, // 9: gauntlet.v1.Engine.Verify:input_type -> gauntlet.v1.VerifyRequest
+	11, // 10: gauntlet.v1.Engine.Fix:input_type -> gauntlet.v1.FixRequest
+	7,  // 11: gauntlet.v1.Engine.Analyze:output_type -> gauntlet.v1.AnalyzeResponse
+	3,  // 12: gauntlet.v1.Engine.RunTests:output_type -> gauntlet.v1.Event
+	3,  // 13: gauntlet.v1.Engine.Coverage:output_type -> gauntlet.v1.Event
+	3,  // 14: gauntlet.v1.Engine.Verify:output_type -> gauntlet.v1.Event
+	3,  // 15: gauntlet.v1.Engine.Fix:output_type -> gauntlet.v1.Event
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_gauntlet_v1_engine_proto_init() }
@@ -1061,14 +1131,14 @@ func file_gauntlet_v1_engine_proto_init() {
 		(*Event_Result)(nil),
 	}
 	file_gauntlet_v1_engine_proto_msgTypes[3].OneofWrappers = []any{}
-	file_gauntlet_v1_engine_proto_msgTypes[5].OneofWrappers = []any{}
+	file_gauntlet_v1_engine_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gauntlet_v1_engine_proto_rawDesc), len(file_gauntlet_v1_engine_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
