@@ -304,3 +304,47 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 		t.Errorf("result JSON: %s", a.res.JSON)
 	}
 }
+
+// TestServeGrpcurl: grpcurl, which knows nothing of our proto files, lists
+// and calls the engine through server reflection. .ci/run installs it
+// (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
+func TestServeGrpcurl(t *testing.T) {
+	grpcurl, err := exec.LookPath("grpcurl")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		grpcurl = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "grpcurl")
+		if _, err := os.Stat(grpcurl); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("grpcurl is required in CI")
+			}
+			t.Skip("no grpcurl")
+		}
+	}
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
+	out, err := exec.Command(grpcurl, "-plaintext", "-unix", s.socket, "list").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "gauntlet.v1.Engine\n") || !strings.Contains(string(out), "grpc.health.v1.Health\n") {
+		t.Fatalf("grpcurl list: %v\n%s", err, out)
+	}
+	out, err = exec.Command(grpcurl, "-plaintext", "-unix", s.socket, "describe", "gauntlet.v1.Engine").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "rpc Verify ( .gauntlet.v1.VerifyRequest ) returns ( stream .gauntlet.v1.Event );") {
+		t.Errorf("grpcurl describe: %v\n%s", err, out)
+	}
+	req := fmt.Sprintf(`{"cwd": %q, "paths": ["src"], "format": "json"}`, filepath.Join(pkgDir, "testdata/check"))
+	out, err = exec.Command(grpcurl, "-plaintext", "-unix", "-d", req, s.socket, "gauntlet.v1.Engine/Analyze").CombinedOutput()
+	if err != nil {
+		t.Fatalf("grpcurl Analyze: %v\n%s", err, out)
+	}
+	var resp struct {
+		Result struct {
+			Outcome    string `json:"outcome"`
+			ResultJSON []byte `json:"resultJson"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	_, want, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
+	if resp.Result.Outcome != "OUTCOME_FINDINGS" || string(resp.Result.ResultJSON) != want {
+		t.Errorf("grpcurl Analyze: %s\n%s", resp.Result.Outcome, resp.Result.ResultJSON)
+	}
+}
