@@ -348,3 +348,89 @@ func TestServeGrpcurl(t *testing.T) {
 		t.Errorf("grpcurl Analyze: %s\n%s", resp.Result.Outcome, resp.Result.ResultJSON)
 	}
 }
+
+// TestBackendInProcess runs the server's backend in the test process, so
+// that `go test -race` sees its shared caches under 40 concurrent calls on
+// two workspaces, and a configuration change while it serves.
+func TestBackendInProcess(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
+	b := newBackend(dir, io.Discard)
+	defer b.analyzers.closeAll()
+	srv := api.NewServer(b, api.Options{})
+	sock := shortSocket(t)
+	l, err := api.Listen(api.Address{Network: "unix", Addr: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Stop()
+
+	t.Chdir(dir)
+	formats := []string{"json", "text", "sarif", "rdjson"}
+	want := map[string]string{}
+	for _, f := range formats {
+		_, want[f], _ = gauntletHere("check", "src", "--format", f)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := client.Dial("unix:" + sock)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			f := formats[i%len(formats)]
+			res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: f}, api.Events{})
+			if err != nil {
+				errs <- err
+			} else if string(res.Output) != want[f] {
+				errs <- fmt.Errorf("%s:\n%s", f, res.Output)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// A changed configuration is read again: go-println off.
+	cfg := filepath.Join(dir, ".gauntlet.yaml")
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(data), "enable: [go-println]", "enable: []", 1)), 0o644)
+	future := time.Now().Add(2 * time.Second)
+	os.Chtimes(cfg, future, future)
+	_, local, _ := gauntletHere("check", "src", "--format", "json")
+	c, _ := client.Dial("unix:" + sock)
+	defer c.Close()
+	res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: "json"}, api.Events{})
+	if err != nil || string(res.Output) != local || strings.Contains(local, "go-println") {
+		t.Errorf("after the configuration changed: %v\n%s\nlocal:\n%s", err, res.Output, local)
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
