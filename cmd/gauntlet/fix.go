@@ -40,7 +40,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	apply := fs.Bool("apply", false, "write the accepted fixes to the files (atomically, and only if they did not change meanwhile)")
 	maxAttempts := fs.Int("max-attempts", 0, "attempts per problem (default: loop.max_attempts of .gauntlet.yaml, 3)")
-	format := fs.String("format", "text", "output format: text|json|diff")
+	format := fs.String("format", "text", "output format: text|json|diff|rdjson (reviewdog suggestions)")
 	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap: auto|bwrap|none")
 	noTests := fs.Bool("no-tests", false, "fix only findings, not failing tests")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
@@ -81,9 +81,9 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 // mode.
 func fixRequestCheck(req *api.FixRequest) (string, error) {
 	switch orDefault(req.Format, "text") {
-	case "text", "json", "diff":
+	case "text", "json", "diff", "rdjson":
 	default:
-		return "", fmt.Errorf("--format: unknown format %q (want text|json|diff)", req.Format)
+		return "", fmt.Errorf("--format: unknown format %q (want text|json|diff|rdjson)", req.Format)
 	}
 	if req.MaxAttempts < 0 {
 		return "", fmt.Errorf("--max-attempts: %d is negative", req.MaxAttempts)
@@ -209,6 +209,10 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 		}
 	case "diff":
 		io.WriteString(stdout, res.Patch)
+	case "rdjson":
+		if err := writeFixRDJSON(stdout, out); err != nil {
+			return fail(err)
+		}
 	default:
 		writeFixText(stdout, ws, out, req.Apply)
 	}
