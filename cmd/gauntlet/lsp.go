@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/lsp"
+	"github.com/gauntlet-dev/gauntlet/plugins"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
@@ -47,9 +49,17 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 		log = io.Discard
 	}
 	var srv *lsp.Server
+	plugs := &lspPlugins{log: log, show: func(err error) { srv.ShowError(err) }}
+	defer plugs.close()
 	engine := server.New(
 		server.WithAnalyzers(syntax.Analyzer),
-		server.WithErrorHandler(func(err error) { srv.ShowError(err) }),
+		server.WithErrorHandler(func(err error) {
+			// The plugin host shows its own failures, with the plugin's last error.
+			var pe *plugins.Error
+			if !errors.As(err, &pe) {
+				srv.ShowError(err)
+			}
+		}),
 		server.WithFilter(analysis.Suppress),
 	)
 	var answers lsp.Engine = engine
@@ -72,7 +82,7 @@ func runLSP(args []string, stdout, stderr io.Writer) int {
 			if remote != nil {
 				remote.setRoot(root)
 			}
-			return loadLSPConfig(ctx, root, engine, func(err error) { srv.ShowError(err) })
+			return loadLSPConfig(ctx, root, engine, plugs, func(err error) { srv.ShowError(err) })
 		}),
 		lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),
 	)
@@ -96,7 +106,7 @@ func (s stdio) Close() error                { return s.in.Close() }
 // engine the closed loop's settings (the model, the gates); the server calls
 // it at initialize and when the file or a rule file is saved. A model that
 // cannot be opened is shown, and fixes then come from the analyzers alone.
-func loadLSPConfig(_ context.Context, root string, engine *server.Engine, show func(error)) ([]*analysis.Analyzer, []string, error) {
+func loadLSPConfig(ctx context.Context, root string, engine *server.Engine, plugs *lspPlugins, show func(error)) ([]*analysis.Analyzer, []string, error) {
 	cfg, err := config.Find(root)
 	if err != nil {
 		return nil, nil, err
@@ -112,6 +122,14 @@ func loadLSPConfig(_ context.Context, root string, engine *server.Engine, show f
 	}
 	engine.SetLoop(server.Loop{Model: m, Verify: verify.FromConfig(cfg), MaxAttempts: cfg.Loop.MaxAttempts})
 	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
+	pas, err := plugs.analyzers(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	as = append(as, cfg.Apply(pas, false)...)
+	if err := uniqueNames(as); err != nil {
+		return nil, nil, err
+	}
 	files := append([]string{filepath.Join(root, config.FileName)}, cfg.RuleFiles...)
 	if cfg.Path != "" {
 		files = append(files, cfg.Path)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/plugins"
+)
+
+// lspPlugins keeps the plugin processes of an editor session. A reload that
+// leaves the plugins' configuration as it was keeps the running host, with
+// its restart budget: a plugin that crashed three times in a minute stays off
+// until its configuration changes. A changed configuration closes the old
+// host and starts a new one.
+type lspPlugins struct {
+	log  io.Writer
+	show func(error) // window/showMessage, once per message
+
+	mu    sync.Mutex
+	host  *plugins.Host
+	specs []plugins.Spec
+}
+
+// analyzers returns the plugins' analyzers for cfg, starting or restarting
+// the host when the configured plugins changed. Failures are shown by the
+// host's failure handler (start-up, a crash mid-call, a death while idle).
+func (p *lspPlugins) analyzers(ctx context.Context, cfg *config.Config) ([]*analysis.Analyzer, error) {
+	specs := specsOf(cfg)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.host != nil && reflect.DeepEqual(specs, p.specs) {
+		return p.host.Analyzers(), nil
+	}
+	if p.host != nil {
+		p.host.Close()
+		p.host, p.specs = nil, nil
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	h, err := plugins.NewHost(specs, plugins.WithLog(p.log), plugins.OnFailure(p.show))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+	}
+	_ = h.Start(ctx) // each failure went to the failure handler
+	p.host, p.specs = h, specs
+	return h.Analyzers(), nil
+}
+
+// close stops every plugin process.
+func (p *lspPlugins) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.host != nil {
+		p.host.Close()
+		p.host = nil
+	}
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// lspClient is a minimal editor: it talks to a real `gauntlet lsp` process
+// and records what the server publishes and shows.
+type lspClient struct {
+	conn *jsonrpc2.Conn
+	mu   sync.Mutex
+	diag map[int][]string // version -> "code: message" published for it
+	msgs []string         // window/showMessage texts
+	cond chan struct{}    // signalled on every notification
+}
+
+func (c *lspClient) Handle(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Request) {
+	if r.Params == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch r.Method {
+	case "textDocument/publishDiagnostics":
+		var p struct {
+			Version     int `json:"version"`
+			Diagnostics []struct {
+				Code    any    `json:"code"`
+				Message string `json:"message"`
+			} `json:"diagnostics"`
+		}
+		json.Unmarshal(*r.Params, &p)
+		var ds []string
+		for _, d := range p.Diagnostics {
+			ds = append(ds, fmt.Sprintf("%v: %s", d.Code, d.Message))
+		}
+		c.diag[p.Version] = ds
+	case "window/showMessage":
+		var p struct{ Message string }
+		json.Unmarshal(*r.Params, &p)
+		c.msgs = append(c.msgs, p.Message)
+	}
+	select {
+	case c.cond <- struct{}{}:
+	default:
+	}
+}
+
+// waitFor polls until ok holds or the deadline passes.
+func (c *lspClient) waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		c.mu.Lock()
+		done := ok()
+		c.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-c.cond:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			t.Fatalf("timed out waiting for %s; diagnostics %v; messages %q", what, c.diag, c.msgs)
+		}
+	}
+}
+
+// TestLSPPluginKilled: in an editor session, the plugin's findings arrive
+// beside the built-in ones; killing the plugin's process leaves the server
+// up, says so once, and the plugin's diagnostics come back after the next
+// edit; no plugin process outlives the server.
+func TestLSPPluginKilled(t *testing.T) {
+	bin := buildPlugins(t)
+	gauntletBin := filepath.Join(t.TempDir(), "gauntlet")
+	if out, err := exec.Command("go", "build", "-o", gauntletBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(fmt.Sprintf("plugins:\n  - name: todo-owner\n    path: %s/todo-owner\n", bin)), 0o644)
+	src := "package a\n\n// TODO: nobody owns this\nfunc f() {}\n"
+	os.WriteFile(filepath.Join(ws, "a.go"), []byte(src), 0o644)
+
+	cmd := exec.Command(gauntletBin, "lsp", "--quiet")
+	cmd.Dir = ws
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	c := &lspClient{diag: map[int][]string{}, cond: make(chan struct{}, 1)}
+	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	uri := "file://" + filepath.Join(ws, "a.go")
+	call := func(method string, params any) {
+		t.Helper()
+		var res json.RawMessage
+		if err := c.conn.Call(ctx, method, params, &res); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+	}
+	notify := func(method string, params any) {
+		if err := c.conn.Notify(ctx, method, params); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+	}
+	call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + ws, "capabilities": map[string]any{}})
+	notify("initialized", map[string]any{})
+	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "go", "version": 1, "text": src}})
+	hasTodo := func(v int) func() bool {
+		return func() bool { return strings.Contains(strings.Join(c.diag[v], "\n"), "todo-owner") }
+	}
+	c.waitFor(t, "the plugin's finding for version 1", hasTodo(1))
+
+	pid := childNamed(t, cmd.Process.Pid, "todo-owner")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Edit until the plugin's findings are back; the host restarts it on next use.
+	back := 0
+	for v := 2; v <= 5 && back == 0; v++ {
+		text := src + strings.Repeat("\n", v)
+		notify("textDocument/didChange", map[string]any{
+			"textDocument":   map[string]any{"uri": uri, "version": v},
+			"contentChanges": []map[string]any{{"text": text}},
+		})
+		c.waitFor(t, fmt.Sprintf("diagnostics for version %d", v), func() bool { _, ok := c.diag[v]; return ok })
+		c.mu.Lock()
+		if hasTodo(v)() {
+			back = v
+		}
+		c.mu.Unlock()
+		time.Sleep(200 * time.Millisecond)
+	}
+	if back == 0 {
+		t.Fatalf("the plugin's findings did not come back: %v", c.diag)
+	}
+	c.mu.Lock()
+	shown := 0
+	for _, m := range c.msgs {
+		if strings.Contains(m, "todo-owner") {
+			shown++
+		}
+	}
+	c.mu.Unlock()
+	if shown != 1 {
+		t.Errorf("want the plugin's death shown once, got %d: %q", shown, c.msgs)
+	}
+	call("shutdown", nil)
+	notify("exit", nil)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("server exit: %v", err)
+	}
+	// No plugin outlives the server.
+	time.Sleep(100 * time.Millisecond)
+	if err := syscall.Kill(pid, 0); err == nil {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+			t.Errorf("plugin process %d outlived the server", pid)
+		}
+	}
+	for _, p := range procsNamed("todo-owner") {
+		if ppidOf(p) == cmd.Process.Pid || ppidOf(p) == 1 {
+			t.Errorf("a todo-owner process %d is left behind", p)
+		}
+	}
+}
+
+type rwc struct {
+	r interface{ Read([]byte) (int, error) }
+	w interface {
+		Write([]byte) (int, error)
+		Close() error
+	}
+}
+
+func (x rwc) Read(p []byte) (int, error)  { return x.r.Read(p) }
+func (x rwc) Write(p []byte) (int, error) { return x.w.Write(p) }
+func (x rwc) Close() error                { return x.w.Close() }
+
+// childNamed finds the child process of parent whose command is name.
+func childNamed(t *testing.T, parent int, name string) int {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		for _, p := range procsNamed(name) {
+			if ppidOf(p) == parent {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %s child of %d", name, parent)
+	return 0
+}
+
+func procsNamed(name string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err == nil && strings.TrimSpace(string(comm)) == name {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func ppidOf(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid ...
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 2 {
+		return -1
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
+}
