@@ -367,8 +367,13 @@ func report(all []sample, cold map[string]time.Duration, loadBefore, loadAfter s
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", k.ws, k.kind, len(ds), ms(percentile(ds, 0.5)), ms(percentile(ds, 0.95)))
 	}
 	b.WriteString("\nBuilding the coverage map and finding the failing tests, once per workspace (cold cache):\n\n")
-	for ws, d := range cold {
-		fmt.Fprintf(&b, "- %s: %s\n", ws, ms(d))
+	names := make([]string, 0, len(cold))
+	for ws := range cold {
+		names = append(names, ws)
+	}
+	sort.Slice(names, func(i, j int) bool { return wsRank[names[i]] < wsRank[names[j]] })
+	for _, ws := range names {
+		fmt.Fprintf(&b, "- %s: %s\n", ws, ms(cold[ws]))
 	}
 	b.WriteString("\nReading the figures: an answer rejected by parse runs no build and no test of the edit, so it costs the prompt's context and the static gates; an attempt that reaches the build and tests gates costs what building and running the selected tests costs in the sandbox, which dominates. The model's own latency (seconds per answer for hosted models) comes on top.\n")
 	os.Stdout.Write(b.Bytes())
