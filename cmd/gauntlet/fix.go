@@ -221,11 +221,6 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 		return fail(runErr)
 	case applyErr != nil:
 		return fail(applyErr)
-	case len(problems) == 0:
-		if !quiet {
-			fmt.Fprintln(stderr, "gauntlet fix: nothing to fix")
-		}
-		return exitOK
 	case res.Accepted():
 		return exitOK
 	case len(res.Errors) > 0:
@@ -233,6 +228,16 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 			fmt.Fprintf(stderr, "gauntlet fix: %s\n", e)
 		}
 		return exitError
+	case len(errs) > 0:
+		// Problems may be missing (tests that did not run, an analyzer that
+		// failed): neither "nothing to fix" nor "no fix" would be true.
+		fmt.Fprintln(stderr, "gauntlet fix: the problems found are incomplete (see above) and none was fixed")
+		return exitError
+	case len(problems) == 0:
+		if !quiet {
+			fmt.Fprintln(stderr, "gauntlet fix: nothing to fix")
+		}
+		return exitOK
 	}
 	return exitFindings
 }
