@@ -62,6 +62,7 @@ type edit struct {
 	FullFail bool
 	SelFail  bool
 	Uncov    bool
+	Flaky    bool // the full suite failed once, then passed
 }
 
 type result struct {
@@ -247,8 +248,17 @@ func candidates(dir string, n int) []edit {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
+		inComment := false // inside /* ... */: a mutant there changes nothing
 		for i, l := range strings.Split(string(data), "\n") {
 			t := strings.TrimSpace(l)
+			if inComment {
+				inComment = !strings.Contains(l, "*/")
+				continue
+			}
+			if strings.Contains(l, "/*") {
+				inComment = !strings.Contains(l[strings.Index(l, "/*"):], "*/")
+				continue
+			}
 			if strings.HasPrefix(t, "//") || strings.Contains(l, `"`) || strings.Contains(l, "`") {
 				continue
 			}
@@ -320,6 +330,14 @@ func measureEdit(bin string, dirs []string, env []string, e *edit) error {
 
 	out, e.Full, err = run(fullDir, env, "go", "test", "-count=1", "-timeout="+timeout.String(), "./...")
 	e.FullFail = err != nil || failLine.Match(out)
+	if e.FullFail && !e.SelFail {
+		// A disagreement is checked once more: a timing-based suite may
+		// have flaked. A mutant the full suite then does not kill is flaky.
+		out, _, err = run(fullDir, env, "go", "test", "-count=1", "-timeout="+timeout.String(), "./...")
+		if err == nil && !failLine.Match(out) {
+			e.FullFail, e.Flaky = false, true
+		}
+	}
 
 	// The floor: go test of the selected tests alone (the edited package's
 	// test binary compiled, the selected tests run).
@@ -395,10 +413,11 @@ func report(rs []result) {
 		fmt.Printf("| %s | %d | %d | %s | %s | %s | %d | %.0f%% | %.1fx | %.2f | %d | %d |\n", r.Module, r.Packages, r.Tests, secs(r.Full), secs(r.Map), secs(r.MapAgain), len(r.Edits), 100*median(shares), median(speed), median(floor), killed, agree)
 	}
 	fmt.Printf("\nAgreement: %d of %d mutants killed by the full suite also fail the selected run (%.0f%%).\n\n", allAgree, allKilled, 100*float64(allAgree)/math.Max(1, float64(allKilled)))
-	fmt.Printf("## Edits\n\n| module | edit | selected | gauntlet s | full s | floor s | killed | sel. fails | uncovered |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("## Edits\n\n*flaky*: the full suite failed on the mutant once and passed on a second run, while the selected run passed: not counted as killed.\n\n")
+	fmt.Printf("| module | edit | selected | gauntlet s | full s | floor s | killed | sel. fails | uncovered | flaky |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		for _, e := range r.Edits {
-			fmt.Printf("| %s | `%s:%d` `%s`→`%s` | %d/%d | %s | %s | %s | %v | %v | %v |\n", shortMod(r.Module), e.File, e.Line, strings.TrimSpace(e.From), strings.TrimSpace(e.To), e.Selected, e.Total, secs(e.Gauntlet), secs(e.Full), secs(e.Floor), e.FullFail, e.SelFail, e.Uncov)
+			fmt.Printf("| %s | `%s:%d` `%s`→`%s` | %d/%d | %s | %s | %s | %v | %v | %v | %v |\n", shortMod(r.Module), e.File, e.Line, strings.TrimSpace(e.From), strings.TrimSpace(e.To), e.Selected, e.Total, secs(e.Gauntlet), secs(e.Full), secs(e.Floor), e.FullFail, e.SelFail, e.Uncov, e.Flaky)
 		}
 	}
 }
