@@ -125,6 +125,9 @@ func checkCall(ctx context.Context, c *call, req *api.AnalyzeRequest) int {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)
 		return exitError
 	}
+	if c.files != nil {
+		snap = c.files.share(snap, files)
+	}
 	res, err := ws.engine.Check(ctx, snap, files)
 	if err != nil {
 		fmt.Fprintf(stderr, "gauntlet check: %v\n", err)

@@ -121,4 +121,3 @@ func hunkSuggestions(h patch.Hunk) []report.RDSuggestion {
 func wholeLines(first, last int, text string) report.RDSuggestion {
 	return report.RDSuggestion{Range: report.Range{Start: report.Pos{Line: first}, End: report.Pos{Line: last}}, Text: text}
 }
-

@@ -30,6 +30,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "serve TLS with this certificate (PEM `FILE`)")
 	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM `FILE`)")
 	maxJobs := fs.Int("max-jobs", 0, "long jobs (tests, coverage, verify, fix) that run at once; more wait (default: the number of CPUs)")
+	maxAnalyses := fs.Int("max-analyses", 0, "analyses (check) that run at once, each on every core; more wait (default: the number of CPUs)")
 	maxCall := fs.Duration("max-call-time", api.DefaultMaxCallTime, "bound of a call that comes without a deadline")
 	drain := fs.Duration("drain", 30*time.Second, "on SIGTERM, how long calls in flight may take to finish before they are cancelled")
 	fs.Usage = func() {
@@ -64,7 +65,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("--listen: %v", err))
 	}
-	opts := api.Options{MaxJobs: *maxJobs, MaxCallTime: *maxCall}
+	opts := api.Options{MaxJobs: *maxJobs, MaxAnalyses: *maxAnalyses, MaxCallTime: *maxCall}
 	if *tokenFile != "" {
 		if opts.Token, err = readToken(*tokenFile); err != nil {
 			return fail(err)
@@ -147,12 +148,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 type backend struct {
 	root      string
 	analyzers *analyzerCache
+	files     *fileCache
 }
 
 var _ api.Backend = (*backend)(nil)
 
 func newBackend(root string, log io.Writer) *backend {
-	return &backend{root: root, analyzers: newAnalyzerCache(log)}
+	return &backend{root: root, analyzers: newAnalyzerCache(log), files: newFileCache()}
 }
 
 // do runs one command's work for a request from directory cwd on paths.
@@ -178,7 +180,7 @@ func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Eve
 	}
 	var out bytes.Buffer
 	log := &lineWriter{emit: ev.Log}
-	c := &call{cwd: dir, stdout: &out, stderr: log, progress: ev.Progress, analyzers: b.analyzers, wantJSON: true}
+	c := &call{cwd: dir, stdout: &out, stderr: log, progress: ev.Progress, analyzers: b.analyzers, files: b.files, wantJSON: true}
 	code := work(c)
 	log.flush()
 	if err := ctx.Err(); err != nil {

@@ -412,6 +412,23 @@ func TestBackendInProcess(t *testing.T) {
 	if err != nil || string(res.Output) != local || strings.Contains(local, "go-println") {
 		t.Errorf("after the configuration changed: %v\n%s\nlocal:\n%s", err, res.Output, local)
 	}
+
+	// A file changed since the last request is read and parsed again, even
+	// with the same size and modification time.
+	main := filepath.Join(dir, "src", "main.go")
+	st, _ := os.Stat(main)
+	data, _ = os.ReadFile(main)
+	broken := []byte(strings.Replace(string(data), "}", "(", 1))
+	if len(broken) != len(data) {
+		t.Fatal("the edit changed the size")
+	}
+	os.WriteFile(main, broken, 0o644)
+	os.Chtimes(main, st.ModTime(), st.ModTime())
+	_, local, _ = gauntletHere("check", "src", "--format", "json")
+	res, err = c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: "json"}, api.Events{})
+	if err != nil || string(res.Output) != local || !strings.Contains(local, `"syntax"`) {
+		t.Errorf("after a file changed: %v\n%s\nlocal:\n%s", err, res.Output, local)
+	}
 }
 
 func copyDir(t *testing.T, src, dst string) {

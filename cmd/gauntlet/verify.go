@@ -12,6 +12,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -123,15 +124,16 @@ func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
 		return fail(err)
 	}
 	opts := verify.FromConfig(ws.cfg)
-	opts.Analyzers = ws.engine
 	opts.Sandbox = mode
+	ws.engine.SetLoop(server.Loop{Verify: opts})
+	var progress func(string)
 	if c.progress != nil {
-		opts.Progress = func(gate string) {
+		progress = func(gate string) {
 			c.report(api.Progress{Kind: api.Report, Job: "verify", Gate: gate, Message: "gate " + gate, Percent: gatePercent(gate)})
 		}
 	}
 	snap := analysis.NewSnapshot(ws.root)
-	v, err := verify.Verify(ctx, snap, editOf(ws, req.Patch), opts)
+	v, err := ws.engine.Verify(ctx, snap, editOf(ws, req.Patch), progress)
 	if err != nil {
 		return fail(err)
 	}

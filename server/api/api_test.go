@@ -435,3 +435,24 @@ func TestHealthWithoutClientPackage(t *testing.T) {
 		t.Errorf("health: %v %v", r, err)
 	}
 }
+
+// TestMaxAnalyses: analyses beyond the bound wait their turn too.
+func TestMaxAnalyses(t *testing.T) {
+	f := &fake{pause: 20 * time.Millisecond}
+	addr := serve(t, f, "unix", api.Options{MaxAnalyses: 1})
+	c := dial(t, addr)
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Analyze(context.Background(), &api.AnalyzeRequest{}, api.Events{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if p := f.peak.Load(); p != 1 {
+		t.Errorf("%d analyses ran at once; the bound is 1", p)
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// MaxJobs bounds the long jobs (tests, coverage, verify, fix) that run
 	// at once; more wait their turn (0: the number of CPUs).
 	MaxJobs int
+	// MaxAnalyses bounds the Analyze calls that run at once, each on every
+	// core; more wait their turn (0: the number of CPUs).
+	MaxAnalyses int
 }
 
 // Server is a gRPC server with the engine service, reflection and health.
@@ -61,6 +64,9 @@ func NewServer(backend Backend, opts Options) *Server {
 	if opts.MaxJobs <= 0 {
 		opts.MaxJobs = runtime.NumCPU()
 	}
+	if opts.MaxAnalyses <= 0 {
+		opts.MaxAnalyses = runtime.NumCPU()
+	}
 	g := &guard{token: opts.Token, max: opts.MaxCallTime}
 	sopts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(g.unary),
@@ -72,7 +78,7 @@ func NewServer(backend Backend, opts Options) *Server {
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(opts.TLS)))
 	}
 	gs := grpc.NewServer(sopts...)
-	pb.RegisterEngineServer(gs, &service{backend: backend, jobs: make(chan struct{}, opts.MaxJobs)})
+	pb.RegisterEngineServer(gs, &service{backend: backend, jobs: make(chan struct{}, opts.MaxJobs), analyses: make(chan struct{}, opts.MaxAnalyses)})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(ServiceName, healthpb.HealthCheckResponse_SERVING)

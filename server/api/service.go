@@ -15,11 +15,20 @@ import (
 // service implements gauntlet.v1.Engine over a Backend.
 type service struct {
 	pb.UnimplementedEngineServer
-	backend Backend
-	jobs    chan struct{} // bounds the long jobs that run at once
+	backend  Backend
+	jobs     chan struct{} // bounds the long jobs that run at once
+	analyses chan struct{} // bounds the analyses that run at once
 }
 
 func (s *service) Analyze(ctx context.Context, req *pb.AnalyzeRequest) (*pb.AnalyzeResponse, error) {
+	// Each analysis uses every core already: more at once only share them
+	// and hold more memory.
+	select {
+	case s.analyses <- struct{}{}:
+		defer func() { <-s.analyses }()
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	var mu sync.Mutex
 	var log []string
 	ev := Events{Log: func(line string) { mu.Lock(); log = append(log, line); mu.Unlock() }}
