@@ -301,47 +301,87 @@ func pytestPython() string {
 }
 
 // preexisting splits the failed tests into those the edit breaks and those
-// that failed before it. The per-test map of the base says how each test
-// did before; a test it does not know, or one it says passed whose failure
-// reads like the sandbox's doing (no network, a read-only file), runs again
-// on the base, in the same sandbox. A test the map says passed that fails on the
-// base in the sandbox too is not the edit's doing, but the sandbox's or the
-// machine's: the gate cannot judge it, and says so (an error, never an
-// acceptance).
+// that failed before it, by running the tests again on the workspace as it
+// was, in the same sandbox. The per-test map's statuses cannot decide it:
+// they come from each test run alone, and a test may fail alone and pass in
+// its package's run, or the other way round.
+//
+// First the same selection runs on the base: a test that passes there is
+// the edit's. A test that fails there too may do so only in this selection
+// (it depends on tests that ran before it in the full run), so the whole of
+// its package (Go) or file (pytest, node) runs, in order, before and after
+// the edit: what fails after and not before is the edit's; what fails in
+// both failed before it. A test that fails both ways in the sandbox though
+// the map saw it pass outside is the sandbox's doing: the gate cannot judge
+// it and says so (an error, never an acceptance).
 func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []TestFailure, err error) {
-	var recheck []testrun.Test
+	failure := func(res testrun.Result) TestFailure {
+		return TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
+	}
+	var existing []testrun.Test
+	for _, t := range to.tests {
+		if r.existedBefore(t) {
+			existing = append(existing, t)
+		}
+	}
+	baseFails, err := r.runOn(ctx, r.base, existing)
+	if err != nil {
+		return nil, nil, err
+	}
+	var both []testrun.Result
+	for _, res := range failed {
+		if baseFails[res.ID] {
+			both = append(both, res)
+		} else {
+			blamed = append(blamed, failure(res))
+		}
+	}
+	if len(both) == 0 {
+		return blamed, nil, nil
+	}
+	// The whole packages (files) of the tests that failed both ways.
+	all, err := testrun.New(analysis.NewSnapshot(r.shadow.dir), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("discovering the tests: %w", err)
+	}
+	unit := func(t testrun.Test) string {
+		if t.Language == "go" {
+			return "go\x00" + t.Package
+		}
+		return t.Language + "\x00" + t.File
+	}
 	byID := map[string]testrun.Test{}
 	for _, t := range to.tests {
 		byID[t.ID] = t
 	}
-	known := map[string]bool{}
-	for _, res := range failed {
-		tc := to.baseMap.Tests[res.ID]
-		if tc != nil && (tc.Status == string(testrun.Fail) || tc.Status == string(testrun.Error)) {
-			known[res.ID] = true
-			continue
-		}
-		if tc != nil && !(r.sb.mode() != SandboxNone && sandboxish(res.Output)) {
-			// The map saw it pass, in the same environment but for the
-			// sandbox, whose marks its output does not bear.
-			continue
-		}
-		if t, ok := byID[res.ID]; ok && r.existedBefore(t) {
-			recheck = append(recheck, t)
+	units := map[string]bool{}
+	for _, res := range both {
+		units[unit(byID[res.ID])] = true
+	}
+	var whole []testrun.Test
+	for _, t := range all {
+		if units[unit(t)] && t.Kind != testrun.KindBenchmark {
+			whole = append(whole, t)
 		}
 	}
+	wholeBase, err := r.runOn(ctx, r.base, whole)
+	if err != nil {
+		return nil, nil, err
+	}
+	wholeAfter, err := r.runOn(ctx, r.after, whole)
+	if err != nil {
+		return nil, nil, err
+	}
 	var broke []string
-	if len(recheck) > 0 {
-		again, err := r.runOnBase(ctx, recheck)
-		if err != nil {
-			return nil, nil, err
-		}
-		for id := range again {
-			if tc := to.baseMap.Tests[id]; tc != nil {
-				broke = append(broke, id)
-				continue
-			}
-			known[id] = true
+	for _, res := range both {
+		switch {
+		case wholeAfter[res.ID] && !wholeBase[res.ID]:
+			blamed = append(blamed, failure(res))
+		case wholeAfter[res.ID] && r.sb.mode() != SandboxNone && passedAlone(to.baseMap, res.ID) && sandboxish(res.Output):
+			broke = append(broke, res.ID)
+		default:
+			// Fails before the edit as well, or only in a partial run.
+			before = append(before, failure(res))
 		}
 	}
 	if len(broke) > 0 {
@@ -355,15 +395,12 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		return nil, nil, fmt.Errorf("%d test%s (%s) pass outside the sandbox but fail in it without the edit too: %s (sandbox %s; run with --sandbox none, or make the test independent of the network and of files outside the workspace)",
 			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
-	for _, res := range failed {
-		f := TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
-		if known[res.ID] {
-			before = append(before, f)
-		} else {
-			blamed = append(blamed, f)
-		}
-	}
 	return blamed, before, nil
+}
+
+func passedAlone(m *coverage.Map, id string) bool {
+	tc := m.Tests[id]
+	return tc != nil && tc.Status == string(testrun.Pass)
 }
 
 // sandboxMarks are what the sandbox's refusals look like in a test's output.
@@ -377,7 +414,7 @@ var sandboxMarks = []string{
 func sandboxish(out string) bool {
 	lower := strings.ToLower(out)
 	for _, m := range sandboxMarks {
-		if strings.Contains(out, m) || strings.Contains(lower, strings.ToLower(m)) {
+		if strings.Contains(lower, strings.ToLower(m)) {
 			return true
 		}
 	}
@@ -391,17 +428,19 @@ func (r *run) existedBefore(t testrun.Test) bool {
 	return err == nil
 }
 
-// runOnBase runs tests on the workspace as it was before the edit, in the
-// same sandbox (the shadow copy refilled with the base: nothing uses the
-// edit's copy after the tests gate), and returns the
-// ids of those that fail there too.
-func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]bool, error) {
-	// The same directory, so that the build cache serves the packages the
-	// edit does not change. The build gate is done with it: the tests
-	// gate judges failures only after it.
+// runOn runs tests on snap (the base or the edit) in the shadow directory,
+// refilled with it — the same path, so that the build cache serves the
+// packages that do not differ — in the same sandbox, and returns the ids of
+// those that fail. The build gate is done with the directory: the tests
+// gate judges failures only after it, and nothing uses the copy after.
+func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testrun.Test) (map[string]bool, error) {
+	failing := map[string]bool{}
+	if len(tests) == 0 {
+		return failing, nil
+	}
 	sh := r.shadow
-	if err := sh.refill(r.base); err != nil {
-		return nil, fmt.Errorf("shadow copy of the base: %w", err)
+	if err := sh.refill(snap); err != nil {
+		return nil, fmt.Errorf("shadow copy: %w", err)
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
@@ -415,14 +454,12 @@ func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]b
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// The base does not run either: its failures are not the edit's.
-		all := map[string]bool{}
+		// Nothing ran to a verdict: every test counts as failing.
 		for _, t := range tests {
-			all[t.ID] = true
+			failing[t.ID] = true
 		}
-		return all, nil
+		return failing, nil
 	}
-	failing := map[string]bool{}
 	for _, res := range out.Failed() {
 		failing[res.ID] = true
 	}
