@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -35,6 +36,7 @@ type File struct {
 	tree   *sitter.Tree // owned; handed out only as copies
 	err    error
 	base   *sitter.Tree // an edited copy of the previous version's tree, or nil
+	prev   atomic.Pointer[Delta]
 	mapMu  sync.Once
 	mapper *Mapper
 }
@@ -64,6 +66,14 @@ func (f *File) Tree(ctx context.Context) (*sitter.Tree, error) {
 	defer f.mu.Unlock()
 	if !f.parsed {
 		t, err := parse(ctx, f.Lang, f.base, f.Content)
+		if d := f.prev.Load(); d != nil && err == nil && f.base != nil {
+			// Where the structure changed, beyond the edited bytes: a
+			// typed "}" can re-shape the declarations after it.
+			d.Changed, d.Exact = changedRanges(f.base, t), true
+			if d.Changed == nil {
+				d.Exact = false
+			}
+		}
 		if err != nil && ctx.Err() != nil {
 			// Cancelled, not failed: the next caller parses again.
 			return nil, fmt.Errorf("parse %s: %w", f.Path, err)
@@ -108,10 +118,12 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 			tree = t
 		}
 	}
+	d := &Delta{Prev: f, Start: -1}
 	for i, c := range changes {
 		if c.Start < 0 || c.End < c.Start || c.End > len(content) {
 			return nil, fmt.Errorf("change %d: range [%d,%d) outside the document (%d bytes)", i, c.Start, c.End, len(content))
 		}
+		d.add(c)
 		next := make([]byte, 0, len(content)-(c.End-c.Start)+len(c.Text))
 		next = append(next, content[:c.Start]...)
 		next = append(next, c.Text...)
@@ -123,8 +135,53 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 	}
 	nf := NewFileLang(f.Path, content, version, f.Lang)
 	nf.base = tree
+	if d.Start >= 0 {
+		nf.prev.Store(d)
+	}
+	// Only one version back: a chain of versions would keep every old text.
+	f.prev.Store(nil)
 	return nf, nil
 }
+
+// Delta says how a file differs from the version it was edited from: the
+// bytes [Start, End) of the new text replace [Start, End-Growth) of the old
+// one; everything before Start and after it is the same text. Analyzers with
+// per-file results use it to redo only the changed part.
+type Delta struct {
+	Prev       *File
+	Start, End int // in the new text
+	Growth     int // len(new) - len(old)
+	// Changed lists the byte ranges of the new tree whose structure differs
+	// from the previous version's, once the file is parsed (Exact then).
+	Changed [][2]int
+	Exact   bool
+}
+
+// OldEnd is End in the previous version's offsets.
+func (d *Delta) OldEnd() int { return d.End - d.Growth }
+
+// add widens the delta by one change (in the current text's offsets).
+func (d *Delta) add(c Change) {
+	grow := len(c.Text) - (c.End - c.Start)
+	if d.Start < 0 {
+		d.Start, d.End = c.Start, c.Start+len(c.Text)
+	} else {
+		end := d.End
+		switch {
+		case end >= c.End:
+			end += grow
+		case end > c.Start:
+			end = c.Start + len(c.Text)
+		}
+		d.Start = min(d.Start, c.Start)
+		d.End = max(end, c.Start+len(c.Text))
+	}
+	d.Growth += grow
+}
+
+// Delta returns how this file differs from the version it was edited from,
+// or nil when it was not made by Edit (or a newer version was since).
+func (f *File) Delta() *Delta { return f.prev.Load() }
 
 // editInput describes change c of content for tree-sitter.
 func editInput(content []byte, c Change) sitter.EditInput {

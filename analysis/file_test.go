@@ -65,3 +65,28 @@ func TestEditRejectsOutOfRange(t *testing.T) {
 		t.Fatal("want an error for a change past the end")
 	}
 }
+
+func TestDelta(t *testing.T) {
+	ctx := context.Background()
+	old := "aaaa\nbbbb\ncccc\ndddd\n"
+	f := NewFile("x.py", []byte(old), 1)
+	// Two changes: grow line 2, then shrink line 4 (offsets of the text after the first).
+	g, err := f.Edit(ctx, []Change{{Start: 5, End: 9, Text: "BBBBBB"}, {Start: 17, End: 21, Text: "D"}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := g.Delta()
+	if d == nil || d.Prev != f {
+		t.Fatal("no delta")
+	}
+	newText, oldText := string(g.Content), old
+	if newText[:d.Start] != oldText[:d.Start] || newText[d.End:] != oldText[d.OldEnd():] {
+		t.Errorf("delta %+v does not bound the change: %q -> %q", *d, oldText, newText)
+	}
+	if _, err := g.Edit(ctx, []Change{{Start: 0, End: 0, Text: "x"}}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if g.Delta() != nil {
+		t.Error("a file keeps its delta after a newer version was made from it")
+	}
+}

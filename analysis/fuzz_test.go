@@ -64,6 +64,12 @@ func FuzzIncremental(f *testing.F) {
 			if string(next.Content) != string(content) {
 				t.Fatalf("Edit gave %q, want %q", next.Content, content)
 			}
+			if d := next.Delta(); d != nil {
+				if d.Start < 0 || d.End > len(content) || d.OldEnd() < d.Start || d.OldEnd() > len(before) ||
+					string(content[:d.Start]) != before[:d.Start] || string(content[d.End:]) != before[d.OldEnd():] {
+					t.Fatalf("delta %+v does not bound the change %q -> %q", *d, before, content)
+				}
+			}
 			got, err := next.Tree(ctx)
 			if err != nil {
 				t.Fatal(err)

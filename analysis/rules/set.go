@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,15 +27,19 @@ type langSet struct {
 	patPart []*part       // by pattern index
 	preds   [][]predicate // by pattern index
 	capID   map[string]uint32
+	// rooted is set when a rule names the grammar's root node: its match
+	// can report anywhere, so edits re-run the whole query.
+	rooted bool
 
 	mu    sync.Mutex
 	cache map[weak.Pointer[analysis.File]]*entry
 }
 
 type entry struct {
-	mu    sync.Mutex
-	done  bool
-	diags [][]analysis.Diagnostic // by part index
+	mu     sync.Mutex
+	done   bool
+	active []bool                  // which parts wanted the file
+	diags  [][]analysis.Diagnostic // by part index
 }
 
 // newLangSet compiles the parts of one language into one query. It returns
@@ -83,6 +88,9 @@ func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Er
 		return nil, errs
 	}
 	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
+	for _, root := range []string{"source_file", "module", "program"} {
+		ls.rooted = ls.rooted || strings.Contains(src.String(), root)
+	}
 	for i := uint32(0); i < q.CaptureCount(); i++ {
 		ls.capID[q.CaptureNameForId(i)] = i
 	}
@@ -217,26 +225,144 @@ func (ls *langSet) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error)
 	if e.done {
 		return e.diags, nil
 	}
-	diags, err := ls.match(pass.Context, f, pass.Tree)
+	active := ls.active(f)
+	var diags [][]analysis.Diagnostic
+	var err error
+	if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
+		diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev)
+	} else {
+		diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
+	}
 	if err != nil {
 		return nil, err // not cached: a cancelled run is retried
 	}
-	e.diags, e.done = diags, true
+	e.diags, e.active, e.done = diags, active, true
 	return diags, nil
 }
 
-// match runs the query over tree once and builds every wanted rule's
-// diagnostics.
-func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tree) ([][]analysis.Diagnostic, error) {
+// active says which parts want the file (paths and literal prefilters).
+func (ls *langSet) active(f *analysis.File) []bool {
+	active := make([]bool, len(ls.parts))
+	for i, p := range ls.parts {
+		active[i] = p.wants(f)
+	}
+	return active
+}
+
+// previous returns the results for the version f was edited from, when they
+// exist and the same parts wanted it.
+func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagnostic {
+	d := f.Delta()
+	if d == nil {
+		return nil
+	}
+	ls.mu.Lock()
+	e := ls.cache[weak.Make(d.Prev)]
+	ls.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.done || !slices.Equal(e.active, active) {
+		return nil
+	}
+	return e.diags
+}
+
+// rematch computes f's results from the previous version's: the query runs
+// only over the top-level nodes that the change touches, and the previous
+// findings before and after them are kept, moved by the change's growth. A
+// typing editor so pays for the declaration being edited, not the file.
+func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.Tree, d *analysis.Delta, prev [][]analysis.Diagnostic) ([][]analysis.Diagnostic, error) {
+	root := tree.RootNode()
+	from, to := d.Start, d.End
+	for _, r := range d.Changed {
+		from, to = min(from, r[0]), max(to, r[1])
+	}
+	// Widen to whole top-level nodes: every match lies inside one of them,
+	// or is the root's own, which intersects any range and so is redone.
+	for i := 0; i < int(root.ChildCount()); i++ {
+		c := root.Child(i)
+		s, e := int(c.StartByte()), int(c.EndByte())
+		if e >= from && s <= to {
+			from, to = min(from, s), max(to, e)
+		}
+	}
+	oldTo := to - d.Growth
+	out := make([][]analysis.Diagnostic, len(ls.parts))
+	for i, ds := range prev {
+		for _, x := range ds {
+			switch {
+			case x.End < from || (x.End == from && x.Start < from):
+				out[i] = append(out[i], x)
+			case x.Start > oldTo || (x.Start == oldTo && x.End > oldTo):
+				if moved, ok := shift(x, oldTo, d.Growth); ok {
+					out[i] = append(out[i], moved)
+				}
+			}
+		}
+	}
+	m := f.Mapper()
+	sr, sc := m.Point(from)
+	er, ec := m.Point(to)
+	window := &[2]sitter.Point{{Row: sr, Column: sc}, {Row: er, Column: ec}}
+	fresh, err := ls.match(ctx, f, tree, ls.active(f), window)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ start, end int }
+	for i := range out {
+		seen := map[key]bool{}
+		for _, x := range out[i] {
+			seen[key{x.Start, x.End}] = true
+		}
+		for _, x := range fresh[i] {
+			if !seen[key{x.Start, x.End}] {
+				out[i] = append(out[i], x)
+			}
+		}
+		analysis.SortDiagnostics(out[i])
+	}
+	return out, nil
+}
+
+// shift moves a finding (and its fix's edits) that lies after the change by
+// growth bytes. A fix editing the changed part cannot be moved: the finding
+// is then dropped, and comes back with the next full run.
+func shift(x analysis.Diagnostic, oldTo, growth int) (analysis.Diagnostic, bool) {
+	x.Start += growth
+	x.End += growth
+	if len(x.Fixes) > 0 {
+		fixes := make([]analysis.Fix, len(x.Fixes))
+		for i, fx := range x.Fixes {
+			edits := make([]analysis.TextEdit, len(fx.Edits))
+			for j, e := range fx.Edits {
+				if e.Path != "" && e.Path != x.Path {
+					edits[j] = e
+					continue
+				}
+				if e.Start < oldTo {
+					return x, false
+				}
+				e.Start += growth
+				e.End += growth
+				edits[j] = e
+			}
+			fixes[i] = analysis.Fix{Title: fx.Title, Edits: edits}
+		}
+		x.Fixes = fixes
+	}
+	return x, true
+}
+
+// match runs the query over tree once (over window only, if not nil) and
+// builds every wanted rule's diagnostics.
+func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tree, active []bool, window *[2]sitter.Point) ([][]analysis.Diagnostic, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	active := make([]bool, len(ls.parts))
-	anyActive := false
-	for i, p := range ls.parts {
-		active[i] = p.wants(f)
-		anyActive = anyActive || active[i]
-	}
+	anyActive := slices.Contains(active, true)
 	out := make([][]analysis.Diagnostic, len(ls.parts))
 	if !anyActive {
 		return out, nil
@@ -245,6 +371,9 @@ func (ls *langSet) match(ctx context.Context, f *analysis.File, tree *sitter.Tre
 	qc := sitter.NewQueryCursor()
 	defer qc.Close()
 	setMatchLimit(qc)
+	if window != nil {
+		qc.SetPointRange(window[0], window[1])
+	}
 	qc.Exec(ls.query, tree.RootNode())
 	type key struct{ start, end int }
 	seen := make([]map[key]bool, len(ls.parts))
