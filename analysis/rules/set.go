@@ -229,7 +229,7 @@ func (ls *langSet) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error)
 	var diags [][]analysis.Diagnostic
 	var err error
 	if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
-		diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev)
+		diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev, active)
 	} else {
 		diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
 	}
@@ -274,7 +274,7 @@ func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagno
 // only over the top-level nodes that the change touches, and the previous
 // findings before and after them are kept, moved by the change's growth. A
 // typing editor so pays for the declaration being edited, not the file.
-func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.Tree, d *analysis.Delta, prev [][]analysis.Diagnostic) ([][]analysis.Diagnostic, error) {
+func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.Tree, d *analysis.Delta, prev [][]analysis.Diagnostic, active []bool) ([][]analysis.Diagnostic, error) {
 	root := tree.RootNode()
 	from, to := d.Start, d.End
 	for _, r := range d.Changed {
@@ -282,10 +282,16 @@ func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.T
 	}
 	// Widen to whole top-level nodes: every match lies inside one of them,
 	// or is the root's own, which intersects any range and so is redone.
-	for i := 0; i < int(root.ChildCount()); i++ {
-		c := root.Child(i)
+	// A cursor walks the children in one pass (Node.Child(i) is linear in i).
+	cur := sitter.NewTreeCursor(root)
+	defer cur.Close()
+	for ok := cur.GoToFirstChild(); ok; ok = cur.GoToNextSibling() {
+		c := cur.CurrentNode()
 		s, e := int(c.StartByte()), int(c.EndByte())
-		if e >= from && s <= to {
+		if s > to {
+			break
+		}
+		if e >= from {
 			from, to = min(from, s), max(to, e)
 		}
 	}
@@ -307,7 +313,7 @@ func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.T
 	sr, sc := m.Point(from)
 	er, ec := m.Point(to)
 	window := &[2]sitter.Point{{Row: sr, Column: sc}, {Row: er, Column: ec}}
-	fresh, err := ls.match(ctx, f, tree, ls.active(f), window)
+	fresh, err := ls.match(ctx, f, tree, active, window)
 	if err != nil {
 		return nil, err
 	}
