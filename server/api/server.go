@@ -188,7 +188,8 @@ func DefaultSocket() string {
 }
 
 // Listen listens on a. A unix socket gets mode 0600; its folder is made
-// 0700 if it does not exist, and must not be writable by others if it does.
+// 0700 if it does not exist; if it does, it must be the user's own and
+// not writable by others, or sticky like /tmp.
 // A socket file left behind by a dead server is replaced; one a live server
 // answers on is an error.
 func Listen(a Address) (net.Listener, error) {
@@ -203,8 +204,15 @@ func Listen(a Address) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Mode().Perm()&0o022 != 0 && st.Mode()&os.ModeSticky == 0 {
-		return nil, fmt.Errorf("%s: others may write to the socket's folder (mode %v); use a folder only you can write", dir, st.Mode().Perm())
+	// In a sticky folder (/tmp) no one else can replace the socket; in any
+	// other, only its owner must be able to.
+	if st.Mode()&os.ModeSticky == 0 {
+		if err := checkOwner(dir, st); err != nil {
+			return nil, err
+		}
+		if st.Mode().Perm()&0o022 != 0 {
+			return nil, fmt.Errorf("%s: others may write to the socket's folder (mode %v); use a folder only you can write", dir, st.Mode().Perm())
+		}
 	}
 	if _, err := os.Lstat(a.Addr); err == nil {
 		if c, err := net.DialTimeout("unix", a.Addr, time.Second); err == nil {

@@ -2,4 +2,8 @@
 
 package api
 
+import "os"
+
 func umask(m int) int { return m }
+
+func checkOwner(string, os.FileInfo) error { return nil }
