@@ -4,9 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -450,4 +458,55 @@ func copyDir(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServeTLS: --tls-cert/--tls-key serve TLS; a client that trusts the
+// certificate (GAUNTLET_TLS_CA) gets the local answer, one that speaks
+// plain tcp does not.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeSelfSigned(t, certFile, keyFile)
+	s := startServe(t, []string{"GAUNTLET_TOKEN=tls-token"}, "--listen", "tcp:127.0.0.1:0", "--root", pkgDir, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.Contains(s.stderr(), "TLS") {
+		t.Errorf("serve does not say TLS:\n%s", s.stderr())
+	}
+	t.Setenv("GAUNTLET_TOKEN", "tls-token")
+	lcode, lout, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "sarif")
+	if code, _, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "sarif", "--server", s.addr); code != exitError {
+		t.Errorf("plain tcp to a TLS server: exit %d", code)
+	}
+	t.Setenv("GAUNTLET_TLS_CA", certFile)
+	if code, out, stderr := gauntlet(t, "testdata/check", "check", "src", "--format", "sarif", "--server", s.addr); code != lcode || out != lout {
+		t.Errorf("over TLS: exit %d (%s)\n%s", code, stderr, out)
+	}
+}
+
+func writeSelfSigned(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "gauntlet test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 }
