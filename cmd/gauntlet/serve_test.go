@@ -237,7 +237,7 @@ func TestServeTCPToken(t *testing.T) {
 	}
 }
 
-var durations = regexp.MustCompile(`"duration_ms": \d+|\(\d+ms\)`)
+var durations = regexp.MustCompile(`"duration_ms": \d+|\(\d+ms\)|\d+(\.\d+)?m?s\b`)
 
 // TestServeTestsCoverageAndSIGTERM: test and coverage --server equal the
 // local commands on a real module; SIGTERM during a call lets it finish,
@@ -246,7 +246,12 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
 	sock := shortSocket(t)
 	s := startServe(t, nil, "--listen", "unix:"+sock, "--root", dir)
+	edit := filepath.Join(t.TempDir(), "edit.diff")
+	os.WriteFile(edit, []byte("--- a/calc/calc.go\n+++ b/calc/calc.go\n@@ -13,3 +13,3 @@\n func Add(a, b int) int {\n-\treturn clamp(a + b)\n+\treturn clamp(a - b)\n }\n"), 0o644)
 	for _, args := range [][]string{
+		{"verify", "--patch", edit, "--sandbox", "none", "--format", "json"},
+		{"verify", "--patch", edit, "--sandbox", "none"},
+		{"fix", "calc", "--sandbox", "none", "--no-tests"},
 		{"test", "--format", "json", "--coverage"},
 		{"test", "calc"},
 		{"coverage", "--format", "json"},
