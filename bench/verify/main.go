@@ -57,6 +57,7 @@ type edit struct {
 	Line     int
 	From, To string // empty for a neutral edit
 	Neutral  bool
+	Decl     bool // a neutral edit of code: a blank declaration, not a comment
 
 	Accepted   bool
 	Gate       string // the gate that rejected it
@@ -221,6 +222,10 @@ func measure(bin, work, mod string) (result, error) {
 	log.Printf("   %d packages, full run %v, map %v", r.Packages, r.Full.Round(time.Millisecond), r.Map.Round(time.Millisecond))
 
 	edits := append(candidates(dir, *mutants), neutrals(dir, *neutral)...)
+	for _, e := range neutrals(dir, *neutral) {
+		e.Decl = true
+		edits = append(edits, e)
+	}
 	for i := range edits {
 		e := &edits[i]
 		if err := measureEdit(bin, dir, env, e); err != nil {
@@ -237,6 +242,9 @@ func measure(bin, work, mod string) (result, error) {
 		what := fmt.Sprintf("%q->%q", e.From, e.To)
 		if e.Neutral {
 			what = "comment"
+			if e.Decl {
+				what = "declaration"
+			}
 		}
 		log.Printf("   %s:%d %s: accepted %v (%s), verify %v, full %v, killed %v, identical %v %s",
 			e.File, e.Line, what, e.Accepted, e.Gate, e.Verify.Round(time.Millisecond), e.Full.Round(time.Millisecond), e.Killed, e.Identical, e.VerifyErr)
@@ -327,7 +335,11 @@ func measureEdit(bin, dir string, env []string, e *edit) error {
 	}
 	lines := strings.Split(string(orig), "\n")
 	if e.Neutral {
-		lines = append(lines[:e.Line-1], append([]string{"// gauntlet bench: a neutral edit."}, lines[e.Line-1:]...)...)
+		add := "// gauntlet bench: a neutral edit."
+		if e.Decl {
+			add = "var _ = 0 // gauntlet bench: a neutral edit of code."
+		}
+		lines = append(lines[:e.Line-1], append([]string{add}, lines[e.Line-1:]...)...)
 	} else {
 		lines[e.Line-1] = strings.TrimSuffix(strings.Replace(lines[e.Line-1]+"\n", e.From, e.To, 1), "\n")
 	}
@@ -451,7 +463,7 @@ func report(rs []result) {
 	fmt.Printf("Measured %s on %s/%s, %d cores, %s, sandbox %s. Produced by:\n\n", time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), goVersion(), sandbox)
 	fmt.Printf("    go build -o /tmp/gauntlet ./cmd/gauntlet\n    go run ./bench/verify -gauntlet /tmp/gauntlet > bench/verify/RESULTS.md\n\n(or `sh bench/verify/run.sh`).\n\n")
 	fmt.Printf("Each module (bench/tests's list, with go-hclog for yamux, whose 40 s suite fails now and then before any edit) is copied into a temporary git repository. Each edit is a one-line mutant (a flipped operator or constant) of its non-test code, ")
-	fmt.Printf("or a neutral edit (a comment line before a function), spread evenly over its files. *verify* is the wall time of `gauntlet verify --patch EDIT --format json` on the unedited module ")
+	fmt.Printf("or a neutral edit — a comment line, or a blank declaration `var _ = 0`, before a function — spread evenly over its files. A comment-only edit leaves the code's tokens as they were, so verify skips its build, tests and coverage gates (and says so); the declaration runs every gate, with the tests of its package and of those that import it. *verify* is the wall time of `gauntlet verify --patch EDIT --format json` on the unedited module ")
 	fmt.Printf("(every gate, builds and tests in the sandbox; the per-test coverage map of the unedited code already built by `gauntlet coverage`, as an editor keeps it); ")
 	fmt.Printf("*full* is applying the same edit and running `go test -count=1 -timeout=%v ./...` (verify gets the same limit, loop.test_timeout, since a mutant can make a test hang). *killed*: the full suite fails. A *false accept* is a killed mutant that verify accepts. ", *limit)
 	fmt.Printf("*static* is the apply, parse and analyzers gates together, as the verdict times them. *first verify* is the first verify of a module (its shadow copy's packages not yet in the build cache); the edit is then measured again and the second time is the one counted.\n\n")
@@ -510,7 +522,10 @@ func report(rs []result) {
 		for _, e := range r.Edits {
 			what := fmt.Sprintf("`%s`→`%s`", strings.TrimSpace(e.From), strings.TrimSpace(e.To))
 			if e.Neutral {
-				what = "comment"
+				what = "neutral: comment"
+				if e.Decl {
+					what = "neutral: `var _ = 0`"
+				}
 			}
 			verdict := "accepted"
 			if !e.Accepted {

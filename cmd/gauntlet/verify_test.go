@@ -171,6 +171,16 @@ const neutralEdit = `--- a/calc/calc.go
  func Add(a, b int) int {
 `
 
+// declEdit adds a declaration outside any function: every test of the
+// package and of those that import it is selected.
+const declEdit = `--- a/calc/calc.go
++++ b/calc/calc.go
+@@ -10,2 +10,3 @@
+ const Limit = 1000000
++var _ = Limit
+ 
+`
+
 func TestVerifyGocalc(t *testing.T) {
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	dir := gocalcCopy(t, "loop:\n  test_timeout: 5s\n")
@@ -201,6 +211,16 @@ func TestVerifyGocalc(t *testing.T) {
 
 	t.Run("neutral edit accepted", func(t *testing.T) {
 		code, v, out := verifyPatch(t, dir, neutralEdit)
+		if code != exitOK || !v.Accepted {
+			t.Fatalf("exit %d, want 0:\n%s", code, out)
+		}
+		for _, g := range v.Gates {
+			if !g.OK || g.Skipped != (g.Name == "build" || g.Name == "tests" || g.Name == "coverage") {
+				t.Errorf("gate %s: ok %v skipped %v: %s", g.Name, g.OK, g.Skipped, g.Detail)
+			}
+		}
+		// A change of code that does not change behaviour runs every gate.
+		code, v, out = verifyPatch(t, dir, declEdit)
 		if code != exitOK || !v.Accepted {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
@@ -390,7 +410,7 @@ func TestVerifyGocalc(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Remove(netTest)
-		code, v, out = verifyPatch(t, dir, neutralEdit)
+		code, v, out = verifyPatch(t, dir, declEdit)
 		if code != exitError || v.Accepted || !strings.Contains(out, "calc.TestPhoneHome") || !strings.Contains(out, "fail in it without the edit too") {
 			t.Errorf("exit %d, want 2 and an error naming TestPhoneHome:\n%s", code, out)
 		}

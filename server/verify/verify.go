@@ -307,6 +307,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		GateCoverage:  r.coverageGate,
 	}
 	failed := ""
+	commentsOnly := false
 	for _, name := range Gates {
 		g := &Gate{Name: name}
 		v.Gates = append(v.Gates, g)
@@ -316,6 +317,12 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 			continue
 		case name != GateApply && !r.enabled(name):
 			g.Skipped, g.OK, g.Detail = true, true, "not in loop.gates"
+			continue
+		case name == GateBuild && r.onlyComments(ctx):
+			commentsOnly = true
+		}
+		if commentsOnly {
+			g.Skipped, g.OK, g.Detail = true, true, "not needed: the edit changes only comments (the code's tokens are the same before and after)"
 			continue
 		}
 		if opts.Progress != nil {

@@ -314,3 +314,32 @@ func TestSelectedPercent(t *testing.T) {
 		t.Error("a file the map does not know has no percentage")
 	}
 }
+
+func TestOnlyComments(t *testing.T) {
+	const src = "package p\n\n// F returns 1.\nfunc F() int { return 1 }\n\nfunc ExampleF() {\n\tprintln(F())\n\t// Output: 1\n}\n"
+	snap := workspace(t, map[string]string{"p/p.go": src, "p/q.py": "x = 1  # one\n"})
+	for _, c := range []struct {
+		name string
+		edit Edit
+		want bool
+	}{
+		{"doc comment", Edit{Files: []FileChange{{Path: "p/p.go", Content: []byte(strings.Replace(src, "// F returns 1.", "// F returns one.\n// Always.", 1))}}}, true},
+		{"python comment", Edit{Files: []FileChange{{Path: "p/q.py", Content: []byte("x = 1  # uno\n")}}}, true},
+		{"code", Edit{Files: []FileChange{{Path: "p/p.go", Content: []byte(strings.Replace(src, "return 1", "return 2", 1))}}}, false},
+		{"example output", Edit{Files: []FileChange{{Path: "p/p.go", Content: []byte(strings.Replace(src, "Output: 1", "Output: 2", 1))}}}, false},
+		{"directive", Edit{Files: []FileChange{{Path: "p/p.go", Content: []byte(strings.Replace(src, "// F returns 1.", "//go:noinline", 1))}}}, false},
+		{"new file", Edit{Files: []FileChange{{Path: "p/r.go", Content: []byte("package p\n")}}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := Verify(context.Background(), snap, c.edit, Options{Sandbox: SandboxNone, Gates: []string{GateApply, GateParse, GateBuild}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := v.Gate(GateBuild)
+			got := b.Skipped && b.OK && strings.Contains(b.Detail, "only comments")
+			if got != c.want {
+				t.Errorf("comments only = %v, want %v: %s", got, c.want, b.Detail)
+			}
+		})
+	}
+}
