@@ -29,21 +29,22 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // analyses and requests in flight
 
-	mu         sync.Mutex
-	conn       *jsonrpc2.Conn
-	state      state
-	exitCode   int
-	exited     bool
-	enc        analysis.Encoding
-	caps       clientCapabilities
-	root       string // absolute directory, or ""
-	docs       map[lsp.DocumentURI]*document
-	inflight   map[jsonrpc2.ID]context.CancelFunc
-	shown      map[string]bool               // messages already shown to the user
-	watched    map[string]bool               // absolute paths of the configuration's files
-	progress   map[string]context.CancelFunc // work done progress tokens, cancellable by the client
-	testRunner TestRunner
-	failures   map[string]TestFailure // failing tests by id, from gauntlet.runTests
+	mu             sync.Mutex
+	conn           *jsonrpc2.Conn
+	state          state
+	exitCode       int
+	exited         bool
+	enc            analysis.Encoding
+	caps           clientCapabilities
+	root           string // absolute directory, or ""
+	docs           map[lsp.DocumentURI]*document
+	inflight       map[jsonrpc2.ID]context.CancelFunc
+	shown          map[string]bool               // messages already shown to the user
+	configProblems map[string]bool               // config and rule files with problems published
+	watched        map[string]bool               // absolute paths of the configuration's files
+	progress       map[string]context.CancelFunc // work done progress tokens, cancellable by the client
+	testRunner     TestRunner
+	failures       map[string]TestFailure // failing tests by id, from gauntlet.runTests
 
 	pubMu sync.Mutex // orders publishDiagnostics against the version check
 }

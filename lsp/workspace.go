@@ -35,9 +35,13 @@ func (s *Server) reloadConfig(why string) {
 		return
 	}
 	as, files, err := s.reload(s.ctx, root)
-	if err != nil {
+	s.publishConfigProblems(err)
+	if err != nil && as == nil {
 		s.message("window/showMessage", lsp.MTError, fmt.Sprintf("gauntlet: configuration not loaded (%s); keeping the previous one: %v", why, err))
 		return
+	}
+	if err != nil {
+		s.message("window/showMessage", lsp.MTError, fmt.Sprintf("gauntlet: parts of the configuration are broken (%s); the rest is in use: %v", why, err))
 	}
 	s.engine.SetAnalyzers(as)
 	s.engine.ResetReported()

@@ -109,11 +109,13 @@ func (s stdio) Close() error                { return s.in.Close() }
 func loadLSPConfig(ctx context.Context, root string, engine *server.Engine, plugs *lspPlugins, show func(error)) ([]*analysis.Analyzer, []string, error) {
 	cfg, err := config.Find(root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, configProblems(err)
 	}
-	set, err := rules.ForConfig(cfg)
-	if err != nil {
-		return nil, nil, err
+	// Rules that compile are used even when others do not: one broken rule
+	// must not silence the rest; the broken ones are shown on their lines.
+	set, rulesErr := rules.ForConfig(cfg)
+	if rulesErr != nil && set == nil {
+		return nil, nil, configProblems(rulesErr)
 	}
 	m, _, err := model.Open(cfg.Model)
 	if err != nil {
@@ -134,7 +136,38 @@ func loadLSPConfig(ctx context.Context, root string, engine *server.Engine, plug
 	if cfg.Path != "" {
 		files = append(files, cfg.Path)
 	}
+	if rulesErr != nil {
+		return as, files, configProblems(rulesErr)
+	}
 	return as, files, nil
+}
+
+// configProblems turns configuration and rule errors into problems the LSP
+// shows on their lines; other errors pass through.
+func configProblems(err error) error {
+	var ps []lsp.ConfigProblem
+	var ce config.Errors
+	var re rules.Errors
+	switch {
+	case errors.As(err, &ce):
+		for _, e := range ce {
+			ps = append(ps, lsp.ConfigProblem{Path: absPath(e.Pos.File), Line: e.Pos.Line, Message: e.Error()})
+		}
+	case errors.As(err, &re):
+		for _, e := range re {
+			ps = append(ps, lsp.ConfigProblem{Path: absPath(e.Pos.File), Line: e.Pos.Line, Message: e.Error()})
+		}
+	default:
+		return err
+	}
+	return &lsp.ProblemsError{Problems: ps}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // lspTests runs the workspace's tests for the server's code lenses and

@@ -22,7 +22,8 @@ import (
 type lspClient struct {
 	conn *jsonrpc2.Conn
 	mu   sync.Mutex
-	diag map[int][]string // version -> "code: message" published for it
+	diag  map[int][]string    // version -> "code: message" published for it
+	byURI map[string][]string // uri -> the last "code: message" list published
 	msgs []string         // window/showMessage texts
 	cond chan struct{}    // signalled on every notification
 }
@@ -36,7 +37,8 @@ func (c *lspClient) Handle(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Requ
 	switch r.Method {
 	case "textDocument/publishDiagnostics":
 		var p struct {
-			Version     int `json:"version"`
+			URI         string `json:"uri"`
+			Version     int    `json:"version"`
 			Diagnostics []struct {
 				Code    any    `json:"code"`
 				Message string `json:"message"`
@@ -48,6 +50,9 @@ func (c *lspClient) Handle(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Requ
 			ds = append(ds, fmt.Sprintf("%v: %s", d.Code, d.Message))
 		}
 		c.diag[p.Version] = ds
+		if c.byURI != nil {
+			c.byURI[p.URI] = ds
+		}
 	case "window/showMessage":
 		var p struct{ Message string }
 		json.Unmarshal(*r.Params, &p)
@@ -179,6 +184,77 @@ func TestLSPPluginKilled(t *testing.T) {
 		if ppidOf(p) == cmd.Process.Pid || ppidOf(p) == 1 {
 			t.Errorf("a todo-owner process %d is left behind", p)
 		}
+	}
+}
+
+// startLSP builds gauntlet and starts `gauntlet lsp` in ws, initialised.
+func startLSP(t *testing.T, ws string) (*lspClient, func(method string, params any), *exec.Cmd) {
+	t.Helper()
+	gauntletBin := filepath.Join(t.TempDir(), "gauntlet")
+	if out, err := exec.Command("go", "build", "-o", gauntletBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(gauntletBin, "lsp", "--quiet")
+	cmd.Dir = ws
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	c := &lspClient{diag: map[int][]string{}, byURI: map[string][]string{}, cond: make(chan struct{}, 1)}
+	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	var res json.RawMessage
+	if err := c.conn.Call(ctx, "initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + ws, "capabilities": map[string]any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	notify := func(method string, params any) {
+		if err := c.conn.Notify(ctx, method, params); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+	}
+	notify("initialized", map[string]any{})
+	return c, notify, cmd
+}
+
+// TestLSPBrokenRule: a rule that does not compile is shown on its line of
+// .gauntlet.yaml and once as a message, and the other rules still publish.
+func TestLSPBrokenRule(t *testing.T) {
+	ws := t.TempDir()
+	cfg := `rules:
+  - id: no-panic
+    language: go
+    severity: warning
+    message: panic in library code
+    query: |
+      ((call_expression function: (identifier) @fn) @call (#eq? @fn "panic"))
+  - id: broken
+    language: go
+    severity: warning
+    message: never compiles
+    query: |
+      (call_expression function: (no_such_node) @x)
+`
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(cfg), 0o644)
+	src := "package a\n\nfunc f() { panic(\"x\") }\n"
+	os.WriteFile(filepath.Join(ws, "a.go"), []byte(src), 0o644)
+	c, notify, _ := startLSP(t, ws)
+	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": "file://" + filepath.Join(ws, "a.go"), "languageId": "go", "version": 1, "text": src}})
+	c.waitFor(t, "the good rule's finding", func() bool { return strings.Contains(strings.Join(c.diag[1], "\n"), "no-panic") })
+	cfgURI := "file://" + filepath.Join(ws, ".gauntlet.yaml")
+	c.waitFor(t, "the broken rule on its line", func() bool { return strings.Contains(strings.Join(c.byURI[cfgURI], "\n"), "rule broken") })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	shown := 0
+	for _, m := range c.msgs {
+		if strings.Contains(m, "rule broken") {
+			shown++
+		}
+	}
+	if shown != 1 {
+		t.Errorf("the broken rule should be shown once, got %q", c.msgs)
 	}
 }
 
