@@ -20,12 +20,12 @@ import (
 // lspClient is a minimal editor: it talks to a real `gauntlet lsp` process
 // and records what the server publishes and shows.
 type lspClient struct {
-	conn *jsonrpc2.Conn
-	mu   sync.Mutex
+	conn  *jsonrpc2.Conn
+	mu    sync.Mutex
 	diag  map[int][]string    // version -> "code: message" published for it
 	byURI map[string][]string // uri -> the last "code: message" list published
-	msgs []string         // window/showMessage texts
-	cond chan struct{}    // signalled on every notification
+	msgs  []string            // window/showMessage texts
+	cond  chan struct{}       // signalled on every notification
 }
 
 func (c *lspClient) Handle(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Request) {
