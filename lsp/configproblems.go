@@ -69,11 +69,7 @@ func (s *Server) publishConfigProblems(err error) {
 		m := f.Mapper()
 		var diags []analysis.Diagnostic
 		for _, p := range byPath[path] {
-			start, end := 0, 0
-			if p.Line >= 1 && p.Line <= m.LineCount() {
-				start = m.LineStart(p.Line - 1)
-				end, _ = m.Offset(p.Line-1, 1<<30, analysis.UTF8)
-			}
+			start, end, _ := lineSpan(m, content, p.Line)
 			diags = append(diags, analysis.Diagnostic{Path: path, Start: start, End: end, Severity: analysis.SeverityError, Code: "config", Source: "gauntlet", Message: p.Message})
 		}
 		s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{
