@@ -74,6 +74,7 @@ func (s *Server) codeLens(ctx context.Context, params json.RawMessage) (any, err
 	s.mu.Lock()
 	f := d.file
 	s.mu.Unlock()
+	lenses = append(lenses, s.coverageLenses(ctx, f, enc)...)
 	tests, err := r.TestsInFile(ctx, f)
 	if err != nil {
 		s.logf("code lenses for %s: %v", f.Path, err)
@@ -108,6 +109,8 @@ func (s *Server) executeCommand(ctx context.Context, params json.RawMessage) (an
 		return s.fix(ctx, p)
 	case cmdVerifyEdit:
 		return s.verifyEdit(ctx, p)
+	case cmdCoverage:
+		return s.coverage(ctx, p)
 	}
 	return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "command not available in this server yet: " + p.Command}
 }

@@ -45,6 +45,7 @@ func (s *Server) publish(d *document, f *analysis.File, diags []analysis.Diagnos
 			shown = append(shown, d.evidence...)
 		}
 		shown = append(shown, s.failureDiagnostics(f)...)
+		shown = append(shown, s.uncoveredDiagnostics(f)...)
 	}
 	s.mu.Unlock()
 	if !current {

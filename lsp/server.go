@@ -41,6 +41,8 @@ type Server struct {
 	inflight       map[jsonrpc2.ID]context.CancelFunc
 	shown          map[string]bool               // messages already shown to the user
 	configProblems map[string]bool               // config and rule files with problems published
+	coverageView   CoverageView                  // the per-test map, once gauntlet.coverage built it
+	showUncovered  bool                          // hints on uncovered lines are on
 	watched        map[string]bool               // absolute paths of the configuration's files
 	progress       map[string]context.CancelFunc // work done progress tokens, cancellable by the client
 	testRunner     TestRunner

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/rules"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
@@ -241,4 +242,53 @@ func (t *lspTests) Report(ctx context.Context, ids []string, progress func(strin
 	}
 	rep.Summary = summary
 	return rep, nil
+}
+
+// Coverage builds (or loads from the cache: only packages whose inputs
+// changed run again) the workspace's per-test coverage map, for
+// gauntlet.coverage's lenses and uncovered-line hints.
+func (t *lspTests) Coverage(ctx context.Context, progress func(string, int)) (lsp.CoverageView, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
+		if p.Kind == testrun.Report {
+			progress(p.Message, p.Percent)
+		}
+	}))
+	m, err := suite.Map(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &lspCoverage{t: t, m: m, profile: m.Profile()}, nil
+}
+
+type lspCoverage struct {
+	t       *lspTests
+	m       *coverage.Map
+	profile *coverage.Profile
+}
+
+func (c *lspCoverage) Functions(ctx context.Context, f *analysis.File) ([]lsp.FunctionCoverage, error) {
+	// The open buffer, not the file on disk: lenses sit on the lines shown.
+	fns, err := testrun.New(c.t.snap.With(f), c.t.settings).Functions(ctx, c.m, f.Path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lsp.FunctionCoverage, 0, len(fns))
+	for _, fn := range fns {
+		out = append(out, lsp.FunctionCoverage{Start: fn.Start, Tests: len(fn.Tests), Percent: fn.Percent})
+	}
+	return out, nil
+}
+
+func (c *lspCoverage) Uncovered(f *analysis.File) [][2]int {
+	if pf := c.profile.Files[f.Path]; pf != nil {
+		return pf.Uncovered()
+	}
+	return nil
+}
+
+func (c *lspCoverage) Summary() string {
+	return fmt.Sprintf("%d tests · %.1f%% of statements covered", len(c.m.Tests), c.profile.Percent())
 }

@@ -315,3 +315,59 @@ func ppidOf(pid int) int {
 	ppid, _ := strconv.Atoi(fields[1])
 	return ppid
 }
+
+// TestLSPCoverage: gauntlet.coverage builds the per-test map of a real Go
+// module (with $/progress), puts hints on the uncovered lines, and functions
+// get "covered by N tests · P%" lenses; a second call hides the hints.
+func TestLSPCoverage(t *testing.T) {
+	ws := t.TempDir()
+	if out, err := exec.Command("cp", "-R", filepath.Join(pkgDir, "../../examples/gocalc")+"/.", ws).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	c, notify, _ := startLSP(t, ws)
+	path := filepath.Join(ws, "rpn", "rpn.go")
+	src, _ := os.ReadFile(path)
+	uri := "file://" + path
+	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "go", "version": 1, "text": string(src)}})
+	c.waitFor(t, "first diagnostics", func() bool { _, ok := c.diag[1]; return ok })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var res struct {
+		Showing bool
+		Summary string
+	}
+	if err := c.conn.Call(ctx, "workspace/executeCommand", map[string]any{"command": "gauntlet.coverage", "arguments": []any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Showing || !strings.Contains(res.Summary, "7 tests") {
+		t.Errorf("coverage result %+v", res)
+	}
+	c.waitFor(t, "hints on the uncovered lines", func() bool {
+		return strings.Contains(strings.Join(c.byURI[uri], "\n"), "uncovered: lines 29-30 are not covered by any test")
+	})
+	var lenses []struct {
+		Range   struct{ Start struct{ Line int } }
+		Command struct{ Title, Command string }
+	}
+	if err := c.conn.Call(ctx, "textDocument/codeLens", map[string]any{"textDocument": map[string]any{"uri": uri}}, &lenses); err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, l := range lenses {
+		titles = append(titles, l.Command.Title)
+	}
+	joined := strings.Join(titles, "\n")
+	if !strings.Contains(joined, "covered by") || !strings.Contains(joined, "%") {
+		t.Errorf("no coverage lenses: %q", titles)
+	}
+	// A second call hides the hints.
+	if err := c.conn.Call(ctx, "workspace/executeCommand", map[string]any{"command": "gauntlet.coverage", "arguments": []any{}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Showing {
+		t.Error("the second call should hide the hints")
+	}
+	c.waitFor(t, "the hints gone", func() bool { return !strings.Contains(strings.Join(c.byURI[uri], "\n"), "not covered") })
+}
