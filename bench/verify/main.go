@@ -193,11 +193,14 @@ func measure(bin, work, mod string) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	dir := filepath.Join(work, strings.NewReplacer("/", "_", "@", "_").Replace(mod))
+	// Named as the module's last element: some suites check the file
+	// names their log lines print (go-hclog).
+	modPath, _, _ := strings.Cut(mod, "@")
+	dir := filepath.Join(work, strings.NewReplacer("/", "_", "@", "_").Replace(mod), modPath[strings.LastIndexByte(modPath, '/')+1:])
 	if err := copyTree(src, dir); err != nil {
 		return r, err
 	}
-	env := []string{"GOFLAGS=-mod=mod", "GAUNTLET_CACHE=" + filepath.Join(work, "cache-"+filepath.Base(dir))}
+	env := []string{"GOFLAGS=-mod=mod", "GAUNTLET_CACHE=" + filepath.Join(filepath.Dir(dir), "cache")}
 	// A mutant may make a test hang: both sides stop at the same limit.
 	config := fmt.Sprintf("loop:\n  test_timeout: %v\n", *limit)
 	if err := os.WriteFile(filepath.Join(dir, ".gauntlet.yaml"), []byte(config), 0o644); err != nil {
