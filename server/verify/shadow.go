@@ -26,7 +26,8 @@ import (
 // previous one compiled. The copy is made afresh each time and removed
 // afterwards.
 type shadow struct {
-	dir  string
+	dir  string // the copy of the workspace root: slot/<the root's name>
+	slot string // the directory that holds it, removed afterwards
 	lock *os.File
 }
 
@@ -81,7 +82,7 @@ func claimShadow(root, tmp string) (*shadow, error) {
 					lock.Close()
 					continue
 				}
-				return &shadow{dir: dir, lock: lock}, nil
+				return newShadow(root, dir, lock)
 			}
 		}
 	}
@@ -89,12 +90,30 @@ func claimShadow(root, tmp string) (*shadow, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &shadow{dir: dir}, nil
+	return newShadow(root, dir, nil)
+}
+
+// newShadow makes the copy's directory inside slot, named as the workspace
+// root is: tests that print or check their directory's name see the same.
+func newShadow(root, slot string, lock *os.File) (*shadow, error) {
+	name := filepath.Base(root)
+	if name == "/" || name == "." || name == "" {
+		name = "workspace"
+	}
+	s := &shadow{dir: filepath.Join(slot, name), slot: slot, lock: lock}
+	if err := os.Mkdir(s.dir, 0o755); err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // remove deletes the copy and frees its slot.
 func (s *shadow) remove() {
 	s.clear()
+	os.RemoveAll(s.slot)
 	if s.lock != nil {
 		s.lock.Close()
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -330,7 +331,7 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 	}
 	var both []testrun.Result
 	for _, res := range failed {
-		if baseFails[res.ID] {
+		if _, ok := baseFails[res.ID]; ok {
 			both = append(both, res)
 		} else {
 			blamed = append(blamed, failure(res))
@@ -374,10 +375,18 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 	}
 	var broke []string
 	for _, res := range both {
+		outAfter, failsAfter := wholeAfter[res.ID]
+		outBase, failsBase := wholeBase[res.ID]
 		switch {
-		case wholeAfter[res.ID] && !wholeBase[res.ID]:
+		case failsAfter && !failsBase:
 			blamed = append(blamed, failure(res))
-		case wholeAfter[res.ID] && r.sb.mode() != SandboxNone && passedAlone(to.baseMap, res.ID) && sandboxish(res.Output):
+		case failsAfter && normalizeOutput(outAfter) != normalizeOutput(outBase):
+			// It failed before, but not this way: the edit changed what
+			// it checks.
+			f := failure(res)
+			f.Output = outAfter
+			blamed = append(blamed, f)
+		case failsAfter && r.sb.mode() != SandboxNone && passedAlone(to.baseMap, res.ID) && sandboxish(res.Output):
 			broke = append(broke, res.ID)
 		default:
 			// Fails before the edit as well, or only in a partial run.
@@ -396,6 +405,19 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
 	return blamed, before, nil
+}
+
+var (
+	durations = regexp.MustCompile(`\(\d+(\.\d+)?m?s\)|\d+(\.\d+)?(ns|µs|ms|s)\b`)
+	addresses = regexp.MustCompile(`0x[0-9a-fA-F]+`)
+)
+
+// normalizeOutput drops what differs between two runs of the same failing
+// test for no reason of the code's: durations and addresses.
+func normalizeOutput(s string) string {
+	s = durations.ReplaceAllString(s, "")
+	s = addresses.ReplaceAllString(s, "0x")
+	return strings.TrimSpace(s)
 }
 
 func passedAlone(m *coverage.Map, id string) bool {
@@ -431,10 +453,10 @@ func (r *run) existedBefore(t testrun.Test) bool {
 // runOn runs tests on snap (the base or the edit) in the shadow directory,
 // refilled with it — the same path, so that the build cache serves the
 // packages that do not differ — in the same sandbox, and returns the ids of
-// those that fail. The build gate is done with the directory: the tests
+// those that fail, with their output. The build gate is done with the directory: the tests
 // gate judges failures only after it, and nothing uses the copy after.
-func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testrun.Test) (map[string]bool, error) {
-	failing := map[string]bool{}
+func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testrun.Test) (map[string]string, error) {
+	failing := map[string]string{}
 	if len(tests) == 0 {
 		return failing, nil
 	}
@@ -456,12 +478,12 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 		}
 		// Nothing ran to a verdict: every test counts as failing.
 		for _, t := range tests {
-			failing[t.ID] = true
+			failing[t.ID] = err.Error()
 		}
 		return failing, nil
 	}
 	for _, res := range out.Failed() {
-		failing[res.ID] = true
+		failing[res.ID] = res.Output
 	}
 	return failing, nil
 }
