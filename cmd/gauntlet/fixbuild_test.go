@@ -116,3 +116,29 @@ func TestFixOwnFixesBuild(t *testing.T) {
 		t.Fatalf("verify: exit %d, failed gate %q:\n%s", code, v.failedGate(), vout)
 	}
 }
+
+// TestAffectedByCommentOnly: a patch that only adds a comment line inside
+// a function no test runs affects no test, for test --affected-by as for
+// verify (one judgement of which changes are code); the same line as code
+// is "not covered".
+func TestAffectedByCommentOnly(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := fixbuildCopy(t)
+	t.Chdir(dir)
+	comment := "--- a/tally/tally.go\n+++ b/tally/tally.go\n@@ -23,3 +23,4 @@\n \tfor w, c := range counts {\n+\t\t// A tie goes to the first word in order.\n \t\tif c > n || c == n && w < best {\n \t\t\tbest, n = w, c\n"
+	os.WriteFile("comment.diff", []byte(comment), 0o644)
+	code, out, stderr := gauntletHere("test", "--affected-by", "comment.diff")
+	if code != exitOK || strings.Contains(stderr, "no test covers") || !strings.Contains(out, "only comments change in tally/tally.go") {
+		t.Fatalf("comment only: exit %d\n%s%s", code, out, stderr)
+	}
+	code, v, vout := verifyPatch(t, dir, comment)
+	if code != exitOK || !v.Accepted {
+		t.Fatalf("verify: exit %d:\n%s", code, vout)
+	}
+	codeLine := strings.Replace(comment, "// A tie goes to the first word in order.", "n++", 1)
+	os.WriteFile("code.diff", []byte(codeLine), 0o644)
+	code, out, stderr = gauntletHere("test", "--affected-by", "code.diff")
+	if code != exitFindings || !strings.Contains(stderr, "no test covers the changed lines tally/tally.go:") {
+		t.Fatalf("code: exit %d\n%s%s", code, out, stderr)
+	}
+}
