@@ -56,4 +56,14 @@ func TestFixLocatesByStack(t *testing.T) {
 	if code != exitOK || !o.Accepted {
 		t.Errorf("exit %d, accepted %v:\n%s", code, o.Accepted, out)
 	}
+
+	// verify: an edit that leaves the panic in place; the failure's stack,
+	// run in the shadow copy, names workspace paths only.
+	code, v, vout := verifyPatch(t, dir, "--- a/decode.go\n+++ b/decode.go\n@@ -31,3 +31,3 @@\n \t}\n-\tn := 0\n+\tn := int(0)\n \tfor i := 0; i <= len(s); i++ {\n")
+	if v.Gates == nil || !strings.Contains(vout, "decode.go:34") {
+		t.Fatalf("verify: exit %d, the stack is not in the verdict:\n%s", code, vout)
+	}
+	if strings.Contains(vout, cache) || strings.Contains(vout, "/shadow/") {
+		t.Errorf("the verdict names paths of the cache:\n%s", vout)
+	}
 }

@@ -351,6 +351,9 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		}
 	}
 	v.Accepted = failed == ""
+	if r.shadow != nil {
+		v.workspacePaths(r.shadow.dir)
+	}
 	if r.after != nil {
 		v.Diagnostics = evidence(r.after, v)
 	}
