@@ -141,9 +141,16 @@ type GoSettings struct {
 
 // PythonSettings configure the pytest runner.
 type PythonSettings struct {
-	// Command runs pytest: ["python3", "-m", "pytest"] by default, with the
-	// first python3 (on PATH, then /usr/bin/python3) that can import pytest.
+	// Command runs pytest; by default `PY -m pytest` with the project's
+	// interpreter (see Python).
 	Command []string
+	// Python is the interpreter (tests.python): by default $VIRTUAL_ENV's,
+	// then .venv/ or venv/ of the project, then the first python3 or python
+	// on PATH that imports pytest, then /usr/bin/python3.
+	Python string
+	// Wrap is put before every command the runner starts (the sandbox's
+	// launcher).
+	Wrap []string
 }
 
 // NodeSettings configure the node test runner.
