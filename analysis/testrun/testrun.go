@@ -156,6 +156,9 @@ type PythonSettings struct {
 // NodeSettings configure the node test runner.
 type NodeSettings struct {
 	Command []string // ["node"] by default; e.g. ["node", "--import", "tsx"] for TypeScript
+	// Runner is the framework (tests.runner): "jest", "vitest", "mocha" or
+	// "node"; "" detects it from package.json and node_modules/.bin.
+	Runner string
 }
 
 func (s Settings) timeout() time.Duration {
@@ -254,6 +257,9 @@ type Project struct {
 	Runner Runner
 	Dir    string
 	Name   string // Go module path; the directory otherwise
+	// Framework is the JavaScript test framework of a node project: "jest",
+	// "vitest", "mocha" or "node" (node --test).
+	Framework string
 }
 
 // Runner is one language's test runner.
@@ -339,7 +345,7 @@ func filterPaths(ts []Test, paths []string) []Test {
 func isTestPath(p string) bool {
 	base := path.Base(p)
 	return strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
-		isNodeTestName(p)
+		isJSTestName(p)
 }
 
 // TestsInFile lists the tests declared in file (relative to the workspace
