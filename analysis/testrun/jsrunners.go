@@ -215,7 +215,7 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 	case fwVitest:
 		args = append(args, "run", "--reporter=json", "--outputFile="+results, "--color=false", "--passWithNoTests=false")
 		if withCoverage {
-			args = append(args, "--coverage.enabled=true", "--coverage.provider=v8", "--coverage.reporter=json", "--coverage.reportsDirectory="+covDir, "--coverage.all=false")
+			args = append(args, "--coverage.enabled=true", "--coverage.provider=v8", "--coverage.reporter=json", "--coverage.reportsDirectory="+covDir, "--coverage.all=false", "--coverage.reportOnFailure=true")
 		} else {
 			args = append(args, "--coverage.enabled=false")
 		}
@@ -306,6 +306,11 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 		}
 		if withCoverage {
 			run.coverage, err = istanbulProfile(filepath.Join(covDir, "coverage-final.json"), p, dir)
+			if os.IsNotExist(err) && run.exit != 0 {
+				// Some tests failed and no report was written: the verdict
+				// is the failures'.
+				run.coverage, err = coverage.NewProfile(), nil
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s coverage: %v", fw, err)
 			}
