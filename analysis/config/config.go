@@ -28,7 +28,8 @@
 //	tests:
 //	  timeout: 10m       # one test run, every language
 //	  go: {flags: [], timeout: 0}   # extra `go test` flags; timeout 0 means tests.timeout
-//	  python: {command: [python3, -m, pytest]}
+//	  python: {command: [python3, -m, pytest]}   # or python: .venv/bin/python (the interpreter)
+//	  runner: ""         # jest | vitest | mocha | node ("" = from package.json)
 //	  node: {command: [npx, jest]}
 //	model:
 //	  provider: ""       # openai | anthropic | ollama | none ("" = from GAUNTLET_MODEL)
@@ -105,6 +106,12 @@ type Tests struct {
 	Go      GoTests
 	Python  Runner
 	Node    Runner
+	// Runner is the JavaScript test framework (jest, vitest, mocha, node);
+	// "" detects it from package.json.
+	Runner string
+	// PythonPath is the Python interpreter of the project's tests
+	// (tests.python: a path, relative to the workspace root, or a command).
+	PythonPath string
 }
 
 // GoTests configures `go test`.
@@ -483,8 +490,13 @@ func (d *decoder) tests(n *yaml.Node, key string, t *Tests) {
 			)
 		}},
 		field{"python", func(k string, v *yaml.Node) {
+			if v.Kind == yaml.ScalarNode {
+				t.PythonPath = d.str(v, k)
+				return
+			}
 			d.mapping(v, k, field{"command", func(k string, v *yaml.Node) { t.Python.Command = d.command(v, k) }})
 		}},
+		field{"runner", func(k string, v *yaml.Node) { t.Runner = d.oneOf(v, k, "jest", "vitest", "mocha", "node") }},
 		field{"node", func(k string, v *yaml.Node) {
 			d.mapping(v, k, field{"command", func(k string, v *yaml.Node) { t.Node.Command = d.command(v, k) }})
 		}},

@@ -214,8 +214,8 @@ func testSettings(root string) (testrun.Settings, error) {
 	return testrun.Settings{
 		Timeout: c.Tests.Timeout,
 		Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command},
-		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command},
+		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
+		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
 	}, nil
 }
 

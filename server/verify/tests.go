@@ -256,14 +256,11 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 		return s, nil
 	}
 	s.Go.Flags = append(slices.Clone(s.Go.Flags), "-exec="+quoteFlag(script))
-	py := s.Python.Command
-	if len(py) == 0 {
-		if p := pytestPython(); p != "" {
-			py = []string{p, "-m", "pytest"}
-		}
-	}
-	if len(py) > 0 {
-		s.Python.Command = wrapCommand(script, py)
+	if len(s.Python.Command) > 0 {
+		s.Python.Command = wrapCommand(script, s.Python.Command)
+	} else {
+		// The runner picks the project's interpreter; the sandbox wraps it.
+		s.Python.Wrap = wrapCommand(script, nil)
 	}
 	node := s.Node.Command
 	if len(node) == 0 {

@@ -124,8 +124,8 @@ func FromConfig(c *config.Config) Options {
 		Tests: testrun.Settings{
 			Timeout: c.Tests.Timeout,
 			Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-			Python:  testrun.PythonSettings{Command: c.Tests.Python.Command},
-			Node:    testrun.NodeSettings{Command: c.Tests.Node.Command},
+			Python:  testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
+			Node:    testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
 		},
 	}
 }
