@@ -163,10 +163,12 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 	d := &Delta{Prev: f, Start: -1}
 	if f.Lang != nil && !f.hasTree.Load() {
 		f.omu.Lock()
-		if f.origin != nil {
+		// A version nobody parses (a plugin's file: the plugin parses it)
+		// would otherwise gather every edit since the first.
+		if f.origin != nil && len(f.pending) < maxPending {
 			origin = f.origin
 			pending = append(pending, f.pending...)
-			if fd := f.prev.Load(); fd != nil && fd.Prev == f.origin {
+			if fd := f.prev.Load(); fd != nil && fd.Prev == f.origin && f.origin.hasTree.Load() {
 				// The delta from the origin, so that analyzers can reuse
 				// its results: f's, widened by these changes below.
 				d = &Delta{Prev: fd.Prev, Start: fd.Start, End: fd.End, Growth: fd.Growth}
@@ -199,6 +201,9 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 	f.prev.Store(nil)
 	return nf, nil
 }
+
+// maxPending bounds the tree edits a version keeps for its parse.
+const maxPending = 64
 
 // Delta says how a file differs from the version it was edited from: the
 // bytes [Start, End) of the new text replace [Start, End-Growth) of the old

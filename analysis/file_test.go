@@ -136,3 +136,27 @@ func TestEditSkipsUnparsedVersions(t *testing.T) {
 		t.Error("a parsed version keeps the version it was edited from")
 	}
 }
+
+// Versions nobody parses do not gather every edit since the first, and the
+// last of a long chain still parses to the right tree.
+func TestEditChainNeverParsed(t *testing.T) {
+	ctx := context.Background()
+	f := NewFile("p.go", []byte("package p\n\nvar x = 1\n"), 1)
+	for v := int32(2); v < 1000; v++ {
+		at := len("package p\n\n")
+		g, err := f.Edit(ctx, []Change{{Start: at, End: at, Text: "// c\n"}}, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.pending) > maxPending+1 {
+			t.Fatalf("version %d keeps %d tree edits", v, len(g.pending))
+		}
+		f = g
+	}
+	got, err := f.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := NewFile("p.go", f.Content, 0).Tree(ctx)
+	sameTree(t, got.RootNode(), want.RootNode())
+}
