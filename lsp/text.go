@@ -159,11 +159,12 @@ func (s *Server) applyChanges(d *document) {
 			d.qmu.Unlock()
 			return
 		}
-		p := d.queue[0].params
+		q := d.queue[0]
 		d.qmu.Unlock()
-		s.applyChange(d, p)
+		s.applyChange(d, q.params)
 		d.qmu.Lock()
-		if len(d.queue) > 0 { // else a didOpen replaced the document's text meanwhile
+		// Unless a didOpen replaced the document's text (and its queue) meanwhile.
+		if len(d.queue) > 0 && d.queue[0].seq == q.seq {
 			d.queue = d.queue[1:]
 		}
 		d.advance()
