@@ -77,6 +77,9 @@ type Config struct {
 
 	Rules     []Rule                       // inline rules, then those of RuleFiles, in order
 	RuleFiles []string                     // the files rule_files matched, absolute, sorted
+	// RuleTestFiles are the rule tests of the ast-grep projects (sgconfig.yml)
+	// rule_files names, from their testConfigs.
+	RuleTestFiles []string
 	Disable   []string                     // ids, and possibly "builtin"
 	Enable    []string                     // ids of built-in rules to run that are off by default
 	Severity  map[string]analysis.Severity // id -> severity override
@@ -220,6 +223,22 @@ func Find(dir string) (*Config, error) {
 			}
 			return Load(name)
 		}
+		// An ast-grep project without .gauntlet.yaml is read as if one named it.
+		for _, sg := range []string{"sgconfig.yml", "sgconfig.yaml"} {
+			if info, err := os.Stat(filepath.Join(d, sg)); err == nil && !info.IsDir() {
+				name := filepath.Join(d, FileName)
+				if !filepath.IsAbs(dir) {
+					if r, err := filepath.Rel(abs, name); err == nil {
+						name = filepath.Join(dir, r)
+					}
+				}
+				c, err := parse(name, []byte("rule_files: ["+sg+"]\n"))
+				if c != nil {
+					c.Path = filepath.Join(d, sg)
+				}
+				return c, err
+			}
+		}
 		if filepath.Dir(d) == d {
 			return Default(abs), nil
 		}
@@ -336,6 +355,24 @@ func parse(name string, data []byte) (*Config, error) {
 	}
 	sort.Strings(c.RuleFiles)
 	for _, f := range c.RuleFiles {
+		if IsAstGrepConfig(f) {
+			p, err := LoadAstGrepProject(f)
+			if err == nil {
+				var rs []Rule
+				rs, err = p.LoadRules(display)
+				c.Rules = append(c.Rules, rs...)
+				c.RuleTestFiles = append(c.RuleTestFiles, p.TestFiles...)
+			}
+			if err != nil {
+				var es Errors
+				if errors.As(err, &es) {
+					d.errs = append(d.errs, es...)
+				} else {
+					d.errs = append(d.errs, &Error{Pos: Pos{File: display(f)}, Msg: err.Error()})
+				}
+			}
+			continue
+		}
 		rs, err := loadRules(f, display(f))
 		if err != nil {
 			var es Errors

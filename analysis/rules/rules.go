@@ -92,6 +92,8 @@ type rule struct {
 	message  *template // over capture names
 	fix      *template // nil without a fix
 	analyzer *analysis.Analyzer
+	// structural is set for pattern rules (rule objects), by language.
+	structural map[*analysis.Language]*srule
 }
 
 // part is a rule's query in one language: its place in that language's
@@ -226,6 +228,34 @@ func newRule(src config.Rule) (*rule, *Error) {
 		r.parts[lang] = &part{rule: r, lang: lang}
 		langs = append(langs, lang.Name)
 	}
+	doc := src.Doc
+	if doc == "" {
+		doc = src.Message
+	}
+	if src.Object != nil {
+		r.analyzer = &analysis.Analyzer{
+			Name:      src.ID,
+			Doc:       doc,
+			URL:       src.URL,
+			Languages: langs,
+			Severity:  src.Severity,
+			Filter:    r.wantsStructural,
+			Run:       r.runStructural,
+		}
+		if r.analyzer.Severity == 0 {
+			r.analyzer.Severity = analysis.SeverityWarning
+			if src.AstGrep {
+				r.analyzer.Severity = analysis.SeverityHint // ast-grep's default
+			}
+		}
+		if err := compileStructural(r); err != nil {
+			if e, ok := err.(*Error); ok {
+				return nil, e
+			}
+			return nil, fail(src.Pos, "%v", err)
+		}
+		return r, nil
+	}
 	var err error
 	if r.message, err = parseTemplate(src.Message); err != nil {
 		return nil, fail(src.PosOf("message"), "message: %v", err)
@@ -234,10 +264,6 @@ func newRule(src config.Rule) (*rule, *Error) {
 		if r.fix, err = parseTemplate(src.Fix.Replace); err != nil {
 			return nil, fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
 		}
-	}
-	doc := src.Doc
-	if doc == "" {
-		doc = src.Message
 	}
 	r.analyzer = &analysis.Analyzer{
 		Name:      src.ID,
