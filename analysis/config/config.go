@@ -77,9 +77,6 @@ type Config struct {
 
 	Rules     []Rule                       // inline rules, then those of RuleFiles, in order
 	RuleFiles []string                     // the files rule_files matched, absolute, sorted
-	// RuleTestFiles are the rule tests of the ast-grep projects (sgconfig.yml)
-	// rule_files names, from their testConfigs.
-	RuleTestFiles []string
 	Disable   []string                     // ids, and possibly "builtin"
 	Enable    []string                     // ids of built-in rules to run that are off by default
 	Severity  map[string]analysis.Severity // id -> severity override
@@ -88,6 +85,10 @@ type Config struct {
 	Tests     Tests
 	Model     Model
 	Loop      Loop
+
+	// RuleTestFiles are the rule tests of the ast-grep projects (sgconfig.yml)
+	// rule_files names, from their testConfigs.
+	RuleTestFiles []string
 }
 
 // Plugin is one analyzer process.

@@ -233,6 +233,12 @@ func newRule(src config.Rule) (*rule, *Error) {
 		doc = src.Message
 	}
 	if src.Object != nil {
+		if src.Report != "" {
+			return nil, fail(src.PosOf("report"), "report: a pattern rule reports its whole match; report chooses a capture of a query rule")
+		}
+		if src.Fix != nil && src.Fix.Capture != "" {
+			return nil, fail(src.PosOf("fix.capture"), "fix.capture: a pattern rule's fix replaces its whole match; write the replacement as a template with $VARS")
+		}
 		r.analyzer = &analysis.Analyzer{
 			Name:      src.ID,
 			Doc:       doc,
