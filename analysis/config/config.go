@@ -233,7 +233,8 @@ func Find(dir string) (*Config, error) {
 						name = filepath.Join(dir, r)
 					}
 				}
-				c, err := parse(name, []byte("rule_files: ["+sg+"]\n"))
+				// Its rules alone, as ast-grep would run them (syntax errors still show).
+				c, err := parse(name, []byte("rule_files: ["+sg+"]\ndisable: [builtin]\n"))
 				if c != nil {
 					c.Path = filepath.Join(d, sg)
 				}

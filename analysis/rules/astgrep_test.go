@@ -390,3 +390,37 @@ func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	must(t, err)
 	return spans, string(fixed)
 }
+
+// A pattern that does not parse is an error naming the rule file's line and
+// the problem; the other rules of the set still compile and run.
+func TestBrokenPatternRuleKeepsOthers(t *testing.T) {
+	rs, err := config.ParseRules("rules.yaml", []byte(`rules:
+  - id: broken
+    language: go
+    message: m
+    pattern: 'x := fmt.Println($A,'
+  - id: good
+    language: go
+    message: call of $F
+    pattern:
+      context: 'func t() { $F($$$) }'
+      selector: call_expression
+  - id: good-query
+    language: go
+    message: m
+    query: '(call_expression) @c'
+`))
+	must(t, err)
+	set, err := Compile(rs)
+	if err == nil || !strings.Contains(err.Error(), "rules.yaml:5: rule broken: pattern: the pattern does not parse as go") {
+		t.Fatalf("error %v, want one naming rules.yaml:5 and the parse problem", err)
+	}
+	if set.Analyzer("good") == nil || set.Analyzer("good-query") == nil || set.Analyzer("broken") != nil {
+		t.Fatalf("analyzers %v: want good and good-query only", set.Analyzers())
+	}
+	f := analysis.NewFileLang("a.go", []byte("package p\nfunc f() { g(1) }\n"), 1, analysis.LanguageNamed("go"))
+	diags, _ := analysis.Run(context.Background(), f, set.Analyzers())
+	if len(diags) != 2 || diags[0].Message != "call of g" && diags[1].Message != "call of g" {
+		t.Errorf("diags %+v", diags)
+	}
+}
