@@ -307,6 +307,18 @@ func hasSym(syms []sitter.Symbol, s sitter.Symbol) bool {
 	return false
 }
 
+func keyword(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func convert(n *sitter.Node, content []byte, ex rune, lits *[]string) *pnode {
 	text := string(content[n.StartByte():n.EndByte()])
 	if mv := extractMetaVar(text, ex); mv != nil {
@@ -315,7 +327,9 @@ func convert(n *sitter.Node, content []byte, ex rune, lits *[]string) *pnode {
 	p := &pnode{sym: n.Symbol(), named: n.IsNamed()}
 	if n.ChildCount() == 0 {
 		p.leaf, p.text = true, text
-		if p.named && text != "" {
+		if p.named && text != "" || keyword(text) {
+			// A named leaf matches its text; an anonymous one its kind,
+			// which for a keyword (if, defer, func...) is its text too.
 			*lits = append(*lits, text)
 		}
 		return p
@@ -393,6 +407,11 @@ func (c *mctx) sameNode(a, b *sitter.Node) bool {
 	if a.Symbol() != b.Symbol() || a.ChildCount() != b.ChildCount() {
 		return false
 	}
+	// Text that is no node in this grammar (a Go string's content in
+	// smacker's tree-sitter-go) must be the same too.
+	if !equalSpaceless(c.text(a), c.text(b)) {
+		return false
+	}
 	ac, bc := children(a), children(b)
 	for i := range ac {
 		if !c.sameNode(ac[i], bc[i]) {
@@ -401,6 +420,29 @@ func (c *mctx) sameNode(a, b *sitter.Node) bool {
 	}
 	return true
 }
+
+// equalSpaceless compares a and b ignoring whitespace.
+func equalSpaceless(a, b []byte) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && isSpace(a[i]) {
+			i++
+		}
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (c *mctx) bind(name string, n *sitter.Node) bool {
 	if prev := c.env.get(name); prev != nil {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -389,6 +390,9 @@ func (r *rnode) dfs(c *mctx, n *sitter.Node, self bool) bool {
 
 func (r *rnode) siblings(c *mctx, n *sitter.Node, next func(*sitter.Node) *sitter.Node) bool {
 	for s := next(n); s != nil; s = next(s) {
+		if separator(c, s) {
+			continue
+		}
 		stop := r.stop == stopNeighbor || r.stop == stopRule && r.stops(c, s)
 		if r.inner.match(c, s) {
 			return true
@@ -398,6 +402,18 @@ func (r *rnode) siblings(c *mctx, n *sitter.Node, next func(*sitter.Node) *sitte
 		}
 	}
 	return false
+}
+
+// separator says whether n is a statement separator that only some
+// versions of a grammar make a node: the anonymous newline token between
+// Go statements of smacker's tree-sitter-go, which ast-grep's newer
+// grammar (statement_list) does not have. Relations skip it so that
+// "the next statement" is the same for both.
+func separator(c *mctx, n *sitter.Node) bool {
+	if n.IsNamed() || n.ChildCount() > 0 {
+		return false
+	}
+	return len(bytes.TrimSpace(c.text(n))) == 0
 }
 
 // rootKinds are the kinds a node matching r can have; nil means any.

@@ -189,6 +189,27 @@ func Compile(rs []config.Rule) (*Set, error) {
 		}
 	}
 	s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return broken[r] })
+	// The pattern rules of each language run as one group.
+	groups := map[*analysis.Language][]*srule{}
+	for _, r := range s.rules {
+		for _, l := range analysis.Languages() {
+			if sr := r.structural[l]; sr != nil {
+				groups[l] = append(groups[l], sr)
+			}
+		}
+	}
+	for l, srs := range groups {
+		if _, err := newSGroup(l, srs); err != nil {
+			for _, sr := range srs {
+				errs = append(errs, &Error{Pos: sr.rule.src.Pos, Rule: sr.rule.src.ID, Reason: "kinds do not compile as a query: " + err.Error()})
+			}
+			broken := map[*rule]bool{}
+			for _, sr := range srs {
+				broken[sr.rule] = true
+			}
+			s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return broken[r] })
+		}
+	}
 	for _, r := range s.rules {
 		s.analyzers = append(s.analyzers, r.analyzer)
 	}
