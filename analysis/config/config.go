@@ -11,7 +11,8 @@
 //
 //	rules: []            # rules written inline (see Rule)
 //	rule_files: []       # globs relative to this file; each file holds a top-level `rules` list
-//	                     # (rule test files, NAME_test.yaml, are skipped)
+//	                     # (rule test files, NAME_test.yaml, are skipped); an ast-grep rule
+//	                     # file (top-level id) or an sgconfig.yml is read as ast-grep reads it
 //	disable: []          # rule or analyzer ids; `builtin` turns off every built-in rule and
 //	                     # analyzer except syntax
 //	enable: []           # ids of built-in rules that are off by default (go-println...);
