@@ -160,7 +160,9 @@ func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 }
 
 // results returns every rule's findings on the pass's file.
-func (g *sgroup) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error) {
+// The asking rule always runs: the engine has applied its filter (rule
+// tests in ast-grep's form bypass the path globs).
+func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagnostic, error) {
 	f := pass.File
 	key := weak.Make(f)
 	g.mu.Lock()
@@ -182,7 +184,7 @@ func (g *sgroup) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error) {
 	}
 	active := make([]bool, len(g.rules))
 	for i, s := range g.rules {
-		active[i] = s.wants(f)
+		active[i] = s == asker || s.wants(f)
 	}
 	diags, err := g.find(pass.Context, f, pass.Tree, active)
 	if err != nil {
@@ -294,7 +296,7 @@ func (r *rule) runStructural(pass *analysis.Pass) error {
 	if s == nil || s.group == nil {
 		return nil
 	}
-	diags, err := s.group.results(pass)
+	diags, err := s.group.results(pass, s)
 	if err != nil {
 		return err
 	}
