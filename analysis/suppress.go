@@ -8,6 +8,11 @@ import (
 // SuppressMarker is the comment text that silences findings inline.
 const SuppressMarker = "gauntlet:ignore"
 
+// AstGrepSuppressMarker is ast-grep's, honoured too so that an ast-grep
+// project's suppressions keep working: `// ast-grep-ignore` or
+// `// ast-grep-ignore: id1, id2`, on the line or the line above.
+const AstGrepSuppressMarker = "ast-grep-ignore"
+
 // Suppress returns diags without those an inline comment silences:
 //
 //	x := f() // gauntlet:ignore go-println,go-defer-in-loop
@@ -22,7 +27,7 @@ const SuppressMarker = "gauntlet:ignore"
 // driver (check, the LSP, the closed loop) calls this on each file's
 // diagnostics; diags is not modified.
 func Suppress(f *File, diags []Diagnostic) []Diagnostic {
-	if len(diags) == 0 || !bytes.Contains(f.Content, []byte(SuppressMarker)) {
+	if len(diags) == 0 || !bytes.Contains(f.Content, []byte(SuppressMarker)) && !bytes.Contains(f.Content, []byte(AstGrepSuppressMarker)) {
 		return diags
 	}
 	lines := suppressions(f)
@@ -66,13 +71,21 @@ func suppressions(f *File) map[int]*suppression {
 		s.all = s.all || all
 		s.ids = append(s.ids, ids...)
 	}
+	for _, marker := range []string{SuppressMarker, AstGrepSuppressMarker} {
+		findMarkers(content, m, marker, tokens, add)
+	}
+	return out
+}
+
+// findMarkers finds one marker's comments in content.
+func findMarkers(content []byte, m *Mapper, marker string, tokens []string, add func(line int, all bool, ids []string)) {
 	for off := 0; ; {
-		i := bytes.Index(content[off:], []byte(SuppressMarker))
+		i := bytes.Index(content[off:], []byte(marker))
 		if i < 0 {
 			break
 		}
 		at := off + i
-		off = at + len(SuppressMarker)
+		off = at + len(marker)
 		if off < len(content) && isIDByte(content[off]) {
 			continue // gauntlet:ignored, gauntlet:ignore-foo: not the marker
 		}
@@ -87,13 +100,16 @@ func suppressions(f *File) map[int]*suppression {
 		if start < 0 {
 			continue // not in a comment
 		}
-		ids := parseIDs(content[off:])
+		rest := content[off:]
+		if marker == AstGrepSuppressMarker && len(rest) > 0 && rest[0] == ':' {
+			rest = rest[1:]
+		}
+		ids := parseIDs(rest)
 		add(line, len(ids) == 0, ids)
 		if len(bytes.TrimSpace(prefix[:start])) == 0 {
 			add(line+1, len(ids) == 0, ids)
 		}
 	}
-	return out
 }
 
 // parseIDs reads " id1,id2, id3" up to the first thing that is not part of

@@ -60,3 +60,28 @@ func TestSuppressPython(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// ast-grep's suppression comments are honoured beside gauntlet's.
+func TestSuppressAstGrep(t *testing.T) {
+	src := `console.log(1) // ast-grep-ignore
+// ast-grep-ignore: no-console, other
+console.log(2)
+// ast-grep-ignore: other
+console.log(3)
+// ast-grep-ignore-start
+console.log(4)
+`
+	f := NewFile("a.js", []byte(src), 1)
+	line := func(n int) int { return f.Mapper().LineStart(n - 1) }
+	var diags []Diagnostic
+	for _, l := range []int{1, 3, 5, 7} {
+		diags = append(diags, Diagnostic{Start: line(l), End: line(l) + 1, Code: "no-console"})
+	}
+	var got []int
+	for _, d := range Suppress(f, diags) {
+		got = append(got, f.Mapper().Line(d.Start)+1)
+	}
+	if fmt.Sprint(got) != "[5 7]" {
+		t.Errorf("kept findings on lines %v, want [5 7] (another id; ast-grep-ignore-start is not the marker)", got)
+	}
+}

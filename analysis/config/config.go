@@ -11,7 +11,8 @@
 //
 //	rules: []            # rules written inline (see Rule)
 //	rule_files: []       # globs relative to this file; each file holds a top-level `rules` list
-//	                     # (rule test files, NAME_test.yaml, are skipped)
+//	                     # (rule test files, NAME_test.yaml, are skipped); an ast-grep rule
+//	                     # file (top-level id) or an sgconfig.yml is read as ast-grep reads it
 //	disable: []          # rule or analyzer ids; `builtin` turns off every built-in rule and
 //	                     # analyzer except syntax
 //	enable: []           # ids of built-in rules that are off by default (go-println...);
@@ -87,6 +88,10 @@ type Config struct {
 	Tests     Tests
 	Model     Model
 	Loop      Loop
+
+	// RuleTestFiles are the rule tests of the ast-grep projects (sgconfig.yml)
+	// rule_files names, from their testConfigs.
+	RuleTestFiles []string
 }
 
 // Plugin is one analyzer process.
@@ -236,6 +241,23 @@ func Find(dir string) (*Config, error) {
 			}
 			return Load(name)
 		}
+		// An ast-grep project without .gauntlet.yaml is read as if one named it.
+		for _, sg := range []string{"sgconfig.yml", "sgconfig.yaml"} {
+			if info, err := os.Stat(filepath.Join(d, sg)); err == nil && !info.IsDir() {
+				name := filepath.Join(d, FileName)
+				if !filepath.IsAbs(dir) {
+					if r, err := filepath.Rel(abs, name); err == nil {
+						name = filepath.Join(dir, r)
+					}
+				}
+				// Its rules alone, as ast-grep would run them (syntax errors still show).
+				c, err := parse(name, []byte("rule_files: ["+sg+"]\ndisable: [builtin]\n"))
+				if c != nil {
+					c.Path = filepath.Join(d, sg)
+				}
+				return c, err
+			}
+		}
 		if filepath.Dir(d) == d {
 			return Default(abs), nil
 		}
@@ -352,6 +374,24 @@ func parse(name string, data []byte) (*Config, error) {
 	}
 	sort.Strings(c.RuleFiles)
 	for _, f := range c.RuleFiles {
+		if IsAstGrepConfig(f) {
+			p, err := LoadAstGrepProject(f)
+			if err == nil {
+				var rs []Rule
+				rs, err = p.LoadRules(display)
+				c.Rules = append(c.Rules, rs...)
+				c.RuleTestFiles = append(c.RuleTestFiles, p.TestFiles...)
+			}
+			if err != nil {
+				var es Errors
+				if errors.As(err, &es) {
+					d.errs = append(d.errs, es...)
+				} else {
+					d.errs = append(d.errs, &Error{Pos: Pos{File: display(f)}, Msg: err.Error()})
+				}
+			}
+			continue
+		}
 		rs, err := loadRules(f, display(f))
 		if err != nil {
 			var es Errors

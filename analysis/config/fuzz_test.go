@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 		"tests: {go: {flags: -race}}\nmodel: {temperature: 0.5}\n",
 		"a: &x [1]\nb: *x\n",
 		"- 1\n- 2\n",
+		"id: r\nlanguage: Go\nrule:\n  pattern: f($A)\n  inside: {kind: block, stopBy: end}\n  not: {has: {field: x, regex: a}}\nfix: g($A)\n---\nid: s\nlanguage: js\nrule: {any: [{kind: x}, {matches: u}]}\nutils: {u: {kind: y}}\nconstraints: {A: {regex: z}}\n",
+		"id: r\nvalid: [a]\ninvalid: [b]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -44,6 +44,16 @@ type Rule struct {
 	Paths     []string
 	URL       string
 
+	// Pattern rules (ast-grep's rule objects): Object is the rule (a
+	// `pattern:` shorthand is an Object with only a pattern); the whole
+	// match is reported, and fix.replace is a template with $VAR.
+	Object      *RuleObject
+	Constraints map[string]*RuleObject
+	Utils       map[string]*RuleObject // the rule's own utils
+	GlobalUtils map[string]*RuleObject // an ast-grep project's utilDirs
+	AstGrep     bool                   // read from an ast-grep rule file
+	Off         bool                   // ast-grep's severity: off
+
 	Pos   Pos            // the rule's file and first line
 	Lines map[string]int // the line of each key's value ("query", "fix.capture"...)
 
@@ -88,12 +98,33 @@ func loadRules(path, name string) ([]Rule, error) {
 }
 
 // ParseRules reads a rule file's content; path names it in errors.
-func ParseRules(path string, data []byte) ([]Rule, error) {
-	root, err := parseYAML(path, data)
+func ParseRules(path string, data []byte) ([]Rule, error) { return parseRules(path, data, nil) }
+
+// parseRules reads gauntlet's form (a `rules` list) or ast-grep's (a rule
+// per YAML document, with a top-level id); utils are an ast-grep
+// project's global utility rules.
+func parseRules(path string, data []byte, utils map[string]*RuleObject) ([]Rule, error) {
+	docs, err := parseDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
 	d := &decoder{file: path}
+	if len(docs) > 0 && isAstGrepRule(docs[0]) {
+		var rules []Rule
+		for _, doc := range docs {
+			if r, ok := d.astGrepRule(doc, utils); ok && !r.Off {
+				rules = append(rules, r)
+			}
+		}
+		if len(d.errs) > 0 {
+			return nil, d.errs
+		}
+		return rules, nil
+	}
+	root, err := parseYAML(path, data)
+	if err != nil {
+		return nil, err
+	}
 	var rules []Rule
 	d.mapping(root, "", field{"rules", func(k string, v *yaml.Node) { rules = d.rules(v, k) }})
 	if len(d.errs) > 0 {
@@ -145,8 +176,20 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 			r.queryBlock = v.Style&yaml.LiteralStyle != 0
 		}},
 		field{"report", func(k string, v *yaml.Node) { at(k, v); r.Report = strings.TrimPrefix(d.str(v, k), "@") }},
+		field{"pattern", func(k string, v *yaml.Node) {
+			at(k, v)
+			r.Object = &RuleObject{Pos: d.pos(v), Pattern: d.patternSpec(v, k), Set: map[string]int{"pattern": v.Line}}
+		}},
+		field{"rule", func(k string, v *yaml.Node) { at(k, v); r.Object = d.ruleObject(v, k) }},
+		field{"constraints", func(k string, v *yaml.Node) { at(k, v); r.Constraints = d.ruleMap(v, k) }},
+		field{"utils", func(k string, v *yaml.Node) { at(k, v); r.Utils = d.ruleMap(v, k) }},
 		field{"fix", func(k string, v *yaml.Node) {
 			at(k, v)
+			if v.Kind == yaml.ScalarNode {
+				// a pattern rule's template: fix: "log.Print($$$ARGS)"
+				r.Fix = &RuleFix{Replace: v.Value}
+				return
+			}
 			fix := &RuleFix{}
 			replace := false
 			d.mapping(v, k,
@@ -188,13 +231,23 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 	for _, req := range []struct {
 		key string
 		set bool
-	}{{"id", r.Lines["id"] > 0}, {"language", r.Lines["language"] > 0}, {"message", r.Lines["message"] > 0}, {"query", r.Lines["query"] > 0}} {
+	}{{"id", r.Lines["id"] > 0}, {"language", r.Lines["language"] > 0}, {"message", r.Lines["message"] > 0}, {"query", r.Lines["query"] > 0 || r.Object != nil}} {
 		if !req.set {
-			d.errorf(n, key+"."+req.key, "missing: %s needs %s", name, req.key)
+			what := req.key
+			if what == "query" {
+				what = "pattern, rule or query"
+			}
+			d.errorf(n, key+"."+req.key, "missing: %s needs %s", name, what)
 		}
 	}
 	if len(d.errs) > before {
 		return r, false
+	}
+	if r.Object != nil && r.Lines["query"] > 0 {
+		d.errorf(n, key+".query", "%s has both a query and a pattern or rule: give one", name)
+	}
+	if r.Object == nil && (r.Constraints != nil || r.Utils != nil) {
+		d.errorf(n, key, "%s: constraints and utils need a pattern or rule", name)
 	}
 	if r.Lines["query"] > 0 && strings.TrimSpace(r.Query) == "" {
 		d.errorf(n, key+".query", "%s has an empty query", name)
@@ -209,6 +262,7 @@ func (d *decoder) rule(n *yaml.Node, key string) (Rule, bool) {
 // (Valid) and code it must report on (Invalid).
 type RuleTest struct {
 	ID      string
+	AstGrep bool // ast-grep's form: a top-level id
 	Valid   []Case
 	Invalid []Case
 	Pos     Pos
@@ -253,11 +307,25 @@ func LoadTests(path string) ([]RuleTest, error) {
 
 // ParseTests reads a rule test file's content; path names it in errors.
 func ParseTests(path string, data []byte) ([]RuleTest, error) {
-	root, err := parseYAML(path, data)
+	docs, err := parseDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
 	d := &decoder{file: path}
+	if len(docs) > 0 && isAstGrepRule(docs[0]) {
+		var tests []RuleTest
+		for _, doc := range docs {
+			tests = append(tests, d.astGrepTests(doc))
+		}
+		if len(d.errs) > 0 {
+			return nil, d.errs
+		}
+		return tests, nil
+	}
+	root, err := parseYAML(path, data)
+	if err != nil {
+		return nil, err
+	}
 	var tests []RuleTest
 	d.mapping(root, "", field{"tests", func(k string, v *yaml.Node) {
 		d.sequence(v, k, func(key string, _ int, item *yaml.Node) {

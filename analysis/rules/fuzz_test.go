@@ -41,3 +41,41 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// Any pattern compiles or fails with an Error; a compiled one matches any
+// code (here JavaScript, whose grammar takes $ in identifiers) without
+// panicking, and its findings and fixes lie inside the file.
+func FuzzPattern(f *testing.F) {
+	for _, s := range [][2]string{
+		{"console.log($$$A)", "console.log(1, 2); console.log()"},
+		{"$A == $A", "if (a == a) {}"},
+		{"foo($$$A, last)", "foo(a, b, last)"},
+		{"$F($_, $$$)", "f(1, 2, 3)"},
+		{"{ $$$A; return $B }", "function f() { a(); return b }"},
+		{"(", "x"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, code string) {
+		r := config.Rule{ID: "fuzz", Languages: []string{"javascript"}, Message: "m $A", Pos: config.Pos{File: "f.yaml", Line: 1},
+			Object: &config.RuleObject{Pattern: &config.PatternSpec{Context: pattern}, Set: map[string]int{"pattern": 1}},
+			Fix:    &config.RuleFix{Replace: "x($$$A, $B)"}}
+		s, err := Compile([]config.Rule{r})
+		if err != nil {
+			if _, ok := err.(Errors); !ok {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		file := analysis.NewFile("a.js", []byte(code), 1)
+		diags, errs := analysis.Run(context.Background(), file, s.Analyzers())
+		for _, e := range errs {
+			t.Errorf("%v", e)
+		}
+		for _, d := range diags {
+			if d.Start < 0 || d.End > len(code) || d.Start > d.End {
+				t.Fatalf("finding %d-%d outside the file (%d bytes)", d.Start, d.End, len(code))
+			}
+		}
+	})
+}

@@ -92,6 +92,8 @@ type rule struct {
 	message  *template // over capture names
 	fix      *template // nil without a fix
 	analyzer *analysis.Analyzer
+	// structural is set for pattern rules (rule objects), by language.
+	structural map[*analysis.Language]*srule
 }
 
 // part is a rule's query in one language: its place in that language's
@@ -187,6 +189,27 @@ func Compile(rs []config.Rule) (*Set, error) {
 		}
 	}
 	s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return broken[r] })
+	// The pattern rules of each language run as one group.
+	groups := map[*analysis.Language][]*srule{}
+	for _, r := range s.rules {
+		for _, l := range analysis.Languages() {
+			if sr := r.structural[l]; sr != nil {
+				groups[l] = append(groups[l], sr)
+			}
+		}
+	}
+	for l, srs := range groups {
+		if _, err := newSGroup(l, srs); err != nil {
+			for _, sr := range srs {
+				errs = append(errs, &Error{Pos: sr.rule.src.Pos, Rule: sr.rule.src.ID, Reason: "kinds do not compile as a query: " + err.Error()})
+			}
+			broken := map[*rule]bool{}
+			for _, sr := range srs {
+				broken[sr.rule] = true
+			}
+			s.rules = slices.DeleteFunc(s.rules, func(r *rule) bool { return broken[r] })
+		}
+	}
 	for _, r := range s.rules {
 		s.analyzers = append(s.analyzers, r.analyzer)
 	}
@@ -226,6 +249,40 @@ func newRule(src config.Rule) (*rule, *Error) {
 		r.parts[lang] = &part{rule: r, lang: lang}
 		langs = append(langs, lang.Name)
 	}
+	doc := src.Doc
+	if doc == "" {
+		doc = src.Message
+	}
+	if src.Object != nil {
+		if src.Report != "" {
+			return nil, fail(src.PosOf("report"), "report: a pattern rule reports its whole match; report chooses a capture of a query rule")
+		}
+		if src.Fix != nil && src.Fix.Capture != "" {
+			return nil, fail(src.PosOf("fix.capture"), "fix.capture: a pattern rule's fix replaces its whole match; write the replacement as a template with $VARS")
+		}
+		r.analyzer = &analysis.Analyzer{
+			Name:      src.ID,
+			Doc:       doc,
+			URL:       src.URL,
+			Languages: langs,
+			Severity:  src.Severity,
+			Filter:    r.wantsStructural,
+			Run:       r.runStructural,
+		}
+		if r.analyzer.Severity == 0 {
+			r.analyzer.Severity = analysis.SeverityWarning
+			if src.AstGrep {
+				r.analyzer.Severity = analysis.SeverityHint // ast-grep's default
+			}
+		}
+		if err := compileStructural(r); err != nil {
+			if e, ok := err.(*Error); ok {
+				return nil, e
+			}
+			return nil, fail(src.Pos, "%v", err)
+		}
+		return r, nil
+	}
 	var err error
 	if r.message, err = parseTemplate(src.Message); err != nil {
 		return nil, fail(src.PosOf("message"), "message: %v", err)
@@ -234,10 +291,6 @@ func newRule(src config.Rule) (*rule, *Error) {
 		if r.fix, err = parseTemplate(src.Fix.Replace); err != nil {
 			return nil, fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
 		}
-	}
-	doc := src.Doc
-	if doc == "" {
-		doc = src.Message
 	}
 	r.analyzer = &analysis.Analyzer{
 		Name:      src.ID,

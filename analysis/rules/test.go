@@ -42,6 +42,12 @@ func (s *Set) Test(ctx context.Context, tests []config.RuleTest) TestResult {
 			continue
 		}
 		src, _ := s.Rule(t.ID)
+		if t.AstGrep {
+			// ast-grep's tests ignore a rule's files and ignores globs.
+			plain := *a
+			plain.Filter = nil
+			a = &plain
+		}
 		fail := func(c config.Case, lang *analysis.Language, msg string, diags ...analysis.Diagnostic) {
 			if len(src.Languages) > 1 && c.Path == "" {
 				msg += " (" + lang.Name + ")"

@@ -59,7 +59,8 @@ rule must not report on and invalid ones it must report on:
 
 PATHs are test files or directories searched for *_test.yaml. Without PATH,
 the built-in packs' tests run, with the test files beside .gauntlet.yaml and
-beside each of its rule files.
+beside each of its rule files, and those of an ast-grep project (sgconfig.yml
+testConfigs), whose files (id, valid, invalid) are read as ast-grep writes them.
 `)
 }
 
@@ -181,7 +182,7 @@ func defaultTestFiles(cfg *config.Config) []string {
 	for _, f := range cfg.RuleFiles {
 		dirs[filepath.Dir(f)] = true
 	}
-	var out []string
+	out := append([]string(nil), cfg.RuleTestFiles...) // an ast-grep project's testConfigs
 	for d := range dirs {
 		entries, err := os.ReadDir(d)
 		if err != nil {

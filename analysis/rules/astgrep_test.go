@@ -1,0 +1,426 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+)
+
+// astGrep returns the path of the real ast-grep binary: $AST_GREP, or
+// ast-grep on PATH. Outside CI a missing binary skips; under CI=true it
+// fails (.ci/run installs @ast-grep/cli).
+func astGrep(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("AST_GREP"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("ast-grep"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("ast-grep not found: .ci/run installs @ast-grep/cli from npm; set AST_GREP or put it on PATH")
+	}
+	t.Skip("ast-grep not found (npm install -g @ast-grep/cli@0.51.1, or set AST_GREP)")
+	return ""
+}
+
+// operatorCases are ast-grep's documented examples
+// (https://ast-grep.github.io/reference/rule.html, guide/rule-config,
+// guide/pattern-syntax), one or more per operator, each run through the
+// real ast-grep and through gauntlet.
+var operatorCases = []struct {
+	name, lang, rule, src string
+}{
+	{"pattern-metavar", "javascript", `
+rule: {pattern: console.log($MATCH)}
+fix: logger.log($MATCH)`, `console.log("hello"); console.log(a, b); foo.log(1)
+console.log(
+  123)
+`},
+	{"pattern-multi-metavar", "javascript", `
+rule: {pattern: console.log($$$ARGS)}
+fix: logger.info($$$ARGS)`, `console.log(); console.log(a); console.log(a, b, /* c */ d)
+`},
+	{"pattern-same-name-twice", "javascript", `
+rule: {pattern: $A == $A}`, `if (a == a) {}; if (a == b) {}; if (a.b(1) == a.b( 1 )) {}
+`},
+	{"pattern-dropped", "python", `
+rule: {pattern: $_($_)}`, `f(1)
+g(1, 2)
+h()
+print(x)
+`},
+	{"pattern-ellipsis-middle", "javascript", `
+rule: {pattern: 'foo($$$A, last)'}
+fix: bar($$$A)`, `foo(last); foo(a, last); foo(a, b, last); foo(a, b)
+`},
+	{"pattern-context-selector-go", "go", `
+rule:
+  pattern:
+    context: 'func t() { fmt.Println($$$ARGS) }'
+    selector: call_expression
+fix: log.Print($$$ARGS)`, `package p
+
+func f() {
+	fmt.Println("a", b)
+	if x {
+		fmt.Println()
+	}
+	fmt.Printf("x")
+}
+`},
+	{"pattern-context-selector-ts", "typescript", `
+rule:
+  pattern:
+    context: 'class A { $F = $I }'
+    selector: public_field_definition`, `class B { x = 1; y: number; z = f() }
+`},
+	{"pattern-go-statement", "go", `
+rule: {pattern: 'if err != nil { return $$$R }'}`, `package p
+
+func f() error {
+	if err != nil {
+		return err
+	}
+	if err != nil {
+		log(err)
+		return nil, err
+	}
+	return nil
+}
+`},
+	{"kind", "python", `
+rule: {kind: call}`, `f(g(1))
+x = a.b(2)
+`},
+	{"regex", "javascript", `
+rule: {kind: identifier, regex: '^[a-z]+_[a-z]+$'}`, `let snake_case = camelCase + other_one + Not_this
+`},
+	{"inside-stopby-end", "javascript", `
+rule:
+  pattern: await $PROMISE
+  inside:
+    any:
+      - kind: for_in_statement
+      - kind: for_statement
+      - kind: while_statement
+    stopBy: end`, `async function f() {
+  await a;
+  for (const x of xs) { await g(x); if (y) { await h(); } }
+  while (true) await i();
+}
+`},
+	{"inside-neighbor", "javascript", `
+rule:
+  kind: identifier
+  inside: {kind: arguments}`, `f(a, b.c, g(d))
+`},
+	{"inside-field", "javascript", `
+rule:
+  kind: identifier
+  inside:
+    kind: member_expression
+    field: object`, `a.b; c.d.e; f[g]
+`},
+	{"has-stopby-end", "javascript", `
+rule:
+  kind: function_declaration
+  has: {pattern: await $X, stopBy: end}`, `async function a() { if (x) { await y; } }
+async function b() { return 1 }
+function c() { return async () => { await z } }
+`},
+	{"has-neighbor", "python", `
+rule:
+  kind: function_definition
+  has: {kind: parameters, regex: self}`, `def a(self): pass
+def b(x): pass
+class C:
+    def d(self, y): pass
+`},
+	{"has-field", "javascript", `
+rule:
+  kind: pair
+  has:
+    field: key
+    regex: prototype`, `x = {prototype: 1, a: 2, "prototype": 3, b: prototype}
+`},
+	{"has-stopby-rule", "javascript", `
+rule:
+  kind: function_declaration
+  has:
+    kind: identifier
+    regex: ^secret$
+    stopBy: {kind: statement_block}`, `function secret() { secret }
+function other(secret) { }
+function third() { secret }
+`},
+	{"precedes-follows", "javascript", `
+rule:
+  pattern: console.log('hello');
+  follows:
+    pattern: console.log('world');`, `console.log('world');
+console.log('hello');
+console.log('hello');
+`},
+	{"precedes-end", "javascript", `
+rule:
+  kind: expression_statement
+  precedes:
+    stopBy: end
+    pattern: return $X;`, `function f() { a(); b(); return 1; }
+function g() { a(); }
+`},
+	{"all", "javascript", `
+rule:
+  all:
+    - pattern: console.log('Hello World');
+    - kind: expression_statement`, `console.log('Hello World');
+let x = console.log('Hello World');
+`},
+	{"any", "javascript", `
+rule:
+  any:
+    - pattern: var a = $A
+    - pattern: const a = $A
+    - pattern: let a = $A
+fix: let a = $A`, `var a = 1
+const a = 2
+let b = 3
+`},
+	{"not", "javascript", `
+rule:
+  pattern: console.log($GREETING)
+  not: {pattern: console.log('Hello World')}`, `console.log('Hello World'); console.log('hi'); console.log(x)
+`},
+	{"matches-utils", "javascript", `
+utils:
+  is-literal:
+    any: [{kind: string}, {kind: number}, {kind: 'true'}, {kind: 'false'}]
+rule:
+  pattern: f($A)
+  has:
+    matches: is-literal
+    stopBy: end`, `f(1); f("s"); f(x); f(true); f([2])
+`},
+	{"constraints", "javascript", `
+rule: {pattern: console.log($ARG)}
+constraints:
+  ARG: {kind: number}
+fix: ''`, `console.log(1); console.log("a"); console.log(2.5)
+`},
+	{"constraints-regex", "python", `
+rule: {pattern: $F($$$)}
+constraints:
+  F: {regex: ^(print|pprint)$}
+message: call of $F`, `print(1)
+pprint(x, y)
+printer(2)
+`},
+	{"python-def-in-class", "python", `
+rule:
+  pattern: 'def $F(self, $$$A): $$$B'
+  inside: {kind: class_definition, stopBy: end}`, `class C:
+    def a(self, x):
+        return x
+    def b(self):
+        pass
+def c(self, y):
+    pass
+`},
+	{"tsx-jsx", "tsx", `
+rule: {pattern: '<$T onClick={$H} />'}`, `const a = <Button onClick={go} />
+const b = <Input value={v} />
+`},
+	{"ts-as-any", "typescript", `
+rule: {pattern: $A as any}
+fix: $A as unknown`, `const x = y as any; const z = (w as any).q
+`},
+	{"fix-multiline", "javascript", `
+rule: {pattern: 'if ($C) { $$$B }'}
+fix: |-
+  if (!($C)) {
+    return
+  }
+  $$$B`, `function f() {
+  if (ok) {
+    a()
+    b()
+  }
+}
+`},
+}
+
+var langExt = map[string]string{"go": ".go", "python": ".py", "javascript": ".js", "typescript": ".ts", "tsx": ".tsx"}
+
+type span struct {
+	Start, End int
+	Message    string
+}
+
+// TestOperatorsAgreeWithAstGrep runs every documented operator example
+// through the real ast-grep and through gauntlet: the same matched ranges,
+// and the same text once every fix is applied.
+func TestOperatorsAgreeWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	for _, tc := range operatorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			head := "id: t\nlanguage: " + tc.lang + "\nseverity: warning\n"
+			if !strings.Contains(tc.rule, "\nmessage:") {
+				head += "message: m\n"
+			}
+			ruleText := head + strings.TrimPrefix(tc.rule, "\n") + "\n"
+			rulePath := filepath.Join(dir, "rule.yml")
+			srcPath := filepath.Join(dir, "src"+langExt[tc.lang])
+			must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
+			must(t, os.WriteFile(srcPath, []byte(tc.src), 0o644))
+
+			want, wantFixed := runAstGrep(t, sg, dir, rulePath, srcPath)
+			got, gotFixed := runGauntlet(t, ruleText, srcPath, tc.src)
+			if !slices.Equal(got, want) {
+				t.Errorf("matched ranges differ\n  ast-grep: %v (%s)\n  gauntlet: %v (%s)", want, texts(tc.src, want), got, texts(tc.src, got))
+			}
+			if len(want) == 0 {
+				t.Errorf("ast-grep found nothing: the case tests nothing")
+			}
+			t.Logf("%d matches: %s", len(want), texts(tc.src, want))
+			if gotFixed != wantFixed {
+				t.Errorf("fixed text differs\n--- ast-grep\n%s\n--- gauntlet\n%s", wantFixed, gotFixed)
+			}
+		})
+	}
+}
+
+func texts(src string, ss []span) string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, fmt.Sprintf("%q", src[s.Start:s.End]))
+	}
+	return strings.Join(out, ", ")
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runAstGrep returns ast-grep's matches and the file after `scan -U`.
+func runAstGrep(t *testing.T, sg, dir, rulePath, srcPath string) ([]span, string) {
+	t.Helper()
+	cmd := exec.Command(sg, "scan", "--rule", rulePath, "--json=stream", srcPath)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil && cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("ast-grep scan: %v\n%s", err, stderr.String())
+	}
+	var spans []span
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m struct {
+			Message string `json:"message"`
+			Range   struct {
+				ByteOffset struct{ Start, End int } `json:"byteOffset"`
+			} `json:"range"`
+		}
+		must(t, json.Unmarshal(sc.Bytes(), &m))
+		spans = append(spans, span{m.Range.ByteOffset.Start, m.Range.ByteOffset.End, m.Message})
+	}
+	sortSpans(spans)
+	fix := exec.Command(sg, "scan", "--rule", rulePath, "-U", srcPath)
+	fix.Dir = dir
+	if b, err := fix.CombinedOutput(); err != nil && fix.ProcessState.ExitCode() != 1 {
+		t.Fatalf("ast-grep scan -U: %v\n%s", err, b)
+	}
+	fixed, err := os.ReadFile(srcPath)
+	must(t, err)
+	return spans, string(fixed)
+}
+
+func sortSpans(s []span) {
+	slices.SortFunc(s, func(a, b span) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.End - b.End
+	})
+}
+
+// runGauntlet returns gauntlet's findings and the source with every
+// non-overlapping fix applied (ast-grep skips a fix overlapping an earlier one).
+func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
+	t.Helper()
+	rs, err := config.ParseRules("rule.yml", []byte(ruleText))
+	must(t, err)
+	set, err := Compile(rs)
+	must(t, err)
+	f := analysis.NewFileLang(filepath.Base(path), []byte(src), 1, analysis.LanguageForPath(path))
+	diags, errs := analysis.Run(context.Background(), f, set.Analyzers())
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	var spans []span
+	var edits []analysis.TextEdit
+	last := -1
+	slices.SortStableFunc(diags, func(a, b analysis.Diagnostic) int { return a.Start - b.Start })
+	for _, d := range diags {
+		spans = append(spans, span{d.Start, d.End, d.Message})
+		if len(d.Fixes) > 0 && d.Start >= last {
+			edits = append(edits, d.Fixes[0].Edits...)
+			last = d.End
+		}
+	}
+	sortSpans(spans)
+	fixed, err := analysis.ApplyEdits([]byte(src), edits)
+	must(t, err)
+	return spans, string(fixed)
+}
+
+// A pattern that does not parse is an error naming the rule file's line and
+// the problem; the other rules of the set still compile and run.
+func TestBrokenPatternRuleKeepsOthers(t *testing.T) {
+	rs, err := config.ParseRules("rules.yaml", []byte(`rules:
+  - id: broken
+    language: go
+    message: m
+    pattern: 'x := fmt.Println($A,'
+  - id: good
+    language: go
+    message: call of $F
+    pattern:
+      context: 'func t() { $F($$$) }'
+      selector: call_expression
+  - id: good-query
+    language: go
+    message: m
+    query: '(call_expression) @c'
+`))
+	must(t, err)
+	set, err := Compile(rs)
+	if err == nil || !strings.Contains(err.Error(), "rules.yaml:5: rule broken: pattern: the pattern does not parse as go") {
+		t.Fatalf("error %v, want one naming rules.yaml:5 and the parse problem", err)
+	}
+	if set.Analyzer("good") == nil || set.Analyzer("good-query") == nil || set.Analyzer("broken") != nil {
+		t.Fatalf("analyzers %v: want good and good-query only", set.Analyzers())
+	}
+	f := analysis.NewFileLang("a.go", []byte("package p\nfunc f() { g(1) }\n"), 1, analysis.LanguageNamed("go"))
+	diags, _ := analysis.Run(context.Background(), f, set.Analyzers())
+	if len(diags) != 2 || diags[0].Message != "call of g" && diags[1].Message != "call of g" {
+		t.Errorf("diags %+v", diags)
+	}
+}

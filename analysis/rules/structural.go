@@ -1,0 +1,314 @@
+package rules
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"weak"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
+)
+
+// srule is a pattern rule (an ast-grep rule object) compiled for one
+// language. It runs apart from the query rules: a walk of the tree that
+// tries the rule on every node of a kind it can match.
+type srule struct {
+	rule        *rule
+	group       *sgroup
+	index       int // in group.rules
+	lang        *analysis.Language
+	root        *rnode
+	constraints map[string]*rnode
+	kinds       []sitter.Symbol // nil: every node
+	need        need
+	message     *fixTemplate
+	fix         *fixTemplate
+}
+
+// compileStructural compiles a rule object for each of the rule's languages.
+func compileStructural(r *rule) error {
+	src := r.src
+	r.structural = map[*analysis.Language]*srule{}
+	for lang := range r.parts {
+		c := &compiler{
+			lang:      lang,
+			src:       src,
+			utils:     &utilSet{local: map[string]*rnode{}, global: map[string]*rnode{}},
+			rawLocal:  src.Utils,
+			rawGlobal: src.GlobalUtils,
+			busy:      map[string]bool{},
+		}
+		root, err := c.compile(src.Object)
+		if err != nil {
+			return withLang(err, src, lang)
+		}
+		s := &srule{rule: r, lang: lang, root: root, constraints: map[string]*rnode{}, kinds: root.rootKinds()}
+		for name, o := range src.Constraints {
+			cr, err := c.compile(o)
+			if err != nil {
+				return withLang(err, src, lang)
+			}
+			s.constraints[name] = cr
+		}
+		// a utility rule no rule refers to is still checked
+		for name := range src.Utils {
+			if err := c.util(name, src.PosOf("utils")); err != nil {
+				return withLang(err, src, lang)
+			}
+		}
+		s.need = root.need(0)
+		s.message = parseFix(src.Message)
+		if src.Fix != nil {
+			s.fix = parseFix(src.Fix.Replace)
+		}
+		r.structural[lang] = s
+	}
+	r.parts = nil
+	return nil
+}
+
+func withLang(err error, src config.Rule, lang *analysis.Language) error {
+	if e, ok := err.(*Error); ok && len(src.Languages) > 1 {
+		e.Reason += " (" + lang.Name + ")"
+	}
+	return err
+}
+
+func (s *srule) wants(f *analysis.File) bool {
+	return pathAllowed(s.rule.src.Paths, f.Path) && s.need.met(f.Content)
+}
+
+// try matches the rule at node and returns its finding.
+func (s *srule) try(c *mctx, node *sitter.Node, f *analysis.File) (analysis.Diagnostic, bool) {
+	c.env.reset(0)
+	if s.root.match(c, node) && s.checkConstraints(c) {
+		return s.diagnostic(c, node, f), true
+	}
+	return analysis.Diagnostic{}, false
+}
+
+// sgroup runs the pattern rules of one language together: one tree-sitter
+// query finds the nodes of the kinds they can match (so that Go code
+// touches only those), and a walk of the whole tree serves the rules that
+// can match any kind. The first rule asked computes every rule's findings
+// on the file; the others read them from a cache keyed weakly by the file.
+type sgroup struct {
+	lang  *analysis.Language
+	rules []*srule
+	query *sitter.Query // nil when no rule has kinds
+	byPat [][]*srule    // query pattern index -> rules of that kind
+	anyOf []*srule      // rules without kinds
+	mu    sync.Mutex
+	cache map[weak.Pointer[analysis.File]]*sentry
+}
+
+type sentry struct {
+	mu    sync.Mutex
+	done  bool
+	diags [][]analysis.Diagnostic
+}
+
+func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
+	g := &sgroup{lang: lang, rules: rules, cache: map[weak.Pointer[analysis.File]]*sentry{}}
+	kindRules := map[sitter.Symbol][]*srule{}
+	var kinds []sitter.Symbol
+	for i, s := range rules {
+		s.group, s.index = g, i
+		if s.kinds == nil {
+			g.anyOf = append(g.anyOf, s)
+			continue
+		}
+		for _, k := range s.kinds {
+			if kindRules[k] == nil {
+				kinds = append(kinds, k)
+			}
+			if !slices.Contains(kindRules[k], s) {
+				kindRules[k] = append(kindRules[k], s)
+			}
+		}
+	}
+	if len(kinds) == 0 {
+		return g, nil
+	}
+	var q strings.Builder
+	names := map[string]int{} // several symbols may share a name
+	for _, k := range kinds {
+		name := lang.Grammar.SymbolName(k)
+		if i, ok := names[name]; ok {
+			for _, s := range kindRules[k] {
+				if !slices.Contains(g.byPat[i], s) {
+					g.byPat[i] = append(g.byPat[i], s)
+				}
+			}
+			continue
+		}
+		names[name] = len(g.byPat)
+		q.WriteString("(" + name + ") @n\n")
+		g.byPat = append(g.byPat, slices.Clone(kindRules[k]))
+	}
+	query, err := sitter.NewQuery([]byte(q.String()), lang.Grammar)
+	if err != nil {
+		return nil, err
+	}
+	g.query = query
+	return g, nil
+}
+
+// results returns every rule's findings on the pass's file.
+// The asking rule always runs: the engine has applied its filter (rule
+// tests in ast-grep's form bypass the path globs).
+func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagnostic, error) {
+	f := pass.File
+	key := weak.Make(f)
+	g.mu.Lock()
+	e := g.cache[key]
+	if e == nil {
+		e = &sentry{}
+		g.cache[key] = e
+		runtime.AddCleanup(f, func(k weak.Pointer[analysis.File]) {
+			g.mu.Lock()
+			delete(g.cache, k)
+			g.mu.Unlock()
+		}, key)
+	}
+	g.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done {
+		return e.diags, nil
+	}
+	active := make([]bool, len(g.rules))
+	for i, s := range g.rules {
+		active[i] = s == asker || s.wants(f)
+	}
+	diags, err := g.find(pass.Context, f, pass.Tree, active)
+	if err != nil {
+		return nil, err
+	}
+	e.diags, e.done = diags, true
+	return diags, nil
+}
+
+func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, active []bool) ([][]analysis.Diagnostic, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	out := make([][]analysis.Diagnostic, len(g.rules))
+	c := &mctx{src: f.Content}
+	n := 0
+	tryAll := func(rules []*srule, node *sitter.Node) {
+		for _, s := range rules {
+			if active[s.index] {
+				if d, ok := s.try(c, node, f); ok {
+					out[s.index] = append(out[s.index], d)
+				}
+			}
+		}
+	}
+	wanted := func(rules []*srule) bool {
+		return slices.ContainsFunc(rules, func(s *srule) bool { return active[s.index] })
+	}
+	if g.query != nil && slices.ContainsFunc(g.byPat, wanted) {
+		qc := sitter.NewQueryCursor()
+		defer qc.Close()
+		qc.Exec(g.query, tree.RootNode())
+		for {
+			m, ok := qc.NextMatch()
+			if !ok {
+				break
+			}
+			if n++; n%256 == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if rules := g.byPat[m.PatternIndex]; wanted(rules) && len(m.Captures) > 0 {
+				tryAll(rules, m.Captures[0].Node)
+			}
+		}
+	}
+	if wanted(g.anyOf) {
+		cur := sitter.NewTreeCursor(tree.RootNode())
+		defer cur.Close()
+		for {
+			tryAll(g.anyOf, cur.CurrentNode())
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if cur.GoToFirstChild() {
+				continue
+			}
+			for !cur.GoToNextSibling() {
+				if !cur.GoToParent() {
+					goto done
+				}
+			}
+		}
+	}
+done:
+	for i := range out {
+		analysis.SortDiagnostics(out[i])
+	}
+	return out, nil
+}
+
+func (s *srule) checkConstraints(c *mctx) bool {
+	if len(s.constraints) == 0 {
+		return true
+	}
+	// constraints see the bindings of the match (ast-grep's match_constraints)
+	names := make([]string, 0, len(s.constraints))
+	for name := range s.constraints {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b := c.env.get(name)
+		if b == nil || b.multi {
+			continue
+		}
+		if !s.constraints[name].match(c, b.node) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *srule) diagnostic(c *mctx, node *sitter.Node, f *analysis.File) analysis.Diagnostic {
+	start, end := int(node.StartByte()), int(node.EndByte())
+	d := analysis.Diagnostic{Path: f.Path, Start: start, End: end, Message: c.expandMessage(s.message)}
+	if s.fix != nil {
+		repl := s.fix.expand(c, start)
+		d.Fixes = []analysis.Fix{{
+			Title: s.rule.fixTitle(string(f.Content[start:end]), repl),
+			Edits: []analysis.TextEdit{{Path: f.Path, Start: start, End: end, NewText: repl}},
+		}}
+	}
+	return d
+}
+
+// runStructural is a pattern rule's analysis.Analyzer.Run.
+func (r *rule) runStructural(pass *analysis.Pass) error {
+	s := r.structural[pass.File.Lang]
+	if s == nil || s.group == nil {
+		return nil
+	}
+	diags, err := s.group.results(pass, s)
+	if err != nil {
+		return err
+	}
+	for _, d := range diags[s.index] {
+		pass.Report(d)
+	}
+	return nil
+}
+
+func (r *rule) wantsStructural(f *analysis.File) bool {
+	s := r.structural[f.Lang]
+	return s != nil && s.wants(f)
+}
+
+var _ = strings.Contains

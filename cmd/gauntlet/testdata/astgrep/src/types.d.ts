@@ -1,0 +1,1 @@
+declare const v = x as any;
