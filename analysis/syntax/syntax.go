@@ -45,9 +45,7 @@ func run(pass *analysis.Pass) error {
 	content := pass.Content()
 	m := pass.File.Mapper()
 	lastLine := -1
-	reported := 0
 	report := func(start, end int, msg string) {
-		reported++
 		// One diagnostic per error region: errors that start on the line of the
 		// previous one are the same mistake seen again.
 		line := m.Line(start)
@@ -66,27 +64,39 @@ func run(pass *analysis.Pass) error {
 			at := missingAt(n)
 			report(at, at, "missing "+describeKind(n))
 			return
-		case n.IsError() && !hasErrorChild(n):
-			start, end, msg := describeError(n, content)
+		case n.IsError():
+			// An ERROR node (tree-sitter's recovery can wrap a whole file
+			// in one) is reported where the parser first lost its way: its
+			// first stray token, or the first error inside the constructs
+			// it holds; what follows is the same mistake's cascade.
+			c := sitter.NewTreeCursor(n)
+			defer c.Close()
+			for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
+				ch := c.CurrentNode()
+				switch {
+				case ch.IsExtra():
+					continue
+				case ch.HasError():
+					visit(ch)
+					return
+				case ch.ChildCount() == 0:
+					start, end, msg := describeError(n, ch, content)
+					report(start, end, msg)
+					return
+				}
+				// A whole construct that parsed: not where it went wrong.
+			}
+			start, end, msg := describeError(n, firstLeaf(n), content)
 			report(start, end, msg)
 			return
 		}
-		// An ERROR node holding smaller ones (tree-sitter's recovery can wrap
-		// a whole file in one) is reported through them, where the parser
-		// first lost its way, not at its first token.
 		// A cursor steps to the next sibling in constant time; Child(i)
 		// walks from the first child, which made wide nodes (a file's
 		// top-level declarations) quadratic.
-		// Inside such a node, the errors after the first are its cascade.
-		wrapper := n.IsError()
 		c := sitter.NewTreeCursor(n)
 		defer c.Close()
 		for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
-			before := reported
 			visit(c.CurrentNode())
-			if wrapper && reported > before {
-				return
-			}
 		}
 	}
 	visit(root)
@@ -207,10 +217,9 @@ func describeKind(n *sitter.Node) string {
 	return "`" + t + "`"
 }
 
-// describeError reports an ERROR node at its first token: that is where the
-// parser stopped understanding, and a squiggle over a whole region helps no one.
-func describeError(n *sitter.Node, content []byte) (start, end int, msg string) {
-	leaf := firstLeaf(n)
+// describeError reports an ERROR node at the token leaf, where the parser
+// stopped understanding: a squiggle over a whole region helps no one.
+func describeError(n, leaf *sitter.Node, content []byte) (start, end int, msg string) {
 	start, end = int(leaf.StartByte()), int(leaf.EndByte())
 	if end <= start {
 		start, end = int(n.StartByte()), int(n.EndByte())
