@@ -206,8 +206,14 @@ func (c *client) response(id int) *message {
 // await waits for the first message, received or to come, that matches.
 func (c *client) await(what string, match func(*message) bool) *message {
 	c.t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	timer := time.AfterFunc(waitLimit, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
+	limit := waitLimit
+	if d, ok := c.t.Deadline(); ok {
+		// Bounded by the test's deadline, not a guess of how loaded the
+		// machine is.
+		limit = max(waitLimit, time.Until(d)-10*time.Second)
+	}
+	deadline := time.Now().Add(limit)
+	timer := time.AfterFunc(limit, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
 	defer timer.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
