@@ -8,7 +8,7 @@ BIN      ?= bin/gauntlet
 FUZZTIME ?= 5000x
 export CGO_ENABLED = 1
 
-.PHONY: all build install test test-go fuzz fuzz-long lint vet fmt demo bench proto clean
+.PHONY: all build install test test-go fuzz fuzz-long lint vet fmt demo bench proto clean vsix
 
 all: build
 
@@ -58,6 +58,13 @@ bench: build
 # Regenerate protobuf code with pinned tools (the generated code is committed).
 proto:
 	@set -e; for s in $$(find . -path ./node_modules -prune -o -name gen.sh -path '*proto*' -print); do echo "== $$s"; sh $$s; done
+
+# The VS Code extension as bin/gauntlet-vscode.vsix: npm ci installs the pinned
+# esbuild, vsce and vscode-languageclient of editors/vscode/package-lock.json;
+# vsce bundles (vscode:prepublish) and packages.
+vsix:
+	@mkdir -p bin
+	cd editors/vscode && npm ci --no-audit --no-fund && npx vsce package --no-dependencies -o ../../bin/gauntlet-vscode.vsix
 
 clean:
 	rm -rf bin

@@ -80,9 +80,20 @@ func TestMatchGlob(t *testing.T) {
 		{"a/*.go", "a/b/c.go", false},
 		{"a/**", "a/b/c.go", true},
 		{"testdata/**/x.py", "testdata/x.py", true},
+		{"a/**/b/*.go", "a/x/y/b/c.go", true},
+		{"a/**/b/*.go", "a/x/y/b/c/d.go", false},
+		{"*_test.[gp][oy]", "x/a_test.go", true},
+		{"*.{js,ts}", "web/a.ts", true},
+		{"a/**", "a", true},
 	} {
 		if got := MatchGlob(tc.pat, tc.path); got != tc.want {
 			t.Errorf("MatchGlob(%q, %q) = %v", tc.pat, tc.path, got)
 		}
+	}
+	if err := ValidGlob("a/[b"); err == nil {
+		t.Error("ValidGlob accepts an unclosed class")
+	}
+	if err := ValidGlob("src/**/*.{go,py}"); err != nil {
+		t.Error(err)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
+	gi "github.com/go-git/go-git/v5/plumbing/format/gitignore"
 )
 
 // skipDirs are never walked into.
@@ -17,7 +19,8 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "vendor"
 
 // Walk lists the files of known languages under each of paths (files or
 // directories, relative to dir or absolute), skipping .git, vendor,
-// node_modules, what .gitignore files ignore and what the ignore globs
+// node_modules, what git ignores (.gitignore files, .git/info/exclude,
+// core.excludesFile) and what the ignore globs
 // (relative to root) match. It returns absolute paths, sorted and unique.
 // A path that does not exist is an error naming it.
 func Walk(root string, paths []string, ignore []string) ([]string, error) {
@@ -95,82 +98,157 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// gitignore holds the .gitignore patterns met on the way down, including those
-// of the parent directories up to the repository root.
+// gitignore holds the ignore patterns git would apply below a directory:
+// the global excludes file (core.excludesFile, or git's default
+// $XDG_CONFIG_HOME/git/ignore), .git/info/exclude, and every .gitignore from
+// the repository root down, added as the walk enters each directory.
+// Pattern syntax and precedence come from go-git's gitignore package.
 type gitignore struct {
-	rules []ignoreRule
+	top      string // the repository root; the filesystem root outside one
+	patterns []gitignorePattern
 }
 
-type ignoreRule struct {
-	base    string // directory of the .gitignore, absolute
-	pattern string
-	negate  bool
-	dirOnly bool
-}
+type gitignorePattern = gi.Pattern
 
 func newGitignore(dir string) *gitignore {
 	g := &gitignore{}
 	// Parents up to the repository root (the directory holding .git).
 	var parents []string
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+	repo := ""
+	for d := dir; ; d = filepath.Dir(d) {
 		parents = append(parents, d)
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil || d == filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			repo = d
+			break
+		}
+		if d == filepath.Dir(d) {
 			break
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-		parents = nil
+	g.top = parents[len(parents)-1]
+	if repo != "" {
+		common := gitCommonDir(repo)
+		g.patterns = append(g.patterns, g.read(excludesFile(common), nil)...)
+		g.patterns = append(g.patterns, g.read(filepath.Join(common, "info", "exclude"), nil)...)
 	}
-	for i := len(parents) - 1; i >= 0; i-- {
+	// The parents' .gitignore files; dir's own is loaded by the walk.
+	for i := len(parents) - 1; i >= 1; i-- {
 		g.load(parents[i])
 	}
 	return g
 }
 
-func (g *gitignore) load(dir string) {
-	data, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
-	if err != nil {
-		return
+// segments is abs relative to the top, as path components.
+func (g *gitignore) segments(abs string) []string {
+	rel, err := filepath.Rel(g.top, abs)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return nil
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		r := ignoreRule{base: dir}
-		if strings.HasPrefix(line, "!") {
-			r.negate, line = true, line[1:]
-		}
-		line = strings.TrimPrefix(line, "\\")
-		if strings.HasSuffix(line, "/") {
-			r.dirOnly, line = true, strings.TrimSuffix(line, "/")
-		}
-		if strings.Contains(line, "/") {
-			// Anchored to the .gitignore's directory.
-			line = strings.TrimPrefix(line, "/")
-		} else {
-			line = "**/" + line
-		}
-		r.pattern = line
-		g.rules = append(g.rules, r)
-	}
+	return strings.Split(filepath.ToSlash(rel), "/")
 }
 
-// ignored applies the rules in order; the last match wins.
+// read parses an ignore file whose patterns are relative to domain.
+func (g *gitignore) read(file string, domain []string) []gitignorePattern {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var ps []gitignorePattern
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		ps = append(ps, gi.ParsePattern(line, domain))
+	}
+	return ps
+}
+
+// load adds the .gitignore of dir, if any.
+func (g *gitignore) load(dir string) {
+	g.patterns = append(g.patterns, g.read(filepath.Join(dir, ".gitignore"), g.segments(dir))...)
+}
+
+// ignored applies the patterns; the last match wins.
 func (g *gitignore) ignored(abs string, isDir bool) bool {
-	out := false
-	for _, r := range g.rules {
-		if r.dirOnly && !isDir {
+	segs := g.segments(abs)
+	if segs == nil {
+		return false
+	}
+	return gi.NewMatcher(g.patterns).Match(segs, isDir)
+}
+
+// gitCommonDir is the git directory holding info/ and config for the
+// repository at root: root/.git, or for a worktree (.git is a file naming
+// its gitdir) the common directory that gitdir's commondir names.
+func gitCommonDir(root string) string {
+	dotgit := filepath.Join(root, ".git")
+	data, err := os.ReadFile(dotgit)
+	if err != nil {
+		return dotgit // a directory (or unreadable: nothing found in it)
+	}
+	gitdir, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
+	if !ok {
+		return dotgit
+	}
+	gitdir = strings.TrimSpace(gitdir)
+	if !filepath.IsAbs(gitdir) {
+		gitdir = filepath.Join(root, gitdir)
+	}
+	if c, err := os.ReadFile(filepath.Join(gitdir, "commondir")); err == nil {
+		common := strings.TrimSpace(string(c))
+		if !filepath.IsAbs(common) {
+			common = filepath.Join(gitdir, common)
+		}
+		return filepath.Clean(common)
+	}
+	return gitdir
+}
+
+// excludesFile is the global excludes file git reads for the repository
+// whose common git directory is common: core.excludesFile from the system,
+// global and repository config files (the last one setting it wins), else
+// git's default, $XDG_CONFIG_HOME/git/ignore or ~/.config/git/ignore.
+func excludesFile(common string) string {
+	home, _ := os.UserHomeDir()
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" && home != "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	configs := []string{"/etc/gitconfig"}
+	if xdg != "" {
+		configs = append(configs, filepath.Join(xdg, "git", "config"))
+	}
+	if home != "" {
+		configs = append(configs, filepath.Join(home, ".gitconfig"))
+	}
+	if g := os.Getenv("GIT_CONFIG_GLOBAL"); g != "" {
+		configs = append(configs[:1], g)
+	}
+	configs = append(configs, filepath.Join(common, "config"))
+	file := ""
+	for _, c := range configs {
+		data, err := os.ReadFile(c)
+		if err != nil {
 			continue
 		}
-		rel, err := filepath.Rel(r.base, abs)
-		if err != nil || strings.HasPrefix(rel, "..") {
+		cfg := gitconfig.New()
+		if err := gitconfig.NewDecoder(bytes.NewReader(data)).Decode(cfg); err != nil {
 			continue
 		}
-		if matchSegs(strings.Split(r.pattern, "/"), strings.Split(path.Clean(filepath.ToSlash(rel)), "/")) {
-			out = !r.negate
+		if v := cfg.Section("core").Options.Get("excludesfile"); v != "" {
+			file = v
 		}
 	}
-	return out
+	if file == "" {
+		if xdg == "" {
+			return ""
+		}
+		return filepath.Join(xdg, "git", "ignore")
+	}
+	if rest, ok := strings.CutPrefix(file, "~/"); ok && home != "" {
+		file = filepath.Join(home, rest)
+	}
+	return file
 }

@@ -115,10 +115,14 @@ func (s *Server) executeCommand(ctx context.Context, params json.RawMessage) (an
 	return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "command not available in this server yet: " + p.Command}
 }
 
-// runTestsResult is what gauntlet.runTests answers.
+// runTestsResult is what gauntlet.runTests answers at once: the run goes on
+// in the background, reported through $/progress (cancellable) and, when it
+// ends, a window/showMessage with the summary and the failing tests'
+// diagnostics. A blocking command would fail in clients with a request
+// timeout (eglot's is 10 s) on any real suite.
 type runTestsResult struct {
-	Passed  bool   `json:"passed"`
-	Summary string `json:"summary"`
+	Started bool   `json:"started"`
+	Title   string `json:"title"`
 }
 
 func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, error) {
@@ -139,31 +143,49 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 	if len(args.IDs) == 1 {
 		title = "Running " + args.IDs[0]
 	}
-	ctx, pr := s.beginProgress(ctx, title)
-	var summary string
-	var passed bool
-	var err error
-	if rep, ok := r.(TestReporter); ok {
-		var tr TestReport
-		tr, err = rep.Report(ctx, args.IDs, pr.report)
-		if err == nil {
-			summary, passed = tr.Summary, tr.Passed
-			s.recordFailures(tr)
+	s.background(func(ctx context.Context) {
+		ctx, pr := s.beginProgress(ctx, title)
+		var summary string
+		var passed bool
+		var err error
+		if rep, ok := r.(TestReporter); ok {
+			var tr TestReport
+			tr, err = rep.Report(ctx, args.IDs, pr.report)
+			if err == nil {
+				summary, passed = tr.Summary, tr.Passed
+				s.recordFailures(tr)
+			}
+		} else {
+			summary, passed, err = r.Run(ctx, args.IDs, pr.report)
 		}
-	} else {
-		summary, passed, err = r.Run(ctx, args.IDs, pr.report)
-	}
-	if err != nil {
-		pr.end("failed: " + err.Error())
-		return nil, fmt.Errorf("gauntlet.runTests: %w", err)
-	}
-	pr.end(summary)
-	typ := lsp.MessageType(lsp.Info)
-	if !passed {
-		typ = lsp.MTWarning
-	}
-	s.message("window/showMessage", typ, summary)
-	return runTestsResult{Passed: passed, Summary: summary}, nil
+		if err != nil {
+			msg := "gauntlet.runTests: " + err.Error()
+			if ctx.Err() != nil && s.ctx.Err() == nil {
+				msg = "gauntlet.runTests: cancelled"
+			}
+			pr.end(msg)
+			s.message("window/showMessage", lsp.MTError, msg)
+			return
+		}
+		pr.end(summary)
+		typ := lsp.MessageType(lsp.Info)
+		if !passed {
+			typ = lsp.MTWarning
+		}
+		s.message("window/showMessage", typ, summary)
+	})
+	return runTestsResult{Started: true, Title: title}, nil
+}
+
+// background runs a long job (a test run, a coverage build) after the
+// request that started it has been answered, until the server stops or the
+// job's progress is cancelled.
+func (s *Server) background(job func(ctx context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		job(s.ctx)
+	}()
 }
 
 var progressSeq atomic.Int64

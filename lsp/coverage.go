@@ -47,12 +47,16 @@ type coverageArgs struct {
 type coverageResult struct {
 	Showing bool   `json:"showing"` // uncovered-line hints are on
 	Summary string `json:"summary"`
+	// Building is true when the call started building the map: the answer
+	// comes at once, the map through $/progress and a window/showMessage.
+	Building bool `json:"building,omitempty"`
 }
 
-// coverage is gauntlet.coverage: the first call builds the per-test map
-// (with $/progress, cancellable) and turns on the hints on uncovered lines;
-// later calls toggle the hints. Once a map exists, functions get a "covered
-// by N tests · P%" lens.
+// coverage is gauntlet.coverage: the first call starts building the per-test
+// map in the background (with $/progress, cancellable) and answers at once;
+// when the map is built, the hints on uncovered lines turn on and a
+// window/showMessage says so. Later calls toggle the hints. Once a map
+// exists, functions get a "covered by N tests · P%" lens.
 func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, error) {
 	var args coverageArgs
 	if len(p.Arguments) > 0 {
@@ -68,17 +72,32 @@ func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, err
 	view, showing := s.coverageView, s.showUncovered
 	s.mu.Unlock()
 	if view == nil || args.Refresh {
-		pctx, pr := s.beginProgress(ctx, "Building the coverage map")
-		v, err := cr.Coverage(pctx, pr.report)
-		if err != nil {
-			pr.end("failed: " + err.Error())
-			return nil, fmt.Errorf("gauntlet.coverage: %w", err)
-		}
-		pr.end(v.Summary())
-		view, showing = v, true
-	} else {
-		showing = !showing
+		const title = "Building the coverage map"
+		s.background(func(ctx context.Context) {
+			pctx, pr := s.beginProgress(ctx, title)
+			v, err := cr.Coverage(pctx, pr.report)
+			if err != nil {
+				msg := "gauntlet.coverage: " + err.Error()
+				if pctx.Err() != nil && s.ctx.Err() == nil {
+					msg = "gauntlet.coverage: cancelled"
+				}
+				pr.end(msg)
+				s.message("window/showMessage", lsp.MTError, msg)
+				return
+			}
+			pr.end(v.Summary())
+			s.showCoverage(v, true)
+		})
+		return coverageResult{Showing: showing, Summary: title, Building: true}, nil
 	}
+	showing = !showing
+	s.showCoverage(view, showing)
+	return coverageResult{Showing: showing, Summary: view.Summary()}, nil
+}
+
+// showCoverage sets the map and whether its hints show, republishes the open
+// documents' diagnostics and tells the user.
+func (s *Server) showCoverage(view CoverageView, showing bool) {
 	s.mu.Lock()
 	s.coverageView, s.showUncovered = view, showing
 	var docs []*document
@@ -90,7 +109,6 @@ func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, err
 		s.republish(d)
 	}
 	s.message("window/showMessage", lsp.Info, "coverage: "+view.Summary())
-	return coverageResult{Showing: showing, Summary: view.Summary()}, nil
 }
 
 // uncoveredDiagnostics are hints on f's uncovered lines, when they are on.

@@ -373,9 +373,12 @@ func TestFailingTestDiagnostic(t *testing.T) {
 	c.open(uri, "go", 1, fixTest)
 	c.diagnostics(uri, 1)
 	m := c.call("workspace/executeCommand", map[string]any{"command": "gauntlet.runTests", "arguments": []any{map[string]any{"ids": []string{"example.com/calc.TestAdd"}}}})
-	if m.Error != nil || !strings.Contains(string(m.Result), `"passed":false`) {
+	if m.Error != nil || !strings.Contains(string(m.Result), `"started":true`) {
 		t.Fatalf("runTests %s", m)
 	}
+	c.await("the summary", func(m *message) bool {
+		return m.Method == "window/showMessage" && strings.Contains(string(m.Params), "0 passed, 1 failed")
+	})
 	c.await("the failing test's diagnostic", func(m *message) bool {
 		return m.Method == "textDocument/publishDiagnostics" && strings.Contains(string(m.Params), "TestAdd fails: calc_test.go:7: Add(2, 3) = -1, want 5")
 	})

@@ -91,14 +91,17 @@ func TestNeovim(t *testing.T) {
 	if len(res.Files) != 2 {
 		t.Fatalf("results for %d files, want 2", len(res.Files))
 	}
-	wantLine := map[string]int{"broken.go": 3, "broken.py": 0} // 0-based
+	// 0-based lines: for Go, go/parser's (gofmt -e's) verdict, the `}` where an
+	// operand was expected; for Python, the unclosed `(`'s line.
+	wantLine := map[string]int{"broken.go": 4, "broken.py": 0}
+	wantMsg := map[string]string{"broken.go": "expected operand, found '}'", "broken.py": "`"}
 	for _, f := range res.Files {
 		if !f.SawErrors || len(f.Before) == 0 {
 			t.Errorf("%s: no diagnostics in Neovim", f.File)
 			continue
 		}
 		d := f.Before[0]
-		if d.Severity != 1 || d.Source != "gauntlet" || d.Line != wantLine[f.File] || !strings.Contains(d.Message, "`") {
+		if d.Severity != 1 || d.Source != "gauntlet" || d.Line != wantLine[f.File] || !strings.Contains(d.Message, wantMsg[f.File]) {
 			t.Errorf("%s: first diagnostic %+v, want an error on line %d", f.File, d, wantLine[f.File])
 		}
 		if !f.Cleared || len(f.After) != 0 {

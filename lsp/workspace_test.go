@@ -95,12 +95,16 @@ func TestCodeLensRunTests(t *testing.T) {
 	}
 	cmd := lenses[2].Command
 	res := c.call("workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments})
-	if res.Error != nil || !strings.Contains(string(res.Result), `"passed":true`) {
+	if res.Error != nil || !strings.Contains(string(res.Result), `"started":true`) {
 		t.Fatalf("runTests: %s", res)
 	}
 	if ids := <-ft.ran; len(ids) != 2 {
 		t.Errorf("ran %v", ids)
 	}
+	// The summary comes when the run ends, after the progress's end.
+	c.await("the summary", func(m *message) bool {
+		return m.Method == "window/showMessage" && strings.Contains(string(m.Params), "2 passed, 0 failed")
+	})
 	var kinds []string
 	for _, m := range c.messages() {
 		if m.Method == "$/progress" {
@@ -113,4 +117,58 @@ func TestCodeLensRunTests(t *testing.T) {
 		t.Errorf("progress %v, want begin, two reports, end", kinds)
 	}
 	wantError(t, c.call("workspace/executeCommand", map[string]any{"command": "gauntlet.nope"}), -32602)
+}
+
+// blockingTests runs until released or cancelled.
+type blockingTests struct {
+	fakeTests
+	started, release chan struct{}
+}
+
+func (b blockingTests) Run(ctx context.Context, ids []string, progress func(string, int)) (string, bool, error) {
+	close(b.started)
+	select {
+	case <-b.release:
+		return "1 passed, 0 failed", true, nil
+	case <-ctx.Done():
+		return "", false, ctx.Err()
+	}
+}
+
+// TestRunTestsAnswersAtOnce: gauntlet.runTests answers while the tests still
+// run (a client's request timeout cannot fail it), the summary follows as a
+// window/showMessage; the progress's cancel button stops a run.
+func TestRunTestsAnswersAtOnce(t *testing.T) {
+	bt := blockingTests{started: make(chan struct{}), release: make(chan struct{})}
+	c := newClient(t, nil, WithTests(func(string) TestRunner { return bt }))
+	c.initialize(map[string]any{"window": map[string]any{"workDoneProgress": true}})
+	args := []any{map[string]any{"ids": []string{"p.TestA"}}}
+	res := c.call("workspace/executeCommand", map[string]any{"command": "gauntlet.runTests", "arguments": args})
+	if res.Error != nil || !strings.Contains(string(res.Result), `"started":true`) {
+		t.Fatalf("runTests: %s", res)
+	}
+	<-bt.started // answered before the run could end: it waits for release
+	close(bt.release)
+	c.await("the summary", func(m *message) bool {
+		return m.Method == "window/showMessage" && strings.Contains(string(m.Params), "1 passed, 0 failed")
+	})
+
+	// Cancelled through its progress.
+	bt2 := blockingTests{started: make(chan struct{}), release: make(chan struct{})}
+	c2 := newClient(t, nil, WithTests(func(string) TestRunner { return bt2 }))
+	c2.initialize(map[string]any{"window": map[string]any{"workDoneProgress": true}})
+	res = c2.call("workspace/executeCommand", map[string]any{"command": "gauntlet.runTests", "arguments": args})
+	if res.Error != nil {
+		t.Fatalf("runTests: %s", res)
+	}
+	<-bt2.started
+	begin := c2.await("progress begin", func(m *message) bool {
+		return m.Method == "$/progress" && strings.Contains(string(m.Params), `"begin"`)
+	})
+	var p struct{ Token json.RawMessage }
+	json.Unmarshal(begin.Params, &p)
+	c2.notify("window/workDoneProgress/cancel", map[string]any{"token": p.Token})
+	c2.await("the cancelled message", func(m *message) bool {
+		return m.Method == "window/showMessage" && strings.Contains(string(m.Params), "gauntlet.runTests: cancelled")
+	})
 }

@@ -47,8 +47,18 @@ func TestParseGo(t *testing.T) {
 			t.Errorf("lcov lacks %q:\n%s", want, b.String())
 		}
 	}
-	if _, err := ParseGo(strings.NewReader("mode: set\nx.go:1.1 1\n"), func(s string) (string, bool) { return s, true }); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("malformed profile: err = %v, want one naming line 2", err)
+	if _, err := ParseGo(strings.NewReader("mode: set\nx.go:1.1 1\n"), func(s string) (string, bool) { return s, true }); err == nil || !strings.Contains(err.Error(), `"x.go:1.1 1"`) {
+		t.Errorf("malformed profile: err = %v, want one quoting the line", err)
+	}
+}
+
+// A block that several test binaries report (go test -coverpkg over many
+// packages) counts as covered when any of them ran it.
+func TestParseGoMergesRepeatedBlocks(t *testing.T) {
+	p := parse(t, "mode: set\nexample.com/m/p/f.go:3.20,5.12 2 0\nexample.com/m/p/f.go:3.20,5.12 2 1\n")
+	f := p.Files["p/f.go"]
+	if len(f.Blocks) != 1 || f.Hits[0] != 1 {
+		t.Errorf("blocks %v hits %v, want one covered block", f.Blocks, f.Hits)
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package patch reads unified diffs (git's and plain diff -u's, with new,
-// deleted and renamed files) into the files and line ranges they change, and
-// applies them to file contents. The test selector uses the changed ranges;
+// deleted and renamed files; parsed by github.com/bluekeyes/go-gitdiff) into
+// the files and line ranges they change, and applies them to file contents. The test selector uses the changed ranges;
 // the verify gate applies patches to shadow snapshots.
 package patch
 
@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bluekeyes/go-gitdiff/gitdiff"
 )
 
 // Status says what a diff does to its file.
@@ -116,221 +118,90 @@ func (f *File) ranges(mine, theirs byte, old bool) []Range {
 	return out
 }
 
-// Parse reads a unified diff: git's (diff --git, with renames, new and deleted
-// files, binary markers) or plain diff -u / -ru output. Text outside file
-// diffs (commit messages, "Only in" lines) is ignored. A malformed hunk is an
-// error naming its line.
+// Parse reads a unified diff: git's (diff --git, with renames, copies, new
+// and deleted files, binary markers) or plain diff -u / -ru output, through
+// github.com/bluekeyes/go-gitdiff. Text outside file diffs (commit messages,
+// "Only in" lines) is ignored. A malformed hunk, or a hunk before any file
+// header, is an error naming its line.
 func Parse(data []byte) ([]*File, error) {
-	lines := strings.Split(string(data), "\n")
-	if n := len(lines); n > 0 && lines[n-1] == "" {
-		lines = lines[:n-1]
+	// A patch saved with CRLF line ends reads as its LF self (Apply ignores
+	// a file's own CRs when it compares lines).
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	gfiles, preamble, err := gitdiff.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
 	}
-	for i := range lines {
-		lines[i] = strings.TrimSuffix(lines[i], "\r")
-	}
-	var files []*File
-	var cur *File
-	gitHeader := false // cur came from "diff --git" and has not seen ---/+++ yet
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		switch {
-		case strings.HasPrefix(l, "diff --git "):
-			cur = &File{}
-			cur.OldPath, cur.NewPath = gitPaths(strings.TrimPrefix(l, "diff --git "))
-			files = append(files, cur)
-			gitHeader = true
-		case cur != nil && gitHeader && strings.HasPrefix(l, "new file mode"):
-			cur.Status, cur.OldPath = Added, ""
-		case cur != nil && gitHeader && strings.HasPrefix(l, "deleted file mode"):
-			cur.Status, cur.NewPath = Deleted, ""
-		case cur != nil && gitHeader && strings.HasPrefix(l, "rename from "):
-			cur.Status, cur.OldPath = Renamed, unquote(strings.TrimPrefix(l, "rename from "))
-		case cur != nil && gitHeader && strings.HasPrefix(l, "rename to "):
-			cur.Status, cur.NewPath = Renamed, unquote(strings.TrimPrefix(l, "rename to "))
-		case cur != nil && gitHeader && strings.HasPrefix(l, "copy to "):
-			cur.Status, cur.OldPath, cur.NewPath = Added, "", unquote(strings.TrimPrefix(l, "copy to "))
-		case cur != nil && gitHeader && (strings.HasPrefix(l, "Binary files ") || l == "GIT binary patch"):
-			cur.Binary = true
-		case strings.HasPrefix(l, "--- ") && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+++ "):
-			oldP, newP := headerPath(l[4:]), headerPath(lines[i+1][4:])
-			if cur == nil || !gitHeader {
-				cur = &File{}
-				files = append(files, cur)
-			}
-			gitHeader = false
-			switch {
-			case oldP == "":
-				cur.Status, cur.OldPath, cur.NewPath = Added, "", newP
-			case newP == "":
-				cur.Status, cur.OldPath, cur.NewPath = Deleted, oldP, ""
-			default:
-				cur.OldPath, cur.NewPath = oldP, newP
-				if oldP != newP && cur.Status == Modified {
-					cur.Status = Renamed
-				}
-			}
-			i++
-		case strings.HasPrefix(l, "@@ "):
-			if cur == nil {
+	if len(gfiles) == 0 {
+		for i, l := range strings.Split(preamble, "\n") {
+			if strings.HasPrefix(l, "@@ ") {
 				return nil, fmt.Errorf("line %d: hunk before any file header", i+1)
 			}
-			h, next, err := parseHunk(lines, i)
-			if err != nil {
-				return nil, err
-			}
-			cur.Hunks = append(cur.Hunks, h)
-			i = next - 1
-		case strings.HasPrefix(l, "diff "), strings.HasPrefix(l, "Only in "):
-			// Plain "diff -ru a b" headers: the ---/+++ lines that follow name the file.
-			cur, gitHeader = nil, false
 		}
 	}
-	for _, f := range files {
-		if f.Status == Renamed && f.OldPath == f.NewPath {
-			f.Status = Modified
+	files := make([]*File, 0, len(gfiles))
+	for _, g := range gfiles {
+		f := &File{OldPath: stripPrefix(g.OldName), NewPath: stripPrefix(g.NewName), Binary: g.IsBinary}
+		switch {
+		case g.IsNew || g.IsCopy:
+			f.Status, f.OldPath = Added, ""
+		case g.IsDelete:
+			f.Status, f.NewPath = Deleted, ""
+		case f.OldPath != f.NewPath:
+			f.Status = Renamed
 		}
+		for _, frag := range g.TextFragments {
+			h := Hunk{OldStart: int(frag.OldPosition), OldLines: int(frag.OldLines), NewStart: int(frag.NewPosition), NewLines: int(frag.NewLines)}
+			for _, l := range frag.Lines {
+				text, nl := strings.CutSuffix(l.Line, "\n")
+				h.Lines = append(h.Lines, l.Op.String()+text)
+				if !nl {
+					switch l.Op {
+					case gitdiff.OpDelete:
+						h.NoNewlineOld = true
+					case gitdiff.OpAdd:
+						h.NoNewlineNew = true
+					default:
+						h.NoNewlineOld, h.NoNewlineNew = true, true
+					}
+				}
+			}
+			f.Hunks = append(f.Hunks, h)
+		}
+		files = append(files, f)
 	}
 	return files, nil
 }
 
-// parseHunk reads the hunk whose header is lines[i] and returns it with the
-// index of the first line after it.
-func parseHunk(lines []string, i int) (Hunk, int, error) {
-	var h Hunk
-	hdr := lines[i]
-	end := strings.Index(hdr[3:], " @@")
-	if end < 0 {
-		return h, 0, fmt.Errorf("line %d: malformed hunk header %q", i+1, hdr)
-	}
-	fields := strings.Fields(hdr[3 : 3+end])
-	if len(fields) != 2 || fields[0][0] != '-' || fields[1][0] != '+' {
-		return h, 0, fmt.Errorf("line %d: malformed hunk header %q", i+1, hdr)
-	}
-	var err1, err2 error
-	h.OldStart, h.OldLines, err1 = hunkRange(fields[0][1:])
-	h.NewStart, h.NewLines, err2 = hunkRange(fields[1][1:])
-	if err1 != nil || err2 != nil {
-		return h, 0, fmt.Errorf("line %d: malformed hunk header %q", i+1, hdr)
-	}
-	oldLeft, newLeft := h.OldLines, h.NewLines
-	i++
-	for ; i < len(lines) && (oldLeft > 0 || newLeft > 0 || strings.HasPrefix(lines[i], `\`)); i++ {
-		l := lines[i]
-		if l == "" {
-			// Some tools strip the space of an empty context line.
-			l = " "
-		}
-		switch l[0] {
-		case ' ':
-			oldLeft--
-			newLeft--
-		case '-':
-			oldLeft--
-		case '+':
-			newLeft--
-		case '\\':
-			if n := len(h.Lines); n > 0 {
-				switch h.Lines[n-1][0] {
-				case '-':
-					h.NoNewlineOld = true
-				case '+':
-					h.NoNewlineNew = true
-				default:
-					h.NoNewlineOld, h.NoNewlineNew = true, true
-				}
-			}
-			continue
-		default:
-			return h, 0, fmt.Errorf("line %d: unexpected %q inside a hunk", i+1, l)
-		}
-		if oldLeft < 0 || newLeft < 0 {
-			return h, 0, fmt.Errorf("line %d: hunk longer than its header says", i+1)
-		}
-		h.Lines = append(h.Lines, l)
-	}
-	if oldLeft > 0 || newLeft > 0 {
-		return h, 0, fmt.Errorf("line %d: hunk ends early (%d old and %d new lines missing)", i, oldLeft, newLeft)
-	}
-	return h, i, nil
-}
-
-func hunkRange(s string) (start, n int, err error) {
-	n = 1
-	if a, b, ok := strings.Cut(s, ","); ok {
-		s = a
-		if n, err = strconv.Atoi(b); err != nil {
-			return 0, 0, err
-		}
-	}
-	start, err = strconv.Atoi(s)
-	return start, n, err
-}
-
-// gitPaths splits "a/x b/y" from a diff --git line. With spaces in names the
-// split is ambiguous; the ---/+++ or rename lines that follow settle it.
-func gitPaths(s string) (string, string) {
-	if strings.HasPrefix(s, `"`) {
-		if q, rest, ok := cutQuoted(s); ok {
-			return stripPrefix(q), headerPath(strings.TrimSpace(rest))
-		}
-	}
-	if i := strings.Index(s, " b/"); i >= 0 {
-		return stripPrefix(s[:i]), stripPrefix(s[i+1:])
-	}
-	if a, b, ok := strings.Cut(s, " "); ok {
-		return stripPrefix(a), stripPrefix(b)
-	}
-	return stripPrefix(s), stripPrefix(s)
-}
-
-// headerPath reads the path of a ---/+++ line: /dev/null is "", a tab starts
-// the timestamp of plain diff, git's a/ and b/ prefixes go.
-func headerPath(s string) string {
-	if i := strings.IndexByte(s, '\t'); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimRight(s, " ")
-	s = unquote(s)
-	if s == "/dev/null" {
-		return ""
-	}
-	return stripPrefix(s)
-}
-
+// stripPrefix removes git's a/ and b/ prefixes, which go-gitdiff keeps for
+// plain diffs.
 func stripPrefix(s string) string {
-	s = unquote(s)
 	if strings.HasPrefix(s, "a/") || strings.HasPrefix(s, "b/") {
 		return s[2:]
 	}
 	return s
 }
 
-func unquote(s string) string {
-	if strings.HasPrefix(s, `"`) {
-		if q, _, ok := cutQuoted(s); ok {
-			return q
-		}
+// headerPath reads the path of a ---/+++ line for diffBlocks, the lenient
+// reader of models' diffs, which stays hand-written: models write hunks with
+// missing or miscounted line numbers that go-gitdiff (rightly) rejects. /dev/null
+// is "", a tab starts the timestamp of plain diff, git's a/ and b/ prefixes go.
+func headerPath(s string) string {
+	if i := strings.IndexByte(s, '\t'); i >= 0 {
+		s = s[:i]
 	}
-	return s
+	s = strings.TrimRight(s, " ")
+	if q, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
+		s = q
+	}
+	if s == "/dev/null" {
+		return ""
+	}
+	return stripPrefix(s)
 }
 
-// cutQuoted reads a C-quoted string at the start of s (git quotes unusual names).
-func cutQuoted(s string) (string, string, bool) {
-	for i := 1; i < len(s); i++ {
-		if s[i] == '\\' {
-			i++
-			continue
-		}
-		if s[i] == '"' {
-			q, err := strconv.Unquote(s[:i+1])
-			if err != nil {
-				return "", "", false
-			}
-			return q, s[i+1:], true
-		}
-	}
-	return "", "", false
-}
+// Apply and Revert stay hand-written: go-gitdiff applies forward only, and
+// both must match a hunk's context at exactly its line, as the test
+// selector's before and after sides need.
 
 // Apply returns content with f's hunks applied. Each hunk must match its
 // context exactly at the line it names; otherwise Apply fails, naming the

@@ -1,8 +1,10 @@
 package patch
 
 import (
+	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -105,6 +107,52 @@ func TestParseErrors(t *testing.T) {
 	} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("Parse(%q) succeeded, want an error", in)
+		}
+	}
+}
+
+// What git and diff write beyond the basics: names with spaces, C-quoted
+// names, CRLF line ends, a commit message before the diff, "Only in" lines
+// between plain diff -ru files, a context line whose space an editor
+// stripped, a binary file.
+func TestParseVariants(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // "old->new status hunk-lines|..." per file
+	}{
+		{"diff --git a/my file.go b/my file.go\nindex 1..2 100644\n--- a/my file.go\n+++ b/my file.go\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n",
+			"my file.go->my file.go modified [ a -b +B  c]"},
+		{"diff --git \"a/t\\tx.go\" \"b/t\\tx.go\"\n--- \"a/t\\tx.go\"\n+++ \"b/t\\tx.go\"\n@@ -1 +1 @@\n-a\n+b\n",
+			"t\tx.go->t\tx.go modified [-a +b]"},
+		{"--- a/x\r\n+++ b/x\r\n@@ -1,2 +1,2 @@\r\n a\r\n-b\r\n+B\r\n",
+			"x->x modified [ a -b +B]"},
+		{"commit abc\nAuthor: x\n\n    msg\n\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+			"x->x modified [-a +b]"},
+		{"Only in a: z\ndiff -ru a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\nOnly in b: y\ndiff -ru a/w b/w\n--- a/w\n+++ b/w\n@@ -1 +1 @@\n-c\n+d\n",
+			"x->x modified [-a +b]|w->w modified [-c +d]"},
+		{"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n\n",
+			"x->x modified [ a -b +B  ]"},
+		{"diff --git a/bin b/bin\nBinary files a/bin and b/bin differ\n",
+			"bin->bin modified binary"},
+	} {
+		files, err := Parse([]byte(tc.in))
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		var got []string
+		for _, f := range files {
+			s := fmt.Sprintf("%s->%s %v", f.OldPath, f.NewPath, f.Status)
+			if f.Binary {
+				s += " binary"
+			}
+			for _, h := range f.Hunks {
+				s += fmt.Sprintf(" %v", h.Lines)
+			}
+			got = append(got, s)
+		}
+		if g := strings.Join(got, "|"); g != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.in, g, tc.want)
 		}
 	}
 }

@@ -23,7 +23,10 @@ type Input struct {
 	// RepoPath turns a snapshot path into the path relative to the
 	// repository's root, which SARIF and GitHub annotations need. Nil uses
 	// DisplayPath.
-	RepoPath    func(string) string
+	RepoPath func(string) string
+	// RepoRoot is the repository root as an absolute directory, the base
+	// SARIF's relative URIs resolve against; empty leaves it undefined.
+	RepoRoot    string
 	ToolVersion string
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -30,9 +32,19 @@ type SARIFLog struct {
 
 // SARIFRun is the one run of a check.
 type SARIFRun struct {
-	Tool       SARIFTool     `json:"tool"`
-	Results    []SARIFResult `json:"results"`
-	ColumnKind string        `json:"columnKind"`
+	Tool SARIFTool `json:"tool"`
+	// OriginalURIBaseIDs defines %SRCROOT%, the repository root every
+	// artifact URI is relative to: a file: URI when the root is known, a
+	// description only otherwise.
+	OriginalURIBaseIDs map[string]SARIFBaseLocation `json:"originalUriBaseIds"`
+	Results            []SARIFResult                `json:"results"`
+	ColumnKind         string                       `json:"columnKind"`
+}
+
+// SARIFBaseLocation is the artifactLocation of a URI base id.
+type SARIFBaseLocation struct {
+	URI         string        `json:"uri,omitempty"`
+	Description *SARIFMessage `json:"description,omitempty"`
 }
 
 // SARIFTool describes gauntlet and its rules.
@@ -86,9 +98,42 @@ type SARIFPhysicalLocation struct {
 	Region           SARIFRegion           `json:"region"`
 }
 
-// SARIFArtifactLocation names a file relative to the repository root.
+// SARIFArtifactLocation names a file relative to the repository root: a
+// percent-encoded relative reference resolved against URIBaseID.
 type SARIFArtifactLocation struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+// srcRoot is the URI base id of the repository root, the name GitHub code
+// scanning and other consumers know.
+const srcRoot = "%SRCROOT%"
+
+// sarifURI percent-encodes a slash-separated relative path as RFC 3986
+// requires of a relative reference: each segment through url.PathEscape
+// (space, '#', '?', '%' and non-ASCII escaped), and ':' as well, since a
+// colon in the first segment would read as a URI scheme.
+func sarifURI(p string) string {
+	segs := strings.Split(filepath.ToSlash(p), "/")
+	for i, s := range segs {
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+	}
+	return strings.Join(segs, "/")
+}
+
+// artifact is the location of a snapshot path.
+func (in *Input) artifact(p string) SARIFArtifactLocation {
+	return SARIFArtifactLocation{URI: sarifURI(in.repoPath(p)), URIBaseID: srcRoot}
+}
+
+// rootURI is the file: URI of a directory, with its trailing slash.
+func rootURI(dir string) string {
+	d := filepath.ToSlash(dir)
+	if !strings.HasPrefix(d, "/") {
+		d = "/" + d // a Windows drive: file:///C:/...
+	}
+	u := url.URL{Scheme: "file", Path: strings.TrimSuffix(d, "/") + "/"}
+	return u.String()
 }
 
 // SARIFRegion is a 1-based range in Unicode code points.
@@ -111,10 +156,12 @@ type SARIFArtifactChange struct {
 	Replacements     []SARIFReplacement    `json:"replacements"`
 }
 
-// SARIFReplacement deletes a region and inserts text in its place.
+// SARIFReplacement deletes a region and inserts text in its place. A
+// deletion carries an empty insertedContent: SARIF allows leaving it out,
+// but consumers (reviewdog v0.21.0) dereference it.
 type SARIFReplacement struct {
-	DeletedRegion   SARIFRegion   `json:"deletedRegion"`
-	InsertedContent *SARIFMessage `json:"insertedContent,omitempty"`
+	DeletedRegion   SARIFRegion  `json:"deletedRegion"`
+	InsertedContent SARIFMessage `json:"insertedContent"`
 }
 
 // fingerprintKey names gauntlet's own partial fingerprint; GitHub computes
@@ -149,18 +196,18 @@ func ToSARIF(in *Input) SARIFLog {
 	results := []SARIFResult{}
 	seen := map[string]int{} // fingerprint base -> occurrences so far
 	for _, d := range in.Diagnostics {
-		uri := in.repoPath(d.Path)
+		loc := in.artifact(d.Path)
 		r := SARIFResult{
 			RuleID:    d.Code,
 			RuleIndex: addRule(d.Code, "", d.URL, d.Severity),
 			Level:     sarifLevel(d.Severity),
 			Message:   SARIFMessage{d.Message},
 			Locations: []SARIFLocation{{PhysicalLocation: SARIFPhysicalLocation{
-				ArtifactLocation: SARIFArtifactLocation{URI: uri},
+				ArtifactLocation: loc,
 				Region:           in.sarifRegion(d.Path, d.Start, d.End),
 			}}},
 		}
-		base := in.fingerprint(d, uri)
+		base := in.fingerprint(d, in.repoPath(d.Path))
 		r.PartialFingerprints = map[string]string{fingerprintKey: fmt.Sprintf("%s:%d", base, seen[base]+1)}
 		seen[base]++
 		for _, f := range d.Fixes {
@@ -175,12 +222,9 @@ func ToSARIF(in *Input) SARIFLog {
 				if !ok {
 					i = len(fix.ArtifactChanges)
 					byPath[p] = i
-					fix.ArtifactChanges = append(fix.ArtifactChanges, SARIFArtifactChange{ArtifactLocation: SARIFArtifactLocation{URI: in.repoPath(p)}})
+					fix.ArtifactChanges = append(fix.ArtifactChanges, SARIFArtifactChange{ArtifactLocation: in.artifact(p)})
 				}
-				rep := SARIFReplacement{DeletedRegion: in.sarifRegion(p, e.Start, e.End)}
-				if e.NewText != "" {
-					rep.InsertedContent = &SARIFMessage{e.NewText}
-				}
+				rep := SARIFReplacement{DeletedRegion: in.sarifRegion(p, e.Start, e.End), InsertedContent: SARIFMessage{e.NewText}}
 				fix.ArtifactChanges[i].Replacements = append(fix.ArtifactChanges[i].Replacements, rep)
 			}
 			if len(fix.ArtifactChanges) > 0 {
@@ -189,10 +233,15 @@ func ToSARIF(in *Input) SARIFLog {
 		}
 		results = append(results, r)
 	}
+	base := SARIFBaseLocation{Description: &SARIFMessage{"the repository root"}}
+	if in.RepoRoot != "" {
+		base.URI = rootURI(in.RepoRoot)
+	}
 	return SARIFLog{
 		Schema:  sarifSchema,
 		Version: sarifVersion,
-		Runs:    []SARIFRun{{Tool: SARIFTool{Driver: driver}, Results: results, ColumnKind: "unicodeCodePoints"}},
+		Runs: []SARIFRun{{Tool: SARIFTool{Driver: driver}, OriginalURIBaseIDs: map[string]SARIFBaseLocation{srcRoot: base},
+			Results: results, ColumnKind: "unicodeCodePoints"}},
 	}
 }
 

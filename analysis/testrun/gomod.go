@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/modfile"
+
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 )
@@ -40,15 +42,24 @@ type goModule struct {
 	byPath   map[string]*goPackage
 }
 
-// readModulePath reads the module line of a go.mod.
+// readModulePath reads the module path of a go.mod; "" if it has none.
 func readModulePath(content []byte) string {
-	for _, line := range strings.Split(string(content), "\n") {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(strings.SplitN(rest, "//", 2)[0]), `"`)
-		}
+	p, _ := parseModulePath("go.mod", content)
+	return p
+}
+
+// parseModulePath reads the module path of the go.mod named name, as the go
+// command parses it (golang.org/x/mod/modfile); an error names the file and
+// line.
+func parseModulePath(name string, content []byte) (string, error) {
+	f, err := modfile.ParseLax(name, content, nil)
+	if err != nil {
+		return "", err
 	}
-	return ""
+	if f.Module == nil || f.Module.Mod.Path == "" {
+		return "", fmt.Errorf("%s: no module line", name)
+	}
+	return f.Module.Mod.Path, nil
 }
 
 // snapFS lists and reads directories through a snapshot: the disk, with
@@ -156,10 +167,11 @@ func loadModule(snap *analysis.Snapshot, rel string, flags []string) (*goModule,
 	if err != nil {
 		return nil, err
 	}
-	mod := &goModule{Path: readModulePath(gomod), Rel: rel, byPath: map[string]*goPackage{}}
-	if mod.Path == "" {
-		return nil, fmt.Errorf("%s: no module line", path.Join(rel, "go.mod"))
+	modPath, err := parseModulePath(path.Join(rel, "go.mod"), gomod)
+	if err != nil {
+		return nil, err
 	}
+	mod := &goModule{Path: modPath, Rel: rel, byPath: map[string]*goPackage{}}
 	bctx := buildContext(snap, flags)
 	var walk func(dir string) error
 	walk = func(dir string) error {

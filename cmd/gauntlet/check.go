@@ -142,6 +142,7 @@ func checkCall(ctx context.Context, c *call, req *api.AnalyzeRequest) int {
 		Analyzers:   ws.engine.Analyzers(),
 		DisplayPath: ws.display,
 		RepoPath:    ws.repoPath(),
+		RepoRoot:    ws.repoRoot(),
 		ToolVersion: version,
 	}
 	if err := report.Write(c.stdout, orDefault(req.Format, "text"), in); err != nil {

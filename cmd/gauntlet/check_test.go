@@ -29,7 +29,7 @@ func TestCheckText(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
 	}
 	want := []string{
-		"src/a.go:4:",
+		"src/a.go:5:", // gofmt -e's position: the } where an operand was expected
 		"src/b.py:1:",
 		"src/ok/wide.go:3:",
 	}
@@ -73,18 +73,16 @@ func TestCheckJSON(t *testing.T) {
 		t.Fatalf("want 1 diagnostic, got %s", out)
 	}
 	d := doc.Diagnostics[0]
-	// Line 3 is `var t = "😀"; var u = ( `: columns are 1-based bytes, so the
+	// Line 3 is `var t = "😀"; var u = ) `: columns are 1-based bytes, so the
 	// 4-byte emoji counts 4.
 	if d.Path != "ok/wide.go" || d.Range.Start.Line != 3 || d.Severity != "error" || d.Code != "syntax" || d.Source != "gauntlet" || d.Fixes == nil {
 		t.Errorf("unexpected diagnostic: %+v", d)
 	}
 	// The message names the token found at the reported byte column.
 	line := strings.Split(string(mustRead(t, filepath.Join(pkgDir, "testdata/check/src/ok/wide.go"))), "\n")[2]
-	tok := strings.TrimSuffix(strings.TrimPrefix(d.Message, "unexpected `"), "`")
-	if i := strings.Index(tok, "` in"); i >= 0 {
-		tok = tok[:i]
-	}
-	if c := d.Range.Start.Column; c < 1 || c > len(line) || !strings.HasPrefix(line[c-1:], tok) {
+	_, tok, _ := strings.Cut(d.Message, "found ")
+	tok = strings.Trim(tok, "'")
+	if c := d.Range.Start.Column; c != 25 || c > len(line) || !strings.HasPrefix(line[c-1:], tok) {
 		t.Errorf("column %d of %q does not hold %q", c, line, tok)
 	}
 }

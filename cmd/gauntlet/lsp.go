@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -236,12 +237,31 @@ func (t *lspTests) Report(ctx context.Context, ids []string, progress func(strin
 	for _, r := range out.Results {
 		rep.Ran = append(rep.Ran, r.ID)
 	}
+	said := map[string]bool{} // a package's build failure fails each of its tests
 	for _, r := range out.Failed() {
 		summary += "; " + string(r.Status) + ": " + r.ID
+		if msg := buildMessage(r); r.Status == testrun.Error && msg != "" && !said[msg] {
+			said[msg] = true
+			summary += ": " + msg
+		}
 		rep.Failures = append(rep.Failures, lsp.TestFailure{ID: r.ID, Path: r.File, Line: r.Line, Output: r.Output})
 	}
 	rep.Summary = summary
 	return rep, nil
+}
+
+// buildMessage is the first line of a test's output that is not a header
+// ("# pkg", "FAIL pkg [build failed]"): for a test that could not run, the
+// compiler's message, as `gauntlet test` shows it.
+func buildMessage(r testrun.Result) string {
+	for _, l := range strings.Split(r.Output, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "FAIL") || strings.HasPrefix(l, "---") {
+			continue
+		}
+		return l
+	}
+	return ""
 }
 
 // Coverage builds (or loads from the cache: only packages whose inputs

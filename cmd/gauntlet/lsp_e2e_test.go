@@ -64,10 +64,15 @@ func (c *lspClient) Handle(_ context.Context, _ *jsonrpc2.Conn, r *jsonrpc2.Requ
 	}
 }
 
-// waitFor polls until ok holds or the deadline passes.
+// waitFor waits for notifications until ok holds, bounded by the test's
+// deadline (a loaded machine can take long; nothing here is a timing claim).
 func (c *lspClient) waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	limit := 5 * time.Minute
+	if d, set := t.Deadline(); set {
+		limit = time.Until(d) - 10*time.Second
+	}
+	deadline := time.After(limit)
 	for {
 		c.mu.Lock()
 		done := ok()
@@ -335,15 +340,20 @@ func TestLSPCoverage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var res struct {
-		Showing bool
-		Summary string
+		Showing  bool
+		Summary  string
+		Building bool
 	}
+	// The command answers at once; the map comes in the background.
 	if err := c.conn.Call(ctx, "workspace/executeCommand", map[string]any{"command": "gauntlet.coverage", "arguments": []any{}}, &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Showing || !strings.Contains(res.Summary, "7 tests") {
-		t.Errorf("coverage result %+v", res)
+	if !res.Building {
+		t.Errorf("coverage result %+v, want building", res)
 	}
+	c.waitFor(t, "the coverage message", func() bool {
+		return strings.Contains(strings.Join(c.msgs, "\n"), "coverage: ") && strings.Contains(strings.Join(c.msgs, "\n"), "7 tests")
+	})
 	c.waitFor(t, "hints on the uncovered lines", func() bool {
 		return strings.Contains(strings.Join(c.byURI[uri], "\n"), "uncovered: lines 29-30 are not covered by any test")
 	})
@@ -370,4 +380,43 @@ func TestLSPCoverage(t *testing.T) {
 		t.Error("the second call should hide the hints")
 	}
 	c.waitFor(t, "the hints gone", func() bool { return !strings.Contains(strings.Join(c.byURI[uri], "\n"), "not covered") })
+}
+
+// TestLSPRunTestsBuildFailure: gauntlet.runTests answers at once, and the
+// summary it shows when the run ends carries the compiler's message when the
+// package does not build, as `gauntlet test` does.
+func TestLSPRunTestsBuildFailure(t *testing.T) {
+	ws := t.TempDir()
+	if out, err := exec.Command("cp", "-R", filepath.Join(pkgDir, "../../examples/gocalc")+"/.", ws).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	calc := filepath.Join(ws, "calc", "calc.go")
+	src, _ := os.ReadFile(calc)
+	broken := strings.Replace(string(src), "return clamp(a + b)", "return clamp(a + c)", 1)
+	if broken == string(src) {
+		t.Fatal("calc.go changed: no `return clamp(a + b)`")
+	}
+	os.WriteFile(calc, []byte(broken), 0o644)
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	c, _, _ := startLSP(t, ws)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var res struct {
+		Started bool
+		Title   string
+	}
+	if err := c.conn.Call(ctx, "workspace/executeCommand", map[string]any{"command": "gauntlet.runTests",
+		"arguments": []any{map[string]any{"ids": []string{"example.com/gocalc/calc.TestAdd"}}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Started {
+		t.Errorf("result %+v, want started", res)
+	}
+	c.waitFor(t, "the summary", func() bool { return strings.Contains(strings.Join(c.msgs, "\n"), "failed") })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msgs := strings.Join(c.msgs, "\n")
+	if !strings.Contains(msgs, "example.com/gocalc/calc.TestAdd") || !strings.Contains(msgs, "undefined: c") {
+		t.Errorf("summary without the compiler's message: %q", c.msgs)
+	}
 }

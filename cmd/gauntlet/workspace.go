@@ -132,6 +132,19 @@ func (ws *workspace) repoPath() func(string) string {
 	}
 }
 
+// repoRoot is the directory of the enclosing git repository, the root the
+// paths of repoPath are relative to; "" when there is none.
+func (ws *workspace) repoRoot() string {
+	for d := ws.root; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
 func (ws *workspace) close() {
 	for i := len(ws.closers) - 1; i >= 0; i-- {
 		ws.closers[i]()

@@ -1,3 +1,3 @@
 package ok
 
-var t = "😀"; var u = ( 
+var t = "😀"; var u = ) 
