@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/api/client"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
 
@@ -102,4 +111,108 @@ func TestFixApplyRefusesGit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outlinkWorkspace is a workspace with outlink, a link to a folder outside
+// it that holds bad.go (a syntax error), and good.go inside.
+func outlinkWorkspace(t *testing.T) string {
+	t.Helper()
+	ws := filepath.Join(t.TempDir(), "ws")
+	outside := filepath.Join(t.TempDir(), "secret")
+	for _, d := range []string{ws, outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(outside, "bad.go"), []byte("package secret\n\nfunc f( {\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, "good.go"), []byte("package ws\n"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(ws, "outlink")); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// TestServeRefusesLinkOutOfRoot: serve's Analyze with a path through an
+// in-root link to a folder outside the root is refused (InvalidArgument),
+// not analysed; the server goes on answering.
+func TestServeRefusesLinkOutOfRoot(t *testing.T) {
+	ws := outlinkWorkspace(t)
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", ws)
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, paths := range [][]string{{"outlink/bad.go"}, {"outlink"}, {filepath.Join(ws, "outlink", "bad.go")}} {
+		res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: paths, Format: "json"}, api.Events{})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "outside the workspace") {
+			out := ""
+			if res != nil {
+				out = string(res.Output)
+			}
+			t.Errorf("Analyze %v: %v, want InvalidArgument, outside the workspace; output:\n%s", paths, err, out)
+		}
+	}
+	res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: []string{"good.go"}, Format: "json"}, api.Events{})
+	if err != nil || res.Outcome != api.OK {
+		t.Errorf("Analyze good.go after the refusals: %v %+v", err, res)
+	}
+}
+
+// TestMCPCheckRefusesLinkOutOfRoot: MCP check with a path through an
+// in-root link to a folder outside is a tool error, and the server goes
+// on.
+func TestMCPCheckRefusesLinkOutOfRoot(t *testing.T) {
+	ws := outlinkWorkspace(t)
+	s := startMCP(t, ws)
+	for _, p := range []string{"outlink/bad.go", "outlink"} {
+		res := s.call(t, "check", map[string]any{"paths": []string{p}})
+		if !res.IsError || !strings.Contains(mcpText(res), "outside the workspace") || strings.Contains(mcpText(res), "bad.go:3") {
+			t.Errorf("check %s: error %v:\n%s", p, res.IsError, mcpText(res))
+		}
+	}
+	if res := s.call(t, "check", map[string]any{"paths": []string{"good.go"}}); res.IsError {
+		t.Errorf("check good.go: %s", mcpText(res))
+	}
+}
+
+type mcpSession struct {
+	*mcp.ClientSession
+	ctx context.Context
+}
+
+// startMCP runs `gauntlet mcp --root ws ARGS` through the go-sdk's client.
+func startMCP(t *testing.T, ws string, args ...string) *mcpSession {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.Command(gauntletBin(t), append([]string{"mcp", "--root", ws}, args...)...)
+	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
+	s, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &mcpSession{s, ctx}
+}
+
+func (s *mcpSession) call(t *testing.T, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := s.CallTool(s.ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+func mcpText(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text + "\n")
+		}
+	}
+	return b.String()
 }

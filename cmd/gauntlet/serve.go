@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
@@ -170,12 +172,17 @@ func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Eve
 	if !within(b.root, dir) {
 		return nil, api.Refuse("cwd %s is outside the server's root %s", cwd, b.root)
 	}
+	// Resolved, not parsed: a link inside the root that leads out, or into
+	// .git, is refused as a path outside would be.
+	if _, err := analysis.ResolvePath(b.root, dir); err != nil {
+		return nil, api.Refuse("cwd %s: %v", cwd, pathReason(err))
+	}
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		if !within(b.root, filepath.Clean(p)) {
-			return nil, api.Refuse("path %s is outside the server's root %s", p, b.root)
+		if _, err := analysis.ResolvePath(b.root, filepath.Clean(p)); err != nil {
+			return nil, api.Refuse("path %s: %v (requests stay inside the server's root %s and out of .git)", p, pathReason(err), b.root)
 		}
 	}
 	var out bytes.Buffer
@@ -189,8 +196,21 @@ func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Eve
 	return &api.Result{Outcome: api.Outcome(code), JSON: c.resultJSON(), Output: out.Bytes(), Root: c.root, Duration: time.Since(start)}, nil
 }
 
+// pathReason is why analysis.ResolvePath refused a path.
+func pathReason(err error) string {
+	var pe *analysis.PathError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return err.Error()
+}
+
 func (b *backend) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return checkCall(ctx, c, req) })
+	paths := req.Paths
+	for _, f := range req.Files {
+		paths = append(paths[:len(paths):len(paths)], f.Path)
+	}
+	return b.do(ctx, req.Cwd, paths, ev, func(c *call) int { return checkCall(ctx, c, req) })
 }
 
 func (b *backend) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Events) (*api.Result, error) {

@@ -165,7 +165,7 @@ func TestServeCheckEqualsLocal(t *testing.T) {
 	}
 	// A path outside the server's root is refused, not read.
 	code, _, stderr := gauntlet(t, "testdata/check", "check", "/etc", "--server", s.addr)
-	if code != exitError || !strings.Contains(stderr, "outside the server's root") {
+	if code != exitError || !strings.Contains(stderr, "outside the workspace") {
 		t.Errorf("outside the root: exit %d, %q", code, stderr)
 	}
 }
