@@ -46,6 +46,7 @@
 //	  timeout: 20m       # one whole fix loop
 //	  build_timeout: 5m
 //	  test_timeout: 0    # 0 means tests.timeout
+//	  sandbox: auto      # auto | bwrap | none: how edited code runs (requests may only ask for stricter)
 //
 // Find is for the command line (walk up from the current directory); the
 // LSP calls Load on the workspace root's file.
@@ -140,6 +141,10 @@ type Loop struct {
 	Timeout      time.Duration // one whole fix loop
 	BuildTimeout time.Duration
 	TestTimeout  time.Duration
+	// Sandbox is how builds and tests of edited code run: "auto" (or
+	// unset, ""), "bwrap" or "none". Only "none" lets a model's edit run
+	// without bubblewrap; a request may only ask for stricter.
+	Sandbox string
 }
 
 // Gate reports whether the loop runs the named gate.
@@ -541,6 +546,7 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 		field{"timeout", func(k string, v *yaml.Node) { l.Timeout = d.duration(v, k) }},
 		field{"build_timeout", func(k string, v *yaml.Node) { l.BuildTimeout = d.duration(v, k) }},
 		field{"test_timeout", func(k string, v *yaml.Node) { l.TestTimeout = d.duration(v, k) }},
+		field{"sandbox", func(k string, v *yaml.Node) { l.Sandbox = d.oneOf(v, k, "auto", "bwrap", "none") }},
 	)
 }
 

@@ -216,3 +216,127 @@ func mcpText(r *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+// TestServeRefusesLooserSandbox: the operator's setting (no --sandbox, no
+// loop.sandbox: auto) may not be lowered by a request: Verify and Fix with
+// sandbox "none" are denied (PermissionDenied), saying which setting allows
+// it; a request for bwrap (stricter) is served and its verdict names the
+// sandbox; with the operator's --sandbox none the same request runs.
+func TestServeRefusesLooserSandbox(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	sandboxed := hasBwrap(t)
+	dir := gocalcCopy(t, "")
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir)
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err = c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "loop.sandbox: none") {
+		t.Errorf("Verify sandbox none: %v, want PermissionDenied naming loop.sandbox: none", err)
+	}
+	_, err = c.Fix(ctx, &api.FixRequest{Cwd: dir, Paths: []string{"calc"}, Format: "json", Sandbox: "none", NoTests: true}, api.Events{})
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "--sandbox none") {
+		t.Errorf("Fix sandbox none: %v, want PermissionDenied naming --sandbox none", err)
+	}
+	if sandboxed {
+		res, err := c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "bwrap"}, api.Events{})
+		if err != nil || !strings.Contains(string(res.JSON), `"sandbox": "bwrap"`) {
+			t.Errorf("Verify sandbox bwrap: %v\n%s", err, res.JSON)
+		}
+	}
+
+	open := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir, "--sandbox", "none")
+	c2, err := client.Dial(open.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	res, err := c2.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
+	if err != nil || !strings.Contains(string(res.JSON), `"sandbox": "none"`) {
+		t.Errorf("Verify sandbox none, operator none: %v\n%v", err, res)
+	}
+}
+
+// TestMCPRefusesLooserSandbox: the verify and fix tools asking for sandbox
+// "none" against the operator's setting are tool errors naming the
+// setting that allows it; the server goes on.
+func TestMCPRefusesLooserSandbox(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := gocalcCopy(t, "loop:\n  sandbox: auto\n")
+	s := startMCP(t, dir)
+	res := s.call(t, "verify", map[string]any{"patch": neutralEdit, "sandbox": "none"})
+	if !res.IsError || !strings.Contains(mcpText(res), "loop.sandbox: none") {
+		t.Errorf("verify sandbox none: error %v:\n%s", res.IsError, mcpText(res))
+	}
+	res = s.call(t, "fix", map[string]any{"paths": []string{"calc"}, "no_tests": true, "sandbox": "none"})
+	if !res.IsError || !strings.Contains(mcpText(res), "loop.sandbox: none") {
+		t.Errorf("fix sandbox none: error %v:\n%s", res.IsError, mcpText(res))
+	}
+	if res := s.call(t, "check", map[string]any{"paths": []string{"calc"}}); res.IsError {
+		t.Errorf("check after the refusals: %s", mcpText(res))
+	}
+}
+
+// noBwrapPath is a PATH with go but without bwrap.
+func noBwrapPath(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, tool := range []string{"go", "git"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			continue
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin
+}
+
+// TestFixRefusesUnsandboxedModelEdits: without bubblewrap, gauntlet fix
+// with a model and serve's Verify refuse to run the edits unsandboxed,
+// saying how to install bubblewrap; loop.sandbox: none lets fix run them.
+func TestFixRefusesUnsandboxedModelEdits(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := brokenGocalc(t, "")
+	srv := modeltest.OpenAI(t, modeltest.Reply{Text: rightFix})
+	fix := exec.Command(gauntletBin(t), "fix", "calc", "--format", "json", "--max-attempts", "1")
+	fix.Dir = dir
+	fix.Env = append(os.Environ(), append(srv.Env("gpt-test"), "PATH="+noBwrapPath(t))...)
+	out, err := fix.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError || !strings.Contains(string(out), "apt-get install bubblewrap") {
+		t.Errorf("fix without bwrap: %v, want exit 2 saying how to install bubblewrap:\n%s", err, out)
+	}
+	if len(srv.Requests()) != 0 {
+		t.Errorf("the model was asked though its edits could not run")
+	}
+
+	s := startServe(t, []string{"PATH=" + noBwrapPath(t)}, "--listen", "unix:"+shortSocket(t), "--root", dir)
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var log []string
+	res, err := c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json"}, api.Events{Log: func(l string) { log = append(log, l) }})
+	if err != nil || res.Outcome != api.Error || !strings.Contains(strings.Join(log, "\n"), "apt-get install bubblewrap") {
+		t.Errorf("serve Verify without bwrap: %v %+v, log:\n%s", err, res, strings.Join(log, "\n"))
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, ".gauntlet.yaml"), []byte("loop:\n  sandbox: none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fix = exec.Command(gauntletBin(t), "fix", "calc", "--format", "json", "--max-attempts", "1")
+	fix.Dir = dir
+	fix.Env = append(os.Environ(), append(srv.Env("gpt-test"), "PATH="+noBwrapPath(t))...)
+	out, _ = fix.Output()
+	if !strings.Contains(string(out), `"sandbox": "none"`) || !strings.Contains(string(out), `"accepted": true`) {
+		t.Errorf("fix with loop.sandbox: none:\n%s", out)
+	}
+}

@@ -24,6 +24,11 @@ import (
 type call struct {
 	cwd      string // absolute
 	local    bool   // cwd is the process's own directory
+	// untrusted: a served request (gauntlet serve, mcp), whose edits are
+	// a caller's or a model's; its sandbox was decided by the operator's
+	// policy (backend.sandboxFor) and runs them in bubblewrap unless that
+	// says none.
+	untrusted bool
 	root     string // the workspace root, once opened
 	stdout   io.Writer
 	stderr   io.Writer

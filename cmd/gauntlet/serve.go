@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -34,6 +36,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxJobs := fs.Int("max-jobs", 0, "long jobs (tests, coverage, verify, fix) that run at once; more wait (default: the number of CPUs)")
 	maxAnalyses := fs.Int("max-analyses", 0, "analyses (check) that run at once, each on every core; more wait (default: the number of CPUs)")
 	maxCall := fs.Duration("max-call-time", api.DefaultMaxCallTime, "bound of a call that comes without a deadline")
+	sandbox := fs.String("sandbox", "", "how edited code runs: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); requests may only ask for stricter")
 	drain := fs.Duration("drain", 30*time.Second, "on SIGTERM, how long calls in flight may take to finish before they are cancelled")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gauntlet serve [--listen unix:PATH|tcp:HOST:PORT] [--root DIR] [--token-file FILE] [--tls-cert FILE --tls-key FILE]\n\n"+
@@ -89,7 +92,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
+	if _, err := verify.ParseSandbox(*sandbox); err != nil {
+		return fail(fmt.Errorf("--sandbox: %v", err))
+	}
 	b := newBackend(root, stderr)
+	b.sandbox = *sandbox
 	defer b.analyzers.closeAll()
 	srv := api.NewServer(b, opts)
 	l, err := api.Listen(addr)
@@ -149,6 +156,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // compiled rules and started plugins of each workspace.
 type backend struct {
 	root      string
+	sandbox   string // the operator's --sandbox; "" for the configuration's
 	analyzers *analyzerCache
 	files     *fileCache
 }
@@ -226,11 +234,55 @@ func (b *backend) Coverage(ctx context.Context, req *api.CoverageRequest, ev api
 }
 
 func (b *backend) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, nil, ev, func(c *call) int { return verifyCall(ctx, c, req) })
+	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Sandbox = mode
+	return b.do(ctx, req.Cwd, nil, ev, func(c *call) int { c.untrusted = true; return verifyCall(ctx, c, &r) })
 }
 
 func (b *backend) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return fixCall(ctx, c, req) })
+	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Sandbox = mode
+	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { c.untrusted = true; return fixCall(ctx, c, &r) })
+}
+
+// sandboxFor is the sandbox of a request from cwd that asks for
+// requested: the operator's (--sandbox, else the configuration's
+// loop.sandbox), or stricter if the request asks so. A request for a
+// looser one is denied (PermissionDenied), naming the setting that would
+// allow it.
+func (b *backend) sandboxFor(cwd, requested string) (string, error) {
+	setting := b.sandbox
+	if setting == "" {
+		dir := cwd
+		if dir == "" {
+			dir = b.root
+		} else if !filepath.IsAbs(dir) {
+			dir = filepath.Join(b.root, dir)
+		}
+		if cfg, err := config.Find(dir); err == nil {
+			setting = cfg.Loop.Sandbox
+		}
+	}
+	operator, err := verify.ParseSandbox(setting)
+	if err != nil {
+		return "", api.Refuse("sandbox: %v", err)
+	}
+	mode, err := verify.RequestSandbox(operator, requested)
+	switch {
+	case errors.Is(err, verify.ErrLooserSandbox):
+		return "", api.Deny("refused: %v", err)
+	case err != nil:
+		return "", api.Refuse("sandbox: %v", err)
+	}
+	return mode, nil
 }
 
 // lineWriter turns what a command writes on stderr into log lines, from
