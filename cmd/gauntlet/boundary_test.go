@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,5 +341,96 @@ func TestFixRefusesUnsandboxedModelEdits(t *testing.T) {
 	out, _ = fix.Output()
 	if !strings.Contains(string(out), `"sandbox": "none"`) || !strings.Contains(string(out), `"accepted": true`) {
 		t.Errorf("fix with loop.sandbox: none:\n%s", out)
+	}
+}
+
+// TestMCPMalformedLines: lines that are not JSON, not a JSON-RPC message or
+// of another jsonrpc version get a parse error (-32700) or invalid-request
+// (-32600) answer from gauntlet mcp, and the next valid request is served.
+func TestMCPMalformedLines(t *testing.T) {
+	dir := gocalcCopy(t, "")
+	cmd := exec.Command(gauntletBin(t), "mcp", "--root", dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	lines := make(chan map[string]any)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				m = map[string]any{"unparsable": sc.Text()}
+			}
+			lines <- m
+		}
+		close(lines)
+	}()
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(5 * time.Minute)
+	}
+	send := func(l string) {
+		t.Helper()
+		if _, err := io.WriteString(stdin, l+"\n"); err != nil {
+			t.Fatalf("write %q: %v (stderr: %s)", l, err, stderr.String())
+		}
+	}
+	next := func(what string) map[string]any {
+		t.Helper()
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatalf("%s: gauntlet mcp closed its output (exit: %v)\nstderr: %s", what, cmd.Wait(), stderr.String())
+			}
+			return m
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("%s: no answer", what)
+		}
+		return nil
+	}
+	code := func(m map[string]any) float64 {
+		e, _ := m["error"].(map[string]any)
+		c, _ := e["code"].(float64)
+		return c
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	if m := next("initialize"); m["result"] == nil {
+		t.Fatalf("initialize: %v", m)
+	}
+	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	for _, c := range []struct {
+		line string
+		code float64
+		id   any
+	}{
+		{`{not json`, -32700, nil},
+		{`[1,2,3]`, -32600, nil},
+		{`{"jsonrpc":"1.0","id":7,"method":"tools/list"}`, -32600, float64(7)},
+		{`42`, -32600, nil},
+		{`{"jsonrpc":"2.0","id":8,"method":5}`, -32600, float64(8)},
+	} {
+		send(c.line)
+		m := next(c.line)
+		if code(m) != c.code || m["id"] != c.id {
+			t.Errorf("%s: answer %v, want error %v with id %v", c.line, m, c.code, c.id)
+		}
+	}
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	m := next("tools/list")
+	res, _ := m["result"].(map[string]any)
+	if tools, _ := res["tools"].([]any); len(tools) != 5 || m["id"] != float64(2) {
+		t.Errorf("tools/list after the bad lines: %v", m)
 	}
 }
