@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -432,5 +435,60 @@ func TestMCPMalformedLines(t *testing.T) {
 	res, _ := m["result"].(map[string]any)
 	if tools, _ := res["tools"].([]any); len(tools) != 5 || m["id"] != float64(2) {
 		t.Errorf("tools/list after the bad lines: %v", m)
+	}
+}
+
+// procAlive reports whether pid is a live process (not gone, not a
+// zombie), through /proc.
+func procAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || len(s) < i+3 || s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// TestServeKilledLeavesNoPluginChild: gauntlet serve with a plugin loaded
+// whose process started a child in a session of its own (setsid); after
+// kill -9 of serve, neither the plugin nor that child is left (/proc).
+func TestServeKilledLeavesNoPluginChild(t *testing.T) {
+	bin := buildPlugins(t)
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, "a.go"), []byte("package a\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(fmt.Sprintf("plugins:\n  - name: daemonizer\n    path: %s/misbehave\n    args: [setsid]\n", bin)), 0o644)
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", ws)
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: []string{"a.go"}, Format: "json"}, api.Events{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`child (\d+)`).FindSubmatch(res.JSON)
+	if m == nil {
+		t.Fatalf("no finding from the plugin:\n%s\n%s", res.JSON, s.stderr())
+	}
+	child, _ := strconv.Atoi(string(m[1]))
+	defer syscall.Kill(child, syscall.SIGKILL)
+	if !procAlive(child) {
+		t.Fatalf("the plugin's child %d is not running", child)
+	}
+	syscall.Kill(s.cmd.Process.Pid, syscall.SIGKILL) // serve alone, not its group
+	<-s.exited
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(time.Minute)
+	}
+	for procAlive(child) {
+		if time.Now().After(deadline.Add(-5 * time.Second)) {
+			t.Fatalf("the plugin's setsid child %d outlived gauntlet serve killed with SIGKILL", child)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
