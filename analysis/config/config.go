@@ -46,6 +46,7 @@
 //	  timeout: 20m       # one whole fix loop
 //	  build_timeout: 5m
 //	  test_timeout: 0    # 0 means tests.timeout
+//	  allow_test_edits: null # true: a fix may change tests; false: verify refuses edits of tests too
 //	  sandbox: auto      # auto | bwrap | none: how edited code runs (requests may only ask for stricter)
 //
 // Find is for the command line (walk up from the current directory); the
@@ -141,6 +142,10 @@ type Loop struct {
 	Timeout      time.Duration // one whole fix loop
 	BuildTimeout time.Duration
 	TestTimeout  time.Duration
+	// AllowTestEdits (allow_test_edits): whether a fix may change or delete
+	// a test that existed before it; nil when not set (fix refuses, verify
+	// reports them); false makes verify refuse them too.
+	AllowTestEdits *bool
 	// Sandbox is how builds and tests of edited code run: "auto" (or
 	// unset, ""), "bwrap" or "none". Only "none" lets a model's edit run
 	// without bubblewrap; a request may only ask for stricter.
@@ -546,6 +551,10 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 		field{"timeout", func(k string, v *yaml.Node) { l.Timeout = d.duration(v, k) }},
 		field{"build_timeout", func(k string, v *yaml.Node) { l.BuildTimeout = d.duration(v, k) }},
 		field{"test_timeout", func(k string, v *yaml.Node) { l.TestTimeout = d.duration(v, k) }},
+		field{"allow_test_edits", func(k string, v *yaml.Node) {
+			b := d.boolean(v, k)
+			l.AllowTestEdits = &b
+		}},
 		field{"sandbox", func(k string, v *yaml.Node) { l.Sandbox = d.oneOf(v, k, "auto", "bwrap", "none") }},
 	)
 }

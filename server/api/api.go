@@ -135,6 +135,9 @@ type VerifyRequest struct {
 	Patch   []byte // a unified diff, or SEARCH/REPLACE blocks
 	Format  string // text (empty) or json
 	Sandbox string // "" (the server's setting), auto, bwrap, none: only stricter than the server's
+	// NoTestEdits rejects an edit that changes or deletes a test that
+	// existed before it (local only: not yet a field of the gRPC message).
+	NoTestEdits bool
 }
 
 // FixRequest asks the closed loop to fix findings and failing tests

@@ -80,6 +80,7 @@ func (v *Verdict) WriteText(w io.Writer) error {
 			writeIndented(&b, indent, g.Output)
 		}
 	}
+	v.writeTestsChanged(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

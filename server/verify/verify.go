@@ -97,6 +97,13 @@ type Options struct {
 	CacheDir string
 	// Progress, if set, hears which gate starts.
 	Progress func(gate string)
+	// TestEdits is what an edit of a test that existed before it does:
+	// TestEditsReport (list it, run its original version), TestEditsAllow,
+	// or TestEditsRefuse (the tests gate rejects the edit). TestEditsAt
+	// are places whose tests may change even so (a fix of a finding inside
+	// a test).
+	TestEdits   string
+	TestEditsAt []Lines
 }
 
 // FromConfig returns the options that a workspace's configuration asks
@@ -105,6 +112,7 @@ type Options struct {
 func FromConfig(c *config.Config) Options {
 	return Options{
 		Gates:        slices.Clone(c.Loop.Gates),
+		TestEdits:    testEditsOf(c.Loop.AllowTestEdits),
 		FailOn:       c.Loop.FailOn,
 		CoverageDrop: c.Loop.CoverageDrop,
 		BuildTimeout: c.Loop.BuildTimeout,
@@ -127,6 +135,10 @@ type Verdict struct {
 	Duration int64    `json:"duration_ms"`
 	Files    []string `json:"files"`   // changed paths, after the edit (a deletion names the old path)
 	Sandbox  string   `json:"sandbox"` // "bwrap" or "none"
+	// TestsChanged are the tests that existed before the edit and that it
+	// changes or deletes, with how their original versions fare against
+	// the edited code.
+	TestsChanged []TestChange `json:"tests_changed,omitempty"`
 
 	// Diagnostics are the evidence placed on the files after the edit, for
 	// an editor to show on the lines involved: new syntax errors and
@@ -303,7 +315,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		GateParse:     r.parse,
 		GateAnalyzers: r.analyzers,
 		GateBuild:     r.build,
-		GateTests:     r.testGate,
+		GateTests:     r.testsGateChecked(v),
 		GateCoverage:  r.coverageGate,
 	}
 	failed := ""
@@ -328,7 +340,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		if opts.Progress != nil {
 			opts.Progress(name)
 		}
-		if name == GateBuild && (r.enabled(GateTests) || r.enabled(GateCoverage)) {
+		if name == GateBuild && (r.enabled(GateTests) || r.enabled(GateCoverage)) && len(r.refusedTestEdits(v)) == 0 {
 			r.startTests(ctx)
 		}
 		t := time.Now()
@@ -344,9 +356,14 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 			for _, c := range r.changes {
 				v.Files = append(v.Files, c.path())
 			}
+			r.findTestEdits(ctx, v)
 		}
 	}
 	v.Accepted = failed == ""
+	r.runOriginals(ctx, v)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	if r.after != nil {
 		v.Diagnostics = evidence(r.after, v)
 	}
