@@ -26,6 +26,11 @@ type Analyzer struct {
 	// need). Run skips the analyzer where it returns false, and a file that
 	// no analyzer wants is never parsed. Nil means every file of Languages.
 	Filter func(f *File) bool
+
+	// NoTree: Run does not read Pass.Tree (a plugin's analyzer: the plugin
+	// parses on its side), so the file is not parsed for it and its pass
+	// has no tree.
+	NoTree bool
 }
 
 // Applies reports whether a applies to files of language lang.
@@ -95,13 +100,18 @@ func Run(ctx context.Context, f *File, analyzers []*Analyzer) ([]Diagnostic, []e
 }
 
 func runOne(ctx context.Context, a *Analyzer, f *File) (diags []Diagnostic, err error) {
-	tree, perr := f.Tree(ctx)
-	if perr != nil {
-		return nil, perr
+	var tree *sitter.Tree
+	if !a.NoTree {
+		t, perr := f.Tree(ctx)
+		if perr != nil {
+			return nil, perr
+		}
+		// The pass's copy lives as long as the pass: an analyzer keeps no
+		// node after Run returns, and tree-sitter's memory is invisible to
+		// Go's GC.
+		defer t.Close()
+		tree = t
 	}
-	// The pass's copy lives as long as the pass: an analyzer keeps no node
-	// after Run returns, and tree-sitter's memory is invisible to Go's GC.
-	defer tree.Close()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())

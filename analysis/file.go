@@ -31,14 +31,23 @@ type File struct {
 	Version int32  // the editor's version, or 0 for a file read from disk
 	Lang    *Language
 
-	mu     sync.Mutex
-	parsed bool
-	tree   *sitter.Tree // owned; handed out only as copies
-	err    error
-	base   *sitter.Tree // an edited copy of the previous version's tree, or nil
-	prev   atomic.Pointer[Delta]
-	mapMu  sync.Once
-	mapper *Mapper
+	mu      sync.Mutex
+	parsed  bool
+	tree    *sitter.Tree // owned; handed out only as copies
+	err     error
+	hasTree atomic.Bool // parsed without error: Edit may start from this tree
+	// The version this one was edited from whose tree the parse starts
+	// from, if it has one by then, and the tree edits that bring that tree
+	// to this text. Kept until this file is parsed. Edit never waits for a
+	// parse: a large file's new version exists at once, and the parse of a
+	// version nobody asked for never happens. Guarded by omu, not mu, which
+	// a parse holds.
+	omu     sync.Mutex
+	origin  *File
+	pending []sitter.EditInput
+	prev    atomic.Pointer[Delta]
+	mapMu   sync.Once
+	mapper  *Mapper
 }
 
 // NewFile makes a file; its language comes from its extension.
@@ -65,20 +74,38 @@ func (f *File) Tree(ctx context.Context) (*sitter.Tree, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.parsed {
-		t, err := parse(ctx, f.Lang, f.base, f.Content)
-		if d := f.prev.Load(); d != nil && err == nil && f.base != nil {
+		var base *sitter.Tree
+		f.omu.Lock()
+		origin, pending := f.origin, f.pending
+		f.omu.Unlock()
+		if origin != nil {
+			if base = origin.parsedTree(); base != nil {
+				for _, e := range pending {
+					editTree(base, e)
+				}
+			}
+		}
+		t, err := parse(ctx, f.Lang, base, f.Content)
+		if d := f.prev.Load(); d != nil && err == nil && base != nil && d.Prev == origin {
 			// Where the structure changed, beyond the edited bytes: a
 			// typed "}" can re-shape the declarations after it.
-			d.Changed, d.Exact = changedRanges(f.base, t), true
+			d.Changed, d.Exact = changedRanges(base, t), true
 			if d.Changed == nil {
 				d.Exact = false
 			}
+		}
+		if base != nil {
+			base.Close()
 		}
 		if err != nil && ctx.Err() != nil {
 			// Cancelled, not failed: the next caller parses again.
 			return nil, fmt.Errorf("parse %s: %w", f.Path, err)
 		}
-		f.tree, f.err, f.parsed, f.base = t, err, true, nil
+		f.tree, f.err, f.parsed = t, err, true
+		f.hasTree.Store(err == nil)
+		f.omu.Lock()
+		f.origin, f.pending = nil, nil
+		f.omu.Unlock()
 	}
 	if f.err != nil {
 		return nil, fmt.Errorf("parse %s: %w", f.Path, f.err)
@@ -96,6 +123,21 @@ func (f *File) ReleaseTree() {
 		f.tree.Close() // tree-sitter counts references: copies keep their nodes
 	}
 	f.tree, f.err, f.parsed = nil, nil, false
+	f.hasTree.Store(false)
+}
+
+// parsedTree returns a copy of the file's tree if it has been parsed
+// without error, or nil; it never parses.
+func (f *File) parsedTree() *sitter.Tree {
+	if !f.hasTree.Load() {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tree == nil || f.err != nil {
+		return nil
+	}
+	return f.tree.Copy()
 }
 
 // Change is one change of a document, in byte offsets of the text it applies
@@ -106,19 +148,34 @@ type Change struct {
 	Text       string
 }
 
-// Edit applies changes in order and returns the new version of the file. Its
-// tree is parsed incrementally: every change is applied to a copy of this
-// file's tree (byte offsets and points) before the reparse, which reuses the
-// unchanged subtrees. f is not modified.
+// Edit applies changes in order and returns the new version of the file. It
+// never parses: the new version's tree is parsed incrementally when first
+// asked for, from the tree of the nearest earlier version that has one by
+// then (f, or the version f was edited from while f is not parsed yet) with
+// every change since applied to a copy of it (byte offsets and points), so
+// that the reparse reuses the unchanged subtrees. f is not modified.
 func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File, error) {
 	content := f.Content
-	var tree *sitter.Tree
-	if f.Lang != nil {
-		if t, err := f.Tree(ctx); err == nil {
-			tree = t
-		}
-	}
+	// Start from f's tree, or, while f has none yet, from its own origin's
+	// with f's edits first: versions superseded before anyone parsed them
+	// are never parsed. At most one unparsed version is kept behind nf.
+	origin, pending := f, []sitter.EditInput(nil)
 	d := &Delta{Prev: f, Start: -1}
+	if f.Lang != nil && !f.hasTree.Load() {
+		f.omu.Lock()
+		// A version nobody parses (a plugin's file: the plugin parses it)
+		// would otherwise gather every edit since the first.
+		if f.origin != nil && len(f.pending) < maxPending {
+			origin = f.origin
+			pending = append(pending, f.pending...)
+			if fd := f.prev.Load(); fd != nil && fd.Prev == f.origin && f.origin.hasTree.Load() {
+				// The delta from the origin, so that analyzers can reuse
+				// its results: f's, widened by these changes below.
+				d = &Delta{Prev: fd.Prev, Start: fd.Start, End: fd.End, Growth: fd.Growth}
+			}
+		}
+		f.omu.Unlock()
+	}
 	for i, c := range changes {
 		if c.Start < 0 || c.End < c.Start || c.End > len(content) {
 			return nil, fmt.Errorf("change %d: range [%d,%d) outside the document (%d bytes)", i, c.Start, c.End, len(content))
@@ -128,13 +185,15 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 		next = append(next, content[:c.Start]...)
 		next = append(next, c.Text...)
 		next = append(next, content[c.End:]...)
-		if tree != nil {
-			editTree(tree, editInput(content, c))
+		if f.Lang != nil {
+			pending = append(pending, editInput(content, c))
 		}
 		content = next
 	}
 	nf := NewFileLang(f.Path, content, version, f.Lang)
-	nf.base = tree
+	if f.Lang != nil {
+		nf.origin, nf.pending = origin, pending
+	}
 	if d.Start >= 0 {
 		nf.prev.Store(d)
 	}
@@ -142,6 +201,9 @@ func (f *File) Edit(ctx context.Context, changes []Change, version int32) (*File
 	f.prev.Store(nil)
 	return nf, nil
 }
+
+// maxPending bounds the tree edits a version keeps for its parse.
+const maxPending = 64
 
 // Delta says how a file differs from the version it was edited from: the
 // bytes [Start, End) of the new text replace [Start, End-Growth) of the old

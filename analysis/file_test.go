@@ -90,3 +90,73 @@ func TestDelta(t *testing.T) {
 		t.Error("a file keeps its delta after a newer version was made from it")
 	}
 }
+
+// An editor's didChange makes the new version at once: Edit never parses,
+// and versions superseded before anyone asked for their tree are never
+// parsed; the newest is parsed incrementally from the last tree there was,
+// with every change since, and its delta reaches back to that version.
+func TestEditSkipsUnparsedVersions(t *testing.T) {
+	ctx := context.Background()
+	src := "package p\n\nfunc a() {\n\tx := 1\n}\n\nfunc b() int { return 2 }\n"
+	f := NewFile("p.go", []byte(src), 1)
+	if _, err := f.Tree(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := len("package p\n\n")
+	g, err := f.Edit(ctx, []Change{{Start: at, End: at, Text: "var v = 1\n"}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := len(g.Content) - len("}\n")
+	h, err := g.Edit(ctx, []Change{{Start: end, End: end, Text: "+3 "}, {Start: at, End: at + 3, Text: "const"}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.parsed || h.parsed {
+		t.Fatal("Edit parsed a version")
+	}
+	got, err := h.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.parsed {
+		t.Error("the superseded version was parsed")
+	}
+	want, _ := NewFile("p.go", h.Content, 3).Tree(ctx)
+	sameTree(t, got.RootNode(), want.RootNode())
+	d := h.Delta()
+	if d == nil || d.Prev != f || !d.Exact {
+		t.Fatalf("delta %+v: want one from version 1, exact", d)
+	}
+	newText, oldText := string(h.Content), src
+	if newText[:d.Start] != oldText[:d.Start] || newText[d.End:] != oldText[d.OldEnd():] {
+		t.Errorf("delta %+v does not bound the change: %q -> %q", *d, oldText, newText)
+	}
+	if h.origin != nil || h.pending != nil {
+		t.Error("a parsed version keeps the version it was edited from")
+	}
+}
+
+// Versions nobody parses do not gather every edit since the first, and the
+// last of a long chain still parses to the right tree.
+func TestEditChainNeverParsed(t *testing.T) {
+	ctx := context.Background()
+	f := NewFile("p.go", []byte("package p\n\nvar x = 1\n"), 1)
+	for v := int32(2); v < 1000; v++ {
+		at := len("package p\n\n")
+		g, err := f.Edit(ctx, []Change{{Start: at, End: at, Text: "// c\n"}}, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.pending) > maxPending+1 {
+			t.Fatalf("version %d keeps %d tree edits", v, len(g.pending))
+		}
+		f = g
+	}
+	got, err := f.Tree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := NewFile("p.go", f.Content, 0).Tree(ctx)
+	sameTree(t, got.RootNode(), want.RootNode())
+}

@@ -20,22 +20,16 @@ func (s *Server) codeAction(ctx context.Context, params json.RawMessage) (any, e
 	if err := unmarshal(params, &p); err != nil {
 		return nil, invalidParams("textDocument/codeAction", err)
 	}
-	s.mu.Lock()
-	d := s.docs[p.TextDocument.URI]
-	var f, df *analysis.File
-	var diags []analysis.Diagnostic
-	if d != nil {
-		f, df, diags = d.file, d.diagFile, d.diags
+	f, diags, err := s.analysis(ctx, p.TextDocument.URI)
+	if err != nil {
+		return nil, err
 	}
+	s.mu.Lock()
 	enc := s.enc
 	s.mu.Unlock()
 	actions := []codeAction{}
 	if f == nil {
 		return actions, nil
-	}
-	if df != f {
-		// The published diagnostics are of an older version: analyse this one.
-		diags, _ = s.engine.AnalyzeFile(ctx, f)
 	}
 	start, end, err := fromRange(f.Mapper(), p.Range, enc)
 	if err != nil {
@@ -78,6 +72,37 @@ func (s *Server) codeAction(ctx context.Context, params json.RawMessage) (any, e
 		})
 	}
 	return actions, nil
+}
+
+// analysis returns the document's current version and its diagnostics, from
+// the analysis the document's own goroutine runs (waiting for it if it has
+// not finished): a request never analyses on its own, so it never waits for
+// a parse but its own document's. f is nil if the document is not open.
+func (s *Server) analysis(ctx context.Context, uri lsp.DocumentURI) (*analysis.File, []analysis.Diagnostic, error) {
+	for {
+		s.mu.Lock()
+		d := s.docs[uri]
+		if d == nil {
+			s.mu.Unlock()
+			return nil, nil, nil
+		}
+		f, df, diags, running := d.file, d.diagFile, d.diags, d.analysed
+		s.mu.Unlock()
+		switch {
+		case df == f:
+			return f, diags, nil
+		case running == nil:
+			// No analysis runs for this version (not initialized yet, no
+			// language): analyse it here, as before.
+			diags, _ = s.engine.AnalyzeFile(ctx, f)
+			return f, diags, nil
+		}
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
 }
 
 // wants reports whether a client's "only" filter admits kind: an entry

@@ -9,8 +9,17 @@ import (
 
 // analyze runs the engine on one version of a document and publishes the
 // result unless a newer version has arrived meanwhile.
-func (s *Server) analyze(ctx context.Context, d *document, f *analysis.File) {
+func (s *Server) analyze(ctx context.Context, d *document, f *analysis.File, done chan struct{}) {
 	defer s.wg.Done()
+	defer func() {
+		// Requests waiting for this version's analysis look again.
+		s.mu.Lock()
+		if d.analysed == done {
+			close(done)
+			d.analysed = nil
+		}
+		s.mu.Unlock()
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			s.logf("panic analysing %s: %v\n%s", f.Path, r, debug.Stack())

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	lsp "github.com/sourcegraph/go-lsp"
 	"github.com/sourcegraph/jsonrpc2"
@@ -27,6 +28,7 @@ type Server struct {
 
 	ctx    context.Context // cancelled when Serve returns
 	cancel context.CancelFunc
+	stream *Stream
 	wg     sync.WaitGroup // analyses and requests in flight
 
 	mu             sync.Mutex
@@ -49,6 +51,8 @@ type Server struct {
 	failures       map[string]TestFailure // failing tests by id, from gauntlet.runTests
 
 	pubMu sync.Mutex // orders publishDiagnostics against the version check
+
+	noteSeq atomic.Uint64 // numbers didChange notifications in the connection's order
 }
 
 type state int
@@ -96,6 +100,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) int {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
 	stream := NewStream(rwc, s.max, func(msg string) { s.logf("%s", msg) })
+	s.stream = stream
 	conn := jsonrpc2.NewConn(s.ctx, stream, s, jsonrpc2.SetLogger(logger{s}))
 	s.mu.Lock()
 	s.conn = conn
@@ -209,7 +214,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	}()
 	var params json.RawMessage
 	if req.Params != nil {
-		params = *req.Params
+		params = s.stream.Params(*req.Params)
 	}
 	if req.Method == "exit" {
 		s.exit(conn)
@@ -277,6 +282,7 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 // async answers req in its own goroutine; a panic becomes -32603, a
 // cancellation -32800.
 func (s *Server) async(conn *jsonrpc2.Conn, req *jsonrpc2.Request, h requestHandler, params json.RawMessage) {
+	barrier := s.noteSeq.Load() // the changes sent before this request
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.mu.Lock()
 	s.inflight[req.ID] = cancel
@@ -297,6 +303,9 @@ func (s *Server) async(conn *jsonrpc2.Conn, req *jsonrpc2.Request, h requestHand
 					err = &jsonrpc2.Error{Code: jsonrpc2.CodeInternalError, Message: fmt.Sprintf("internal error in %s: %v", req.Method, r)}
 				}
 			}()
+			if err := s.caughtUp(ctx, req.Method, params, barrier); err != nil {
+				return nil, err
+			}
 			return h(s, ctx, params)
 		}()
 		if ctx.Err() != nil && s.ctx.Err() == nil {
@@ -305,6 +314,42 @@ func (s *Server) async(conn *jsonrpc2.Conn, req *jsonrpc2.Request, h requestHand
 		}
 		s.reply(conn, req.ID, res, err)
 	}()
+}
+
+// documentRequests are about one document (params.textDocument.uri): they
+// wait only for that document's earlier changes to be applied, never for
+// another's. Every other request waits for every document's.
+var documentRequests = map[string]bool{
+	"textDocument/codeAction": true,
+	"textDocument/codeLens":   true,
+}
+
+// caughtUp waits until the changes sent before a request (numbered up to
+// barrier) are applied to the documents it may read.
+func (s *Server) caughtUp(ctx context.Context, method string, params json.RawMessage, barrier uint64) error {
+	var docs []*document
+	s.mu.Lock()
+	if documentRequests[method] {
+		var p struct {
+			TextDocument lsp.TextDocumentIdentifier `json:"textDocument"`
+		}
+		if json.Unmarshal(params, &p) == nil {
+			if d := s.docs[p.TextDocument.URI]; d != nil {
+				docs = append(docs, d)
+			}
+		}
+	} else {
+		for _, d := range s.docs {
+			docs = append(docs, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range docs {
+		if err := d.caughtUp(ctx, barrier); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) reply(conn *jsonrpc2.Conn, id jsonrpc2.ID, res any, err error) {

@@ -262,7 +262,7 @@ func TestShutdownExit(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit after shutdown: status %d, want 0", code)
 		}
-	case <-time.After(waitLimit):
+	case <-time.After(waitLimit(t)):
 		t.Fatal("server did not stop on exit")
 	}
 }
@@ -280,7 +280,7 @@ func TestExitWithoutShutdown(t *testing.T) {
 			if code != 1 {
 				t.Fatalf("exit without shutdown: status %d, want 1", code)
 			}
-		case <-time.After(waitLimit):
+		case <-time.After(waitLimit(t)):
 			t.Fatal("server did not stop on exit")
 		}
 	}

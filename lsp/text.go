@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	lsp "github.com/sourcegraph/go-lsp"
 
@@ -16,7 +17,19 @@ type document struct {
 	uri  lsp.DocumentURI
 	file *analysis.File
 
-	cancel context.CancelFunc // stops the analysis of file
+	cancel   context.CancelFunc // stops the analysis of file
+	analysed chan struct{}      // closed when the analysis of file ends (nil: none runs)
+
+	// Changes received and not applied yet, in order. Applying a change to
+	// a large document (its line index, the new text) takes a while, so it
+	// happens on the document's own goroutine, not on the connection's
+	// reader: requests about other documents do not wait for it. Guarded by
+	// qmu; advanced is closed and replaced whenever the queue moves.
+	qmu      sync.Mutex
+	queue    []queuedChange
+	running  bool
+	closed   bool
+	advanced chan struct{}
 
 	// The last published diagnostics and the version they belong to, for
 	// code actions.
@@ -29,10 +42,48 @@ type document struct {
 	evidenceFile *analysis.File
 }
 
+// queuedChange is one didChange, numbered in the order of the connection.
+type queuedChange struct {
+	seq    uint64
+	params didChangeParams
+}
+
 func (d *document) stop() {
 	if d.cancel != nil {
 		d.cancel()
 	}
+	if d.analysed != nil {
+		close(d.analysed) // waiters look again: a newer version, or none
+		d.analysed = nil
+	}
+}
+
+func newDocument(uri lsp.DocumentURI) *document {
+	return &document{uri: uri, advanced: make(chan struct{})}
+}
+
+// caughtUp waits until every change of d numbered up to seq is applied.
+func (d *document) caughtUp(ctx context.Context, seq uint64) error {
+	for {
+		d.qmu.Lock()
+		done := len(d.queue) == 0 || d.queue[0].seq > seq || d.closed
+		ch := d.advanced
+		d.qmu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// advance signals waiters; d.qmu is held.
+func (d *document) advance() {
+	close(d.advanced)
+	d.advanced = make(chan struct{})
 }
 
 func (s *Server) didOpen(params json.RawMessage) error {
@@ -51,8 +102,14 @@ func (s *Server) didOpen(params json.RawMessage) error {
 	d := s.docs[td.URI]
 	replaced := d != nil
 	if !replaced {
-		d = &document{uri: td.URI}
+		d = newDocument(td.URI)
 		s.docs[td.URI] = d
+	} else {
+		// The new text replaces whatever the queued changes would make.
+		d.qmu.Lock()
+		d.queue = nil
+		d.advance()
+		d.qmu.Unlock()
 	}
 	s.schedule(d, f)
 	s.mu.Unlock()
@@ -67,25 +124,71 @@ func (s *Server) didChange(params json.RawMessage) error {
 	if err := unmarshal(params, &p); err != nil {
 		return err
 	}
-	uri, version := p.TextDocument.URI, p.TextDocument.Version
+	uri := p.TextDocument.URI
 	s.mu.Lock()
 	d := s.docs[uri]
-	enc := s.enc
-	var f *analysis.File
-	if d != nil {
-		f = d.file
-	}
 	s.mu.Unlock()
 	if d == nil {
 		s.logf("didChange of %s, which is not open: ignored", uri)
 		return nil
 	}
-	// Only this goroutine (the reader) replaces d.file, so f stays current
-	// while the changes are converted and applied.
+	// Queued in the connection's order; the document's goroutine applies
+	// its changes one after the other.
+	seq := s.noteSeq.Add(1)
+	d.qmu.Lock()
+	d.queue = append(d.queue, queuedChange{seq: seq, params: p})
+	start := !d.running
+	d.running = true
+	d.qmu.Unlock()
+	if start {
+		s.wg.Add(1)
+		go s.applyChanges(d)
+	}
+	return nil
+}
+
+// applyChanges applies d's queued changes in order until none is left.
+func (s *Server) applyChanges(d *document) {
+	defer s.wg.Done()
+	for {
+		d.qmu.Lock()
+		if len(d.queue) == 0 || d.closed {
+			d.running = false
+			d.queue = nil
+			d.advance()
+			d.qmu.Unlock()
+			return
+		}
+		q := d.queue[0]
+		d.qmu.Unlock()
+		s.applyChange(d, q.params)
+		d.qmu.Lock()
+		// Unless a didOpen replaced the document's text (and its queue) meanwhile.
+		if len(d.queue) > 0 && d.queue[0].seq == q.seq {
+			d.queue = d.queue[1:]
+		}
+		d.advance()
+		d.qmu.Unlock()
+	}
+}
+
+// applyChange makes the document's next version from one didChange.
+func (s *Server) applyChange(d *document, p didChangeParams) {
+	uri, version := p.TextDocument.URI, p.TextDocument.Version
+	s.mu.Lock()
+	f := d.file
+	enc := s.enc
+	s.mu.Unlock()
+	if f == nil {
+		return
+	}
+	// Only this goroutine replaces d.file while changes are queued (a
+	// didOpen of the same document empties the queue first), so f stays
+	// current while the changes are converted and applied.
 	changes, err := toChanges(f, p.ContentChanges, enc)
 	if err != nil {
 		s.logf("didChange of %s to version %d rejected, keeping version %d: %v", uri, version, f.Version, err)
-		return nil
+		return
 	}
 	if version <= f.Version {
 		s.logf("didChange of %s: version %d after version %d", uri, version, f.Version)
@@ -93,12 +196,13 @@ func (s *Server) didChange(params json.RawMessage) error {
 	nf, err := f.Edit(context.Background(), changes, version)
 	if err != nil {
 		s.logf("didChange of %s to version %d rejected, keeping version %d: %v", uri, version, f.Version, err)
-		return nil
+		return
 	}
 	s.mu.Lock()
-	s.schedule(d, nf)
+	if s.docs[uri] == d && d.file == f {
+		s.schedule(d, nf)
+	}
 	s.mu.Unlock()
-	return nil
 }
 
 // toChanges converts LSP content changes, each relative to the text the
@@ -147,7 +251,13 @@ func (s *Server) didClose(params json.RawMessage) error {
 		s.logf("didClose of %s, which is not open: ignored", uri)
 		return nil
 	}
+	d.qmu.Lock()
+	d.closed = true
+	d.advance()
+	d.qmu.Unlock()
+	s.mu.Lock()
 	d.stop()
+	s.mu.Unlock()
 	s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{URI: uri, Diagnostics: []diagnostic{}})
 	return nil
 }
@@ -162,6 +272,7 @@ func (s *Server) schedule(d *document, f *analysis.File) {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	d.cancel = cancel
+	d.analysed = make(chan struct{})
 	s.wg.Add(1)
-	go s.analyze(ctx, d, f)
+	go s.analyze(ctx, d, f, d.analysed)
 }

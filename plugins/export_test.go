@@ -8,3 +8,15 @@ func SetRestartDelays(d ...time.Duration) (restore func()) {
 	restartDelay = d
 	return func() { restartDelay = old }
 }
+
+// Sent counts the files the running instance of plugin i was sent whole
+// and as edits.
+func (h *Host) Sent(i int) (whole, edits int64) {
+	p := h.plugins[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inst == nil {
+		return 0, 0
+	}
+	return p.inst.svc.Sent()
+}

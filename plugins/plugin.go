@@ -426,6 +426,7 @@ func (p *plugin) analyzers() []*analysis.Analyzer {
 			Doc:    fmt.Sprintf("the analyzers of plugin %s, which has not started", p.spec.Name),
 			Source: p.spec.Name,
 			Run:    p.runAll,
+			NoTree: true,
 		}
 	}
 	return []*analysis.Analyzer{p.standIn}

@@ -28,7 +28,8 @@
 //	tests:
 //	  timeout: 10m       # one test run, every language
 //	  go: {flags: [], timeout: 0}   # extra `go test` flags; timeout 0 means tests.timeout
-//	  python: {command: [python3, -m, pytest]}
+//	  python: {command: [python3, -m, pytest]}   # or python: .venv/bin/python (the interpreter)
+//	  runner: ""         # jest | vitest | mocha | node ("" = from package.json)
 //	  node: {command: [npx, jest]}
 //	model:
 //	  provider: ""       # openai | anthropic | ollama | none ("" = from GAUNTLET_MODEL)
@@ -41,7 +42,7 @@
 //	loop:
 //	  gates: [apply, parse, analyzers, build, tests, coverage]
 //	  fail_on: warning   # analyzer findings at or above this reject an edit
-//	  coverage_drop: 0   # percentage points of coverage an edit may lose
+//	  coverage_drop:     # unset: a drop in coverage is only reported; N: more than N points rejects
 //	  max_attempts: 3
 //	  timeout: 20m       # one whole fix loop
 //	  build_timeout: 5m
@@ -106,6 +107,12 @@ type Tests struct {
 	Go      GoTests
 	Python  Runner
 	Node    Runner
+	// Runner is the JavaScript test framework (jest, vitest, mocha, node);
+	// "" detects it from package.json.
+	Runner string
+	// PythonPath is the Python interpreter of the project's tests
+	// (tests.python: a path, relative to the workspace root, or a command).
+	PythonPath string
 }
 
 // GoTests configures `go test`.
@@ -150,6 +157,10 @@ type Loop struct {
 	// unset, ""), "bwrap" or "none". Only "none" lets a model's edit run
 	// without bubblewrap; a request may only ask for stricter.
 	Sandbox string
+
+	// CoverageDropSet: coverage_drop is given; without it a drop in coverage
+	// is reported and never rejects an edit.
+	CoverageDropSet bool
 }
 
 // Gate reports whether the loop runs the named gate.
@@ -484,8 +495,13 @@ func (d *decoder) tests(n *yaml.Node, key string, t *Tests) {
 			)
 		}},
 		field{"python", func(k string, v *yaml.Node) {
+			if v.Kind == yaml.ScalarNode {
+				t.PythonPath = d.str(v, k)
+				return
+			}
 			d.mapping(v, k, field{"command", func(k string, v *yaml.Node) { t.Python.Command = d.command(v, k) }})
 		}},
+		field{"runner", func(k string, v *yaml.Node) { t.Runner = d.oneOf(v, k, "jest", "vitest", "mocha", "node") }},
 		field{"node", func(k string, v *yaml.Node) {
 			d.mapping(v, k, field{"command", func(k string, v *yaml.Node) { t.Node.Command = d.command(v, k) }})
 		}},
@@ -546,7 +562,7 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 			}
 		}},
 		field{"fail_on", func(k string, v *yaml.Node) { l.FailOn = d.severity(v, k) }},
-		field{"coverage_drop", func(k string, v *yaml.Node) { l.CoverageDrop = d.number(v, k, 0, 100) }},
+		field{"coverage_drop", func(k string, v *yaml.Node) { l.CoverageDrop, l.CoverageDropSet = d.number(v, k, 0, 100), true }},
 		field{"max_attempts", func(k string, v *yaml.Node) { l.MaxAttempts = d.integer(v, k, 1) }},
 		field{"timeout", func(k string, v *yaml.Node) { l.Timeout = d.duration(v, k) }},
 		field{"build_timeout", func(k string, v *yaml.Node) { l.BuildTimeout = d.duration(v, k) }},

@@ -19,6 +19,10 @@ type Map struct {
 	// Base holds blocks that ran outside any test (at import or collection
 	// time): they count as covered, but no test owns them.
 	Base map[string][]int `json:"base,omitempty"`
+	// Granularity is PerTest when every test's coverage is its own, and
+	// PerFile when some runner could only measure whole test files (every
+	// test of a file then shares the file's coverage).
+	Granularity string `json:"granularity,omitempty"`
 
 	index map[string]map[Block]int
 }
@@ -28,6 +32,12 @@ type TestCoverage struct {
 	Covers map[string][]int `json:"covers"` // path -> indices into Map.Files[path]
 	Status string           `json:"status,omitempty"`
 }
+
+// Granularities of a map.
+const (
+	PerTest = "test"
+	PerFile = "file"
+)
 
 // NewMap returns an empty map.
 func NewMap() *Map {
@@ -105,6 +115,9 @@ func (m *Map) Merge(o *Map) {
 		for _, b := range blocks {
 			m.blockIndex(path, b)
 		}
+	}
+	if o.Granularity == PerFile || m.Granularity == "" {
+		m.Granularity = o.Granularity
 	}
 	for id, tc := range o.Tests {
 		n := &TestCoverage{Covers: map[string][]int{}, Status: tc.Status}

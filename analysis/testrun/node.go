@@ -74,7 +74,19 @@ func nodeRootFound(snap *analysis.Snapshot, file string) (string, bool) {
 }
 
 func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
-	files, err := walkFiles(env.Snapshot, paths, func(f string) bool { return isNodeTestFile(env.Snapshot, f) })
+	// Test files: node --test's (importing node:test) anywhere, and the
+	// default test file names of jest, vitest and mocha in a package.
+	candidate := func(f string) bool {
+		if isNodeTestFile(env.Snapshot, f) {
+			return true
+		}
+		if !isJSTestName(f) {
+			return false
+		}
+		_, pkg := nodeRootFound(env.Snapshot, f)
+		return pkg
+	}
+	files, err := walkFiles(env.Snapshot, paths, candidate)
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +100,19 @@ func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 			return nil, err
 		}
 		if root, found := nodeRootFound(env.Snapshot, path.Join(rel, "x")); found {
-			if ts, _ := walkFiles(env.Snapshot, []string{root}, func(f string) bool { return isNodeTestFile(env.Snapshot, f) }); len(ts) > 0 {
+			if ts, _ := walkFiles(env.Snapshot, []string{root}, candidate); len(ts) > 0 {
 				roots[root] = true
 			}
 		}
 	}
 	var out []*Project
 	for root := range roots {
-		out = append(out, &Project{Runner: r, Dir: root, Name: root})
+		nodeTests, _ := walkFiles(env.Snapshot, []string{root}, func(f string) bool { return isNodeTestFile(env.Snapshot, f) })
+		fw, err := jsFramework(env, root, len(nodeTests) > 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &Project{Runner: r, Dir: root, Name: root, Framework: fw})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
 	return out, nil
@@ -116,6 +133,9 @@ func (r *NodeRunner) testFiles(env *Env, p *Project) ([]string, error) {
 }
 
 func (r *NodeRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
+	if p.Framework != fwNode && p.Framework != "" {
+		return r.jsDiscover(ctx, env, p)
+	}
 	files, err := r.testFiles(env, p)
 	if err != nil {
 		return nil, err
@@ -132,6 +152,22 @@ func (r *NodeRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test
 }
 
 func (r *NodeRunner) TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
+	if p.Framework != fwNode && p.Framework != "" {
+		if !isJSTestName(file) || nodeRoot(env.Snapshot, file) != p.Dir {
+			return nil, nil
+		}
+		ts, err := r.Discover(ctx, env, p)
+		if err != nil {
+			return nil, err
+		}
+		var out []Test
+		for _, t := range ts {
+			if t.File == file && t.End > t.Start {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
 	if !isNodeTestFile(env.Snapshot, file) || nodeRoot(env.Snapshot, file) != p.Dir {
 		return nil, nil
 	}
@@ -447,6 +483,13 @@ func nodeWorkdir(env *Env, p *Project) (dir, tmp string, err error) {
 
 func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
 	start := time.Now()
+	if p.Framework != fwNode && p.Framework != "" {
+		out, err := r.jsRunTests(ctx, env, p, tests, opt)
+		if out != nil {
+			out.Elapsed = time.Since(start)
+		}
+		return out, err
+	}
 	all := tests == nil
 	if all {
 		var err error
@@ -532,7 +575,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 // test file loads has no coverage to place the change by).
 func (r *NodeRunner) Affected(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
 	ts, err := r.Discover(ctx, env, p)
-	if err != nil || !isNodeTestName(file) {
+	if err != nil || !isJSTestName(file) {
 		return ts, err
 	}
 	var out []Test
@@ -555,7 +598,7 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"node-map-v1", strings.Join(nodeCommand(env.Settings.Node), " ")}
+	parts := []string{"node-map-v2", p.Framework, strings.Join(nodeCommand(env.Settings.Node), " ")}
 	for _, f := range files {
 		if strings.Contains(f, "node_modules/") {
 			continue
@@ -572,44 +615,9 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {
 		return &cached, nil
 	}
-	byFile := map[string][]Test{}
-	var testFiles []string
-	for _, t := range tests {
-		if _, ok := byFile[t.File]; !ok {
-			testFiles = append(testFiles, t.File)
-		}
-		byFile[t.File] = append(byFile[t.File], t)
-	}
-	env.Progress(Progress{Kind: Begin, Title: fmt.Sprintf("Building the coverage map: %d node test files", len(testFiles))})
-	defer env.Progress(Progress{Kind: End})
-	dir, tmp, err := nodeWorkdir(env, p)
+	m, err := r.jsMap(ctx, env, p, tests)
 	if err != nil {
 		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	m := coverage.NewMap()
-	var mu sync.Mutex
-	var firstErr error
-	forFiles(testFiles, func(file string) {
-		run, err := r.runFile(ctx, env, p, dir, tmp, file, nil, true)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			return
-		}
-		for _, t := range byFile[file] {
-			st := ""
-			if res := run.results[t.ID]; res != nil {
-				st = string(res.Status)
-			}
-			m.AddTest(t.ID, st, run.coverage)
-		}
-	})
-	if firstErr != nil {
-		return nil, firstErr
 	}
 	if err := env.Cache.Put(group, key, m, 4); err != nil {
 		return nil, err

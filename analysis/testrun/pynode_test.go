@@ -51,7 +51,8 @@ def test_skipped():
 	want := []string{
 		"tests/test_calc.py::TestDiv::test_div", "tests/test_calc.py::TestDiv::test_div_by_zero",
 		"tests/test_calc.py::test_add", "tests/test_calc.py::test_clamp", "tests/test_calc.py::test_sub",
-		"tests/test_more.py::test_broken", "tests/test_more.py::test_skipped", "tests/test_more.py::test_sub_cases",
+		"tests/test_more.py::test_broken", "tests/test_more.py::test_skipped",
+		"tests/test_more.py::test_sub_cases[1-1-0]", "tests/test_more.py::test_sub_cases[5-2-3]",
 	}
 	if got := ids(tests); !reflect.DeepEqual(got, want) {
 		t.Fatalf("tests:\n got %q\nwant %q", got, want)
@@ -62,7 +63,7 @@ def test_skipped():
 	}
 	got := results(out)
 	if got["tests/test_more.py::test_broken"] != Fail || got["tests/test_more.py::test_skipped"] != Skip ||
-		got["tests/test_more.py::test_sub_cases"] != Pass || got["tests/test_calc.py::test_add"] != Pass {
+		got["tests/test_more.py::test_sub_cases[5-2-3]"] != Pass || got["tests/test_calc.py::test_add"] != Pass {
 		t.Errorf("results %v", got)
 	}
 	for _, r := range out.Results {
@@ -98,7 +99,7 @@ def test_skipped():
 		t.Errorf("tests at line %d: %q, want %q", divLine, got, want)
 	}
 	subLine := lineOf(t, filepath.Join(dir, "calc/__init__.py"), "return clamp(a - b)")
-	if got, want := m.TestsAt("calc/__init__.py", subLine), []string{"tests/test_calc.py::test_sub", "tests/test_more.py::test_broken", "tests/test_more.py::test_sub_cases"}; !reflect.DeepEqual(got, want) {
+	if got, want := m.TestsAt("calc/__init__.py", subLine), []string{"tests/test_calc.py::test_sub", "tests/test_more.py::test_broken", "tests/test_more.py::test_sub_cases[1-1-0]", "tests/test_more.py::test_sub_cases[5-2-3]"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("tests at line %d: %q, want %q", subLine, got, want)
 	}
 

@@ -189,30 +189,30 @@ func (r *PythonRunner) testFiles(env *Env, p *Project) ([]string, error) {
 }
 
 func (r *PythonRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
-	files, err := r.testFiles(env, p)
-	if err != nil {
-		return nil, err
-	}
-	var out []Test
-	for _, f := range files {
-		ts, err := pyTestsInFile(ctx, env.Snapshot, p, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ts...)
-	}
-	return out, nil
+	return r.pyCollect(ctx, env, p)
 }
 
 func (r *PythonRunner) TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
 	if !isPyTestFile(file) || pyRoot(env.Snapshot, file) != p.Dir {
 		return nil, nil
 	}
-	return pyTestsInFile(ctx, env.Snapshot, p, file)
+	ts, err := r.Discover(ctx, env, p)
+	if err != nil {
+		return nil, err
+	}
+	var out []Test
+	for _, t := range ts {
+		if t.File == file && t.End > t.Start {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // pyTestsInFile finds pytest's tests in a file's syntax tree: module-level
-// test* functions and test* methods of Test* classes.
+// test* functions and test* methods of Test* classes and of classes whose
+// bases name a TestCase. It stands in for pytest's collection only for
+// files that a snapshot changes (whose code is not run to list them).
 func pyTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, file string) ([]Test, error) {
 	f, err := snap.File(file)
 	if err != nil {
@@ -258,7 +258,10 @@ func pyTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, fil
 			}
 		case "class_definition":
 			if !strings.HasPrefix(name, "Test") {
-				continue
+				sup := def.ChildByFieldName("superclasses")
+				if sup == nil || !strings.Contains(sup.Content(src), "TestCase") {
+					continue
+				}
 			}
 			body := def.ChildByFieldName("body")
 			if body == nil {
@@ -277,19 +280,6 @@ func pyTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, fil
 	return out, nil
 }
 
-// pytestCommand is the configured command, or python3 -m pytest with the
-// first python3 that can import pytest (and coverage, when asked).
-func pytestCommand(s PythonSettings, withCoverage bool) ([]string, error) {
-	if len(s.Command) > 0 {
-		return s.Command, nil
-	}
-	py, err := findPython(withCoverage)
-	if err != nil {
-		return nil, err
-	}
-	return []string{py, "-m", "pytest"}, nil
-}
-
 var pythonFound sync.Map // bool (withCoverage) -> string
 
 func findPython(withCoverage bool) (string, error) {
@@ -301,13 +291,13 @@ func findPython(withCoverage bool) (string, error) {
 		check += ", coverage"
 	}
 	var tried []string
-	for _, c := range []string{"python3", "/usr/bin/python3", "python"} {
+	for _, c := range []string{"python3", "python", "/usr/bin/python3"} {
 		p, err := exec.LookPath(c)
 		if err != nil {
 			continue
 		}
 		tried = append(tried, p)
-		if exec.Command(p, "-c", check).Run() == nil {
+		if _, err := command(context.Background(), "", nil, p, "-c", check).run(); err == nil {
 			pythonFound.Store(withCoverage, p)
 			return p, nil
 		}
@@ -316,7 +306,7 @@ func findPython(withCoverage bool) (string, error) {
 	if withCoverage {
 		what = "pytest and coverage"
 	}
-	return "", fmt.Errorf("no python3 can import %s (tried %s): install python3-pytest and python3-coverage, or set tests.python.command", what, strings.Join(tried, ", "))
+	return "", fmt.Errorf("no python3 can import %s (tried %s): install python3-pytest and python3-coverage, or set tests.python to the project's interpreter", what, strings.Join(tried, ", "))
 }
 
 // pyRecord is one line the plugin writes.
@@ -358,7 +348,7 @@ type pyFileCoverage struct {
 }
 
 func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []string, withCoverage bool) (*pyRun, error) {
-	cmdline, err := pytestCommand(env.Settings.Python, withCoverage)
+	cmdline, err := pytestCommandFor(env, p, withCoverage)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +444,7 @@ func (run *pyRun) add(snap *analysis.Snapshot, p *Project, dir string, rec pyRec
 	default:
 		return
 	}
-	id := baseID(rec.NodeID)
+	id := rec.NodeID
 	res := run.results[id]
 	if res == nil {
 		res = &Result{ID: id, Package: p.Dir, Status: Pass}
@@ -605,11 +595,11 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 	if err != nil {
 		return nil, err
 	}
-	cmdline, err := pytestCommand(env.Settings.Python, true)
+	cmdline, err := pytestCommandFor(env, p, true)
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"pytest-map-v1", strings.Join(cmdline, " ")}
+	parts := []string{"pytest-map-v2", strings.Join(cmdline, " ")}
 	for _, f := range files {
 		fl, err := env.Snapshot.File(f)
 		if err != nil {
@@ -634,32 +624,15 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 		return nil, err
 	}
 	m := coverage.NewMap()
-	// Contexts are node ids (with parameters); a test's coverage is the union of its cases.
-	ids := map[string]bool{}
-	for _, f := range run.coverage.Files {
-		for _, ctxs := range f.Contexts {
-			for _, c := range ctxs {
-				ids[c] = true
-			}
-		}
-	}
+	m.Granularity = coverage.PerTest
+	// coverage.py's dynamic contexts are pytest node ids: each test's own lines.
 	status := map[string]string{}
 	for id, res := range run.results {
 		status[id] = string(res.Status)
 	}
-	byBase := map[string][]string{}
-	for c := range ids {
-		if c != "" {
-			byBase[baseID(c)] = append(byBase[baseID(c)], c)
-		}
-	}
 	m.AddTest("", "", pyProfile(run.coverage, p, func(c string) bool { return c == "" }))
 	for _, t := range tests {
-		cases := map[string]bool{}
-		for _, c := range byBase[t.ID] {
-			cases[c] = true
-		}
-		m.AddTest(t.ID, status[t.ID], pyProfile(run.coverage, p, func(c string) bool { return cases[c] }))
+		m.AddTest(t.ID, status[t.ID], pyProfile(run.coverage, p, func(c string) bool { return c == t.ID }))
 	}
 	if err := env.Cache.Put(group, key, m, 4); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err

@@ -289,7 +289,7 @@ func isTestFileOf(lang, file string) bool {
 	case "python":
 		return isPyTestFile(file) || path.Base(file) == "conftest.py"
 	case "node":
-		return isNodeTestName(file)
+		return isJSTestName(file)
 	}
 	return false
 }

@@ -141,14 +141,24 @@ type GoSettings struct {
 
 // PythonSettings configure the pytest runner.
 type PythonSettings struct {
-	// Command runs pytest: ["python3", "-m", "pytest"] by default, with the
-	// first python3 (on PATH, then /usr/bin/python3) that can import pytest.
+	// Command runs pytest; by default `PY -m pytest` with the project's
+	// interpreter (see Python).
 	Command []string
+	// Python is the interpreter (tests.python): by default $VIRTUAL_ENV's,
+	// then .venv/ or venv/ of the project, then the first python3 or python
+	// on PATH that imports pytest, then /usr/bin/python3.
+	Python string
+	// Wrap is put before every command the runner starts (the sandbox's
+	// launcher).
+	Wrap []string
 }
 
 // NodeSettings configure the node test runner.
 type NodeSettings struct {
 	Command []string // ["node"] by default; e.g. ["node", "--import", "tsx"] for TypeScript
+	// Runner is the framework (tests.runner): "jest", "vitest", "mocha" or
+	// "node"; "" detects it from package.json and node_modules/.bin.
+	Runner string
 }
 
 func (s Settings) timeout() time.Duration {
@@ -247,6 +257,9 @@ type Project struct {
 	Runner Runner
 	Dir    string
 	Name   string // Go module path; the directory otherwise
+	// Framework is the JavaScript test framework of a node project: "jest",
+	// "vitest", "mocha" or "node" (node --test).
+	Framework string
 }
 
 // Runner is one language's test runner.
@@ -332,7 +345,7 @@ func filterPaths(ts []Test, paths []string) []Test {
 func isTestPath(p string) bool {
 	base := path.Base(p)
 	return strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
-		isNodeTestName(p)
+		isJSTestName(p)
 }
 
 // TestsInFile lists the tests declared in file (relative to the workspace

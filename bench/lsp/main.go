@@ -42,6 +42,9 @@ func main() {
 	cycles := flag.Int("n", 40, "break-and-fix cycles (each is two timed edits)")
 	line := flag.String("line", "c.r = &connReader{conn: c, rwc: c.rwc}", "the line to break and fix: its first occurrence, trimmed of spaces")
 	timeout := flag.Duration("timeout", 10*time.Second, "longest wait for one edit's diagnostics before it counts as missed")
+	bigMB := flag.Int("big", 0, "instead: open a file of this many MB (-file's declarations repeated) and edit it while timing code actions on a 3-line file")
+	bigEdits := flag.Int("big-edits", 10, "with -big: edits of the large file")
+	bigRequests := flag.Int("big-requests", 100, "with -big: at least this many code actions")
 	flag.Parse()
 	if len(servers) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: lsp -server NAME=COMMAND [-server ...] [-file F] [-n N]")
@@ -53,6 +56,23 @@ func main() {
 	check(err)
 	if *root == "" {
 		*root = moduleRoot(abs)
+	}
+	if *bigMB > 0 {
+		var results []isolationResult
+		for _, s := range servers {
+			name, command, ok := strings.Cut(s, "=")
+			if !ok {
+				fail(fmt.Errorf("-server %q: want NAME=COMMAND", s))
+			}
+			r, err := isolation(name, strings.Fields(command), content, *bigMB, *bigEdits, *bigRequests, 10*time.Minute)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", name, err))
+			}
+			results = append(results, r)
+		}
+		fmt.Printf("code actions on a 3-line file while a large Go file is opened and edited %d times on the same connection; %s, %d cores\n", *bigEdits, runtime.Version(), runtime.NumCPU())
+		printIsolation(results, *bigEdits)
+		return
 	}
 	lineNo := -1
 	for i, l := range strings.Split(string(content), "\n") {

@@ -33,3 +33,10 @@ go run ./bench/lsp -n "${CYCLES:-40}" -file "$WS/server.go" -root "$WS" \
 	-server gauntlet+plugin="bin/gauntlet lsp --quiet" | tee bench/lsp/last-plugin.md
 go run ./bench/lsp -n "${CYCLES:-40}" \
 	-server gopls="$GOPLS" | tee -a bench/lsp/last-plugin.md
+
+# The editor never waits on another file: code actions on a 3-line file while
+# a 17 MB Go file (server.go's declarations repeated) is opened and edited on
+# the same connection.
+echo
+echo "## code actions on a small file while a 17 MB file is opened and edited"
+go run ./bench/lsp -big 17 -server gauntlet="bin/gauntlet lsp --quiet" | tee bench/lsp/last-isolation.md

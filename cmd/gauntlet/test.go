@@ -191,6 +191,9 @@ func writeTestText(w io.Writer, res testJSON, affected bool) {
 	}
 	if affected {
 		fmt.Fprintf(w, "selected %d of %d tests\n", len(res.Selected), res.TotalTests)
+		for _, p := range res.CommentsOnly {
+			fmt.Fprintf(w, "only comments change in %s: no test is affected\n", p)
+		}
 		for _, u := range res.UncoveredChanges {
 			fmt.Fprintf(w, "not covered by any test: %s:%d-%d\n", u.Path, u.Lines[0], u.Lines[1])
 		}
@@ -211,8 +214,8 @@ func testSettings(root string) (testrun.Settings, error) {
 	return testrun.Settings{
 		Timeout: c.Tests.Timeout,
 		Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command},
-		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command},
+		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
+		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
 	}, nil
 }
 

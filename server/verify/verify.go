@@ -81,8 +81,11 @@ type Options struct {
 	// (zero: warning).
 	FailOn analysis.Severity
 	// CoverageDrop is how many percentage points of statement coverage a
-	// changed file may lose.
-	CoverageDrop float64
+	// changed file may lose, when CheckCoverageDrop is set; otherwise a drop
+	// is reported in the coverage gate's detail and never rejects an edit
+	// (deleting covered code lowers the percentage and is no fault).
+	CoverageDrop      float64
+	CheckCoverageDrop bool
 	// BuildTimeout and TestTimeout bound the build and tests gates (zero:
 	// 5 and 10 minutes).
 	BuildTimeout, TestTimeout time.Duration
@@ -111,17 +114,18 @@ type Options struct {
 // the tests: key's runner settings.
 func FromConfig(c *config.Config) Options {
 	return Options{
-		Gates:        slices.Clone(c.Loop.Gates),
-		TestEdits:    testEditsOf(c.Loop.AllowTestEdits),
-		FailOn:       c.Loop.FailOn,
-		CoverageDrop: c.Loop.CoverageDrop,
-		BuildTimeout: c.Loop.BuildTimeout,
-		TestTimeout:  c.Loop.TestTimeout,
+		Gates:             slices.Clone(c.Loop.Gates),
+		TestEdits:         testEditsOf(c.Loop.AllowTestEdits),
+		FailOn:            c.Loop.FailOn,
+		CoverageDrop:      c.Loop.CoverageDrop,
+		CheckCoverageDrop: c.Loop.CoverageDropSet,
+		BuildTimeout:      c.Loop.BuildTimeout,
+		TestTimeout:       c.Loop.TestTimeout,
 		Tests: testrun.Settings{
 			Timeout: c.Tests.Timeout,
 			Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-			Python:  testrun.PythonSettings{Command: c.Tests.Python.Command},
-			Node:    testrun.NodeSettings{Command: c.Tests.Node.Command},
+			Python:  testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
+			Node:    testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
 		},
 	}
 }
@@ -363,6 +367,9 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 	r.runOriginals(ctx, v)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if r.shadow != nil {
+		v.workspacePaths(r.shadow.dir)
 	}
 	if r.after != nil {
 		v.Diagnostics = evidence(r.after, v)

@@ -61,6 +61,22 @@ def pytest_runtest_logreport(report):
     _write(rec)
 
 
+def pytest_collection_finish(session):
+    # With GAUNTLET_COLLECT: pytest's own list of tests (node ids and where
+    # each is defined), for `--collect-only` discovery.
+    path = os.environ.get("GAUNTLET_COLLECT")
+    if not path:
+        return
+    with open(path, "w", encoding="utf-8") as f:
+        for item in session.items:
+            loc = list(item.location)
+            try:
+                fspath = str(item.path)
+            except AttributeError:  # pytest < 7
+                fspath = str(item.fspath)
+            f.write(json.dumps({"nodeid": item.nodeid, "name": item.name, "location": loc, "path": fspath}) + "\n")
+
+
 def pytest_collectreport(report):
     if report.failed:
         _write({"event": "collect_error", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})

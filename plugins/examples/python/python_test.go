@@ -58,21 +58,32 @@ func TestPythonPlugin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		py, errs := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), h.Analyzers())
-		if len(errs) > 0 {
-			t.Fatalf("%s: %v", e.Name(), errs)
-		}
-		golang, _ := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), []*analysis.Analyzer{todoowner.Analyzer})
-		if len(py) == 0 || len(py) != len(golang) {
-			t.Fatalf("%s: %d findings from Python, %d from Go", e.Name(), len(py), len(golang))
-		}
-		for i := range py {
-			p, g := py[i], golang[i]
-			if p.Source != "todo-py" {
-				t.Errorf("source %q", p.Source)
+		// Then an edit (a line inserted at the top): a plugin that does not
+		// accept edits is sent the whole new text, and finds the same.
+		f := analysis.NewFile(e.Name(), content, 1)
+		for v := int32(1); v <= 2; v++ {
+			if v == 2 {
+				f, err = f.Edit(context.Background(), []analysis.Change{{Start: 0, End: 0, Text: "\n"}}, v)
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
-			if p.Start != g.Start || p.End != g.End || p.Message != g.Message || p.Code != g.Code || p.Severity != g.Severity {
-				t.Errorf("%s:\npython %+v\ngo     %+v", e.Name(), p, g)
+			py, errs := analysis.Run(context.Background(), f, h.Analyzers())
+			if len(errs) > 0 {
+				t.Fatalf("%s: %v", e.Name(), errs)
+			}
+			golang, _ := analysis.Run(context.Background(), analysis.NewFile(e.Name(), f.Content, v), []*analysis.Analyzer{todoowner.Analyzer})
+			if len(py) == 0 || len(py) != len(golang) {
+				t.Fatalf("%s version %d: %d findings from Python, %d from Go", e.Name(), v, len(py), len(golang))
+			}
+			for i := range py {
+				p, g := py[i], golang[i]
+				if p.Source != "todo-py" {
+					t.Errorf("source %q", p.Source)
+				}
+				if p.Start != g.Start || p.End != g.End || p.Message != g.Message || p.Code != g.Code || p.Severity != g.Severity {
+					t.Errorf("%s version %d:\npython %+v\ngo     %+v", e.Name(), v, p, g)
+				}
 			}
 		}
 	}

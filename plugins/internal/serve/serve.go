@@ -27,7 +27,7 @@ type Service struct {
 // names languages gauntlet parses) and returns the service for them.
 func New(name, version string, analyzers []*analysis.Analyzer) (*Service, error) {
 	s := &Service{
-		desc:      &wire.Description{Name: name, Version: version},
+		desc:      &wire.Description{Name: name, Version: version, AcceptsEdits: true},
 		analyzers: analyzers,
 		byName:    map[string]*analysis.Analyzer{},
 		files:     fileCache{m: map[string]*cached{}},
@@ -66,8 +66,20 @@ func (s *Service) Analyze(ctx context.Context, req *wire.Request) (*wire.Result,
 			selected = append(selected, a)
 		}
 	}
-	for _, in := range req.Files {
-		f := s.files.get(ctx, in)
+	for i, in := range req.Files {
+		var rev uint64
+		if i < len(req.Revisions) {
+			rev = req.Revisions[i]
+		}
+		var f *analysis.File
+		if i < len(req.Edits) && req.Edits[i] != nil {
+			if f = s.files.edit(ctx, in, rev, req.Edits[i]); f == nil {
+				res.NeedContent = append(res.NeedContent, in.Path)
+				continue
+			}
+		} else {
+			f = s.files.get(ctx, in, rev)
+		}
 		for _, a := range selected {
 			diags, errs := analysis.Run(ctx, f, []*analysis.Analyzer{a})
 			if err := ctx.Err(); err != nil {
@@ -89,11 +101,11 @@ func (s *Service) Analyze(ctx context.Context, req *wire.Request) (*wire.Result,
 }
 
 // fileCache keeps the last version of each recently analysed path with its
-// syntax tree. A request with the same content reuses the tree (several
-// analyzers, one file); a new version is parsed incrementally from the last
-// one, the change being the span between their common prefix and suffix.
-// The host sends whole files; this keeps a plugin's parse as cheap as the
-// host's own incremental one.
+// syntax tree and the host's revision of its text. An edit of that revision
+// is applied to it and parsed incrementally; a host that sends whole files
+// (one from before edits) gets the same: a new version is parsed
+// incrementally from the last one, the change being the span between their
+// common prefix and suffix, and the same content reuses the tree.
 type fileCache struct {
 	mu   sync.Mutex
 	m    map[string]*cached
@@ -102,12 +114,34 @@ type fileCache struct {
 
 type cached struct {
 	file *analysis.File
+	rev  uint64
 	used uint64
 }
 
 const maxCachedFiles = 64
 
-func (c *fileCache) get(ctx context.Context, in *analysis.File) *analysis.File {
+// edit applies e to the kept text of its base revision and returns the new
+// version, or nil if that text is not kept (or the changes do not fit it).
+func (c *fileCache) edit(ctx context.Context, in *analysis.File, rev uint64, e *wire.FileEdit) *analysis.File {
+	c.mu.Lock()
+	old := c.m[in.Path]
+	c.mu.Unlock()
+	if old == nil || old.rev != e.BaseRevision || e.BaseRevision == 0 {
+		return nil
+	}
+	f := old.file
+	if len(e.Changes) > 0 || f.Version != in.Version {
+		nf, err := f.Edit(ctx, e.Changes, in.Version)
+		if err != nil {
+			return nil
+		}
+		f = nf
+	}
+	c.put(in.Path, f, rev)
+	return f
+}
+
+func (c *fileCache) get(ctx context.Context, in *analysis.File, rev uint64) *analysis.File {
 	c.mu.Lock()
 	var old *analysis.File
 	if e := c.m[in.Path]; e != nil {
@@ -119,15 +153,20 @@ func (c *fileCache) get(ctx context.Context, in *analysis.File) *analysis.File {
 	if old != nil && old.Lang == in.Lang && in.Lang != nil {
 		if bytes.Equal(old.Content, in.Content) {
 			f = old
-		} else if nf, err := old.Edit(ctx, []analysis.Change{span(old.Content, in.Content)}, in.Version); err == nil {
+		} else if nf, err := old.Edit(ctx, []analysis.Change{wire.Span(old.Content, in.Content)}, in.Version); err == nil {
 			f = nf
 		}
 	}
+	c.put(in.Path, f, rev)
+	return f
+}
 
+// put keeps f as path's last version, at the host's revision rev.
+func (c *fileCache) put(path string, f *analysis.File, rev uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
-	c.m[in.Path] = &cached{file: f, used: c.tick}
+	c.m[path] = &cached{file: f, rev: rev, used: c.tick}
 	if len(c.m) > maxCachedFiles {
 		oldest, at := "", c.tick
 		for p, e := range c.m {
@@ -137,19 +176,4 @@ func (c *fileCache) get(ctx context.Context, in *analysis.File) *analysis.File {
 		}
 		delete(c.m, oldest)
 	}
-	return f
-}
-
-// span is the one change that turns a into b.
-func span(a, b []byte) analysis.Change {
-	n := min(len(a), len(b))
-	p := 0
-	for p < n && a[p] == b[p] {
-		p++
-	}
-	s := 0
-	for s < n-p && a[len(a)-1-s] == b[len(b)-1-s] {
-		s++
-	}
-	return analysis.Change{Start: p, End: len(a) - s, Text: string(b[p : len(b)-s])}
 }

@@ -50,6 +50,7 @@ func NewAnalyzer(source string, info AnalyzerInfo, run func(*analysis.Pass) erro
 		Severity:  info.Severity,
 		Source:    source,
 		Run:       run,
+		NoTree:    true, // the plugin parses the file itself
 	}
 }
 

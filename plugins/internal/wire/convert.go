@@ -34,7 +34,7 @@ func SeverityFromProto(s pb.Severity) analysis.Severity {
 
 // DescriptionToProto converts a plugin's description.
 func DescriptionToProto(d *Description) *pb.DescribeResponse {
-	out := &pb.DescribeResponse{Name: utf8(d.Name), Version: utf8(d.Version)}
+	out := &pb.DescribeResponse{Name: utf8(d.Name), Version: utf8(d.Version), AcceptsEdits: d.AcceptsEdits}
 	for _, a := range d.Analyzers {
 		out.Analyzers = append(out.Analyzers, &pb.AnalyzerInfo{
 			Name:      utf8(a.Name),
@@ -49,7 +49,7 @@ func DescriptionToProto(d *Description) *pb.DescribeResponse {
 
 // DescriptionFromProto converts a plugin's description.
 func DescriptionFromProto(m *pb.DescribeResponse) *Description {
-	d := &Description{Name: m.GetName(), Version: m.GetVersion()}
+	d := &Description{Name: m.GetName(), Version: m.GetVersion(), AcceptsEdits: m.GetAcceptsEdits()}
 	for _, a := range m.GetAnalyzers() {
 		d.Analyzers = append(d.Analyzers, AnalyzerInfo{
 			Name:      a.GetName(),
@@ -90,18 +90,29 @@ func RequestToProto(r *Request) *pb.AnalyzeRequest {
 	return m
 }
 
-// RequestFromProto converts an Analyze request.
+// RequestFromProto converts an Analyze request, with each file's revision
+// and edit (whose file has no content).
 func RequestFromProto(m *pb.AnalyzeRequest) *Request {
 	r := &Request{Analyzers: m.GetAnalyzers()}
 	for _, f := range m.GetFiles() {
 		r.Files = append(r.Files, FileFromProto(f))
+		r.Revisions = append(r.Revisions, f.GetRevision())
+		var e *FileEdit
+		if pe := f.GetEdit(); pe != nil {
+			e = &FileEdit{BaseRevision: pe.GetBaseRevision()}
+			for _, c := range pe.GetChanges() {
+				e.Changes = append(e.Changes, analysis.Change{Start: int(c.GetStart()), End: int(c.GetEnd()), Text: string(c.GetText())})
+			}
+			r.Files[len(r.Files)-1].Content = nil
+		}
+		r.Edits = append(r.Edits, e)
 	}
 	return r
 }
 
 // ResultToProto converts an Analyze result.
 func ResultToProto(r *Result) *pb.AnalyzeResponse {
-	m := &pb.AnalyzeResponse{}
+	m := &pb.AnalyzeResponse{NeedContent: r.NeedContent}
 	for _, f := range r.Findings {
 		m.Diagnostics = append(m.Diagnostics, DiagnosticToProto(f.Analyzer, f.Diagnostic))
 	}
@@ -130,6 +141,7 @@ func ResultFromProto(m *pb.AnalyzeResponse) (*Result, error) {
 	for _, e := range m.GetErrors() {
 		r.Errors = append(r.Errors, &analysis.AnalyzerError{Analyzer: e.GetAnalyzer(), Path: e.GetPath(), Err: errors.New(e.GetMessage())})
 	}
+	r.NeedContent = m.GetNeedContent()
 	return r, nil
 }
 

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!gauntlet/plugin/v1/analyzer.proto\x12\x12gauntlet.plugin.v1\"\x11\n\x0f\x44\x65scribeRequest\"f\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x33\n\tanalyzers\x18\x03 \x03(\x0b\x32 .gauntlet.plugin.v1.AnalyzerInfo\"y\n\x0c\x41nalyzerInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03\x64oc\x18\x02 \x01(\t\x12\x11\n\tlanguages\x18\x03 \x03(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12.\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.gauntlet.plugin.v1.Severity\"H\n\x04\x46ile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x0f\n\x07version\x18\x04 \x01(\x05\"L\n\x0e\x41nalyzeRequest\x12\'\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x18.gauntlet.plugin.v1.File\x12\x11\n\tanalyzers\x18\x02 \x03(\t\"y\n\x0f\x41nalyzeResponse\x12\x33\n\x0b\x64iagnostics\x18\x01 \x03(\x0b\x32\x1e.gauntlet.plugin.v1.Diagnostic\x12\x31\n\x06\x65rrors\x18\x02 \x03(\x0b\x32!.gauntlet.plugin.v1.AnalyzerError\"@\n\rAnalyzerError\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xcc\x01\n\nDiagnostic\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\r\x12\x0b\n\x03\x65nd\x18\x04 \x01(\r\x12.\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.gauntlet.plugin.v1.Severity\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0b\n\x03url\x18\x08 \x01(\t\x12&\n\x05\x66ixes\x18\t \x03(\x0b\x32\x17.gauntlet.plugin.v1.Fix\"A\n\x03\x46ix\x12\r\n\x05title\x18\x01 \x01(\t\x12+\n\x05\x65\x64its\x18\x02 \x03(\x0b\x32\x1c.gauntlet.plugin.v1.TextEdit\"F\n\x08TextEdit\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\r\x12\x0b\n\x03\x65nd\x18\x03 \x01(\r\x12\x10\n\x08new_text\x18\x04 \x01(\x0c*t\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n\x0eSEVERITY_ERROR\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x11\n\rSEVERITY_INFO\x10\x03\x12\x11\n\rSEVERITY_HINT\x10\x04\x32\xb5\x01\n\x08\x41nalyzer\x12U\n\x08\x44\x65scribe\x12#.gauntlet.plugin.v1.DescribeRequest\x1a$.gauntlet.plugin.v1.DescribeResponse\x12R\n\x07\x41nalyze\x12\".gauntlet.plugin.v1.AnalyzeRequest\x1a#.gauntlet.plugin.v1.AnalyzeResponseBLZJgithub.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1;pluginv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!gauntlet/plugin/v1/analyzer.proto\x12\x12gauntlet.plugin.v1\"\x11\n\x0f\x44\x65scribeRequest\"}\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x33\n\tanalyzers\x18\x03 \x03(\x0b\x32 .gauntlet.plugin.v1.AnalyzerInfo\x12\x15\n\raccepts_edits\x18\x04 \x01(\x08\"y\n\x0c\x41nalyzerInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03\x64oc\x18\x02 \x01(\t\x12\x11\n\tlanguages\x18\x03 \x03(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12.\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.gauntlet.plugin.v1.Severity\"\x86\x01\n\x04\x46ile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12\x10\n\x08revision\x18\x05 \x01(\x04\x12*\n\x04\x65\x64it\x18\x06 \x01(\x0b\x32\x1c.gauntlet.plugin.v1.FileEdit\"N\n\x08\x46ileEdit\x12\x15\n\rbase_revision\x18\x01 \x01(\x04\x12+\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1a.gauntlet.plugin.v1.Change\"2\n\x06\x43hange\x12\r\n\x05start\x18\x01 \x01(\r\x12\x0b\n\x03\x65nd\x18\x02 \x01(\r\x12\x0c\n\x04text\x18\x03 \x01(\x0c\"L\n\x0e\x41nalyzeRequest\x12\'\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x18.gauntlet.plugin.v1.File\x12\x11\n\tanalyzers\x18\x02 \x03(\t\"\x8f\x01\n\x0f\x41nalyzeResponse\x12\x33\n\x0b\x64iagnostics\x18\x01 \x03(\x0b\x32\x1e.gauntlet.plugin.v1.Diagnostic\x12\x31\n\x06\x65rrors\x18\x02 \x03(\x0b\x32!.gauntlet.plugin.v1.AnalyzerError\x12\x14\n\x0cneed_content\x18\x03 \x03(\t\"@\n\rAnalyzerError\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xcc\x01\n\nDiagnostic\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\r\x12\x0b\n\x03\x65nd\x18\x04 \x01(\r\x12.\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.gauntlet.plugin.v1.Severity\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0b\n\x03url\x18\x08 \x01(\t\x12&\n\x05\x66ixes\x18\t \x03(\x0b\x32\x17.gauntlet.plugin.v1.Fix\"A\n\x03\x46ix\x12\r\n\x05title\x18\x01 \x01(\t\x12+\n\x05\x65\x64its\x18\x02 \x03(\x0b\x32\x1c.gauntlet.plugin.v1.TextEdit\"F\n\x08TextEdit\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\r\x12\x0b\n\x03\x65nd\x18\x03 \x01(\r\x12\x10\n\x08new_text\x18\x04 \x01(\x0c*t\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n\x0eSEVERITY_ERROR\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x11\n\rSEVERITY_INFO\x10\x03\x12\x11\n\rSEVERITY_HINT\x10\x04\x32\xb5\x01\n\x08\x41nalyzer\x12U\n\x08\x44\x65scribe\x12#.gauntlet.plugin.v1.DescribeRequest\x1a$.gauntlet.plugin.v1.DescribeResponse\x12R\n\x07\x41nalyze\x12\".gauntlet.plugin.v1.AnalyzeRequest\x1a#.gauntlet.plugin.v1.AnalyzeResponseBLZJgithub.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1;pluginv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gauntlet.plugin.v1.analyzer_pb2', globals())
@@ -21,28 +21,32 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZJgithub.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1;pluginv1'
-  _SEVERITY._serialized_start=990
-  _SEVERITY._serialized_end=1106
+  _SEVERITY._serialized_start=1231
+  _SEVERITY._serialized_end=1347
   _DESCRIBEREQUEST._serialized_start=57
   _DESCRIBEREQUEST._serialized_end=74
   _DESCRIBERESPONSE._serialized_start=76
-  _DESCRIBERESPONSE._serialized_end=178
-  _ANALYZERINFO._serialized_start=180
-  _ANALYZERINFO._serialized_end=301
-  _FILE._serialized_start=303
-  _FILE._serialized_end=375
-  _ANALYZEREQUEST._serialized_start=377
-  _ANALYZEREQUEST._serialized_end=453
-  _ANALYZERESPONSE._serialized_start=455
-  _ANALYZERESPONSE._serialized_end=576
-  _ANALYZERERROR._serialized_start=578
-  _ANALYZERERROR._serialized_end=642
-  _DIAGNOSTIC._serialized_start=645
-  _DIAGNOSTIC._serialized_end=849
-  _FIX._serialized_start=851
-  _FIX._serialized_end=916
-  _TEXTEDIT._serialized_start=918
-  _TEXTEDIT._serialized_end=988
-  _ANALYZER._serialized_start=1109
-  _ANALYZER._serialized_end=1290
+  _DESCRIBERESPONSE._serialized_end=201
+  _ANALYZERINFO._serialized_start=203
+  _ANALYZERINFO._serialized_end=324
+  _FILE._serialized_start=327
+  _FILE._serialized_end=461
+  _FILEEDIT._serialized_start=463
+  _FILEEDIT._serialized_end=541
+  _CHANGE._serialized_start=543
+  _CHANGE._serialized_end=593
+  _ANALYZEREQUEST._serialized_start=595
+  _ANALYZEREQUEST._serialized_end=671
+  _ANALYZERESPONSE._serialized_start=674
+  _ANALYZERESPONSE._serialized_end=817
+  _ANALYZERERROR._serialized_start=819
+  _ANALYZERERROR._serialized_end=883
+  _DIAGNOSTIC._serialized_start=886
+  _DIAGNOSTIC._serialized_end=1090
+  _FIX._serialized_start=1092
+  _FIX._serialized_end=1157
+  _TEXTEDIT._serialized_start=1159
+  _TEXTEDIT._serialized_end=1229
+  _ANALYZER._serialized_start=1350
+  _ANALYZER._serialized_end=1531
 # @@protoc_insertion_point(module_scope)

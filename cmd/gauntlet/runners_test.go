@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// jsTools is the directory whose node_modules holds the pinned jest,
+// vitest and mocha that .ci/run installs ($GAUNTLET_JS_TOOLS, by default
+// ~/.cache/gauntlet-ci/js). Outside CI a missing tool skips the test.
+func jsTools(t *testing.T, tool string) string {
+	t.Helper()
+	dir := os.Getenv("GAUNTLET_JS_TOOLS")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "gauntlet-ci", "js")
+	}
+	_, nodeErr := exec.LookPath("node")
+	_, toolErr := os.Stat(filepath.Join(dir, "node_modules", ".bin", tool))
+	if nodeErr != nil || toolErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node and %s (in %s, installed by .ci/run) are required in CI", tool, dir)
+		}
+		t.Skipf("no node or no %s in %s (bash .ci/run installs it)", tool, dir)
+	}
+	return dir
+}
+
+// runnerExample copies examples/jsrunners/FW and links the pinned tools'
+// node_modules into it.
+func runnerExample(t *testing.T, fw, tool string) string {
+	t.Helper()
+	tools := jsTools(t, tool)
+	dir := exampleCopy(t, filepath.Join("jsrunners", fw))
+	if err := os.Symlink(filepath.Join(tools, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func statuses(t *testing.T, out string) map[string]string {
+	t.Helper()
+	var got testOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	m := map[string]string{}
+	for _, r := range got.Tests {
+		m[r.ID] = r.Status
+	}
+	return m
+}
+
+func testsFor(t *testing.T, fileLine string) []string {
+	t.Helper()
+	code, out, stderr := gauntletHere("coverage", "--tests-for", fileLine, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("coverage --tests-for %s: exit %d: %s", fileLine, code, stderr)
+	}
+	var got struct {
+		Tests []string `json:"tests"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got.Tests)
+	return got.Tests
+}
+
+// breakAdd turns add into a subtraction: the adds test fails.
+const breakAdd = `--- a/calc.js
++++ b/calc.js
+@@ -11,3 +11,3 @@
+ function add(a, b) {
+-  return clamp(a + b);
++  return clamp(a - b);
+ }
+`
+
+// TestJSRunners drives jest, vitest and mocha examples through gauntlet
+// test, coverage --tests-for and verify, with the real tools: the tests
+// are the framework's (test.each and generated cases included), each
+// test's coverage is its own lines, and a breaking patch is rejected.
+func TestJSRunners(t *testing.T) {
+	for _, c := range []struct{ fw, tool, file string }{
+		{"jest", "jest", "test/calc.test.js"},
+		{"vitest", "vitest", "test/calc.test.js"},
+		{"mocha", "mocha", "test/calc.js"},
+	} {
+		t.Run(c.fw, func(t *testing.T) {
+			dir := runnerExample(t, c.fw, c.tool)
+			code, out, stderr := gauntletHere("test", "--format", "json")
+			if code != exitOK {
+				t.Fatalf("test: exit %d\n%s\n%s", code, out, stderr)
+			}
+			f := c.file + "::"
+			want := map[string]string{
+				f + "add > adds": "pass", f + "add > clamps": "pass", f + "div > divides": "pass", f + "div > refuses zero": "pass",
+				f + "sub(5, 3) = 2": "pass", f + "sub(1, 1) = 0": "pass", f + "later": "skip",
+			}
+			if got := statuses(t, out); !reflect.DeepEqual(got, want) {
+				t.Errorf("tests:\n got %v\nwant %v", got, want)
+			}
+			// Per-test coverage: the throw runs in one test, LIMIT in another.
+			if got := testsFor(t, "calc.js:"+lineNo(t, filepath.Join(dir, "calc.js"), "throw new Error")); !reflect.DeepEqual(got, []string{f + "div > refuses zero"}) {
+				t.Errorf("--tests-for the throw: %q", got)
+			}
+			if got := testsFor(t, "calc.js:"+lineNo(t, filepath.Join(dir, "calc.js"), "return LIMIT")); !reflect.DeepEqual(got, []string{f + "add > clamps"}) {
+				t.Errorf("--tests-for return LIMIT: %q", got)
+			}
+			if got := testsFor(t, "calc.js:"+lineNo(t, filepath.Join(dir, "calc.js"), "return clamp(a - b)")); !reflect.DeepEqual(got, []string{f + "sub(1, 1) = 0", f + "sub(5, 3) = 2"}) {
+				t.Errorf("--tests-for sub: %q", got)
+			}
+			code, v, text := verifyPatch(t, dir, breakAdd, "--sandbox", "none")
+			if code != exitFindings || v.Accepted {
+				t.Errorf("verify of a breaking patch: exit %d, accepted %v\n%s", code, v.Accepted, text)
+			}
+		})
+	}
+}
+
+// TestUnknownJSRunner: test files under a package.json that runs karma are
+// an error that names it, never "0 passed"; verify does not accept.
+func TestUnknownJSRunner(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("no node")
+	}
+	dir := exampleCopy(t, filepath.Join("jsrunners", "karma"))
+	code, out, stderr := gauntletHere("test")
+	if code != exitError {
+		t.Fatalf("test: exit %d, want 2\n%s\n%s", code, out, stderr)
+	}
+	for _, w := range []string{"package.json runs karma", "gauntlet runs jest, vitest, mocha and node --test; set tests.runner"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q lacks %q", stderr, w)
+		}
+	}
+	code, v, text := verifyPatch(t, dir, breakAdd, "--sandbox", "none")
+	if code == exitOK || v.Accepted {
+		t.Errorf("verify: exit %d, accepted %v\n%s", code, v.Accepted, text)
+	}
+}
+
+// TestPytestUnittestClasses: pytest's own collection finds unittest
+// classes of any name and inherited tests; each test's coverage is its own.
+func TestPytestUnittestClasses(t *testing.T) {
+	if _, err := exec.LookPath("/usr/bin/python3"); err != nil || exec.Command("/usr/bin/python3", "-c", "import pytest, coverage").Run() != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3-pytest and python3-coverage are required in CI")
+		}
+		t.Skip("no pytest and coverage.py for /usr/bin/python3")
+	}
+	dir := exampleCopy(t, "pyunit")
+	code, out, stderr := gauntletHere("test", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("test: exit %d\n%s\n%s", code, out, stderr)
+	}
+	f := "tests/test_shapes.py::"
+	want := map[string]string{
+		f + "AreaChecks::test_negative": "pass", f + "AreaChecks::test_rect": "pass", f + "AreaChecks::test_square": "pass",
+		f + "SquareCase::test_perimeter_positive": "pass", f + "TriangleCase::test_perimeter_positive": "pass",
+		f + "TriangleCase::test_right_angle": "skip",
+	}
+	if got := statuses(t, out); !reflect.DeepEqual(got, want) {
+		t.Errorf("tests:\n got %v\nwant %v", got, want)
+	}
+	src := filepath.Join(dir, "shapes", "__init__.py")
+	if got := testsFor(t, "shapes/__init__.py:"+lineNo(t, src, "return side * side")); !reflect.DeepEqual(got, []string{f + "AreaChecks::test_square"}) {
+		t.Errorf("--tests-for square_area: %q", got)
+	}
+	if got := testsFor(t, "shapes/__init__.py:"+lineNo(t, src, "return sum(sides)")); !reflect.DeepEqual(got, []string{f + "SquareCase::test_perimeter_positive", f + "TriangleCase::test_perimeter_positive"}) {
+		t.Errorf("--tests-for perimeter: %q", got)
+	}
+	patch := `--- a/shapes/__init__.py
++++ b/shapes/__init__.py
+@@ -15,2 +15,2 @@
+ def perimeter(*sides):
+-    return sum(sides)
++    return -sum(sides)
+`
+	code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
+	if code != exitFindings || v.Accepted {
+		t.Errorf("verify of a breaking patch: exit %d, accepted %v\n%s", code, v.Accepted, text)
+	}
+}
+
+// lineNo is the 1-based line of the first line of file containing s.
+func lineNo(t *testing.T, file, s string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, s) {
+			return strconv.Itoa(i + 1)
+		}
+	}
+	t.Fatalf("%s: no line contains %q", file, s)
+	return ""
+}

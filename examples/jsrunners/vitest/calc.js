@@ -1,0 +1,26 @@
+// A small calculator: the code under test of the vitest example.
+const LIMIT = 1000;
+
+function clamp(n) {
+  if (n > LIMIT) {
+    return LIMIT;
+  }
+  return n;
+}
+
+function add(a, b) {
+  return clamp(a + b);
+}
+
+function sub(a, b) {
+  return clamp(a - b);
+}
+
+function div(a, b) {
+  if (b === 0) {
+    throw new Error('division by zero');
+  }
+  return Math.trunc(a / b);
+}
+
+export { add, sub, div, clamp };
