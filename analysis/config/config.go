@@ -49,6 +49,7 @@
 //	  build_timeout: 5m
 //	  test_timeout: 0    # 0 means tests.timeout
 //	  allow_test_edits: null # true: a fix may change tests; false: verify refuses edits of tests too
+//	  sandbox: auto      # auto | bwrap | none: how edited code runs (requests may only ask for stricter)
 //
 // Find is for the command line (walk up from the current directory); the
 // LSP calls Load on the workspace root's file.
@@ -157,6 +158,10 @@ type Loop struct {
 	// a test that existed before it; nil when not set (fix refuses, verify
 	// reports them); false makes verify refuse them too.
 	AllowTestEdits *bool
+	// Sandbox is how builds and tests of edited code run: "auto" (or
+	// unset, ""), "bwrap" or "none". Only "none" lets a model's edit run
+	// without bubblewrap; a request may only ask for stricter.
+	Sandbox string
 
 	// CoverageDropSet: coverage_drop is given; without it a drop in coverage
 	// is reported and never rejects an edit.
@@ -606,6 +611,7 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 			b := d.boolean(v, k)
 			l.AllowTestEdits = &b
 		}},
+		field{"sandbox", func(k string, v *yaml.Node) { l.Sandbox = d.oneOf(v, k, "auto", "bwrap", "none") }},
 	)
 }
 

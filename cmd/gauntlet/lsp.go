@@ -29,17 +29,25 @@ func init() {
 	register(&command{name: "lsp", summary: "serve the Language Server Protocol on stdin and stdout", run: runLSP})
 }
 
+// lspSandbox is gauntlet lsp's --sandbox.
+var lspSandbox string
+
 func runLSP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lsp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in bytes")
 	quiet := fs.Bool("quiet", false, "log only to the editor (window/logMessage), not to stderr")
+	fs.StringVar(&lspSandbox, "sandbox", "", "how edited code runs: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
 	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gauntlet lsp [--max-message-size N] [--quiet] [--server ADDR]\n\nSpeaks LSP on stdin and stdout until the editor sends exit.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if _, err := verify.ParseSandbox(lspSandbox); err != nil {
+		fmt.Fprintf(stderr, "gauntlet lsp: --sandbox: %v\n", err)
 		return exitError
 	}
 	if fs.NArg() > 0 {
@@ -124,7 +132,25 @@ func loadLSPConfig(ctx context.Context, root string, engine *server.Engine, plug
 		show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
 		m = nil
 	}
-	engine.SetLoop(server.Loop{Model: m, Verify: verify.FromConfig(cfg), MaxAttempts: cfg.Loop.MaxAttempts})
+	// The operator's sandbox (--sandbox, else loop.sandbox); the model's
+	// edits need bubblewrap unless it says none: without it, fixes come
+	// from the analyzers alone.
+	vopts := verify.FromConfig(cfg)
+	setting := lspSandbox
+	if setting == "" {
+		setting = cfg.Loop.Sandbox
+	}
+	vopts.Sandbox, _ = verify.ParseSandbox(setting)
+	if m != nil {
+		mode, err := verify.ForModelEdits(vopts.Sandbox)
+		if err != nil {
+			show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
+			m = nil
+		} else {
+			vopts.Sandbox = mode
+		}
+	}
+	engine.SetLoop(server.Loop{Model: m, Verify: vopts, MaxAttempts: cfg.Loop.MaxAttempts})
 	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
 	pas, err := plugs.analyzers(ctx, cfg)
 	if err != nil {

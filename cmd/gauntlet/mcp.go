@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -27,9 +28,10 @@ func runMCP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rootFlag := fs.String("root", ".", "the workspace the tools answer for; tool paths are relative to it")
+	sandbox := fs.String("sandbox", "", "how edited code runs: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a tool call may only ask for stricter (with --server, the server decides)")
 	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet mcp [--root DIR] [--server ADDR]\n\n"+
+		fmt.Fprintln(stderr, "usage: gauntlet mcp [--root DIR] [--sandbox auto|bwrap|none] [--server ADDR]\n\n"+
 			"Speaks the Model Context Protocol on stdin and stdout (newline-delimited JSON-RPC) with the tools\n"+
 			"check, verify, affected_tests, tests_for_line and fix. Each tool's result is the JSON document of\n"+
 			"the command of the same work (gauntlet check --format json, ...); a tool that cannot do its work\n"+
@@ -48,6 +50,10 @@ func runMCP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
 		return exitError
 	}
+	if _, err := verify.ParseSandbox(*sandbox); err != nil {
+		fmt.Fprintf(stderr, "gauntlet mcp: --sandbox: %v\n", err)
+		return exitError
+	}
 	var b api.Backend
 	if *serverAddr != "" {
 		c, err := dialServer(*serverAddr)
@@ -59,13 +65,14 @@ func runMCP(args []string, stdout, stderr io.Writer) int {
 		b = c
 	} else {
 		lb := newBackend(root, stderr)
+		lb.sandbox = *sandbox
 		defer lb.analyzers.closeAll()
 		b = lb
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s := newMCPServer(b, root)
-	if err := s.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+	if err := s.Run(ctx, mcpStdio(os.Stdin, os.Stdout)); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
 		return exitError
 	}
@@ -83,7 +90,7 @@ type checkArgs struct {
 
 type verifyArgs struct {
 	Patch   string `json:"patch" jsonschema:"the edit: a unified diff, or SEARCH/REPLACE blocks (path line, <<<<<<< SEARCH, =======, >>>>>>> REPLACE)"`
-	Sandbox string `json:"sandbox,omitempty" jsonschema:"auto (default), bwrap or none"`
+	Sandbox string `json:"sandbox,omitempty" jsonschema:"the operator's setting (default), or a stricter one: bwrap; none only if the operator allows it"`
 }
 
 type affectedArgs struct {
@@ -101,6 +108,7 @@ type fixArgs struct {
 	Paths       []string `json:"paths,omitempty" jsonschema:"where to look for findings and failing tests; none: all"`
 	MaxAttempts int      `json:"max_attempts,omitempty" jsonschema:"attempts per problem (default: the configuration's)"`
 	NoTests     bool     `json:"no_tests,omitempty" jsonschema:"fix only findings, not failing tests"`
+	Sandbox     string   `json:"sandbox,omitempty" jsonschema:"the operator's setting (default), or a stricter one: bwrap; none only if the operator allows it"`
 }
 
 // newMCPServer returns the MCP server of the tools over b, for the
@@ -135,7 +143,7 @@ func newMCPServer(b api.Backend, root string) *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: "fix", Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in fixArgs) (*mcp.CallToolResult, any, error) {
 			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
-				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true}, ev)
+				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true, Sandbox: in.Sandbox}, ev)
 			})
 		})
 	return s

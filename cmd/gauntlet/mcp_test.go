@@ -21,7 +21,7 @@ func TestMCP(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.Command(bin, "mcp", "--root", dir)
+	cmd := exec.Command(bin, "mcp", "--root", dir, "--sandbox", "none") // the operator allows none
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
 	s, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
