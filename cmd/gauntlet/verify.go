@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
@@ -72,7 +73,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 
 	req.Patch = data
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *serverAddr != "" {
 		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
