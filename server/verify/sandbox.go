@@ -91,10 +91,18 @@ func goEnvVar(name string) string {
 	return goEnv[name]
 }
 
-// SandboxGoCache is the Go build cache of sandboxed builds: gauntlet's own,
-// under its cache directory. Code in a sandbox can write it; it serves only
-// later sandboxed builds, never the user's go commands.
+// SandboxGoCache is the Go build cache of sandboxed builds: gauntlet's own
+// ($GAUNTLET_SANDBOX_GOCACHE, else gauntlet/sandbox-gocache in the user's
+// cache directory, shared by every workspace and $GAUNTLET_CACHE so that
+// it stays warm). Code in a sandbox can write it; it serves only later
+// sandboxed builds, never the user's go commands.
 func SandboxGoCache() string {
+	if d := os.Getenv("GAUNTLET_SANDBOX_GOCACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "gauntlet", "sandbox-gocache")
+	}
 	return filepath.Join(coverage.DefaultCacheDir(), "sandbox-gocache")
 }
 
