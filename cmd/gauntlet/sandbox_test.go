@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
 
 // These tests attack the sandbox the way a hostile edit would, through the
@@ -443,5 +445,48 @@ func TestFlood(t *testing.T) {
 	}
 	if hwm == 0 || hwm > 200<<10 {
 		t.Fatalf("peak resident memory %d KB, want under 200 MB", hwm)
+	}
+}
+
+// TestFixKeepsSecretsFromModel: a failing test prints a secret (let in by
+// tests.env); neither the request to the model (a local server speaking
+// OpenAI's wire format) nor fix --format json holds it, and no other
+// secret of the environment reaches either.
+func TestFixKeepsSecretsFromModel(t *testing.T) {
+	h := newHostileEnv(t)
+	dir := gocalcCopy(t, "loop:\n  test_timeout: 60s\ntests:\n  env: [MY_API_TOKEN]\n")
+	p := filepath.Join(dir, "calc", "calc.go")
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(data), "return clamp(a + b)", "return clamp(a - b)", 1)), 0o644)
+	tp := filepath.Join(dir, "calc", "calc_test.go")
+	data, _ = os.ReadFile(tp)
+	src := strings.Replace(string(data), "\t\"testing\"\n", "\t\"os\"\n\t\"testing\"\n", 1)
+	src = strings.Replace(src, "\t\tt.Errorf(\"Add(2, 3) = %d, want 5\", got)", "\t\tt.Log(\"token\", os.Getenv(\"MY_API_TOKEN\"))\n\t\tt.Errorf(\"Add(2, 3) = %d, want 5\", got)", 1)
+	os.WriteFile(tp, []byte(src), 0o644)
+	srv := modeltest.OpenAI(t, modeltest.Reply{Text: rightFix})
+	env := append([]string(nil), h.env...)
+	for _, kv := range srv.Env("gpt-test") {
+		if !strings.HasPrefix(kv, "OPENAI_API_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	code, out, errb := runBin(t, dir, env, "", "fix", "--format", "json", "calc")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errb)
+	}
+	reqs := srv.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no request reached the model")
+	}
+	for i, r := range reqs {
+		if l := h.leaks(string(r.Body), "MY_API_TOKEN"); len(l) > 0 {
+			t.Errorf("request %d holds %v:\n%s", i+1, l, r.Body)
+		}
+	}
+	if !strings.Contains(string(reqs[0].Body), "token [redacted:MY_API_TOKEN]") {
+		t.Errorf("the failing test's output (with the secret redacted) is not in the request:\n%s", reqs[0].Body)
+	}
+	if l := h.leaks(out+errb, "MY_API_TOKEN"); len(l) > 0 {
+		t.Errorf("fix --format json holds %v:\n%s", l, out)
 	}
 }
