@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/fixup"
 )
 
 // Engine analyses snapshots with a set of analyzers. It is safe for
@@ -90,10 +91,29 @@ func (e *Engine) AnalyzeFile(ctx context.Context, f *analysis.File) ([]analysis.
 	if filter != nil {
 		diags = filter(f, diags)
 	}
+	diags = completeFixes(f, diags)
 	for _, err := range errs {
 		e.reportOnce(err)
 	}
 	return diags, errs
+}
+
+// completeFixes completes each diagnostic's fixes (see fixup.Fix): every
+// front end gets its fixes here, so the editor's quick fix, gauntlet fix
+// and the closed loop carry the same edits. The analyzers' own slices are
+// left alone (they may be cached).
+func completeFixes(f *analysis.File, diags []analysis.Diagnostic) []analysis.Diagnostic {
+	for i, d := range diags {
+		if len(d.Fixes) == 0 {
+			continue
+		}
+		fixes := make([]analysis.Fix, len(d.Fixes))
+		for j, fx := range d.Fixes {
+			fixes[j] = fixup.Fix(f, fx)
+		}
+		diags[i].Fixes = fixes
+	}
+	return diags
 }
 
 // reportOnce hands an analyzer's failure to the error handler the first time

@@ -46,6 +46,9 @@ type TestReport struct {
 	// UncoveredChanges lists changed lines that no test covers (with a
 	// patch): a coverage finding.
 	UncoveredChanges []LineRange `json:"uncovered_changes,omitempty"`
+	// CommentsOnly lists the patch's files whose change is only comments
+	// (analysis.SameCode, as verify judges it): no test is affected by them.
+	CommentsOnly []string `json:"comments_only,omitempty"`
 }
 
 // LineRange is a range of lines of a file, both ends included.
@@ -99,12 +102,15 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 	scope = kept
 	selected := scope
 	var sel *testrun.Selection
+	var commentsOnly []string
 	if opts.Patch != nil {
 		base := opts.Base
 		if base == nil {
 			base = snap
 		}
-		if sel, err = suite.Select(ctx, base, opts.Patch); err != nil {
+		var files []*patch.File
+		files, commentsOnly = codeChanges(ctx, base, snap, opts.Patch)
+		if sel, err = suite.Select(ctx, base, files); err != nil {
 			return nil, err
 		}
 		inScope := map[string]bool{}
@@ -142,6 +148,9 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 	if opts.Coverage && !opts.SelectOnly {
 		res.Coverage = coverageReport(out.Coverage, opts.Paths, display)
 	}
+	for _, p := range commentsOnly {
+		res.CommentsOnly = append(res.CommentsOnly, display(p))
+	}
 	if sel != nil {
 		for _, u := range sel.Uncovered {
 			res.UncoveredChanges = append(res.UncoveredChanges, LineRange{display(u.Path), [2]int{u.Start, u.End}})
@@ -152,6 +161,24 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 		}
 	}
 	return res, nil
+}
+
+// codeChanges splits a patch into the files whose code changes and the
+// paths of those whose change is only comments.
+func codeChanges(ctx context.Context, base, head *analysis.Snapshot, files []*patch.File) (code []*patch.File, comments []string) {
+	code = []*patch.File{}
+	for _, f := range files {
+		if f.Status == patch.Modified && !f.Binary && f.OldPath == f.NewPath {
+			before, err1 := base.File(f.OldPath)
+			after, err2 := head.File(f.NewPath)
+			if err1 == nil && err2 == nil && analysis.SameCode(ctx, before, after) {
+				comments = append(comments, f.NewPath)
+				continue
+			}
+		}
+		code = append(code, f)
+	}
+	return code, comments
 }
 
 // CoverageOptions say what Coverage and TestsFor build the per-test map of.

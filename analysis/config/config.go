@@ -43,11 +43,12 @@
 //	loop:
 //	  gates: [apply, parse, analyzers, build, tests, coverage]
 //	  fail_on: warning   # analyzer findings at or above this reject an edit
-//	  coverage_drop: 0   # percentage points of coverage an edit may lose
+//	  coverage_drop:     # unset: a drop in coverage is only reported; N: more than N points rejects
 //	  max_attempts: 3
 //	  timeout: 20m       # one whole fix loop
 //	  build_timeout: 5m
 //	  test_timeout: 0    # 0 means tests.timeout
+//	  allow_test_edits: null # true: a fix may change tests; false: verify refuses edits of tests too
 //
 // Find is for the command line (walk up from the current directory); the
 // LSP calls Load on the workspace root's file.
@@ -147,6 +148,14 @@ type Loop struct {
 	Timeout      time.Duration // one whole fix loop
 	BuildTimeout time.Duration
 	TestTimeout  time.Duration
+	// AllowTestEdits (allow_test_edits): whether a fix may change or delete
+	// a test that existed before it; nil when not set (fix refuses, verify
+	// reports them); false makes verify refuse them too.
+	AllowTestEdits *bool
+
+	// CoverageDropSet: coverage_drop is given; without it a drop in coverage
+	// is reported and never rejects an edit.
+	CoverageDropSet bool
 }
 
 // Gate reports whether the loop runs the named gate.
@@ -553,11 +562,15 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 			}
 		}},
 		field{"fail_on", func(k string, v *yaml.Node) { l.FailOn = d.severity(v, k) }},
-		field{"coverage_drop", func(k string, v *yaml.Node) { l.CoverageDrop = d.number(v, k, 0, 100) }},
+		field{"coverage_drop", func(k string, v *yaml.Node) { l.CoverageDrop, l.CoverageDropSet = d.number(v, k, 0, 100), true }},
 		field{"max_attempts", func(k string, v *yaml.Node) { l.MaxAttempts = d.integer(v, k, 1) }},
 		field{"timeout", func(k string, v *yaml.Node) { l.Timeout = d.duration(v, k) }},
 		field{"build_timeout", func(k string, v *yaml.Node) { l.BuildTimeout = d.duration(v, k) }},
 		field{"test_timeout", func(k string, v *yaml.Node) { l.TestTimeout = d.duration(v, k) }},
+		field{"allow_test_edits", func(k string, v *yaml.Node) {
+			b := d.boolean(v, k)
+			l.AllowTestEdits = &b
+		}},
 	)
 }
 

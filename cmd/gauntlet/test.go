@@ -191,6 +191,9 @@ func writeTestText(w io.Writer, res testJSON, affected bool) {
 	}
 	if affected {
 		fmt.Fprintf(w, "selected %d of %d tests\n", len(res.Selected), res.TotalTests)
+		for _, p := range res.CommentsOnly {
+			fmt.Fprintf(w, "only comments change in %s: no test is affected\n", p)
+		}
 		for _, u := range res.UncoveredChanges {
 			fmt.Fprintf(w, "not covered by any test: %s:%d-%d\n", u.Path, u.Lines[0], u.Lines[1])
 		}

@@ -31,9 +31,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	patchArg := fs.String("patch", "", "the edit to verify: a unified diff or SEARCH/REPLACE blocks, from `FILE` (- for stdin)")
 	format := fs.String("format", "text", "output format: text|json")
 	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap: auto|bwrap|none")
+	noTestEdits := fs.Bool("no-test-edits", false, "reject an edit that changes or deletes a test that existed before it")
 	serverAddr := serverFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [--format text|json] [--sandbox auto|bwrap|none] [--server ADDR]\n\n"+
+		fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [--format text|json] [--sandbox auto|bwrap|none] [--no-test-edits] [--server ADDR]\n\n"+
 			"Applies the edit to a shadow copy of the workspace and runs the gates of .gauntlet.yaml's loop:\n"+
 			"apply, parse, analyzers, build, tests, coverage. The workspace is never modified.\n"+
 			"Exit status: 0 accepted, 1 rejected, 2 error.")
@@ -53,7 +54,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitError
 	}
-	req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox}
+	req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox, NoTestEdits: *noTestEdits}
 	if _, err := verifyRequestCheck(req); err != nil {
 		return fail(err)
 	}
@@ -76,6 +77,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *serverAddr != "" {
+		if req.NoTestEdits {
+			return fail(fmt.Errorf("--no-test-edits is not carried to a server yet: set loop.allow_test_edits: false in the server workspace's .gauntlet.yaml, or verify locally"))
+		}
 		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
 			req.Cwd = cwd
 			return b.Verify(ctx, req, ev)
@@ -126,6 +130,9 @@ func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
 	}
 	opts := verify.FromConfig(ws.cfg)
 	opts.Sandbox = mode
+	if req.NoTestEdits {
+		opts.TestEdits = verify.TestEditsRefuse
+	}
 	ws.engine.SetLoop(server.Loop{Verify: opts})
 	var progress func(string)
 	if c.progress != nil {

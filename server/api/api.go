@@ -135,6 +135,9 @@ type VerifyRequest struct {
 	Patch   []byte // a unified diff, or SEARCH/REPLACE blocks
 	Format  string // text (empty) or json
 	Sandbox string // auto (empty), bwrap, none
+	// NoTestEdits rejects an edit that changes or deletes a test that
+	// existed before it (local only: not yet a field of the gRPC message).
+	NoTestEdits bool
 }
 
 // FixRequest asks the closed loop to fix findings and failing tests

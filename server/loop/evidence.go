@@ -54,8 +54,13 @@ func evidenceOf(answer string, g *verify.Gate) *prompt.Attempt {
 		}
 		a.Error = b.String()
 	case verify.GateTests:
+		var ids, outs []string
 		for _, t := range g.Failed {
-			a.Tests = append(a.Tests, prompt.Test{Name: t.ID, Path: t.File, Failed: true, Output: t.Output})
+			ids, outs = append(ids, t.ID), append(outs, t.Output)
+		}
+		outs = verify.DedupeOutputs(ids, outs) // each function's code once
+		for i, t := range g.Failed {
+			a.Tests = append(a.Tests, prompt.Test{Name: t.ID, Path: t.File, Failed: true, Output: outs[i]})
 		}
 		if len(a.Tests) == 0 {
 			a.Error = g.Detail

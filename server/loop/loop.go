@@ -559,7 +559,7 @@ func (r *runner) judge(ctx context.Context, pi int, a *Attempt, p *Problem) {
 		return // rejected before verification
 	}
 	a.Edit = r.diff(r.cur, a.Edits)
-	vopts := r.opts.Verify
+	vopts := fixTestEdits(r.opts.Verify, p)
 	vopts.Progress = func(gate string) { r.report(pi, "attempt %d: verifying (%s)", a.N, gate) }
 	verifier := r.opts.Verifier
 	if verifier == nil {
@@ -586,6 +586,9 @@ func (r *runner) judge(ctx context.Context, pi int, a *Attempt, p *Problem) {
 		}
 		a.Reason = failed.Name + ": " + failed.Detail
 		a.evidence = evidenceOf(a.Answer, failed)
+		if reason, ev, ok := testEditRejection(a.Answer, failed); ok {
+			a.Reason, a.evidence = reason, ev
+		}
 		return
 	}
 	t := time.Now()

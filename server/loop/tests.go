@@ -228,8 +228,11 @@ func NewTestProblem(ctx context.Context, snap *analysis.Snapshot, test testrun.T
 }
 
 // locate places a failing test's problem on the function it most likely
-// tests: among the functions of non-test files it ran, the one whose name
-// its output or its own name mentions, else the first; else the test.
+// tests: the function around the innermost frame of its failure's stack or
+// trace that lies in code it ran outside the tests (see deepestFrame);
+// without such a frame, among the functions of non-test files it ran, the
+// one whose name its output or its own name mentions, else the first; else
+// the test.
 func locate(ctx context.Context, snap *analysis.Snapshot, m *coverage.Map, t testrun.Test, output string, p *Problem) {
 	place := func(file string, start, end int) {
 		f, err := snap.File(file)
@@ -242,6 +245,18 @@ func locate(ctx context.Context, snap *analysis.Snapshot, m *coverage.Map, t tes
 	place(t.File, t.Start, t.End)
 	if m == nil || m.Tests[t.ID] == nil {
 		return
+	}
+	// Evidence first: the innermost frame of the failure's stack or trace
+	// in code the test ran, outside the tests.
+	if file, line, ok := deepestFrame(m, t.ID, output); ok {
+		if f, err := snap.File(file); err == nil && line <= f.Mapper().LineCount() {
+			off := f.Mapper().LineStart(line - 1)
+			text := f.Content[off:]
+			off += len(text) - len(strings.TrimLeft(string(text), " \t"))
+			span := prompt.Enclosing(ctx, f, off, off)
+			place(file, span.Start, span.End)
+			return
+		}
 	}
 	type cand struct {
 		path       string
@@ -298,6 +313,10 @@ func locate(ctx context.Context, snap *analysis.Snapshot, m *coverage.Map, t tes
 	place(best.path, best.span.Start, best.span.End)
 }
 
+// testifyLabels are the labels of testify's failure reports: "Error" there
+// names no function.
+var testifyLabels = regexp.MustCompile(`(?m)^\s*(Error Trace|Error|Test|Messages|Panic value|Panic stack):`)
+
 // mentions scores how strongly a test points at a function: its name in
 // the output counts twice, in the test's name once.
 func mentions(fn, test, output string) int {
@@ -308,6 +327,7 @@ func mentions(fn, test, output string) int {
 		return 0
 	}
 	score := 0
+	output = testifyLabels.ReplaceAllString(output, "")
 	if regexp.MustCompile(`\b` + regexp.QuoteMeta(fn) + `\b`).MatchString(output) {
 		score += 2
 	}

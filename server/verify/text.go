@@ -66,9 +66,13 @@ func (v *Verdict) WriteText(w io.Writer) error {
 		for _, f := range g.PreexistingErrors {
 			fmt.Fprintf(&b, "%s(before the edit too) %s:%d:%d: %s\n", indent, f.Path, f.Line, f.Column, f.Message)
 		}
+		var ids, outs []string
 		for _, t := range g.Failed {
-			fmt.Fprintf(&b, "%sFAIL %s\n", indent, t.ID)
-			writeIndented(&b, indent+"     ", t.Output)
+			ids, outs = append(ids, t.ID), append(outs, t.Output)
+		}
+		for i, o := range DedupeOutputs(ids, outs) {
+			fmt.Fprintf(&b, "%sFAIL %s\n", indent, ids[i])
+			writeIndented(&b, indent+"     ", o)
 		}
 		for _, t := range g.Preexisting {
 			fmt.Fprintf(&b, "%sfailed before the edit too: %s\n", indent, t.ID)
@@ -80,6 +84,7 @@ func (v *Verdict) WriteText(w io.Writer) error {
 			writeIndented(&b, indent, g.Output)
 		}
 	}
+	v.writeTestsChanged(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

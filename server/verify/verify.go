@@ -81,8 +81,11 @@ type Options struct {
 	// (zero: warning).
 	FailOn analysis.Severity
 	// CoverageDrop is how many percentage points of statement coverage a
-	// changed file may lose.
-	CoverageDrop float64
+	// changed file may lose, when CheckCoverageDrop is set; otherwise a drop
+	// is reported in the coverage gate's detail and never rejects an edit
+	// (deleting covered code lowers the percentage and is no fault).
+	CoverageDrop      float64
+	CheckCoverageDrop bool
 	// BuildTimeout and TestTimeout bound the build and tests gates (zero:
 	// 5 and 10 minutes).
 	BuildTimeout, TestTimeout time.Duration
@@ -97,6 +100,13 @@ type Options struct {
 	CacheDir string
 	// Progress, if set, hears which gate starts.
 	Progress func(gate string)
+	// TestEdits is what an edit of a test that existed before it does:
+	// TestEditsReport (list it, run its original version), TestEditsAllow,
+	// or TestEditsRefuse (the tests gate rejects the edit). TestEditsAt
+	// are places whose tests may change even so (a fix of a finding inside
+	// a test).
+	TestEdits   string
+	TestEditsAt []Lines
 }
 
 // FromConfig returns the options that a workspace's configuration asks
@@ -104,11 +114,13 @@ type Options struct {
 // the tests: key's runner settings.
 func FromConfig(c *config.Config) Options {
 	return Options{
-		Gates:        slices.Clone(c.Loop.Gates),
-		FailOn:       c.Loop.FailOn,
-		CoverageDrop: c.Loop.CoverageDrop,
-		BuildTimeout: c.Loop.BuildTimeout,
-		TestTimeout:  c.Loop.TestTimeout,
+		Gates:             slices.Clone(c.Loop.Gates),
+		TestEdits:         testEditsOf(c.Loop.AllowTestEdits),
+		FailOn:            c.Loop.FailOn,
+		CoverageDrop:      c.Loop.CoverageDrop,
+		CheckCoverageDrop: c.Loop.CoverageDropSet,
+		BuildTimeout:      c.Loop.BuildTimeout,
+		TestTimeout:       c.Loop.TestTimeout,
 		Tests: testrun.Settings{
 			Timeout:   c.Tests.Timeout,
 			Go:        testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
@@ -129,6 +141,10 @@ type Verdict struct {
 	Duration int64    `json:"duration_ms"`
 	Files    []string `json:"files"`   // changed paths, after the edit (a deletion names the old path)
 	Sandbox  string   `json:"sandbox"` // "bwrap" or "none"
+	// TestsChanged are the tests that existed before the edit and that it
+	// changes or deletes, with how their original versions fare against
+	// the edited code.
+	TestsChanged []TestChange `json:"tests_changed,omitempty"`
 
 	// Diagnostics are the evidence placed on the files after the edit, for
 	// an editor to show on the lines involved: new syntax errors and
@@ -305,7 +321,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		GateParse:     r.parse,
 		GateAnalyzers: r.analyzers,
 		GateBuild:     r.build,
-		GateTests:     r.testGate,
+		GateTests:     r.testsGateChecked(v),
 		GateCoverage:  r.coverageGate,
 	}
 	failed := ""
@@ -330,7 +346,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		if opts.Progress != nil {
 			opts.Progress(name)
 		}
-		if name == GateBuild && (r.enabled(GateTests) || r.enabled(GateCoverage)) {
+		if name == GateBuild && (r.enabled(GateTests) || r.enabled(GateCoverage)) && len(r.refusedTestEdits(v)) == 0 {
 			r.startTests(ctx)
 		}
 		t := time.Now()
@@ -346,9 +362,17 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 			for _, c := range r.changes {
 				v.Files = append(v.Files, c.path())
 			}
+			r.findTestEdits(ctx, v)
 		}
 	}
 	v.Accepted = failed == ""
+	r.runOriginals(ctx, v)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if r.shadow != nil {
+		v.workspacePaths(r.shadow.dir)
+	}
 	if r.after != nil {
 		v.Diagnostics = evidence(r.after, v)
 	}

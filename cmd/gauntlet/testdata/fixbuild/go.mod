@@ -1,0 +1,3 @@
+module example.com/fixbuild
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/gotoml
+
+go 1.21
