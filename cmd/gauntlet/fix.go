@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server"
@@ -67,7 +68,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 	if _, err := fixRequestCheck(req); err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *serverAddr != "" {
 		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 )
 
 // Exit statuses shared by every subcommand.
@@ -67,6 +69,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gauntlet: unknown command %q\n", args[0])
 		usage(stderr)
 		return exitError
+	}
+	if args[0] != "lsp" {
+		// Belt and braces: no secret value of the environment reaches the
+		// terminal or a client, whatever printed it (lsp frames its
+		// messages by length, and its content comes redacted from the
+		// sources: test output, model answers).
+		red := redact.Default()
+		if !red.Empty() {
+			so, se := red.Writer(stdout), red.Writer(stderr)
+			defer se.Close()
+			defer so.Close()
+			stdout, stderr = so, se
+		}
 	}
 	return c.run(args[1:], stdout, stderr)
 }
