@@ -186,8 +186,10 @@ func TestRewrite(t *testing.T) {
 			if err != nil || d.IsDir() || strings.Contains(p, "sbxprobe") {
 				return nil
 			}
-			info, err := d.Info()
-			if err != nil || info.Mode()&0o111 == 0 && !strings.Contains(d.Name(), "exec") {
+			// Only gauntlet's own launchers (the old escape rewrote
+			// sandbox-exec-*) and the test's decoy: a probe that escaped
+			// must not wreck the machine's other files.
+			if !strings.Contains(d.Name(), "sandbox-exec") && !strings.Contains(d.Name(), "gauntlet-decoy") {
 				return nil
 			}
 			if os.WriteFile(p, []byte(script), 0o755) == nil {
@@ -199,11 +201,18 @@ func TestRewrite(t *testing.T) {
 	t.Logf("rewrote %d files", n)
 }
 `
+	decoy := filepath.Join(t.TempDir(), "gauntlet-decoy")
+	if err := os.WriteFile(decoy, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	patch := touchBoth(probe)
 	for i := 0; i < 3; i++ {
 		code, out, errb := runBin(t, dir, h.env, patch, "verify", "--patch", "-", "--format", "json")
 		if _, err := os.Stat(mark); err == nil {
 			t.Fatalf("run %d: code outside the sandbox ran a rewritten file (exit %d):\n%s\n%s", i+1, code, out, errb)
+		}
+		if b, _ := os.ReadFile(decoy); string(b) != "#!/bin/sh\nexit 0\n" {
+			t.Fatalf("run %d: the host's decoy in %s was rewritten", i+1, filepath.Dir(decoy))
 		}
 		if !strings.Contains(out, `"sandbox": "bwrap"`) || code == exitError {
 			t.Fatalf("run %d: exit %d:\n%s\n%s", i+1, code, out, errb)
