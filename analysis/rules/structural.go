@@ -25,10 +25,15 @@ type srule struct {
 	root        *rnode
 	constraints map[string]*rnode
 	kinds       []sitter.Symbol // nil: every node
+	shapes      []string        // query patterns every match has (nil: use kinds)
 	need        need
+	span        need // what a matching node's own text contains
 	message     *fixTemplate
 	fix         *fixTemplate
 }
+
+// shapeFilter turns on the shape queries (off in a test, to compare).
+var shapeFilter = true
 
 // compileStructural compiles a rule object for each of the rule's languages.
 func compileStructural(r *rule) error {
@@ -62,6 +67,10 @@ func compileStructural(r *rule) error {
 			}
 		}
 		s.need = root.need(0)
+		s.span = root.spanNeed(0)
+		if shapeFilter && len(s.kinds) > 0 {
+			s.shapes = root.shapes(lang, 0)
+		}
 		s.message = parseFix(src.Message)
 		if src.Fix != nil {
 			s.fix = parseFix(src.Fix.Replace)
@@ -115,41 +124,48 @@ type sentry struct {
 
 func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 	g := &sgroup{lang: lang, rules: rules, cache: map[weak.Pointer[analysis.File]]*sentry{}}
-	kindRules := map[sitter.Symbol][]*srule{}
-	var kinds []sitter.Symbol
+	var q strings.Builder
+	index := map[string]int{} // query pattern -> index in byPat
+	add := func(pat string, s *srule) {
+		i, ok := index[pat]
+		if !ok {
+			i = len(g.byPat)
+			index[pat] = i
+			g.byPat = append(g.byPat, nil)
+			q.WriteString(pat[:len(pat)-1] + ") @n\n")
+		}
+		if !slices.Contains(g.byPat[i], s) {
+			g.byPat[i] = append(g.byPat[i], s)
+		}
+	}
 	for i, s := range rules {
 		s.group, s.index = g, i
 		if s.kinds == nil {
 			g.anyOf = append(g.anyOf, s)
 			continue
 		}
-		for _, k := range s.kinds {
-			if kindRules[k] == nil {
-				kinds = append(kinds, k)
-			}
-			if !slices.Contains(kindRules[k], s) {
-				kindRules[k] = append(kindRules[k], s)
+		shapes := s.shapes
+		// A shape the grammar's query language refuses (it should not
+		// happen) falls back to the kinds alone.
+		for _, sh := range shapes {
+			if t, err := sitter.NewQuery([]byte(sh+" @n"), lang.Grammar); err != nil {
+				shapes = nil
+				break
+			} else {
+				t.Close()
 			}
 		}
+		if shapes == nil {
+			for _, k := range s.kinds {
+				shapes = append(shapes, "("+lang.Grammar.SymbolName(k)+")")
+			}
+		}
+		for _, sh := range shapes {
+			add(sh, s)
+		}
 	}
-	if len(kinds) == 0 {
+	if len(g.byPat) == 0 {
 		return g, nil
-	}
-	var q strings.Builder
-	names := map[string]int{} // several symbols may share a name
-	for _, k := range kinds {
-		name := lang.Grammar.SymbolName(k)
-		if i, ok := names[name]; ok {
-			for _, s := range kindRules[k] {
-				if !slices.Contains(g.byPat[i], s) {
-					g.byPat[i] = append(g.byPat[i], s)
-				}
-			}
-			continue
-		}
-		names[name] = len(g.byPat)
-		q.WriteString("(" + name + ") @n\n")
-		g.byPat = append(g.byPat, slices.Clone(kindRules[k]))
 	}
 	query, err := sitter.NewQuery([]byte(q.String()), lang.Grammar)
 	if err != nil {
@@ -201,9 +217,32 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 	out := make([][]analysis.Diagnostic, len(g.rules))
 	c := &mctx{src: f.Content}
 	n := 0
-	tryAll := func(rules []*srule, node *sitter.Node) {
+	type tried struct {
+		node *sitter.Node // unique per node of the tree (go-tree-sitter caches them)
+		rule int
+	}
+	seen := map[tried]bool{}
+	tryAll := func(rules []*srule, node *sitter.Node, once bool) {
+		var span []byte
 		for _, s := range rules {
 			if active[s.index] {
+				if once {
+					// a node can match several shapes of a rule, or one
+					// shape in several ways
+					k := tried{node, s.index}
+					if seen[k] {
+						continue
+					}
+					seen[k] = true
+				}
+				if len(s.span) > 0 {
+					if span == nil {
+						span = c.text(node)
+					}
+					if !s.span.met(span) {
+						continue
+					}
+				}
 				if d, ok := s.try(c, node, f); ok {
 					out[s.index] = append(out[s.index], d)
 				}
@@ -226,7 +265,7 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 				return nil, ctx.Err()
 			}
 			if rules := g.byPat[m.PatternIndex]; wanted(rules) && len(m.Captures) > 0 {
-				tryAll(rules, m.Captures[0].Node)
+				tryAll(rules, m.Captures[0].Node, true)
 			}
 		}
 	}
@@ -234,7 +273,7 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 		cur := sitter.NewTreeCursor(tree.RootNode())
 		defer cur.Close()
 		for {
-			tryAll(g.anyOf, cur.CurrentNode())
+			tryAll(g.anyOf, cur.CurrentNode(), false)
 			if n++; n%1024 == 0 && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
