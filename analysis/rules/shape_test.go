@@ -85,4 +85,3 @@ func TestShapeFilterKeepsEveryFinding(t *testing.T) {
 	}
 	t.Logf("%d files, findings per rule: %v", len(srcs), per)
 }
-
