@@ -53,6 +53,8 @@ type rnode struct {
 	stop  stopKind
 	until *rnode // stopBy as a rule
 	field string
+	// innerKinds are inner's rootKinds (nil: any), for inside.
+	innerKinds []sitter.Symbol
 }
 
 // utilSet resolves `matches` names: the rule's utils, then the project's.
@@ -161,7 +163,7 @@ func (c *compiler) compile(o *config.RuleObject) (*rnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n := &rnode{op: rel.op, inner: inner, field: rel.r.Field}
+		n := &rnode{op: rel.op, inner: inner, field: rel.r.Field, innerKinds: inner.rootKinds()}
 		switch {
 		case rel.r.StopRule != nil:
 			n.stop = stopRule
@@ -292,6 +294,11 @@ func (r *rnode) stops(c *mctx, n *sitter.Node) bool {
 func (r *rnode) inside(c *mctx, n *sitter.Node) bool {
 	prev := n
 	for a := n.Parent(); a != nil; prev, a = a, a.Parent() {
+		if !c.global && a.Parent() == nil && (r.innerKinds == nil || hasSym(r.innerKinds, a.Symbol())) {
+			// The root, and a rule that may match it (a kind cannot):
+			// what it finds there may lie in any top-level node.
+			c.global = true
+		}
 		stop := r.stop == stopNeighbor || r.stop == stopRule && r.stops(c, a)
 		if r.field == "" || fieldChild(a, r.field, prev) {
 			if r.inner.match(c, a) {
@@ -390,6 +397,11 @@ func (r *rnode) dfs(c *mctx, n *sitter.Node, self bool) bool {
 }
 
 func (r *rnode) siblings(c *mctx, n *sitter.Node, next func(*sitter.Node) *sitter.Node) bool {
+	if !c.global {
+		if p := n.Parent(); p == nil || p.Parent() == nil {
+			c.global = true // n is a top-level node: its siblings are others
+		}
+	}
 	for s := next(n); s != nil; s = next(s) {
 		if separator(c, s) {
 			continue
