@@ -249,17 +249,24 @@ func mapSource(m *coverage.Map) string {
 }
 
 // TestsFor lists the ids of the tests that cover a 1-based line of path (a
-// snapshot path), from the per-test map of opts.Paths.
-func (e *Engine) TestsFor(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions, path string, line int) ([]string, error) {
+// snapshot path), from the per-test map of opts.Paths, and the map's
+// granularity: coverage.PerFile when some tests' coverage is their test
+// file's, not their own (the answer may then name tests that do not run the
+// line).
+func (e *Engine) TestsFor(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions, path string, line int) (tests []string, granularity string, err error) {
 	m, err := opts.coverageMap(ctx, snap)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	tests := m.TestsAt(path, line)
+	tests = m.TestsAt(path, line)
 	if tests == nil {
 		tests = []string{}
 	}
-	return tests, nil
+	granularity = m.Granularity
+	if granularity == "" {
+		granularity = coverage.PerTest
+	}
+	return tests, granularity, nil
 }
 
 func displayFunc(f func(string) string) func(string) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,74 @@ func TestTestCoverageFillsMapCache(t *testing.T) {
 	}
 	if cov.Map != "built" {
 		t.Errorf("coverage after an edit: map = %q, want \"built\"", cov.Map)
+	}
+}
+
+// TestTestsForGranularity: `coverage --tests-for` says when its answer is
+// per test file: "granularity": "file" in JSON and a note in text, for a
+// node --test project whose two tests of one file share a name (the
+// runner's filter runs both); a Go answer is per test.
+func TestTestsForGranularity(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node is required in CI")
+		}
+		t.Skip("no node")
+	}
+	dir := exampleCopy(t, "jscalc")
+	writeFile := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile("test/twice.test.js", `'use strict';
+
+const { describe, test } = require('node:test');
+const assert = require('node:assert');
+const calc = require('../calc');
+const { sum } = require('../format');
+
+describe('calc', () => {
+  test('works', () => {
+    assert.strictEqual(calc.add(1, 2), 3);
+  });
+});
+
+describe('format', () => {
+  test('works', () => {
+    assert.strictEqual(sum(1, 2), '1 + 2 = 3');
+  });
+});
+`)
+	code, out, stderr := runBin(t, dir, nil, "", "coverage", "--tests-for", "format.js:7", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("coverage --tests-for: exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Tests       []string `json:"tests"`
+		Granularity string   `json:"granularity"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if doc.Granularity != "file" {
+		t.Errorf("--tests-for granularity = %q, want \"file\":\n%s", doc.Granularity, out)
+	}
+	code, _, stderr = runBin(t, dir, nil, "", "coverage", "--tests-for", "format.js:7")
+	if code != exitOK || !strings.Contains(stderr, "coverage is per test file here") {
+		t.Errorf("text --tests-for: exit %d, no per-file note on stderr:\n%s", code, stderr)
+	}
+
+	godir := twoPackageModule(t)
+	code, out, stderr = runBin(t, godir, nil, "", "coverage", "--tests-for", "a/a.go:7", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("go --tests-for: exit %d: %s", code, stderr)
+	}
+	doc.Granularity = ""
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Granularity != "test" || len(doc.Tests) != 1 || doc.Tests[0] != "example.com/fx/a.TestAdd" {
+		t.Errorf("go --tests-for a/a.go:7 = %+v, want per test [example.com/fx/a.TestAdd]", doc)
 	}
 }
