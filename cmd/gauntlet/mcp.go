@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,60 +15,55 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 func init() {
-	register(&command{name: "mcp", summary: "serve the engine as MCP tools for agents, on stdio", run: runMCP})
+	register(&command{name: "mcp", summary: "serve the engine as MCP tools for agents, on stdio", flags: mcpCommand,
+		long: "Speaks the Model Context Protocol on stdin and stdout (newline-delimited JSON-RPC) with the tools\n" +
+			"check, verify, affected_tests, tests_for_line and fix. Each tool's result is the JSON document of\n" +
+			"the command of the same work (gauntlet check --format json, ...); a tool that cannot do its work\n" +
+			"answers with an error result, and the server goes on."})
 }
 
-func runMCP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rootFlag := fs.String("root", ".", "the workspace the tools answer for; tool paths are relative to it")
+func mcpCommand(fs *pflag.FlagSet) workFunc {
+	rootFlag := fs.String("root", ".", "the workspace (`DIR`) the tools answer for; tool paths are relative to it")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet mcp [--root DIR] [--server ADDR]\n\n"+
-			"Speaks the Model Context Protocol on stdin and stdout (newline-delimited JSON-RPC) with the tools\n"+
-			"check, verify, affected_tests, tests_for_line and fix. Each tool's result is the JSON document of\n"+
-			"the command of the same work (gauntlet check --format json, ...); a tool that cannot do its work\n"+
-			"answers with an error result, and the server goes on.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "gauntlet mcp: unexpected argument %q\n", fs.Arg(0))
-		return exitError
-	}
-	root, err := filepath.Abs(*rootFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
-		return exitError
-	}
-	var b api.Backend
-	if *serverAddr != "" {
-		c, err := dialServer(*serverAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "gauntlet mcp: --server: %v\n", err)
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "gauntlet mcp: unexpected argument %q\n", args[0])
 			return exitError
 		}
-		defer c.Close()
-		b = c
-	} else {
-		lb := newBackend(root, stderr)
-		defer lb.analyzers.closeAll()
-		b = lb
+		root, err := filepath.Abs(*rootFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
+			return exitError
+		}
+		var b api.Backend
+		if *serverAddr != "" {
+			c, err := dialServer(*serverAddr)
+			if err != nil {
+				fmt.Fprintf(stderr, "gauntlet mcp: --server: %v\n", err)
+				return exitError
+			}
+			defer c.Close()
+			b = c
+		} else {
+			lb := newBackend(root, stderr)
+			defer lb.analyzers.closeAll()
+			b = lb
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		s := newMCPServer(b, root)
+		if err := s.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
+			return exitError
+		}
+		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	s := newMCPServer(b, root)
-	if err := s.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
-		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
-		return exitError
-	}
-	return exitOK
 }
 
 // The tools' arguments. Paths are relative to the workspace root.
