@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -89,6 +90,7 @@ func cobraCommand(cmd *command, stdout, stderr io.Writer, code *int) *cobra.Comm
 	work := cmd.run
 	if cmd.flags != nil {
 		work = cmd.flags(c.Flags())
+		completeValues(c)
 	}
 	if work != nil {
 		c.Run = func(_ *cobra.Command, args []string) { *code = work(args, stdout, stderr) }
@@ -112,6 +114,19 @@ func cobraCommand(cmd *command, stdout, stderr io.Writer, code *int) *cobra.Comm
 		return errors.New(msg)
 	}
 	return c
+}
+
+// flagValues finds the values a flag's usage lists ("output FORMAT: text|json").
+var flagValues = regexp.MustCompile(`: ([a-z]+(?:\|[a-z]+)+)\b`)
+
+// completeValues completes each flag whose usage lists its values with
+// those values: the usage stays the one place they are written.
+func completeValues(c *cobra.Command) {
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if m := flagValues.FindStringSubmatch(f.Usage); m != nil {
+			c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(strings.Split(m[1], "|"), cobra.ShellCompDirectiveNoFileComp))
+		}
+	})
 }
 
 func subNames(c *cobra.Command) []string {

@@ -41,7 +41,9 @@ func coverageCommand(fs *pflag.FlagSet) workFunc {
 				return b.Coverage(ctx, req, ev)
 			})
 		}
-		return coverageCall(ctx, localCall(stdout, stderr), req)
+		c, done := withTerminalProgress(localCall(stdout, stderr), "coverage")
+		defer done()
+		return coverageCall(ctx, c, req)
 	}
 }
 

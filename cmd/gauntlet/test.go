@@ -64,7 +64,9 @@ func testCommand(fs *pflag.FlagSet) workFunc {
 				return b.RunTests(ctx, req, ev)
 			})
 		}
-		return testCall(ctx, localCall(stdout, stderr), req)
+		c, done := withTerminalProgress(localCall(stdout, stderr), "test")
+		defer done()
+		return testCall(ctx, c, req)
 	}
 }
 

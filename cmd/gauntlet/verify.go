@@ -77,7 +77,9 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 				return b.Verify(ctx, req, ev)
 			})
 		}
-		return verifyCall(ctx, localCall(stdout, stderr), req)
+		c, done := withTerminalProgress(localCall(stdout, stderr), "verify")
+		defer done()
+		return verifyCall(ctx, c, req)
 	}
 }
 
