@@ -228,7 +228,11 @@ func parseFailOn(s string) (analysis.Severity, error) {
 	if s == "none" {
 		return 0, nil
 	}
-	return analysis.ParseSeverity(s)
+	sev, err := analysis.ParseSeverity(s)
+	if err != nil {
+		return 0, fmt.Errorf("unknown severity %q (want error, warning, info, hint or none)", s)
+	}
+	return sev, nil
 }
 
 func contains(list []string, s string) bool {

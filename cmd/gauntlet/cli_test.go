@@ -202,18 +202,20 @@ func TestCompletionScripts(t *testing.T) {
 func TestProgressOnTerminal(t *testing.T) {
 	bin := gauntletBin(t)
 	dir := gocalcCopy(t, "")
-	env := append(os.Environ(), "GAUNTLET_CACHE="+t.TempDir(), "TERM=dumb")
-	if err := os.WriteFile(filepath.Join(dir, "neutral.diff"), []byte(neutralEdit), 0o644); err != nil {
+	env := append(os.Environ(), "TERM=dumb")
+	if err := os.WriteFile(filepath.Join(dir, "decl.diff"), []byte(declEdit), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		args []string
 		want *regexp.Regexp
 	}{
-		{[]string{"verify", "--patch", "neutral.diff"}, regexp.MustCompile(`gauntlet verify: \[ *\d+%\] gate build`)},
+		{[]string{"verify", "--patch", "decl.diff"}, regexp.MustCompile(`gauntlet verify: \[ *\d+%\] gate build`)},
 		{[]string{"test", "./calc"}, regexp.MustCompile(`gauntlet test: Running \d+ tests`)},
 		{[]string{"coverage"}, regexp.MustCompile(`gauntlet coverage: Building the coverage map: \d+ tests in \d+ packages`)},
 	} {
+		// Each run builds its own coverage map, with its progress.
+		env := append(env, "GAUNTLET_CACHE="+t.TempDir())
 		// stderr on a pseudo-terminal.
 		ptmx, tty, err := pty.Open()
 		if err != nil {
@@ -242,7 +244,7 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 		// stderr on a pipe: the same run says nothing of its progress.
 		cmd = exec.Command(bin, tc.args...)
-		cmd.Dir, cmd.Env = dir, env
+		cmd.Dir, cmd.Env = dir, append(env, "GAUNTLET_CACHE="+t.TempDir())
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 		cmd.Run()

@@ -115,7 +115,7 @@ func coverageCall(ctx context.Context, c *call, req *api.CoverageRequest) int {
 		if err != nil {
 			return fail(err)
 		}
-		doc := map[string][]string{"tests": tests}
+		doc := testsForJSON{Tests: tests}
 		c.setResult(doc)
 		if format == "json" {
 			return writeJSON(stdout, stderr, doc)

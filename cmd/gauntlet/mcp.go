@@ -13,11 +13,13 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/spf13/pflag"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -102,36 +104,72 @@ type fixArgs struct {
 func newMCPServer(b api.Backend, root string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "gauntlet", Version: version}, nil)
 	t := &mcpTools{b: b, root: root}
-	mcp.AddTool(s, &mcp.Tool{Name: "check", Description: "Report syntax errors and analyzer findings (gauntlet check --format json): each with path, 1-based range, severity, code, message and fixes."},
+	mcp.AddTool(s, &mcp.Tool{Name: "check", InputSchema: inputSchema[checkArgs](map[string][]any{"fail_on": {"error", "warning", "info", "hint", "none"}}), OutputSchema: outputSchema[report.JSONReport](), Description: "Report syntax errors and analyzer findings (gauntlet check --format json): each with path, 1-based range, severity, code, message and fixes."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in checkArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, checkErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Analyze(ctx, &api.AnalyzeRequest{Cwd: root, Paths: in.Paths, Format: "json", FailOn: in.FailOn, Only: in.Only, NewFromRev: in.NewFromRev}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "verify", Description: "Verify a proposed edit without touching the files (gauntlet verify --format json): apply, parse, analyzers, build, tests, coverage, with the evidence of the gate that rejects it."},
+	mcp.AddTool(s, &mcp.Tool{Name: "verify", InputSchema: inputSchema[verifyArgs](map[string][]any{"sandbox": {"auto", "bwrap", "none"}}), OutputSchema: outputSchema[verify.Verdict](), Description: "Verify a proposed edit without touching the files (gauntlet verify --format json): apply, parse, analyzers, build, tests, coverage, with the evidence of the gate that rejects it."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in verifyArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, verifyErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Verify(ctx, &api.VerifyRequest{Cwd: root, Patch: []byte(in.Patch), Format: "json", Sandbox: in.Sandbox}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", Description: "Run the tests a change affects, from the per-test coverage map (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
+	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", OutputSchema: outputSchema[testJSON](), Description: "Run the tests a change affects, from the per-test coverage map (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in affectedArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, affectedErrors, func(ev api.Events) (*api.Result, error) {
 				return b.RunTests(ctx, &api.TestsRequest{Cwd: root, Paths: in.Paths, AffectedBy: []byte(in.Patch), Coverage: in.Coverage, Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
+	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", OutputSchema: outputSchema[testsForJSON](), Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in testsForArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, testsForErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Coverage(ctx, &api.CoverageRequest{Cwd: root, TestsFor: fmt.Sprintf("%s:%d", in.File, in.Line), Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "fix", Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
+	mcp.AddTool(s, &mcp.Tool{Name: "fix", OutputSchema: outputSchema[fixJSON](), Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in fixArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, fixErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true}, ev)
 			})
 		})
+	return s
+}
+
+// The errors of the work name the command line's flags; a tool's error
+// names the tool and its own arguments instead.
+var (
+	checkErrors    = strings.NewReplacer("gauntlet check: ", "check: ", "--fail-on", "fail_on", "--only", "only", "--new-from-rev", "new_from_rev")
+	verifyErrors   = strings.NewReplacer("gauntlet verify: ", "verify: ", "--patch", "patch", "--sandbox", "sandbox")
+	affectedErrors = strings.NewReplacer("gauntlet test: ", "affected_tests: ", "--affected-by", "patch")
+	testsForErrors = strings.NewReplacer("gauntlet coverage: ", "tests_for_line: ", "--tests-for", "file and line")
+	fixErrors      = strings.NewReplacer("gauntlet fix: ", "fix: ", "--max-attempts", "max_attempts")
+)
+
+// testsForJSON is the document of tests_for_line (gauntlet coverage
+// --tests-for FILE:LINE --format json).
+type testsForJSON struct {
+	Tests []string `json:"tests"`
+}
+
+// outputSchema is the JSON schema of a tool's structuredContent: that of the
+// Go type its JSON document is marshalled from.
+func outputSchema[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(err) // a type no schema describes: a programming error, caught by TestMCPOutputSchemas
+	}
+	return s
+}
+
+// inputSchema is the schema of a tool's arguments, with the values an
+// argument takes listed as its enum.
+func inputSchema[T any](enums map[string][]any) *jsonschema.Schema {
+	s := outputSchema[T]()
+	for name, values := range enums {
+		s.Properties[name].Enum = values
+	}
 	return s
 }
 
@@ -144,7 +182,7 @@ type mcpTools struct {
 // document as text and as structured content, the outcome and the log
 // beside it. A job that could not do its work, a refused request or a
 // panic is a tool error; the server goes on.
-func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, job func(api.Events) (*api.Result, error)) (res *mcp.CallToolResult, _ any, _ error) {
+func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, errs *strings.Replacer, job func(api.Events) (*api.Result, error)) (res *mcp.CallToolResult, _ any, _ error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = toolError(fmt.Sprintf("gauntlet: internal error: %v\n%s", r, debug.Stack()))
@@ -171,14 +209,14 @@ func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, job func(ap
 	mu.Lock()
 	defer mu.Unlock()
 	if err != nil {
-		return toolError(remoteError(err) + logText(log)), nil, nil
+		return toolError(errs.Replace(remoteError(err) + logText(log))), nil, nil
 	}
 	if r.Outcome == api.Error || len(r.JSON) == 0 {
 		msg := "gauntlet could not do this"
 		if len(log) > 0 {
 			msg = strings.Join(log, "\n")
 		}
-		return toolError(msg), nil, nil
+		return toolError(errs.Replace(msg)), nil, nil
 	}
 	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(r.JSON)}}}
 	var doc map[string]any
