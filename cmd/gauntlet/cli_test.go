@@ -311,6 +311,10 @@ func docUseError(root *cobra.Command, use string) []string {
 	c := root
 	var errs []string
 	for i, w := range words {
+		w = strings.TrimRight(w, ")`,.")
+		if strings.ToUpper(w) == w && !strings.HasPrefix(w, "-") {
+			continue // a placeholder: PATH..., COMMAND, FILE:LINE
+		}
 		if i == 0 || c != root && c.HasSubCommands() && !strings.HasPrefix(w, "-") {
 			// `rules test\|list`: each alternative must be a subcommand.
 			var next *cobra.Command
