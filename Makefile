@@ -23,7 +23,7 @@ install:
 test: vet test-go fuzz
 
 test-go:
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 45m ./...
 
 # Each fuzz target runs for FUZZTIME (go test runs one target at a time).
 fuzz:

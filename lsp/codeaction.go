@@ -165,14 +165,16 @@ func (s *Server) contentOf(f *analysis.File, path string) ([]byte, *analysis.Fil
 	}
 	root := s.root
 	s.mu.Unlock()
-	abs := filepath.FromSlash(path)
-	if !filepath.IsAbs(abs) {
-		if root == "" {
-			return nil, nil, false
-		}
-		abs = filepath.Join(root, abs)
+	if root == "" {
+		return nil, nil, false
 	}
-	b, err := os.ReadFile(abs)
+	// A fix's path is read only inside the workspace, out of .git, with its
+	// links resolved: the check every request path goes through.
+	rp, err := analysis.ResolvePath(root, filepath.FromSlash(path))
+	if err != nil {
+		return nil, nil, false
+	}
+	b, err := os.ReadFile(rp.Real)
 	if err != nil {
 		return nil, nil, false
 	}

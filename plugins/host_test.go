@@ -52,13 +52,23 @@ func TestMain(m *testing.M) {
 // hostHelper is a gauntlet stand-in for the kill -9 test: it starts a host
 // with the plugin at path, prints the plugin's pid, and waits to be killed.
 func hostHelper(path string) {
-	h, err := plugins.NewHost([]plugins.Spec{{Name: "victim", Path: path, Args: []string{"ok"}}})
+	mode := os.Getenv("PLUGINS_TEST_MODE")
+	if mode == "" {
+		mode = "ok"
+	}
+	h, err := plugins.NewHost([]plugins.Spec{{Name: "victim", Path: path, Args: []string{mode}}})
 	if err == nil {
 		err = h.Start(context.Background())
 	}
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
+	}
+	if mode == "setsid" {
+		ds, _ := analysis.Run(context.Background(), analysis.NewFile("a.go", []byte(goSrc), 1), h.Analyzers())
+		for _, d := range ds {
+			fmt.Println("CHILD", strings.TrimPrefix(d.Message, "child "))
+		}
 	}
 	fmt.Println("PID", h.Status()[0].PID)
 	time.Sleep(time.Minute)
@@ -521,5 +531,113 @@ func checkNoChildren(t *testing.T) {
 	}
 	if len(left) > 0 {
 		t.Errorf("child processes left behind: %v", left)
+	}
+}
+
+// pluginChild analyses a file with h's plugin in mode child or setsid and
+// returns the pid its finding reports.
+func pluginChild(t *testing.T, h *plugins.Host) int {
+	t.Helper()
+	ds, errs := analyze(t, h.Analyzers(), goSrc)
+	if len(errs) > 0 || len(ds) != 1 {
+		t.Fatalf("diags %+v errs %v", ds, errs)
+	}
+	child, err := strconv.Atoi(strings.TrimPrefix(ds[0].Message, "child "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return child
+}
+
+// A plugin's child that leaves the plugin's process group (setsid) is
+// killed with the plugin, when the plugin is stopped and when it is
+// restarted after a crash... and no process is left (checked through /proc).
+func TestStopKillsSetsidGrandchild(t *testing.T) {
+	h, _, err := startHost(t, spec("parent", "setsid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := pluginChild(t, h)
+	plugin := h.Status()[0].PID
+	if !alive(child) || !alive(plugin) {
+		t.Fatal("the plugin or its child is not running")
+	}
+	h.Close()
+	waitFor(t, "the plugin's setsid child to die", func() bool { return !alive(child) && !alive(plugin) })
+}
+
+// No plugin, nor a child of it in a session of its own, outlives gauntlet
+// killed with SIGKILL.
+func TestSetsidGrandchildDiesWithHost(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PLUGINS_TEST_HOST="+filepath.Join(bin, "misbehave"), "PLUGINS_TEST_MODE=setsid")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	r := bufio.NewReader(out)
+	var child, plugin int
+	for plugin == 0 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("host helper said %q (%v)", line, err)
+		}
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "CHILD "); ok {
+			child, _ = strconv.Atoi(n)
+		}
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "PID "); ok {
+			plugin, _ = strconv.Atoi(n)
+		}
+	}
+	if child == 0 || !alive(child) || !alive(plugin) {
+		t.Fatalf("plugin %d or its child %d is not running", plugin, child)
+	}
+	defer syscall.Kill(child, syscall.SIGKILL)
+	cmd.Process.Kill() // SIGKILL: no deferred cleanup runs in the host
+	cmd.Wait()
+	waitFor(t, "the plugin's setsid child to die with its host", func() bool { return !alive(plugin) && !alive(child) })
+}
+
+// What a plugin writes on stderr and in its findings reaches the log and
+// the user with its control characters escaped: no raw escape sequence.
+func TestPluginOutputEscaped(t *testing.T) {
+	var log strings.Builder
+	var mu sync.Mutex
+	h, err := plugins.NewHost([]plugins.Spec{spec("ansi", "ansi")}, plugins.WithLog(writerFunc(func(b []byte) {
+		mu.Lock()
+		log.Write(b)
+		mu.Unlock()
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ds, errs := analyze(t, h.Analyzers(), goSrc)
+	if len(errs) > 0 || len(ds) != 1 {
+		t.Fatalf("diags %+v errs %v", ds, errs)
+	}
+	if want := `\x1b[2J\x1b[31mcleared\x1b[0m`; ds[0].Message != want {
+		t.Errorf("message %q, want %q", ds[0].Message, want)
+	}
+	waitFor(t, "the plugin's stderr line", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(log.String(), "done")
+	})
+	mu.Lock()
+	got := log.String()
+	mu.Unlock()
+	if strings.ContainsAny(got, "\x1b\x07") || strings.Contains(got, "\x9b") || !strings.Contains(got, `ansi: \x1b[31mred\x1b[0m \x1b]0;owned title\x07 \x9b2J done`) {
+		t.Errorf("log %q holds raw control characters or lacks the escaped line", got)
 	}
 }

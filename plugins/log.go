@@ -3,7 +3,10 @@ package plugins
 import (
 	"bytes"
 	"io"
+	"strings"
 	"sync"
+
+	"github.com/gauntlet-dev/gauntlet/plugins/internal/wire"
 )
 
 // logSink serialises the lines that plugins write to the host's log.
@@ -51,6 +54,7 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 }
 
 func (w *lineWriter) emit(line string) {
+	line = wire.EscapeControl(strings.TrimRight(line, "\r"))
 	w.sink.line(w.prefix, line)
 	if w.tail != nil {
 		w.tail.add(line)

@@ -126,7 +126,7 @@ func (p *plugin) startLocked(ctx context.Context) (*instance, error) {
 		SkipHostEnv:      true,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		StartTimeout:     s.Timeout,
+		StartTimeout:     max(s.Timeout, minStartTimeout),
 		Stderr:           errOut,
 		SyncStdout:       out,
 		SyncStderr:       errOut,
@@ -261,11 +261,15 @@ func (p *plugin) runAll(pass *analysis.Pass) error {
 	for _, f := range res.Findings {
 		d := f.Diagnostic
 		d.Source = ""
+		wire.EscapeDiagnostic(&d)
 		if d.Path == "" || d.Path == pass.File.Path {
 			pass.Report(d)
 		}
 	}
 	for _, e := range res.Errors {
+		if e.Err != nil {
+			e.Err = errors.New(wire.EscapeControl(e.Err.Error()))
+		}
 		errs = append(errs, e)
 	}
 	return errors.Join(errs...)
@@ -455,3 +459,8 @@ func envList(env map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// minStartTimeout bounds a plugin's start-up from below: it includes
+// starting gauntlet's keeper process (process_linux.go), however short
+// the calls' timeout is.
+const minStartTimeout = 5 * time.Second

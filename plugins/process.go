@@ -54,8 +54,7 @@ func (p *process) Start(context.Context) error {
 		outW.Close()
 		return err
 	}
-	cmd := exec.Command(p.path, p.args...)
-	cmd.Env = p.env
+	cmd := keeperCommand(p.path, p.args, p.env)
 	cmd.Stdin = nil // the null device: never our stdin
 	cmd.Stdout = outW
 	cmd.Stderr = errW

@@ -2,7 +2,10 @@
 
 package plugins
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
 // sysProcAttr puts a plugin in its own process group. Outside Linux there is
 // no Pdeathsig: a plugin outlives a gauntlet killed by SIGKILL until it
@@ -16,3 +19,10 @@ func killGroup(pid int) {
 }
 
 func waitExited(int) {}
+
+// keeperCommand runs path itself: outside Linux there is no subreaper.
+func keeperCommand(path string, args []string, env []string) *exec.Cmd {
+	cmd := exec.Command(path, args...)
+	cmd.Env = env
+	return cmd
+}

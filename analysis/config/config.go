@@ -32,6 +32,8 @@
 //	  python: {command: [python3, -m, pytest]}   # or python: .venv/bin/python (the interpreter)
 //	  runner: ""         # jest | vitest | mocha | node ("" = from package.json)
 //	  node: {command: [npx, jest]}
+//	  env: []            # names of variables test processes get beyond the allowlist
+//	  max_output: 1MiB   # output kept per test (bytes, KiB, MiB); a run keeps 8 times as much
 //	model:
 //	  provider: ""       # openai | anthropic | ollama | none ("" = from GAUNTLET_MODEL)
 //	  name: ""
@@ -49,6 +51,7 @@
 //	  build_timeout: 5m
 //	  test_timeout: 0    # 0 means tests.timeout
 //	  allow_test_edits: null # true: a fix may change tests; false: verify refuses edits of tests too
+//	  sandbox: auto      # auto | bwrap | none: how edited code runs (requests may only ask for stricter)
 //
 // Find is for the command line (walk up from the current directory); the
 // LSP calls Load on the workspace root's file.
@@ -117,6 +120,11 @@ type Tests struct {
 	// PythonPath is the Python interpreter of the project's tests
 	// (tests.python: a path, relative to the workspace root, or a command).
 	PythonPath string
+	// Env names the variables of gauntlet's environment that test
+	// processes get beyond the allowlist (PATH, locale, toolchains).
+	Env []string
+	// MaxOutput is the output kept per test, in bytes (0: 1 MiB).
+	MaxOutput int64
 }
 
 // GoTests configures `go test`.
@@ -157,6 +165,10 @@ type Loop struct {
 	// a test that existed before it; nil when not set (fix refuses, verify
 	// reports them); false makes verify refuse them too.
 	AllowTestEdits *bool
+	// Sandbox is how builds and tests of edited code run: "auto" (or
+	// unset, ""), "bwrap" or "none". Only "none" lets a model's edit run
+	// without bubblewrap; a request may only ask for stricter.
+	Sandbox string
 
 	// CoverageDropSet: coverage_drop is given; without it a drop in coverage
 	// is reported and never rejects an edit.
@@ -540,6 +552,16 @@ func (d *decoder) tests(n *yaml.Node, key string, t *Tests) {
 		field{"node", func(k string, v *yaml.Node) {
 			d.mapping(v, k, field{"command", func(k string, v *yaml.Node) { t.Node.Command = d.command(v, k) }})
 		}},
+		field{"env", func(k string, v *yaml.Node) {
+			for _, name := range d.strs(v, k) {
+				if !envName(name) {
+					d.errorf(v, k, "%q is not a variable name", name)
+					continue
+				}
+				t.Env = append(t.Env, name)
+			}
+		}},
+		field{"max_output", func(k string, v *yaml.Node) { t.MaxOutput = d.size(v, k) }},
 	)
 }
 
@@ -606,6 +628,7 @@ func (d *decoder) loop(n *yaml.Node, key string, l *Loop) {
 			b := d.boolean(v, k)
 			l.AllowTestEdits = &b
 		}},
+		field{"sandbox", func(k string, v *yaml.Node) { l.Sandbox = d.oneOf(v, k, "auto", "bwrap", "none") }},
 	)
 }
 

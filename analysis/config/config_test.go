@@ -235,3 +235,20 @@ func TestTests(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestTestsEnvAndMaxOutput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte("tests:\n  env: [DATABASE_URL, MY_TOKEN]\n  max_output: 2MiB\n"), 0o644)
+	c, err := Load(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Tests.Env, ",") != "DATABASE_URL,MY_TOKEN" || c.Tests.MaxOutput != 2<<20 {
+		t.Fatalf("env %v, max_output %d", c.Tests.Env, c.Tests.MaxOutput)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("tests:\n  max_output: lots\n  env: [\"A B\"]\n"), 0o644)
+	_, err = Load(filepath.Join(dir, FileName))
+	if err == nil || !strings.Contains(err.Error(), "tests.max_output") || !strings.Contains(err.Error(), "tests.env") || !strings.Contains(err.Error(), ":2:") {
+		t.Fatalf("error %v should name tests.max_output on line 2 and tests.env", err)
+	}
+}

@@ -400,3 +400,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// size reads a byte count: a whole number, or one with a unit (KiB, MiB,
+// GiB, or KB, MB, GB in the same binary sense); at least 1 KiB.
+func (d *decoder) size(n *yaml.Node, key string) int64 {
+	s, ok := d.scalar(n, key, "a size")
+	if !ok {
+		return 0
+	}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || v <= 0 {
+		d.errorf(n, key, "want a size such as 1MiB or 65536, not %q", s)
+		return 0
+	}
+	if v*mult < 1<<10 {
+		d.errorf(n, key, "must be at least 1KiB, not %q", s)
+		return 0
+	}
+	return v * mult
+}

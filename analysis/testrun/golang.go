@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -343,9 +344,10 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 
 	total := len(tests)
 	done := 0
-	results := map[string]*Result{}       // by id
-	outputs := map[string]*bytes.Buffer{} // by id: the test's output, subtests included
-	pkgOutput := map[string]*bytes.Buffer{}
+	results := map[string]*Result{} // by id
+	capture := newBudget(env.Settings)
+	outputs := map[string]*capped{} // by id: the test's output, subtests included
+	pkgOutput := map[string]*capped{}
 	started := map[string]bool{}
 	want := map[string]Test{}
 	for _, t := range tests {
@@ -353,13 +355,13 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("go test %s", strings.Join(shortPkgs(pkgs, p.Name), " ")), Percent: 0})
 
-	c := command(ctx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...)
+	c := command(ctx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...).in(env, w.tmp)
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
+	stderr := newCapped(env.Settings, capture)
+	c.Stderr = stderr
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("go test: %w", err)
 	}
@@ -377,10 +379,10 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		if ev.Test == "" {
 			b := pkgOutput[pkg]
 			if b == nil {
-				b = &bytes.Buffer{}
+				b = newCapped(env.Settings, capture)
 				pkgOutput[pkg] = b
 			}
-			b.WriteString(ev.Output)
+			io.WriteString(b, ev.Output)
 			continue
 		}
 		top, _, _ := strings.Cut(ev.Test, "/")
@@ -391,10 +393,10 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		}
 		b := outputs[id]
 		if b == nil {
-			b = &bytes.Buffer{}
+			b = newCapped(env.Settings, capture)
 			outputs[id] = b
 		}
-		b.WriteString(ev.Output)
+		io.WriteString(b, ev.Output)
 		if ev.Test != top {
 			continue
 		}
@@ -410,7 +412,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		}
 	}
 	waitErr := c.Wait()
-	killGroup(c.Process)
+	c.reap()
 	runErr := ctx.Err()
 	for _, t := range tests {
 		res := results[t.ID]
@@ -734,7 +736,7 @@ func (r *GoRunner) buildMaps(ctx context.Context, env *Env, m *goModule, w *goWo
 			args = append(args, w.flags...)
 			args = append(args, env.Settings.Go.Flags...)
 			args = append(args, pkg.ImportPath)
-			out, err := command(ctx, w.dir, nil, "go", args...).run()
+			out, err := command(ctx, w.dir, nil, "go", args...).in(env, w.tmp).run()
 			<-sem
 			if err != nil {
 				if ctx.Err() != nil {
@@ -776,7 +778,7 @@ func runOneGoTest(ctx context.Context, env *Env, m *goModule, w *goWorkdir, pkg 
 		args = append(args, "-test.timeout="+env.Settings.Go.Timeout.String())
 	}
 	dir := filepath.Join(w.dir, filepath.FromSlash(relTo(m.Rel, pkg.Rel)))
-	out, runErr := command(ctx, dir, []string{"GOCOVERDIR=" + covdir}, bin, args...).run()
+	out, runErr := command(ctx, dir, []string{"GOCOVERDIR=" + covdir}, bin, args...).in(env, w.tmp).run()
 	if ctx.Err() != nil {
 		return nil, Error, timeoutError(ctx, "building the coverage map", env.Settings.timeout())
 	}

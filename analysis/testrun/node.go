@@ -333,7 +333,7 @@ func (r *NodeRunner) runFile(ctx context.Context, env *Env, p *Project, dir, tmp
 	}
 	relFile := relTo(p.Dir, file)
 	args = append(args, filepath.FromSlash(relFile))
-	out, runErr := command(ctx, dir, []string{"NODE_NO_WARNINGS=1"}, cmdline[0], args...).run()
+	out, runErr := command(ctx, dir, []string{"NODE_NO_WARNINGS=1"}, cmdline[0], args...).in(env, tmp).run()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, "node --test "+relFile, env.Settings.timeout())
 	}

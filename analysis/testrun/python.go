@@ -379,7 +379,7 @@ func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []s
 	}
 	args := append(append([]string(nil), cmdline[1:]...), "-p", "gauntlet_pytest", "-p", "no:cacheprovider", "-q", "--rootdir="+dir)
 	args = append(args, ids...)
-	c := command(ctx, dir, pyenv, cmdline[0], args...)
+	c := command(ctx, dir, pyenv, cmdline[0], args...).in(env, tmp)
 	out, runErr := c.run()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, "pytest", env.Settings.timeout())

@@ -128,6 +128,13 @@ type Settings struct {
 	Go      GoSettings     //
 	Python  PythonSettings //
 	Node    NodeSettings   //
+	// Env names the variables of gauntlet's environment that test
+	// processes get beyond the allowlist (tests.env).
+	Env []string
+	// MaxOutput caps the output kept of one test, in bytes (a run keeps
+	// at most eight times as much); 0 means DefaultMaxOutput
+	// (tests.max_output).
+	MaxOutput int64
 }
 
 // DefaultTimeout bounds a run when Settings.Timeout is zero.
@@ -195,6 +202,19 @@ func WithCacheDir(dir string) Option { return func(s *Suite) { s.cache = &covera
 // WithProgress reports long jobs to f (called from one goroutine at a time).
 func WithProgress(f func(Progress)) Option { return func(s *Suite) { s.progress = f } }
 
+// WithLauncher starts every runner process (go test, pytest, node, the
+// test binaries) through l: in a sandbox.
+func WithLauncher(l Launcher) Option { return func(s *Suite) { s.launch = l } }
+
+// A Launcher runs a runner's process in a sandbox.
+type Launcher interface {
+	// Wrap returns the command line that runs argv in the sandbox, where
+	// the directories writable are writable too (the runner's scratch
+	// directory), and the variables to set inside, over the allowlisted
+	// environment.
+	Wrap(argv []string, writable ...string) (wrapped []string, env []string)
+}
+
 // WithRunners replaces the language runners (tests use it).
 func WithRunners(rs ...Runner) Option { return func(s *Suite) { s.runners = rs } }
 
@@ -204,6 +224,7 @@ type Suite struct {
 	settings Settings
 	cache    *coverage.Cache
 	runners  []Runner
+	launch   Launcher
 
 	mu       sync.Mutex
 	progress func(Progress)
@@ -239,7 +260,7 @@ func (s *Suite) env(snap *analysis.Snapshot) *Env {
 	if snap == nil {
 		snap = s.snap
 	}
-	return &Env{Snapshot: snap, Settings: s.settings, Cache: s.cache, Progress: s.report}
+	return &Env{Snapshot: snap, Settings: s.settings, Cache: s.cache, Progress: s.report, Launch: s.launch}
 }
 
 // Env is what a Runner works with: the snapshot (its overlays are the files
@@ -249,6 +270,7 @@ type Env struct {
 	Settings Settings
 	Cache    *coverage.Cache
 	Progress func(Progress)
+	Launch   Launcher // nil: processes run here
 }
 
 // Project is one unit a runner works on: a Go module, a pytest root, a node

@@ -22,12 +22,17 @@ import (
 // mcp make one per request, so the same code answers both and the output
 // is the same.
 type call struct {
-	cwd      string // absolute
-	local    bool   // cwd is the process's own directory
-	root     string // the workspace root, once opened
-	stdout   io.Writer
-	stderr   io.Writer
-	progress func(api.Progress) // nil: nobody listens
+	cwd   string // absolute
+	local bool   // cwd is the process's own directory
+	// untrusted: a served request (gauntlet serve, mcp), whose edits are
+	// a caller's or a model's; its sandbox was decided by the operator's
+	// policy (backend.sandboxFor) and runs them in bubblewrap unless that
+	// says none.
+	untrusted bool
+	root      string // the workspace root, once opened
+	stdout    io.Writer
+	stderr    io.Writer
+	progress  func(api.Progress) // nil: nobody listens
 	// analyzers, if set, keeps compiled rules and started plugins between
 	// calls (gauntlet serve); nil compiles and starts them for this call.
 	analyzers *analyzerCache

@@ -11,6 +11,8 @@ import (
 	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 )
 
 // run parses the command line with cobra and runs the command it names;
@@ -24,6 +26,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		root.SetOut(stderr)
 		root.Usage()
 		return exitError
+	}
+	if args[0] != "lsp" {
+		// Belt and braces: no secret value of the environment reaches the
+		// terminal or a client, whatever printed it (lsp frames its
+		// messages by length, and its content comes redacted from the
+		// sources: test output, model answers).
+		red := redact.Default()
+		if !red.Empty() {
+			so, se := red.Writer(stdout), red.Writer(stderr)
+			defer se.Close()
+			defer so.Close()
+			stdout, stderr = so, throughFilter(se, stderr)
+			root = newRootCmd(stdout, stderr, &code)
+		}
 	}
 	root.SetArgs(normalizeArgs(root, args))
 	c, err := root.ExecuteC()

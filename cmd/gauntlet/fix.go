@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -33,7 +34,8 @@ func init() {
 // fixJSON is the output of gauntlet fix --format json.
 type fixJSON struct {
 	Accepted bool            `json:"accepted"`
-	Model    string          `json:"model"` // "openai:NAME", ..., or "none"
+	Model    string          `json:"model"`   // "openai:NAME", ..., or "none"
+	Sandbox  string          `json:"sandbox"` // where the edits' builds and tests ran: "bwrap" or "none"
 	Problems []*loop.Problem `json:"problems"`
 	Attempts []*loop.Attempt `json:"attempts"`
 	Patch    string          `json:"patch"`
@@ -45,7 +47,7 @@ func fixCommand(fs *pflag.FlagSet) workFunc {
 	apply := fs.Bool("apply", false, "write the accepted fixes to the files (atomically, and only if they did not change meanwhile)")
 	maxAttempts := fs.Int("max-attempts", 0, "`N` attempts per problem (default: loop.max_attempts of .gauntlet.yaml, 3)")
 	format := fs.String("format", "text", "output `FORMAT`: text|json|diff|rdjson (reviewdog suggestions)")
-	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none")
+	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto; a model's edits need bubblewrap unless it is none)")
 	noTests := fs.Bool("no-tests", false, "fix only findings, not failing tests")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	serverAddr := serverFlag(fs)
@@ -59,7 +61,7 @@ func fixCommand(fs *pflag.FlagSet) workFunc {
 		if _, err := fixRequestCheck(req); err != nil {
 			return fail(err)
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		if *serverAddr != "" {
 			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
@@ -82,13 +84,9 @@ func fixRequestCheck(req *api.FixRequest) (string, error) {
 	if req.MaxAttempts < 0 {
 		return "", fmt.Errorf("--max-attempts: %d is negative", req.MaxAttempts)
 	}
-	mode := orDefault(req.Sandbox, "auto")
-	switch mode {
-	case "auto":
-		mode = verify.SandboxAuto
-	case verify.SandboxBwrap, verify.SandboxNone:
-	default:
-		return "", fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode)
+	mode, err := verify.ParseSandbox(req.Sandbox)
+	if err != nil {
+		return "", fmt.Errorf("--sandbox: %v", err)
 	}
 	return mode, nil
 }
@@ -100,8 +98,7 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 		fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
 		return exitError
 	}
-	mode, err := fixRequestCheck(req)
-	if err != nil {
+	if _, err := fixRequestCheck(req); err != nil {
 		return fail(err)
 	}
 	quiet := req.Quiet
@@ -121,6 +118,10 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 		return exitError
 	}
 	m, spec, err := model.Open(ws.cfg.Model)
+	if err != nil {
+		return fail(err)
+	}
+	mode, err := sandboxMode(c, ws.cfg, req.Sandbox, m != nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -181,7 +182,7 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 			return fail(runErr)
 		}
 	}
-	out := fixJSON{Accepted: res.Accepted(), Model: spec.String(), Problems: res.Problems, Attempts: res.Attempts, Patch: res.Patch, Errors: res.Errors}
+	out := fixJSON{Accepted: res.Accepted(), Model: spec.String(), Sandbox: verify.Effective(mode), Problems: res.Problems, Attempts: res.Attempts, Patch: res.Patch, Errors: res.Errors}
 	if out.Problems == nil {
 		out.Problems = []*loop.Problem{}
 	}
@@ -315,7 +316,7 @@ func writeFixText(w io.Writer, ws *workspace, out fixJSON, applied bool) {
 		}
 	}
 	if len(out.Problems) > 0 {
-		fmt.Fprintf(&b, "\n%d of %d problems fixed (model: %s)\n", fixed, len(out.Problems), out.Model)
+		fmt.Fprintf(&b, "\n%d of %d problems fixed (model: %s, sandbox: %s)\n", fixed, len(out.Problems), out.Model, out.Sandbox)
 	}
 	if out.Patch != "" {
 		b.WriteString("\nThe verified patch:\n\n")

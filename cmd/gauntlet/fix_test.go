@@ -340,7 +340,7 @@ func TestFixOffline(t *testing.T) {
 		"no fix: no model is configured (GAUNTLET_MODEL), and no analyzer offers a fix",
 		"rejected by tests: 1 of 1 selected test failed: example.com/demofix/greet.ExampleGreet",
 		"fixed by the fix of problem 1",
-		"2 of 4 problems fixed (model: none)",
+		"2 of 4 problems fixed (model: none, sandbox: ",
 		"diff --git a/text/slug.go b/text/slug.go",
 		"not applied",
 	} {

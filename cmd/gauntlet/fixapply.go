@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
@@ -34,6 +35,9 @@ func writeChanges(root string, changes []loop.FileChange) ([]string, error) {
 	var targets []target
 	for _, c := range changes {
 		abs := filepath.Join(root, filepath.FromSlash(c.Path))
+		if _, err := analysis.ResolvePath(root, c.Path); err != nil {
+			return nil, fmt.Errorf("%w; nothing written", err)
+		}
 		if err := inside(realRoot, abs); err != nil {
 			return nil, fmt.Errorf("%s: %w; nothing written", c.Path, err)
 		}

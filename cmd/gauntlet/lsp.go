@@ -31,11 +31,19 @@ func init() {
 		long: "Speaks LSP on stdin and stdout until the editor sends exit."})
 }
 
+// lspSandbox is gauntlet lsp's --sandbox.
+var lspSandbox string
+
 func lspCommand(fs *pflag.FlagSet) workFunc {
 	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in `BYTES`")
 	quiet := fs.Bool("quiet", false, "log only to the editor (window/logMessage), not to stderr")
+	fs.StringVar(&lspSandbox, "sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
+		if _, err := verify.ParseSandbox(lspSandbox); err != nil {
+			fmt.Fprintf(stderr, "gauntlet lsp: --sandbox: %v\n", err)
+			return exitError
+		}
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "gauntlet lsp: unexpected argument %q (the editor starts the server; it takes no paths)\n", args[0])
 			return exitError
@@ -119,7 +127,25 @@ func loadLSPConfig(ctx context.Context, root string, engine *server.Engine, plug
 		show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
 		m = nil
 	}
-	engine.SetLoop(server.Loop{Model: m, Verify: verify.FromConfig(cfg), MaxAttempts: cfg.Loop.MaxAttempts})
+	// The operator's sandbox (--sandbox, else loop.sandbox); the model's
+	// edits need bubblewrap unless it says none: without it, fixes come
+	// from the analyzers alone.
+	vopts := verify.FromConfig(cfg)
+	setting := lspSandbox
+	if setting == "" {
+		setting = cfg.Loop.Sandbox
+	}
+	vopts.Sandbox, _ = verify.ParseSandbox(setting)
+	if m != nil {
+		mode, err := verify.ForModelEdits(vopts.Sandbox)
+		if err != nil {
+			show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
+			m = nil
+		} else {
+			vopts.Sandbox = mode
+		}
+	}
+	engine.SetLoop(server.Loop{Model: m, Verify: vopts, MaxAttempts: cfg.Loop.MaxAttempts})
 	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
 	pas, err := plugs.analyzers(ctx, cfg)
 	if err != nil {

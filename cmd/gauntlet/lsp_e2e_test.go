@@ -275,12 +275,14 @@ func (x rwc) Read(p []byte) (int, error)  { return x.r.Read(p) }
 func (x rwc) Write(p []byte) (int, error) { return x.w.Write(p) }
 func (x rwc) Close() error                { return x.w.Close() }
 
-// childNamed finds the child process of parent whose command is name.
+// childNamed finds the child (or grandchild) process of parent whose
+// command is name.
 func childNamed(t *testing.T, parent int, name string) int {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		for _, p := range procsNamed(name) {
-			if ppidOf(p) == parent {
+			// A plugin runs under gauntlet's keeper: a grandchild.
+			if ppidOf(p) == parent || ppidOf(ppidOf(p)) == parent {
 				return p
 			}
 		}

@@ -32,6 +32,7 @@ func init() {
 
 func mcpCommand(fs *pflag.FlagSet) workFunc {
 	rootFlag := fs.String("root", ".", "the workspace (`DIR`) the tools answer for; tool paths are relative to it")
+	sandbox := fs.String("sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a tool call may only ask for stricter (with --server, the server decides)")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 {
@@ -41,6 +42,10 @@ func mcpCommand(fs *pflag.FlagSet) workFunc {
 		root, err := filepath.Abs(*rootFlag)
 		if err != nil {
 			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
+			return exitError
+		}
+		if _, err := verify.ParseSandbox(*sandbox); err != nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: --sandbox: %v\n", err)
 			return exitError
 		}
 		var b api.Backend
@@ -54,13 +59,14 @@ func mcpCommand(fs *pflag.FlagSet) workFunc {
 			b = c
 		} else {
 			lb := newBackend(root, stderr)
+			lb.sandbox = *sandbox
 			defer lb.analyzers.closeAll()
 			b = lb
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		s := newMCPServer(b, root)
-		if err := s.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+		if err := s.Run(ctx, mcpStdio(os.Stdin, os.Stdout)); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
 			return exitError
 		}
@@ -79,7 +85,7 @@ type checkArgs struct {
 
 type verifyArgs struct {
 	Patch   string `json:"patch" jsonschema:"the edit: a unified diff, or SEARCH/REPLACE blocks (path line, <<<<<<< SEARCH, =======, >>>>>>> REPLACE)"`
-	Sandbox string `json:"sandbox,omitempty" jsonschema:"auto (default), bwrap or none"`
+	Sandbox string `json:"sandbox,omitempty" jsonschema:"the operator's setting (default), or a stricter one: bwrap; none only if the operator allows it"`
 }
 
 type affectedArgs struct {
@@ -97,6 +103,7 @@ type fixArgs struct {
 	Paths       []string `json:"paths,omitempty" jsonschema:"where to look for findings and failing tests; none: all"`
 	MaxAttempts int      `json:"max_attempts,omitempty" jsonschema:"attempts per problem (default: the configuration's)"`
 	NoTests     bool     `json:"no_tests,omitempty" jsonschema:"fix only findings, not failing tests"`
+	Sandbox     string   `json:"sandbox,omitempty" jsonschema:"the operator's setting (default), or a stricter one: bwrap; none only if the operator allows it"`
 }
 
 // newMCPServer returns the MCP server of the tools over b, for the
@@ -131,7 +138,7 @@ func newMCPServer(b api.Backend, root string) *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: "fix", OutputSchema: outputSchema[fixJSON](), Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in fixArgs) (*mcp.CallToolResult, any, error) {
 			return t.do(ctx, req, fixErrors, func(ev api.Events) (*api.Result, error) {
-				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true}, ev)
+				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true, Sandbox: in.Sandbox}, ev)
 			})
 		})
 	return s

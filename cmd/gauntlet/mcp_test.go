@@ -25,7 +25,7 @@ func TestMCP(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.Command(bin, "mcp", "--root", dir)
+	cmd := exec.Command(bin, "mcp", "--root", dir, "--sandbox", "none") // the operator allows none
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
 	s, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
@@ -119,8 +119,8 @@ func TestMCP(t *testing.T) {
 	}
 }
 
-// mcpSession runs `gauntlet mcp --root dir` and connects the go-sdk's client.
-func mcpSession(t *testing.T, ctx context.Context, dir string, env ...string) *mcp.ClientSession {
+// mcpClient runs `gauntlet mcp --root dir` and connects the go-sdk's client.
+func mcpClient(t *testing.T, ctx context.Context, dir string, env ...string) *mcp.ClientSession {
 	t.Helper()
 	cmd := exec.Command(gauntletBin(t), "mcp", "--root", dir)
 	cmd.Env = append(os.Environ(), env...)
@@ -141,11 +141,11 @@ func TestMCPOutputSchemas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	env := []string{"GAUNTLET_MODEL=none", "GAUNTLET_CACHE=" + t.TempDir()}
-	s := mcpSession(t, ctx, dir, env...)
+	s := mcpClient(t, ctx, dir, env...)
 	// check on a workspace with findings (and their fixes), so that the
 	// diagnostics' schema is exercised too.
 	rulesDir := filepath.Join(pkgDir, "testdata", "checkrules")
-	sCheck := mcpSession(t, ctx, rulesDir, env...)
+	sCheck := mcpClient(t, ctx, rulesDir, env...)
 
 	tools, err := s.ListTools(ctx, nil)
 	if err != nil {
@@ -225,7 +225,7 @@ func TestMCPErrorTexts(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s := mcpSession(t, ctx, dir)
+	s := mcpClient(t, ctx, dir)
 	for _, tc := range []struct {
 		tool string
 		args map[string]any

@@ -8,14 +8,37 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
-// isTerminal says whether w is a terminal; progress is shown only there, so
-// pipes, logs and CI output stay as they were.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// terminalFile is the terminal w writes to, or nil: progress is shown only
+// there, so pipes, logs and CI output stay as they were.
+func terminalFile(w io.Writer) *os.File {
+	switch w := w.(type) {
+	case *os.File:
+		if term.IsTerminal(int(w.Fd())) {
+			return w
+		}
+	case filtered:
+		return w.tty
+	}
+	return nil
+}
+
+// filtered is a writer (the redaction of secrets) in front of a terminal.
+type filtered struct {
+	io.Writer
+	tty *os.File
+}
+
+// throughFilter is w, which filters what goes to orig, still known to end
+// at a terminal if orig is one.
+func throughFilter(w, orig io.Writer) io.Writer {
+	if f := terminalFile(orig); f != nil {
+		return filtered{w, f}
+	}
+	return w
 }
 
 // terminalProgress shows a long command's progress (verify's gates, the
@@ -25,15 +48,19 @@ func isTerminal(w io.Writer) bool {
 // nil). No colour is used, so NO_COLOR has nothing to turn off; a dumb
 // terminal (TERM=dumb) gets one line per step instead of a rewritten one.
 func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress), done func()) {
-	if !isTerminal(stderr) {
+	tty := terminalFile(stderr)
+	if tty == nil {
 		return nil, func() {}
 	}
+	// The status line goes straight to the terminal (a filter would hold
+	// back a line without its newline), redacted here.
+	red := redact.Default()
 	rewrite := os.Getenv("TERM") != "dumb"
 	var mu sync.Mutex
 	pending := false // a status line is on screen without its newline
 	clear := func() {
 		if pending {
-			fmt.Fprint(stderr, "\r\x1b[K")
+			fmt.Fprint(tty, "\r\x1b[K")
 			pending = false
 		}
 	}
@@ -47,22 +74,21 @@ func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress
 		if msg == "" {
 			return
 		}
+		msg = red.String(msg)
 		line := fmt.Sprintf("gauntlet %s: %s", name, msg)
 		if p.Kind == api.Report && p.Percent > 0 {
 			line = fmt.Sprintf("gauntlet %s: [%3d%%] %s", name, p.Percent, msg)
 		}
 		clear()
 		if rewrite && p.Kind == api.Report {
-			if f, ok := stderr.(*os.File); ok {
-				if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 1 && len([]rune(line)) >= w {
-					line = string([]rune(line)[:w-1]) // one screen line, or \r cannot rewrite it
-				}
+			if w, _, err := term.GetSize(int(tty.Fd())); err == nil && w > 1 && len([]rune(line)) >= w {
+				line = string([]rune(line)[:w-1]) // one screen line, or \r cannot rewrite it
 			}
-			fmt.Fprint(stderr, line)
+			fmt.Fprint(tty, line)
 			pending = true
 			return
 		}
-		fmt.Fprintln(stderr, line)
+		fmt.Fprintln(tty, line)
 	}
 	done = func() {
 		mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -35,6 +39,7 @@ func serveCommand(fs *pflag.FlagSet) workFunc {
 	maxJobs := fs.Int("max-jobs", 0, "`N` long jobs (tests, coverage, verify, fix) that run at once; more wait (default: the number of CPUs)")
 	maxAnalyses := fs.Int("max-analyses", 0, "`N` analyses (check) that run at once, each on every core; more wait (default: the number of CPUs)")
 	maxCall := fs.Duration("max-call-time", api.DefaultMaxCallTime, "`DURATION` bound of a call that comes without a deadline")
+	sandbox := fs.String("sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); requests may only ask for stricter")
 	drain := fs.Duration("drain", 30*time.Second, "on SIGTERM, how long (`DURATION`) calls in flight may take to finish before they are cancelled")
 	return func(args []string, stdout, stderr io.Writer) int {
 		fail := func(err error) int {
@@ -80,7 +85,11 @@ func serveCommand(fs *pflag.FlagSet) workFunc {
 			opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
 
+		if _, err := verify.ParseSandbox(*sandbox); err != nil {
+			return fail(fmt.Errorf("--sandbox: %v", err))
+		}
 		b := newBackend(root, stderr)
+		b.sandbox = *sandbox
 		defer b.analyzers.closeAll()
 		srv := api.NewServer(b, opts)
 		l, err := api.Listen(addr)
@@ -141,6 +150,7 @@ func serveCommand(fs *pflag.FlagSet) workFunc {
 // compiled rules and started plugins of each workspace.
 type backend struct {
 	root      string
+	sandbox   string // the operator's --sandbox; "" for the configuration's
 	analyzers *analyzerCache
 	files     *fileCache
 }
@@ -164,12 +174,17 @@ func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Eve
 	if !within(b.root, dir) {
 		return nil, api.Refuse("cwd %s is outside the server's root %s", cwd, b.root)
 	}
+	// Resolved, not parsed: a link inside the root that leads out, or into
+	// .git, is refused as a path outside would be.
+	if _, err := analysis.ResolvePath(b.root, dir); err != nil {
+		return nil, api.Refuse("cwd %s: %v", cwd, pathReason(err))
+	}
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		if !within(b.root, filepath.Clean(p)) {
-			return nil, api.Refuse("path %s is outside the server's root %s", p, b.root)
+		if _, err := analysis.ResolvePath(b.root, filepath.Clean(p)); err != nil {
+			return nil, api.Refuse("path %s: %v (requests stay inside the server's root %s and out of .git)", p, pathReason(err), b.root)
 		}
 	}
 	var out bytes.Buffer
@@ -183,8 +198,21 @@ func (b *backend) do(ctx context.Context, cwd string, paths []string, ev api.Eve
 	return &api.Result{Outcome: api.Outcome(code), JSON: c.resultJSON(), Output: out.Bytes(), Root: c.root, Duration: time.Since(start)}, nil
 }
 
+// pathReason is why analysis.ResolvePath refused a path.
+func pathReason(err error) string {
+	var pe *analysis.PathError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return err.Error()
+}
+
 func (b *backend) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return checkCall(ctx, c, req) })
+	paths := req.Paths
+	for _, f := range req.Files {
+		paths = append(paths[:len(paths):len(paths)], f.Path)
+	}
+	return b.do(ctx, req.Cwd, paths, ev, func(c *call) int { return checkCall(ctx, c, req) })
 }
 
 func (b *backend) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Events) (*api.Result, error) {
@@ -200,11 +228,55 @@ func (b *backend) Coverage(ctx context.Context, req *api.CoverageRequest, ev api
 }
 
 func (b *backend) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, nil, ev, func(c *call) int { return verifyCall(ctx, c, req) })
+	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Sandbox = mode
+	return b.do(ctx, req.Cwd, nil, ev, func(c *call) int { c.untrusted = true; return verifyCall(ctx, c, &r) })
 }
 
 func (b *backend) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*api.Result, error) {
-	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { return fixCall(ctx, c, req) })
+	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.Sandbox = mode
+	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *call) int { c.untrusted = true; return fixCall(ctx, c, &r) })
+}
+
+// sandboxFor is the sandbox of a request from cwd that asks for
+// requested: the operator's (--sandbox, else the configuration's
+// loop.sandbox), or stricter if the request asks so. A request for a
+// looser one is denied (PermissionDenied), naming the setting that would
+// allow it.
+func (b *backend) sandboxFor(cwd, requested string) (string, error) {
+	setting := b.sandbox
+	if setting == "" {
+		dir := cwd
+		if dir == "" {
+			dir = b.root
+		} else if !filepath.IsAbs(dir) {
+			dir = filepath.Join(b.root, dir)
+		}
+		if cfg, err := config.Find(dir); err == nil {
+			setting = cfg.Loop.Sandbox
+		}
+	}
+	operator, err := verify.ParseSandbox(setting)
+	if err != nil {
+		return "", api.Refuse("sandbox: %v", err)
+	}
+	mode, err := verify.RequestSandbox(operator, requested)
+	switch {
+	case errors.Is(err, verify.ErrLooserSandbox):
+		return "", api.Deny("refused: %v", err)
+	case err != nil:
+		return "", api.Refuse("sandbox: %v", err)
+	}
+	return mode, nil
 }
 
 // lineWriter turns what a command writes on stderr into log lines, from

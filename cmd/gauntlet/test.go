@@ -209,10 +209,12 @@ func testSettings(root string) (testrun.Settings, error) {
 		return testrun.Settings{}, err
 	}
 	return testrun.Settings{
-		Timeout: c.Tests.Timeout,
-		Go:      testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-		Python:  testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
-		Node:    testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
+		Timeout:   c.Tests.Timeout,
+		Go:        testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
+		Python:    testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
+		Node:      testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
+		Env:       c.Tests.Env,
+		MaxOutput: c.Tests.MaxOutput,
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -31,7 +32,7 @@ var verifyStdin io.Reader = os.Stdin
 func verifyCommand(fs *pflag.FlagSet) workFunc {
 	patchArg := fs.String("patch", "", "the edit to verify: a unified diff or SEARCH/REPLACE blocks, from `FILE` (- for stdin)")
 	format := fs.String("format", "text", "output `FORMAT`: text|json")
-	sandbox := fs.String("sandbox", "auto", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none")
+	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto)")
 	noTestEdits := fs.Bool("no-test-edits", false, "reject an edit that changes or deletes a test that existed before it")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
@@ -66,7 +67,7 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 
 		req.Patch = data
 
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		if *serverAddr != "" {
 			if req.NoTestEdits {
@@ -89,13 +90,9 @@ func verifyRequestCheck(req *api.VerifyRequest) (string, error) {
 	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
 		return "", fmt.Errorf("--format: unknown format %q (want text|json)", f)
 	}
-	mode := orDefault(req.Sandbox, "auto")
-	switch mode {
-	case "auto":
-		mode = verify.SandboxAuto
-	case verify.SandboxBwrap, verify.SandboxNone:
-	default:
-		return "", fmt.Errorf("--sandbox: unknown mode %q (want auto|bwrap|none)", mode)
+	mode, err := verify.ParseSandbox(req.Sandbox)
+	if err != nil {
+		return "", fmt.Errorf("--sandbox: %v", err)
 	}
 	return mode, nil
 }
@@ -108,8 +105,7 @@ func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
 		fmt.Fprintf(c.stderr, "gauntlet verify: %v\n", err)
 		return exitError
 	}
-	mode, err := verifyRequestCheck(req)
-	if err != nil {
+	if _, err := verifyRequestCheck(req); err != nil {
 		return fail(err)
 	}
 	if len(bytes.TrimSpace(req.Patch)) == 0 {
@@ -121,6 +117,10 @@ func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
 	}
 	defer ws.close()
 	if err := c.loadAnalyzers(ws, nil); err != nil {
+		return fail(err)
+	}
+	mode, err := sandboxMode(c, ws.cfg, req.Sandbox, false)
+	if err != nil {
 		return fail(err)
 	}
 	opts := verify.FromConfig(ws.cfg)

@@ -134,7 +134,7 @@ type VerifyRequest struct {
 	Cwd     string
 	Patch   []byte // a unified diff, or SEARCH/REPLACE blocks
 	Format  string // text (empty) or json
-	Sandbox string // auto (empty), bwrap, none
+	Sandbox string // "" (the server's setting), auto, bwrap, none: only stricter than the server's
 	// NoTestEdits rejects an edit that changes or deletes a test that
 	// existed before it (local only: not yet a field of the gRPC message).
 	NoTestEdits bool
@@ -148,7 +148,7 @@ type FixRequest struct {
 	Apply       bool
 	MaxAttempts int
 	Format      string // text (empty), json, diff
-	Sandbox     string
+	Sandbox     string // as VerifyRequest's
 	NoTests     bool
 	Quiet       bool
 }
@@ -174,6 +174,17 @@ func (e *RequestError) Error() string { return e.Msg }
 // Refuse returns a RequestError.
 func Refuse(format string, args ...any) error {
 	return &RequestError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// PermissionError is a request that asks for something the server's
+// operator does not allow (a looser sandbox); gRPC's PermissionDenied.
+type PermissionError struct{ Msg string }
+
+func (e *PermissionError) Error() string { return e.Msg }
+
+// Deny returns a PermissionError.
+func Deny(format string, args ...any) error {
+	return &PermissionError{Msg: fmt.Sprintf(format, args...)}
 }
 
 // IsRequestError reports whether err is a refused request.

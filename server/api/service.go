@@ -111,6 +111,8 @@ func statusOf(ctx context.Context, err error) error {
 	switch {
 	case IsRequestError(err):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.As(err, new(*PermissionError)):
+		return status.Error(codes.PermissionDenied, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err).Err()
 	case ctx.Err() != nil:

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 )
 
 // maxBody bounds the answer read from a provider.
@@ -116,6 +117,9 @@ func (c *client) once(ctx context.Context, body []byte) (Response, *Error) {
 		return Response{}, c.statusError(hresp, data)
 	}
 	resp, err := c.wire.decode(data)
+	if err == nil {
+		resp.Text = capAnswer(resp.Text)
+	}
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -358,10 +362,11 @@ func (c *client) scrub(req Request) Request {
 			keys = append(keys, k)
 		}
 	}
-	if len(keys) == 0 {
-		return req
-	}
 	clean := func(s string) string {
+		if r := redact.String(s); r != s {
+			c.log.Warn("a secret value of the environment was removed from a prompt", "provider", c.spec.Provider)
+			s = r
+		}
 		for _, k := range keys {
 			if strings.Contains(s, k) {
 				c.log.Warn("an API key was removed from a prompt", "provider", c.spec.Provider)
@@ -419,4 +424,16 @@ func snippet(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// MaxAnswer caps the text of a model's answer before it is parsed or
+// echoed: the head and the tail are kept, as with test output.
+const MaxAnswer = 1 << 20
+
+func capAnswer(s string) string {
+	if len(s) <= MaxAnswer {
+		return s
+	}
+	cut := len(s) - MaxAnswer
+	return s[:MaxAnswer/2] + fmt.Sprintf("\n... %d bytes cut ...\n", cut) + s[len(s)-MaxAnswer/2:]
 }

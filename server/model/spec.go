@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 )
 
 // Env is the environment variable that chooses the model; it wins over the
@@ -217,6 +218,7 @@ func New(s Spec, opts ...Option) (Model, error) {
 	if s.None() {
 		return nil, nil
 	}
+	redact.AddNames(s.APIKeyEnv)
 	c := &client{
 		spec:    s,
 		hc:      &http.Client{},

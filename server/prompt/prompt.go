@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 )
 
@@ -178,7 +179,9 @@ func Build(ctx context.Context, in Input) (model.Request, error) {
 	b.fit(budget*BytesPerToken - len(System))
 	req := model.Request{System: System}
 	for _, m := range b.messages {
-		req.Messages = append(req.Messages, model.Message{Role: m.role, Content: m.render()})
+		// The environment's secret values never reach a model, whatever
+		// quotes them (test output, a file, an earlier answer).
+		req.Messages = append(req.Messages, model.Message{Role: m.role, Content: redact.String(m.render())})
 	}
 	return req, nil
 }

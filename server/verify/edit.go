@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -254,6 +253,12 @@ func (a *applier) patchFile(f *patch.File) {
 		a.refuse(f.Path(), "a binary diff cannot be verified")
 		return
 	}
+	if kind := f.Special(); kind != "" && f.Status != patch.Deleted {
+		// Written as a file it would hold the link's text; made a link it
+		// could point anywhere: neither is an edit gauntlet can verify.
+		a.refuse(f.Path(), "the patch makes it %s (mode %o), which gauntlet does not apply", kind, f.NewMode)
+		return
+	}
 	c := &change{oldPath: oldPath, newPath: newPath}
 	switch f.Status {
 	case patch.Added:
@@ -445,67 +450,27 @@ func unjoin(err error) []error {
 }
 
 // checkPath cleans a path written in an edit and refuses what could reach
-// outside the workspace at root: absolute paths, paths that climb out with
-// "..", paths through a symbolic link that leads out (or nowhere), and
-// paths inside .git, whose hooks would run code.
+// outside the workspace at root or into its .git (whose hooks would run
+// code): absolute paths, paths that climb out with "..", paths through a
+// symbolic link that leads out, into .git or nowhere, and names that a
+// file system takes for .git. analysis.ResolvePath is the one check that
+// verify, fix --apply, serve, mcp and the LSP share.
 func checkPath(root, p string) (string, error) {
-	orig := p
-	p = filepath.ToSlash(strings.TrimSpace(p))
-	switch {
-	case p == "":
-		return "", errors.New("empty path")
-	case path.IsAbs(p) || filepath.IsAbs(orig) || filepath.VolumeName(orig) != "" || strings.HasPrefix(p, "~"):
-		return "", errors.New("absolute path: paths must be relative to the workspace root")
+	clean, err := analysis.CleanRel(strings.TrimSpace(p))
+	if err != nil {
+		return "", errors.New(err.(*analysis.PathError).Reason)
 	}
-	p = path.Clean(p)
-	if p == "." {
+	if clean == "." {
 		return "", errors.New("names the workspace itself, not a file")
 	}
-	if p == ".." || strings.HasPrefix(p, "../") {
-		return "", errors.New("leaves the workspace")
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".git" {
-			return "", errors.New("inside .git, which edits may not touch")
+	if _, err := analysis.ResolvePath(root, clean); err != nil {
+		var pe *analysis.PathError
+		if errors.As(err, &pe) {
+			return "", errors.New(pe.Reason)
 		}
-	}
-	if err := symlinkEscape(root, p); err != nil {
 		return "", err
 	}
-	return p, nil
-}
-
-// symlinkEscape refuses a path of which some existing component is a
-// symbolic link that resolves outside root, or resolves nowhere.
-func symlinkEscape(root, rel string) error {
-	realRoot, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return fmt.Errorf("workspace root: %w", err)
-	}
-	cur := root
-	segs := strings.Split(rel, "/")
-	for i, seg := range segs {
-		cur = filepath.Join(cur, seg)
-		info, err := os.Lstat(cur)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // the rest is created by the edit
-			}
-			return err
-		}
-		if info.Mode()&fs.ModeSymlink == 0 {
-			continue
-		}
-		prefix := strings.Join(segs[:i+1], "/")
-		target, err := filepath.EvalSymlinks(cur)
-		if err != nil {
-			return fmt.Errorf("%s is a symbolic link that leads nowhere", prefix)
-		}
-		if !within(realRoot, target) {
-			return fmt.Errorf("%s is a symbolic link to %s, outside the workspace", prefix, target)
-		}
-	}
-	return nil
+	return clean, nil
 }
 
 // within reports whether p is dir or lies under it (both absolute, clean).

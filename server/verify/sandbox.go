@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,28 +14,38 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/redact"
 )
 
 // DefaultMaxProcs bounds the processes and threads of one sandbox.
 const DefaultMaxProcs = 2048
 
 // sandbox runs the processes that execute or compile unverified code.
-// With bubblewrap, each runs in new user, pid, network, IPC and UTS
-// namespaces: the whole file system read-only, a private /tmp, and writable
-// only the shadow copy, the host's temporary directory (where the test
-// runners keep their files) and the Go build cache; the workspace itself
-// stays read-only even when it lies under a writable directory. A process
-// limit (RLIMIT_NPROC, inside the user namespace) stops fork bombs, and
-// --die-with-parent with the pid namespace means that killing the outer
-// process kills everything inside. Without bubblewrap, processes run in
-// their own process group, killed as a group when they end or time out.
+// With bubblewrap, each runs — the whole of it: go test with the compiler
+// and every test binary, pytest, node, go list for the build gate — in
+// new user, pid, network, IPC and UTS namespaces where the file system is
+// read-only but for the shadow copy, the run's scratch directories, a
+// private /tmp and a Go build cache of gauntlet's own (never the user's,
+// which nothing outside a sandbox ever trusts), HOME is an empty private
+// directory, and the user's home, /root, /home and /run are hidden. No
+// launcher script exists: the sandbox is the outermost process, with the
+// command line passed as arguments. A process limit (RLIMIT_NPROC, inside
+// the user namespace) stops fork bombs, and --die-with-parent with the pid
+// namespace means that killing the outer process kills everything
+// inside. Without bubblewrap, processes run in their own process group,
+// killed as a group (and by their run's token) when they end or time out.
 type sandbox struct {
 	bwrap    string // "" runs without a sandbox
 	prlimit  string // "" when prlimit is missing (no process limit)
 	root     string // the workspace, bound read-only
 	writable []string
+	readable []string // bound read-only over the hidden directories (toolchains, module cache)
+	hidden   []string // replaced by empty directories
 	maxProcs int
 	env      []string // NAME=value set inside
+	envNames []string // tests.env: more variables that pass
 }
 
 var (
@@ -65,22 +76,41 @@ func findBwrap() (string, error) {
 
 var (
 	goEnvOnce sync.Once
-	goCache   string
+	goEnv     = map[string]string{}
 )
 
-// goBuildCache is the Go build cache, which sandboxed builds may write.
-func goBuildCache() string {
+// goEnvVar is a variable of the go command's environment (GOROOT,
+// GOMODCACHE), read once outside the sandbox.
+func goEnvVar(name string) string {
 	goEnvOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOCACHE").Output()
+		out, err := exec.Command("go", "env", "-json", "GOROOT", "GOMODCACHE", "GOPATH").Output()
 		if err == nil {
-			goCache = strings.TrimSpace(string(out))
+			json.Unmarshal(out, &goEnv)
 		}
 	})
-	return goCache
+	return goEnv[name]
 }
 
+// SandboxGoCache is the Go build cache of sandboxed builds: gauntlet's own
+// ($GAUNTLET_SANDBOX_GOCACHE, else gauntlet/sandbox-gocache in the user's
+// cache directory, shared by every workspace and $GAUNTLET_CACHE so that
+// it stays warm). Code in a sandbox can write it; it serves only later
+// sandboxed builds, never the user's go commands.
+func SandboxGoCache() string {
+	if d := os.Getenv("GAUNTLET_SANDBOX_GOCACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "gauntlet", "sandbox-gocache")
+	}
+	return filepath.Join(coverage.DefaultCacheDir(), "sandbox-gocache")
+}
+
+// sandboxHome is HOME inside the sandbox: empty, in the private /tmp.
+const sandboxHome = "/tmp/home"
+
 func newSandbox(opts Options, root, tmp string) (*sandbox, error) {
-	s := &sandbox{root: root, maxProcs: opts.MaxProcs}
+	s := &sandbox{root: root, maxProcs: opts.MaxProcs, envNames: opts.Tests.Env}
 	if s.maxProcs <= 0 {
 		s.maxProcs = DefaultMaxProcs
 	}
@@ -100,17 +130,68 @@ func newSandbox(opts Options, root, tmp string) (*sandbox, error) {
 		return nil, fmt.Errorf("verify: unknown sandbox %q (want %q, %q or %q)", opts.Sandbox, SandboxAuto, SandboxBwrap, SandboxNone)
 	}
 	s.prlimit, _ = exec.LookPath("prlimit")
-	s.writable = []string{tmp, os.TempDir()}
-	if c := goBuildCache(); c != "" && c != "off" {
-		if os.MkdirAll(c, 0o755) == nil {
-			s.writable = append(s.writable, c)
-			s.env = append(s.env, "GOCACHE="+c)
+	s.writable = []string{tmp}
+	cache := SandboxGoCache()
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return nil, fmt.Errorf("verify: sandbox build cache: %w", err)
+	}
+	s.writable = append(s.writable, cache)
+	s.hidden = hiddenDirs()
+	modcache := goEnvVar("GOMODCACHE")
+	for _, d := range []string{goEnvVar("GOROOT"), modcache} {
+		if d != "" {
+			s.readable = append(s.readable, d)
+		}
+	}
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if filepath.IsAbs(d) {
+			s.readable = append(s.readable, d)
 		}
 	}
 	// The module cache stays read-only and nothing is downloaded: a module
 	// the edit needs that is not in the cache fails the build.
-	s.env = append(s.env, "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local", "GOFLAGS="+withoutFlag(os.Getenv("GOFLAGS"), "-modcacherw"))
+	s.env = []string{"GOCACHE=" + cache, "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local",
+		"GOFLAGS=" + withoutFlag(os.Getenv("GOFLAGS"), "-modcacherw"),
+		"HOME=" + sandboxHome, "TMPDIR=/tmp", "XDG_CACHE_HOME=" + sandboxHome + "/.cache", "XDG_CONFIG_HOME=" + sandboxHome + "/.config",
+		"GOENV=off", "GOTMPDIR="}
+	if modcache != "" {
+		s.env = append(s.env, "GOMODCACHE="+modcache)
+	}
+	if p := goEnvVar("GOPATH"); p != "" {
+		s.env = append(s.env, "GOPATH="+p)
+	}
 	return s, nil
+}
+
+// hiddenDirs are the directories that hold the user's files — their home
+// (keys, tokens, shell history), /root, /home — and the sockets of /run:
+// each is replaced by an empty directory inside.
+func hiddenDirs() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		if d == "" || !filepath.IsAbs(d) {
+			return
+		}
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			d = r
+		}
+		d = filepath.Clean(d)
+		if d == "/" || seen[d] {
+			return
+		}
+		if info, err := os.Stat(d); err != nil || !info.IsDir() {
+			return
+		}
+		seen[d] = true
+		out = append(out, d)
+	}
+	home, _ := os.UserHomeDir()
+	add(home)
+	for _, d := range []string{"/root", "/home", "/run", "/var/run", "/var/tmp", "/mnt", "/media"} {
+		add(d)
+	}
+	return out
 }
 
 func withoutFlag(flags, drop string) string {
@@ -131,8 +212,9 @@ func (s *sandbox) mode() string {
 	return SandboxNone
 }
 
-// wrap returns argv to run inside the sandbox (argv itself without one).
-func (s *sandbox) wrap(argv []string) []string {
+// wrap returns argv to run inside the sandbox, with the directories
+// writable writable too (argv itself without a sandbox).
+func (s *sandbox) wrap(argv []string, writable ...string) []string {
 	if s.bwrap == "" {
 		return argv
 	}
@@ -146,23 +228,53 @@ func (s *sandbox) wrap(argv []string) []string {
 		out = append(out, "--uid", "65534", "--gid", "65534")
 	}
 	out = append(out, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp")
+	for _, h := range s.hidden {
+		out = append(out, "--tmpfs", h)
+	}
+	out = append(out, "--dir", sandboxHome)
 	type bind struct {
 		path string
 		rw   bool
 	}
 	var binds []bind
 	seen := map[string]bool{}
-	for _, w := range s.writable {
-		if w != "" && !seen[w] {
-			if _, err := os.Stat(w); err == nil {
-				seen[w] = true
-				binds = append(binds, bind{w, true})
+	add := func(p string, rw bool) {
+		if p == "" || !filepath.IsAbs(p) {
+			return
+		}
+		p = filepath.Clean(p)
+		if seen[p] {
+			return
+		}
+		if _, err := os.Stat(p); err != nil {
+			return
+		}
+		seen[p] = true
+		binds = append(binds, bind{p, rw})
+	}
+	for _, w := range append(slices.Clone(s.writable), writable...) {
+		add(w, true)
+	}
+	add(s.root, false)
+	for _, r := range s.readable {
+		if s.underHidden(r) {
+			add(r, false)
+		}
+	}
+	if len(argv) > 0 {
+		// A runner that lives in a hidden directory (pyenv, nvm) is seen
+		// with its installation: the directory above its bin.
+		if p, err := exec.LookPath(argv[0]); err == nil && filepath.IsAbs(p) {
+			for _, q := range []string{p, resolve(p)} {
+				if s.underHidden(q) {
+					add(filepath.Dir(filepath.Dir(q)), false)
+				}
 			}
 		}
 	}
-	binds = append(binds, bind{s.root, false})
-	// Parents before children, so that the workspace is read-only even
-	// under a writable temporary directory, and the shadow is writable.
+	// Parents before children: the workspace is read-only even under a
+	// writable directory, the shadow writable under the read-only
+	// workspace's cache, and everything bound over the hidden directories.
 	sort.SliceStable(binds, func(i, j int) bool { return depth(binds[i].path) < depth(binds[j].path) })
 	for _, b := range binds {
 		if b.rw {
@@ -173,58 +285,48 @@ func (s *sandbox) wrap(argv []string) []string {
 	}
 	for _, e := range s.env {
 		k, v, _ := strings.Cut(e, "=")
+		if v == "" {
+			out = append(out, "--unsetenv", k)
+			continue
+		}
 		out = append(out, "--setenv", k, v)
 	}
 	out = append(out, "--")
 	if s.prlimit != "" {
 		n := fmt.Sprint(s.maxProcs)
-		out = append(out, s.prlimit, "--nproc="+n+":"+n, "--")
+		out = append(out, s.prlimit, "--nproc="+n+":"+n, "--core=0", "--")
 	}
 	return append(out, argv...)
 }
 
+func resolve(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
+}
+
+// underHidden reports whether p lies in a hidden directory.
+func (s *sandbox) underHidden(p string) bool {
+	for _, h := range s.hidden {
+		if p == h || strings.HasPrefix(p, h+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
 func depth(p string) int { return strings.Count(filepath.Clean(p), string(filepath.Separator)) }
 
-// execScript writes a script that runs its arguments in the sandbox, for
-// go test -exec (which runs each test binary through it) and as the
-// prefix of other runners' commands. Without a sandbox it returns "".
-func (s *sandbox) execScript(dir, shadowDir string) (string, error) {
-	if s.bwrap == "" {
-		return "", nil
-	}
-	var b strings.Builder
-	b.WriteString("#!/bin/sh\nexec")
-	for _, a := range s.with(shadowDir).wrap(nil) {
-		b.WriteString(" " + shellQuote(a))
-	}
-	b.WriteString(" \"$@\"\n")
-	f, err := os.CreateTemp(dir, "sandbox-exec-")
-	if err != nil {
-		return "", err
-	}
-	p := f.Name()
-	f.Close()
-	if err := os.WriteFile(p, []byte(b.String()), 0o700); err != nil {
-		return "", err
-	}
-	if err := os.Chmod(p, 0o700); err != nil {
-		return "", err
-	}
-	return p, nil
+// launcher runs the test runners' processes in the sandbox, with the
+// shadow copy writable (testrun.Launcher).
+type launcher struct {
+	s      *sandbox
+	shadow string
 }
 
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=/.,:+@%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// with returns a copy of s in which dir is writable too.
-func (s *sandbox) with(dir string) *sandbox {
-	c := *s
-	c.writable = append(slices.Clone(s.writable), dir)
-	return &c
+func (l launcher) Wrap(argv []string, writable ...string) ([]string, []string) {
+	return l.s.wrap(argv, append([]string{l.shadow}, writable...)...), nil
 }
 
 // run runs argv in dir, sandboxed, in its own process group, and returns
@@ -234,21 +336,36 @@ func (s *sandbox) run(ctx context.Context, dir string, env []string, argv ...str
 	full := s.wrap(argv)
 	c := exec.CommandContext(ctx, full[0], full[1:]...)
 	c.Dir = dir
-	c.Env = append(os.Environ(), env...)
-	if s.bwrap == "" {
-		c.Env = append(c.Env, s.env...)
-	}
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Env = append(redact.Environ(os.Environ(), s.envNames), env...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	c.Cancel = func() error { killGroup(c.Process); return nil }
 	c.WaitDelay = 2 * time.Second
-	var out bytes.Buffer
-	c.Stdout, c.Stderr = &out, &out
+	out := &limitedBuffer{max: maxCommandOutput}
+	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
 	err := c.Wait()
 	killGroup(c.Process)
-	return out.Bytes(), err
+	return redact.Default().Bytes(out.Bytes()), err
+}
+
+// maxCommandOutput bounds what a build command's output may hold (go
+// list's JSON of every package of a module): beyond it the rest is cut.
+const maxCommandOutput = 64 << 20
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.Len(); room < len(p) {
+		b.Buffer.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return b.Buffer.Write(p)
 }
 
 func killGroup(p *os.Process) {
@@ -257,10 +374,9 @@ func killGroup(p *os.Process) {
 	}
 }
 
-// wrapCommand prefixes a runner's command line with the sandbox script.
-func wrapCommand(script string, cmd []string) []string {
-	if script == "" {
-		return cmd
-	}
-	return append([]string{script}, slices.Clone(cmd)...)
+// with returns a copy of s in which dir is writable too.
+func (s *sandbox) with(dir string) *sandbox {
+	c := *s
+	c.writable = append(slices.Clone(s.writable), dir)
+	return &c
 }

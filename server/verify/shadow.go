@@ -200,6 +200,11 @@ func (s *shadow) fill(snap *analysis.Snapshot) error {
 	}
 	defer r.Close()
 	for _, p := range snap.Overlays() {
+		// The apply gate checked the edit's paths; the shadow checks again
+		// what it writes, with the same check.
+		if _, err := analysis.ResolvePath(root, p); err != nil {
+			return fmt.Errorf("write %w", err)
+		}
 		f, err := snap.File(p)
 		if err != nil {
 			return err

@@ -188,12 +188,8 @@ func (r *run) runOriginals(ctx context.Context, v *Verdict) {
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, err := r.sandboxedSettings(limit, sh.dir)
-	if err != nil {
-		notRun(err.Error())
-		return
-	}
-	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, r.suiteOptions()...)
+	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
+	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...)
 	want := map[string]bool{}
 	for _, tc := range v.TestsChanged {
 		want[tc.ID] = true

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -194,12 +192,8 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, err := r.sandboxedSettings(limit, sh.dir)
-	if err != nil {
-		broken(g, err)
-		return nil, err
-	}
-	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, opts...)
+	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
+	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...)
 	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -239,63 +233,23 @@ func (r *run) baseMap(ctx context.Context) (*coverage.Map, error) {
 	return testrun.New(r.base, r.opts.Tests, r.suiteOptions()...).Map(ctx, dirs...)
 }
 
-// sandboxedSettings are the runner settings for unverified code: each Go
-// test binary, and pytest and node themselves, run inside the sandbox, and
-// a Go test binary stops itself at the time limit.
-func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.Settings, error) {
+// sandboxedSettings are the runner settings for unverified code: every
+// runner process — go test with its compiler and test binaries, pytest,
+// node — runs inside the sandbox (the options carry its launcher), and a
+// Go test binary stops itself at the time limit.
+func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.Settings, []testrun.Option) {
 	s := r.opts.Tests
 	s.Timeout = limit + testGrace
 	if s.Go.Timeout <= 0 || s.Go.Timeout > limit {
 		s.Go.Timeout = limit
 	}
-	script, err := r.sb.execScript(r.tmp, shadowDir)
-	if err != nil {
-		return s, err
+	opts := r.suiteOptions()
+	if r.sb.bwrap == "" {
+		return s, opts
 	}
-	if script == "" {
-		return s, nil
-	}
-	s.Go.Flags = append(slices.Clone(s.Go.Flags), "-exec="+quoteFlag(script))
-	if len(s.Python.Command) > 0 {
-		s.Python.Command = wrapCommand(script, s.Python.Command)
-	} else {
-		// The runner picks the project's interpreter; the sandbox wraps it.
-		s.Python.Wrap = wrapCommand(script, nil)
-	}
-	node := s.Node.Command
-	if len(node) == 0 {
-		node = []string{"node"}
-	}
-	s.Node.Command = wrapCommand(script, node)
-	return s, nil
-}
-
-// quoteFlag quotes a path for the go command's quoted flag values.
-func quoteFlag(p string) string {
-	if strings.ContainsAny(p, " '\"\t") {
-		if !strings.Contains(p, "'") {
-			return "'" + p + "'"
-		}
-		return `"` + p + `"`
-	}
-	return p
-}
-
-// pytestPython is the first python3 that can import pytest and coverage
-// (the runner's own choice when it is not wrapped), else one with pytest.
-func pytestPython() string {
-	for _, check := range []string{"import pytest, coverage", "import pytest"} {
-		for _, c := range []string{"python3", "/usr/bin/python3", "python"} {
-			p, err := exec.LookPath(c)
-			if err != nil {
-				continue
-			}
-			if exec.Command(p, "-c", check).Run() == nil {
-				return p
-			}
-		}
-	}
-	return ""
+	// The runner picks the project's interpreter and runners outside; the
+	// launcher runs the whole command inside the sandbox.
+	return s, append(opts, testrun.WithLauncher(launcher{s: r.sb, shadow: shadowDir}))
 }
 
 // preexisting splits the failed tests into those the edit breaks and those
@@ -464,11 +418,8 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, err := r.sandboxedSettings(limit, sh.dir)
-	if err != nil {
-		return nil, err
-	}
-	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, r.suiteOptions()...).Run(tctx, tests, testrun.RunOptions{})
+	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
+	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -79,6 +79,7 @@ func Report(pass *analysis.Pass, info AnalyzerInfo, res *Result) error {
 			d.Severity = 0
 		}
 		d.Source = ""
+		EscapeDiagnostic(&d)
 		pass.Report(d)
 	}
 	var errs []error

@@ -200,7 +200,18 @@ func DiagnosticFromProto(m *pb.Diagnostic) (analysis.Diagnostic, error) {
 // inWorkspace reports whether p is a clean relative slash path that stays
 // below the workspace root.
 func inWorkspace(p string) bool {
-	return p != "" && !path.IsAbs(p) && !strings.Contains(p, `\`) && path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
+	if p == "" || path.IsAbs(p) || strings.Contains(p, `\`) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return false
+	}
+	// Nor into .git, under any name a file system takes for it; the
+	// workspace's links are resolved where the fix is applied
+	// (analysis.ResolvePath in verify's apply gate).
+	for _, seg := range strings.Split(p, "/") {
+		if analysis.GitName(seg) {
+			return false
+		}
+	}
+	return true
 }
 
 func offset(n int) uint32 {

@@ -13,6 +13,9 @@
 //	cookie      serves with another magic cookie
 //	version     serves protocol version 2 only
 //	child       starts `sleep 300` in its process group and reports its pid
+//	setsid      starts `sleep 300` in a session of its own (setsid), which
+//	            leaves its process group, and reports its pid
+//	ansi        writes escape sequences to stderr and in its findings
 //
 // Its analyzer is named MODE-check, or $MISBEHAVE_ANALYZER.
 package main
@@ -25,6 +28,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -108,6 +112,16 @@ func main() {
 			panic(err)
 		}
 		a.Run = func(pass *analysis.Pass) error { return ok(pass, fmt.Sprintf("child %d", child.Process.Pid)) }
+	case "setsid":
+		child := exec.Command("sleep", "300")
+		child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := child.Start(); err != nil {
+			panic(err)
+		}
+		a.Run = func(pass *analysis.Pass) error { return ok(pass, fmt.Sprintf("child %d", child.Process.Pid)) }
+	case "ansi":
+		fmt.Fprint(os.Stderr, "\x1b[31mred\x1b[0m \x1b]0;owned title\x07 \x9b2J done\n")
+		a.Run = func(pass *analysis.Pass) error { return ok(pass, "\x1b[2J\x1b[31mcleared\x1b[0m") }
 	default:
 		fmt.Fprintln(os.Stderr, "misbehave: unknown mode", mode)
 		os.Exit(2)
