@@ -192,8 +192,8 @@ func TestMCPOutputSchemas(t *testing.T) {
 		want string // a key of the document, non-empty
 	}{
 		{sCheck, "check", map[string]any{"fail_on": "none"}, "diagnostics"},
-		{s, "verify", map[string]any{"patch": mutant, "sandbox": "none"}, "gates"},
-		{s, "verify", map[string]any{"patch": declEdit, "sandbox": "none"}, "gates"},
+		{s, "verify", map[string]any{"patch": mutant}, "gates"},
+		{s, "verify", map[string]any{"patch": declEdit}, "gates"},
 		{s, "affected_tests", map[string]any{"patch": declEdit, "coverage": true}, "tests"},
 		{s, "tests_for_line", map[string]any{"file": "calc/calc.go", "line": 14}, "tests"},
 		{s, "fix", map[string]any{"paths": []string{"calc"}}, "problems"},
