@@ -154,12 +154,6 @@ var (
 	fixErrors      = strings.NewReplacer("gauntlet fix: ", "fix: ", "--max-attempts", "max_attempts")
 )
 
-// testsForJSON is the document of tests_for_line (gauntlet coverage
-// --tests-for FILE:LINE --format json).
-type testsForJSON struct {
-	Tests []string `json:"tests"`
-}
-
 // outputSchema is the JSON schema of a tool's structuredContent: that of the
 // Go type its JSON document is marshalled from.
 func outputSchema[T any]() *jsonschema.Schema {
