@@ -814,6 +814,9 @@ func GoCoverFlags(snap *analysis.Snapshot, dir string, settings Settings) ([]str
 	if err != nil {
 		return nil, err
 	}
+	if len(coverPkgs(m)) == 0 {
+		return nil, nil // nothing to cover: no flag changes a compile
+	}
 	return goCoverFlags(m), nil
 }
 
