@@ -442,7 +442,11 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
 	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
-	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{})
+	// With coverage, as the build and tests gates compile: the packages
+	// the edit does not change come from the sandbox's build cache, and so
+	// does the unedited version of the edited one once any verification
+	// has built it (every build gate compiles the whole module).
+	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
