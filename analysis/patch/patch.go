@@ -34,7 +34,23 @@ type File struct {
 	OldPath, NewPath string
 	Status           Status
 	Binary           bool // a binary diff: changed, but with no hunks
-	Hunks            []Hunk
+	// NewMode is git's mode of the file after the change (0o100644,
+	// 0o100755, 0o120000 for a symbolic link, 0o160000 for a submodule),
+	// or 0 when the patch does not say.
+	NewMode uint32
+	Hunks   []Hunk
+}
+
+// Special reports what kind of non-regular file the patch makes of the
+// path ("a symbolic link", "a submodule"), or "" for a regular file.
+func (f *File) Special() string {
+	switch f.NewMode & 0o170000 {
+	case 0o120000:
+		return "a symbolic link"
+	case 0o160000:
+		return "a submodule"
+	}
+	return ""
 }
 
 // Path is the file's path after the change, or before it for a deletion.
@@ -140,7 +156,7 @@ func Parse(data []byte) ([]*File, error) {
 	}
 	files := make([]*File, 0, len(gfiles))
 	for _, g := range gfiles {
-		f := &File{OldPath: stripPrefix(g.OldName), NewPath: stripPrefix(g.NewName), Binary: g.IsBinary}
+		f := &File{OldPath: stripPrefix(g.OldName), NewPath: stripPrefix(g.NewName), Binary: g.IsBinary, NewMode: uint32(g.NewMode)}
 		switch {
 		case g.IsNew || g.IsCopy:
 			f.Status, f.OldPath = Added, ""

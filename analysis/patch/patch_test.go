@@ -156,3 +156,22 @@ func TestParseVariants(t *testing.T) {
 		}
 	}
 }
+
+func TestParseModes(t *testing.T) {
+	for _, c := range []struct {
+		header, want string
+	}{
+		{"new file mode 120000\n", "a symbolic link"},
+		{"new file mode 160000\n", "a submodule"},
+		{"new file mode 100755\n", ""},
+		{"new file mode 100644\n", ""},
+	} {
+		files, err := Parse([]byte("diff --git a/x b/x\n" + c.header + "--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+y\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := files[0].Special(); got != c.want {
+			t.Errorf("%q: Special() = %q, want %q", c.header, got, c.want)
+		}
+	}
+}

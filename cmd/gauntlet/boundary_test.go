@@ -492,3 +492,29 @@ func TestServeKilledLeavesNoPluginChild(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestVerifyRefusesSymlinkPatches: a git patch that makes a path a symbolic
+// link (new file mode 120000, or a mode change of an existing file) or a
+// submodule is refused by the apply gate; before, the link's text was
+// written as a regular file and could be accepted.
+func TestVerifyRefusesSymlinkPatches(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := gocalcCopy(t, "")
+	patches := map[string]string{
+		"new link": "diff --git a/calc/link.go b/calc/link.go\nnew file mode 120000\nindex 0000000..1111111\n" +
+			"--- /dev/null\n+++ b/calc/link.go\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n",
+		"submodule": "diff --git a/sub b/sub\nnew file mode 160000\nindex 0000000..1111111\n" +
+			"--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1111111111111111111111111111111111111111\n",
+	}
+	for name, p := range patches {
+		t.Run(name, func(t *testing.T) {
+			code, v, out := verifyPatch(t, dir, p, "--sandbox", "none")
+			if code != exitFindings || v.Accepted || v.failedGate() != "apply" {
+				t.Fatalf("exit %d accepted %v failed gate %q, want 1 and apply:\n%s", code, v.Accepted, v.failedGate(), out)
+			}
+			if len(v.Gates[0].Refused) == 0 || !strings.Contains(v.Gates[0].Refused[0].Reason, "mode 1") {
+				t.Errorf("refusal %+v does not name the mode", v.Gates[0].Refused)
+			}
+		})
+	}
+}

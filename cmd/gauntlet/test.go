@@ -21,6 +21,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
@@ -211,14 +212,8 @@ func testSettings(root string) (testrun.Settings, error) {
 	if err != nil {
 		return testrun.Settings{}, err
 	}
-	return testrun.Settings{
-		Timeout:   c.Tests.Timeout,
-		Go:        testrun.GoSettings{Flags: c.Tests.Go.Flags, Timeout: c.Tests.Go.Timeout},
-		Python:    testrun.PythonSettings{Command: c.Tests.Python.Command, Python: c.Tests.PythonPath},
-		Node:      testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
-		Env:       c.Tests.Env,
-		MaxOutput: c.Tests.MaxOutput,
-	}, nil
+	// One mapping of the tests: key, the one verify uses.
+	return verify.FromConfig(c).Tests, nil
 }
 
 func relPaths(snap *analysis.Snapshot, paths []string) ([]string, error) {

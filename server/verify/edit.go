@@ -253,6 +253,12 @@ func (a *applier) patchFile(f *patch.File) {
 		a.refuse(f.Path(), "a binary diff cannot be verified")
 		return
 	}
+	if kind := f.Special(); kind != "" && f.Status != patch.Deleted {
+		// Written as a file it would hold the link's text; made a link it
+		// could point anywhere: neither is an edit gauntlet can verify.
+		a.refuse(f.Path(), "the patch makes it %s (mode %o), which gauntlet does not apply", kind, f.NewMode)
+		return
+	}
 	c := &change{oldPath: oldPath, newPath: newPath}
 	switch f.Status {
 	case patch.Added:
