@@ -77,7 +77,7 @@ func (s *Server) codeLens(ctx context.Context, params json.RawMessage) (any, err
 	lenses = append(lenses, s.coverageLenses(ctx, f, enc)...)
 	tests, err := r.TestsInFile(ctx, f)
 	if err != nil {
-		s.logf("code lenses for %s: %v", f.Path, err)
+		s.showOnce(err, "gauntlet: tests cannot run: "+err.Error())
 		return lenses, nil
 	}
 	var all []string
@@ -162,9 +162,12 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 			msg := "gauntlet.runTests: " + err.Error()
 			if ctx.Err() != nil && s.ctx.Err() == nil {
 				msg = "gauntlet.runTests: cancelled"
+				pr.end(msg)
+				s.message("window/showMessage", lsp.MTError, msg)
+				return
 			}
-			pr.end(msg)
-			s.message("window/showMessage", lsp.MTError, msg)
+			pr.end(msg) // each run's progress ends with its problem
+			s.showOnce(err, msg)
 			return
 		}
 		pr.end(summary)

@@ -80,9 +80,12 @@ func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, err
 				msg := "gauntlet.coverage: " + err.Error()
 				if pctx.Err() != nil && s.ctx.Err() == nil {
 					msg = "gauntlet.coverage: cancelled"
+					pr.end(msg)
+					s.message("window/showMessage", lsp.MTError, msg)
+					return
 				}
 				pr.end(msg)
-				s.message("window/showMessage", lsp.MTError, msg)
+				s.showOnce(err, msg)
 				return
 			}
 			pr.end(v.Summary())

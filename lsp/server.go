@@ -150,6 +150,25 @@ func (s *Server) ShowError(err error) {
 	}
 }
 
+// showOnce shows a problem that stops tests from running (no runner
+// recognised, a runner that cannot start, a collection error, no tests
+// collected) as an error once per distinct message in the session; each
+// later time it is only logged, so that every run or code lens request does
+// not raise the same window again. problem is the error's own text: the
+// same problem met by a code lens and by a run is shown once.
+func (s *Server) showOnce(problem error, msg string) {
+	key := "tests: " + problem.Error()
+	s.mu.Lock()
+	seen := s.shown[key]
+	s.shown[key] = true
+	s.mu.Unlock()
+	if seen {
+		s.message("window/logMessage", lsp.MTError, msg)
+		return
+	}
+	s.message("window/showMessage", lsp.MTError, msg)
+}
+
 func (s *Server) message(method string, typ lsp.MessageType, msg string) {
 	fmt.Fprintf(s.log, "gauntlet lsp: %s\n", msg)
 	s.mu.Lock()

@@ -62,6 +62,13 @@ type LineRange struct {
 type CoverageReport struct {
 	Percent float64        `json:"percent"`
 	Files   []FileCoverage `json:"files"`
+	// Map says where the per-test map behind the report came from:
+	// "cache" (nothing ran again) or "built" (some tests ran to build it);
+	// empty when the coverage is a single run's.
+	Map string `json:"map,omitempty"`
+	// Granularity is the map's: "test", or "file" when some runner could
+	// measure only whole test files.
+	Granularity string `json:"granularity,omitempty"`
 
 	// Profile is the coverage behind the report, limited to its paths (in
 	// snapshot paths); Tests counts the tests of the map it came from.
@@ -125,9 +132,24 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 		}
 	}
 	var out *testrun.Outcome
+	// Coverage of every test under the paths is the per-test map's union:
+	// building it fills the map cache that `gauntlet coverage` and
+	// `--affected-by` then read, and the totals are theirs. The tests still
+	// run together for their verdicts (a test may pass alone and fail with
+	// the others). A map that cannot be built (a package that does not
+	// build) leaves the run's own coverage.
+	var fromMap *coverage.Map
+	if opts.Coverage && !opts.SelectOnly && opts.Patch == nil && opts.Match == nil && len(selected) > 0 {
+		if m, err := suite.Map(ctx, opts.Paths...); err == nil {
+			fromMap = m
+		}
+	}
 	if len(selected) > 0 && !opts.SelectOnly {
-		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: opts.Coverage}); err != nil {
+		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: opts.Coverage && fromMap == nil}); err != nil {
 			return nil, err
+		}
+		if fromMap != nil {
+			out.Coverage = fromMap.Profile()
 		}
 	} else {
 		out = &testrun.Outcome{}
@@ -147,6 +169,11 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 	}
 	if opts.Coverage && !opts.SelectOnly {
 		res.Coverage = coverageReport(out.Coverage, opts.Paths, display)
+		if fromMap != nil {
+			res.Coverage.Map = mapSource(fromMap)
+			res.Coverage.Granularity = fromMap.Granularity
+			res.Coverage.Tests = len(fromMap.Tests)
+		}
 	}
 	for _, p := range commentsOnly {
 		res.CommentsOnly = append(res.CommentsOnly, display(p))
@@ -208,21 +235,38 @@ func (e *Engine) Coverage(ctx context.Context, snap *analysis.Snapshot, opts Cov
 	}
 	r := coverageReport(m.Profile(), opts.Paths, displayFunc(opts.Display))
 	r.Tests = len(m.Tests)
+	r.Map = mapSource(m)
+	r.Granularity = m.Granularity
 	return r, nil
 }
 
+// mapSource says whether a map was read from the cache or built now.
+func mapSource(m *coverage.Map) string {
+	if m.Built {
+		return "built"
+	}
+	return "cache"
+}
+
 // TestsFor lists the ids of the tests that cover a 1-based line of path (a
-// snapshot path), from the per-test map of opts.Paths.
-func (e *Engine) TestsFor(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions, path string, line int) ([]string, error) {
+// snapshot path), from the per-test map of opts.Paths, and the map's
+// granularity: coverage.PerFile when some tests' coverage is their test
+// file's, not their own (the answer may then name tests that do not run the
+// line).
+func (e *Engine) TestsFor(ctx context.Context, snap *analysis.Snapshot, opts CoverageOptions, path string, line int) (tests []string, granularity string, err error) {
 	m, err := opts.coverageMap(ctx, snap)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	tests := m.TestsAt(path, line)
+	tests = m.TestsAt(path, line)
 	if tests == nil {
 		tests = []string{}
 	}
-	return tests, nil
+	granularity = m.Granularity
+	if granularity == "" {
+		granularity = coverage.PerTest
+	}
+	return tests, granularity, nil
 }
 
 func displayFunc(f func(string) string) func(string) string {

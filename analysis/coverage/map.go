@@ -23,6 +23,9 @@ type Map struct {
 	// PerFile when some runner could only measure whole test files (every
 	// test of a file then shares the file's coverage).
 	Granularity string `json:"granularity,omitempty"`
+	// Built is set when some of the map was built by running tests now
+	// rather than read from the cache (not stored).
+	Built bool `json:"-"`
 
 	index map[string]map[Block]int
 }
@@ -116,6 +119,7 @@ func (m *Map) Merge(o *Map) {
 			m.blockIndex(path, b)
 		}
 	}
+	m.Built = m.Built || o.Built
 	if o.Granularity == PerFile || m.Granularity == "" {
 		m.Granularity = o.Granularity
 	}

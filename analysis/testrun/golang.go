@@ -340,6 +340,15 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	if opt.Coverage {
 		args = append(args, goCoverFlags(m)...)
 		args = append(args, "-coverprofile="+profile)
+		// Packages without tests are listed too, so that their statements
+		// count (uncovered unless a test runs them), as in `go test
+		// -coverpkg=./... ./...`: the go command reports them without
+		// building a test binary.
+		for _, pkg := range untestedPkgs(m) {
+			if _, ok := byPkg[pkg.ImportPath]; !ok {
+				args = append(args, pkg.ImportPath)
+			}
+		}
 	}
 	args = append(args, pkgs...)
 
@@ -550,6 +559,19 @@ func coverPkgs(m *goModule) []string {
 	return out
 }
 
+// untestedPkgs lists the module's packages with code and no test files:
+// no test binary links them unless a tested package imports them, so a
+// cover profile leaves them out unless they are named to go test.
+func untestedPkgs(m *goModule) []*goPackage {
+	var out []*goPackage
+	for _, p := range m.Packages {
+		if len(p.GoFiles) > 0 && len(p.TestFiles) == 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // goProfilePath maps a cover profile's "importpath/file.go" to a workspace path.
 func goProfilePath(m *goModule) func(string) (string, bool) {
 	return func(name string) (string, bool) {
@@ -627,10 +649,28 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 		return "go-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:12] + "-" + pkg.ImportPath
 	}
 	out := coverage.NewMap()
-	var stale []*goPackage
+	out.Granularity = coverage.PerTest // every test runs alone
+	var stale, staleUntested []*goPackage
 	keys := map[*goPackage]string{}
 	for _, pkg := range m.Packages {
 		if len(testsOf[pkg.ImportPath]) == 0 {
+			if len(pkg.GoFiles) == 0 {
+				continue
+			}
+			// A package no test of its own runs: its statements still
+			// count in the totals (uncovered unless another package's
+			// tests run them).
+			key, err := m.key(env.Snapshot, pkg, gv, env.Settings.Go.Flags)
+			if err != nil {
+				return nil, err
+			}
+			keys[pkg] = key
+			var e goEntry
+			if env.Cache.Get(group(pkg), key, &e) && e.Map != nil {
+				out.Merge(e.Map)
+				continue
+			}
+			staleUntested = append(staleUntested, pkg)
 			continue
 		}
 		key, err := m.key(env.Snapshot, pkg, gv, env.Settings.Go.Flags)
@@ -645,9 +685,23 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 		}
 		stale = append(stale, pkg)
 	}
+	if len(staleUntested) > 0 {
+		maps, err := r.untestedBlocks(ctx, env, m, p, staleUntested)
+		if err != nil {
+			return nil, err
+		}
+		for _, pkg := range staleUntested {
+			if err := env.Cache.Put(group(pkg), keys[pkg], goEntry{Package: pkg.ImportPath, Map: maps[pkg]}, 4); err != nil {
+				return nil, err
+			}
+			out.Merge(maps[pkg])
+		}
+		out.Built = true
+	}
 	if len(stale) == 0 {
 		return out, nil
 	}
+	out.Built = true
 	ntests := 0
 	for _, pkg := range stale {
 		ntests += len(testsOf[pkg.ImportPath])
@@ -674,6 +728,52 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 		out.Merge(pm)
 	}
 	return out, nil
+}
+
+// untestedBlocks reads the blocks of packages that have code and no tests
+// (go test names them "no test files" and, with -coverpkg, still writes
+// their statements to the profile, uncovered): one map of known blocks per
+// package, with no test.
+func (r *GoRunner) untestedBlocks(ctx context.Context, env *Env, m *goModule, p *Project, pkgs []*goPackage) (map[*goPackage]*coverage.Map, error) {
+	w, err := newGoWorkdir(env, p)
+	if err != nil {
+		return nil, err
+	}
+	defer w.cleanup()
+	profile := filepath.Join(w.tmp, "untested.out")
+	var names []string
+	for _, pkg := range pkgs {
+		names = append(names, pkg.ImportPath)
+	}
+	args := []string{"test", "-count=1", "-run=^$", "-covermode=set", "-coverpkg=" + strings.Join(names, ","), "-coverprofile=" + profile}
+	args = append(args, w.flags...)
+	args = append(args, env.Settings.Go.Flags...)
+	args = append(args, names...)
+	out, err := command(ctx, w.dir, nil, "go", args...).in(env, w.tmp).run()
+	if ctx.Err() != nil {
+		return nil, timeoutError(ctx, "building the coverage map", env.Settings.timeout())
+	}
+	maps := map[*goPackage]*coverage.Map{}
+	for _, pkg := range pkgs {
+		maps[pkg] = coverage.NewMap()
+	}
+	f, ferr := os.Open(profile)
+	if ferr != nil {
+		if err != nil {
+			return nil, fmt.Errorf("go test %s: %v\n%s", strings.Join(names, " "), err, trimOutput(string(out)))
+		}
+		return maps, nil // a toolchain that reports no coverage of untested packages
+	}
+	defer f.Close()
+	prof, err := coverage.ParseGo(f, goProfilePath(m))
+	if err != nil {
+		return nil, err
+	}
+	for _, pkg := range pkgs {
+		own := prof.Filter(func(file string) bool { return path.Dir(file) == pkg.Rel })
+		maps[pkg].AddTest("", "", own) // known blocks; none ran
+	}
+	return maps, nil
 }
 
 // buildMaps compiles one coverage-instrumented test binary per stale package

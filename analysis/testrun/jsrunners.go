@@ -787,6 +787,12 @@ func (r *NodeRunner) jsMap(ctx context.Context, env *Env, p *Project, tests []Te
 		if res := run.results[t.ID]; res != nil {
 			st = string(res.Status)
 		}
+		if ran := ranTests(run.results); ran > 1 {
+			// The filter could not isolate the test (another test of its
+			// file has the same name): its coverage is shared with the
+			// others that ran, not its own. The map says so.
+			m.Granularity = coverage.PerFile
+		}
 		prof := run.coverage
 		if prof == nil {
 			prof = coverage.NewProfile()
@@ -799,6 +805,17 @@ func (r *NodeRunner) jsMap(ctx context.Context, env *Env, p *Project, tests []Te
 		return nil, firstErr
 	}
 	return m, nil
+}
+
+// ranTests counts the results of tests that ran (passed or failed).
+func ranTests(results map[string]*Result) int {
+	n := 0
+	for _, r := range results {
+		if r != nil && (r.Status == Pass || r.Status == Fail) {
+			n++
+		}
+	}
+	return n
 }
 
 // jsTitles is a test's title path, from its id ("file::a > b").

@@ -619,6 +619,7 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if err != nil {
 		return nil, err
 	}
+	m.Built = true
 	if err := env.Cache.Put(group, key, m, 4); err != nil {
 		return nil, err
 	}

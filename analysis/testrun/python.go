@@ -625,6 +625,7 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 	}
 	m := coverage.NewMap()
 	m.Granularity = coverage.PerTest
+	m.Built = true
 	// coverage.py's dynamic contexts are pytest node ids: each test's own lines.
 	status := map[string]string{}
 	for id, res := range run.results {

@@ -134,7 +134,7 @@ func TestBinary(t *testing.T) {
 	if !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v\n%s", err, out)
 	}
-	if !bytes.Contains(out, []byte("src/a.go:4:")) {
+	if !bytes.Contains(out, []byte("src/a.go:5:1: error: expected operand, found")) {
 		t.Errorf("output:\n%s", out)
 	}
 	if _, err := os.Stat(bin); err != nil {

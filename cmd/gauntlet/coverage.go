@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
@@ -115,17 +116,20 @@ func coverageCall(ctx context.Context, c *call, req *api.CoverageRequest) int {
 		if err != nil {
 			return fail(err)
 		}
-		tests, err := ws.engine.TestsFor(ctx, snap, opts, rel, forLine)
+		tests, granularity, err := ws.engine.TestsFor(ctx, snap, opts, rel, forLine)
 		if err != nil {
 			return fail(err)
 		}
-		doc := map[string][]string{"tests": tests}
+		doc := testsForJSON{Tests: tests, Granularity: granularity}
 		c.setResult(doc)
 		if format == "json" {
 			return writeJSON(stdout, stderr, doc)
 		}
 		for _, t := range tests {
 			fmt.Fprintln(stdout, t)
+		}
+		if granularity == coverage.PerFile {
+			fmt.Fprintln(stderr, "gauntlet coverage: note: coverage is per test file here (the runner could not run some tests alone): the list may name tests of the same file that do not run this line")
 		}
 		if len(tests) == 0 {
 			fmt.Fprintf(stderr, "gauntlet coverage: no test covers %s:%d\n", forFile, forLine)
@@ -163,6 +167,14 @@ func coverageCall(ctx context.Context, c *call, req *api.CoverageRequest) int {
 		fmt.Fprintf(stdout, "%6.1f%%  total (%d tests)\n", cov.Percent, cov.Tests)
 	}
 	return exitOK
+}
+
+// testsForJSON is coverage --tests-for's JSON answer.
+type testsForJSON struct {
+	Tests []string `json:"tests"`
+	// Granularity is "test" when each test's coverage is its own, "file"
+	// when some is its test file's.
+	Granularity string `json:"granularity"`
 }
 
 func writeJSON(stdout, stderr io.Writer, v any) int {

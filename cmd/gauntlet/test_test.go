@@ -68,8 +68,10 @@ type testOutput struct {
 		Output   string `json:"output"`
 	} `json:"tests"`
 	Coverage *struct {
-		Percent float64 `json:"percent"`
-		Files   []struct {
+		Percent     float64 `json:"percent"`
+		Map         string  `json:"map"`
+		Granularity string  `json:"granularity"`
+		Files       []struct {
 			Path      string   `json:"path"`
 			Percent   float64  `json:"percent"`
 			Uncovered [][2]int `json:"uncovered"`
