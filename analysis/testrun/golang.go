@@ -338,7 +338,8 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	profile := filepath.Join(w.tmp, "cover.out")
 	if opt.Coverage {
-		args = append(args, "-covermode=set", "-coverpkg="+strings.Join(coverPkgs(m), ","), "-coverprofile="+profile)
+		args = append(args, goCoverFlags(m)...)
+		args = append(args, "-coverprofile="+profile)
 		// Packages without tests are listed too, so that their statements
 		// count (uncovered unless a test runs them), as in `go test
 		// -coverpkg=./... ./...`: the go command reports them without
@@ -901,4 +902,24 @@ func runOneGoTest(ctx context.Context, env *Env, m *goModule, w *goWorkdir, pkg 
 		return nil, Error, fmt.Errorf("%s: %w", t.ID, err)
 	}
 	return p, status, nil
+}
+
+// GoCoverFlags are the coverage flags Run gives go test for the Go module
+// in dir (workspace-relative) of snap. Another go command of the same
+// module given them (go list -export -test: the build gate) compiles each
+// package and test variant exactly as the tests' run will, so that the
+// build cache serves the run's compile.
+func GoCoverFlags(snap *analysis.Snapshot, dir string, settings Settings) ([]string, error) {
+	m, err := loadModule(snap, dir, settings.Go.Flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(coverPkgs(m)) == 0 {
+		return nil, nil // nothing to cover: no flag changes a compile
+	}
+	return goCoverFlags(m), nil
+}
+
+func goCoverFlags(m *goModule) []string {
+	return []string{"-covermode=set", "-coverpkg=" + strings.Join(coverPkgs(m), ",")}
 }

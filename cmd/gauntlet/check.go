@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
@@ -19,55 +20,49 @@ import (
 )
 
 func init() {
-	register(&command{name: "check", summary: "report syntax errors and findings", run: runCheck})
+	register(&command{name: "check", args: "[PATH...]", summary: "report syntax errors and findings", flags: checkCommand})
 }
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats(), "|"))
-	failOn := fs.String("fail-on", "warning", "exit 1 when a finding is at or above: error|warning|info|hint|none")
-	newFromRev := fs.String("new-from-rev", "", "report only findings on lines changed since this git revision (untracked files count as new)")
-	newFromPatch := fs.String("new-from-patch", "", "report only findings on lines this unified diff adds or changes (paths relative to the workspace root; - for stdin)")
-	only := fs.String("only", "", "run only these analyzers or rules (comma-separated ids), even ones off by default")
+func checkCommand(fs *pflag.FlagSet) workFunc {
+	format := fs.String("format", "text", "output `FORMAT`: "+strings.Join(report.Formats(), "|"))
+	failOn := fs.String("fail-on", "warning", "exit 1 when a finding is at or above `SEVERITY`: error|warning|info|hint|none")
+	newFromRev := fs.String("new-from-rev", "", "report only findings on lines changed since the git revision `REV` (untracked files count as new)")
+	newFromPatch := fs.String("new-from-patch", "", "report only findings on lines the unified diff in `FILE` adds or changes (paths relative to the workspace root; - for stdin)")
+	only := fs.String("only", "", "run only these analyzers or rules (`ID,...`), even ones off by default")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet check [PATH...] [--format FORMAT] [--fail-on SEVERITY] [--new-from-rev REV | --new-from-patch FILE] [--only ID,...] [--server ADDR]")
-		fs.PrintDefaults()
-	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitError
-	}
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	req := &api.AnalyzeRequest{Paths: paths, Format: *format, FailOn: *failOn, NewFromRev: *newFromRev}
-	for _, id := range strings.Split(*only, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			req.Only = append(req.Only, id)
+	return func(args []string, stdout, stderr io.Writer) int {
+		paths := args
+		if len(paths) == 0 {
+			paths = []string{"."}
 		}
-	}
-	if msg := checkRequestError(req, *newFromPatch != ""); msg != "" {
-		fmt.Fprintf(stderr, "gauntlet check: %s\n", msg)
-		return exitError
-	}
-	if *newFromPatch != "" {
-		if req.NewFromPatch, err = readInput(*newFromPatch); err != nil {
-			fmt.Fprintf(stderr, "gauntlet check: --new-from-patch: %v\n", err)
+		req := &api.AnalyzeRequest{Paths: paths, Format: *format, FailOn: *failOn, NewFromRev: *newFromRev}
+		for _, id := range strings.Split(*only, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				req.Only = append(req.Only, id)
+			}
+		}
+		if msg := checkRequestError(req, *newFromPatch != ""); msg != "" {
+			fmt.Fprintf(stderr, "gauntlet check: %s\n", msg)
 			return exitError
 		}
-	}
+		if *newFromPatch != "" {
+			var err error
+			if req.NewFromPatch, err = readInput(*newFromPatch); err != nil {
+				fmt.Fprintf(stderr, "gauntlet check: --new-from-patch: %v\n", err)
+				return exitError
+			}
+		}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if *serverAddr != "" {
-		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-			req.Cwd = cwd
-			return b.Analyze(ctx, req, ev)
-		})
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if *serverAddr != "" {
+			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+				req.Cwd = cwd
+				return b.Analyze(ctx, req, ev)
+			})
+		}
+		return checkCall(ctx, localCall(stdout, stderr), req)
 	}
-	return checkCall(ctx, localCall(stdout, stderr), req)
 }
 
 // checkRequestError says what is wrong with a check request's flags, or "".
@@ -233,27 +228,11 @@ func parseFailOn(s string) (analysis.Severity, error) {
 	if s == "none" {
 		return 0, nil
 	}
-	return analysis.ParseSeverity(s)
-}
-
-// parseInterspersed parses flags that may come before or after positional
-// arguments, as users type them (`gauntlet check . --format json`).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	sev, err := analysis.ParseSeverity(s)
+	if err != nil {
+		return 0, fmt.Errorf("unknown severity %q (want error, warning, info, hint or none)", s)
 	}
+	return sev, nil
 }
 
 func contains(list []string, s string) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/server"
@@ -19,37 +20,32 @@ import (
 )
 
 func init() {
-	register(&command{name: "coverage", summary: "per-file coverage from the per-test map; which tests cover a line", run: runCoverage})
+	register(&command{name: "coverage", args: "[PATH...]", summary: "per-file coverage from the per-test map; which tests cover a line", flags: coverageCommand})
 }
 
-func runCoverage(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text|json|lcov")
+func coverageCommand(fs *pflag.FlagSet) workFunc {
+	format := fs.String("format", "text", "output `FORMAT`: text|json|lcov")
 	testsFor := fs.String("tests-for", "", "list the tests that cover `FILE:LINE`")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet coverage [PATH...] [--format text|json|lcov] [--tests-for FILE:LINE] [--server ADDR]")
-		fs.PrintDefaults()
+	return func(args []string, stdout, stderr io.Writer) int {
+		paths := args
+		req := &api.CoverageRequest{Paths: paths, Format: *format, TestsFor: *testsFor}
+		if _, _, err := coverageRequestCheck(req); err != nil {
+			fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
+			return exitError
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *serverAddr != "" {
+			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+				req.Cwd = cwd
+				return b.Coverage(ctx, req, ev)
+			})
+		}
+		c, done := withTerminalProgress(localCall(stdout, stderr), "coverage")
+		defer done()
+		return coverageCall(ctx, c, req)
 	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitError
-	}
-	req := &api.CoverageRequest{Paths: paths, Format: *format, TestsFor: *testsFor}
-	if _, _, err := coverageRequestCheck(req); err != nil {
-		fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
-		return exitError
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *serverAddr != "" {
-		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-			req.Cwd = cwd
-			return b.Coverage(ctx, req, ev)
-		})
-	}
-	return coverageCall(ctx, localCall(stdout, stderr), req)
 }
 
 // coverageRequestCheck validates a coverage request's flags and reads

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server"
@@ -22,7 +23,12 @@ import (
 )
 
 func init() {
-	register(&command{name: "fix", summary: "fix findings and failing tests through the closed loop; print a verified patch", run: runFix})
+	register(&command{name: "fix", args: "[PATH...]", summary: "fix findings and failing tests through the closed loop; print a verified patch", flags: fixCommand,
+		long: "Finds the error and warning findings of PATH (default .) and the tests there that fail, and fixes\n" +
+			"them through the closed loop: the model of GAUNTLET_MODEL (or the analyzers' own fixes when there\n" +
+			"is none) proposes an edit, the gates of .gauntlet.yaml's loop verify it on a shadow copy, and a\n" +
+			"rejection goes back to the model with its evidence. Prints the verified patch; files change only\n" +
+			"with --apply. Exit status: 0 a fix was accepted (or nothing to fix), 1 none was, 2 error."})
 }
 
 // fixJSON is the output of gauntlet fix --format json.
@@ -37,46 +43,34 @@ type fixJSON struct {
 	Errors   []string        `json:"errors,omitempty"`
 }
 
-func runFix(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fix", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func fixCommand(fs *pflag.FlagSet) workFunc {
 	apply := fs.Bool("apply", false, "write the accepted fixes to the files (atomically, and only if they did not change meanwhile)")
-	maxAttempts := fs.Int("max-attempts", 0, "attempts per problem (default: loop.max_attempts of .gauntlet.yaml, 3)")
-	format := fs.String("format", "text", "output format: text|json|diff|rdjson (reviewdog suggestions)")
-	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto; a model's edits need bubblewrap unless it is none)")
+	maxAttempts := fs.Int("max-attempts", 0, "`N` attempts per problem (default: loop.max_attempts of .gauntlet.yaml, 3)")
+	format := fs.String("format", "text", "output `FORMAT`: text|json|diff|rdjson (reviewdog suggestions)")
+	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto; a model's edits need bubblewrap unless it is none)")
 	noTests := fs.Bool("no-tests", false, "fix only findings, not failing tests")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet fix [PATH...] [--apply] [--max-attempts N] [--format text|json|diff] [--server ADDR]\n\n"+
-			"Finds the error and warning findings of PATH (default .) and the tests there that fail, and fixes\n"+
-			"them through the closed loop: the model of GAUNTLET_MODEL (or the analyzers' own fixes when there\n"+
-			"is none) proposes an edit, the gates of .gauntlet.yaml's loop verify it on a shadow copy, and a\n"+
-			"rejection goes back to the model with its evidence. Prints the verified patch; files change only\n"+
-			"with --apply. Exit status: 0 a fix was accepted (or nothing to fix), 1 none was, 2 error.")
-		fs.PrintDefaults()
+	return func(args []string, stdout, stderr io.Writer) int {
+		paths := args
+		fail := func(err error) int {
+			fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
+			return exitError
+		}
+		req := &api.FixRequest{Paths: paths, Apply: *apply, MaxAttempts: *maxAttempts, Format: *format, Sandbox: *sandbox, NoTests: *noTests, Quiet: *quiet}
+		if _, err := fixRequestCheck(req); err != nil {
+			return fail(err)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *serverAddr != "" {
+			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+				req.Cwd = cwd
+				return b.Fix(ctx, req, ev)
+			})
+		}
+		return fixCall(ctx, localCall(stdout, stderr), req)
 	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitError
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
-		return exitError
-	}
-	req := &api.FixRequest{Paths: paths, Apply: *apply, MaxAttempts: *maxAttempts, Format: *format, Sandbox: *sandbox, NoTests: *noTests, Quiet: *quiet}
-	if _, err := fixRequestCheck(req); err != nil {
-		return fail(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *serverAddr != "" {
-		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-			req.Cwd = cwd
-			return b.Fix(ctx, req, ev)
-		})
-	}
-	return fixCall(ctx, localCall(stdout, stderr), req)
 }
 
 // fixRequestCheck validates a fix request's flags and returns the sandbox

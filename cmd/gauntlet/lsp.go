@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
@@ -26,79 +27,73 @@ import (
 )
 
 func init() {
-	register(&command{name: "lsp", summary: "serve the Language Server Protocol on stdin and stdout", run: runLSP})
+	register(&command{name: "lsp", summary: "serve the Language Server Protocol on stdin and stdout", flags: lspCommand,
+		long: "Speaks LSP on stdin and stdout until the editor sends exit."})
 }
 
 // lspSandbox is gauntlet lsp's --sandbox.
 var lspSandbox string
 
-func runLSP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lsp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in bytes")
+func lspCommand(fs *pflag.FlagSet) workFunc {
+	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in `BYTES`")
 	quiet := fs.Bool("quiet", false, "log only to the editor (window/logMessage), not to stderr")
-	fs.StringVar(&lspSandbox, "sandbox", "", "how edited code runs: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
+	fs.StringVar(&lspSandbox, "sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet lsp [--max-message-size N] [--quiet] [--server ADDR]\n\nSpeaks LSP on stdin and stdout until the editor sends exit.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
-	}
-	if _, err := verify.ParseSandbox(lspSandbox); err != nil {
-		fmt.Fprintf(stderr, "gauntlet lsp: --sandbox: %v\n", err)
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "gauntlet lsp: unexpected argument %q (the editor starts the server; it takes no paths)\n", fs.Arg(0))
-		return exitError
-	}
-	var log io.Writer = stderr
-	if *quiet {
-		log = io.Discard
-	}
-	var srv *lsp.Server
-	plugs := &lspPlugins{log: log, show: func(err error) { srv.ShowError(err) }}
-	defer plugs.close()
-	engine := server.New(
-		server.WithAnalyzers(syntax.Analyzer),
-		server.WithErrorHandler(func(err error) {
-			// The plugin host shows its own failures, with the plugin's last error.
-			var pe *plugins.Error
-			if !errors.As(err, &pe) {
-				srv.ShowError(err)
-			}
-		}),
-		server.WithFilter(analysis.Suppress),
-	)
-	var answers lsp.Engine = engine
-	var remote *remoteEngine
-	if *serverAddr != "" {
-		c, err := dialServer(*serverAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "gauntlet lsp: --server: %v\n", err)
+	return func(args []string, stdout, stderr io.Writer) int {
+		if _, err := verify.ParseSandbox(lspSandbox); err != nil {
+			fmt.Fprintf(stderr, "gauntlet lsp: --sandbox: %v\n", err)
 			return exitError
 		}
-		defer c.Close()
-		remote = &remoteEngine{Engine: engine, backend: c, addr: *serverAddr, show: func(err error) { srv.ShowError(err) }}
-		answers = remote
-	}
-	srv = lsp.New(answers,
-		lsp.WithLog(log),
-		lsp.WithMaxMessageSize(*maxSize),
-		lsp.WithVersion(version),
-		lsp.WithReload(func(ctx context.Context, root string) ([]*analysis.Analyzer, []string, error) {
-			if remote != nil {
-				remote.setRoot(root)
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "gauntlet lsp: unexpected argument %q (the editor starts the server; it takes no paths)\n", args[0])
+			return exitError
+		}
+		var log io.Writer = stderr
+		if *quiet {
+			log = io.Discard
+		}
+		var srv *lsp.Server
+		plugs := &lspPlugins{log: log, show: func(err error) { srv.ShowError(err) }}
+		defer plugs.close()
+		engine := server.New(
+			server.WithAnalyzers(syntax.Analyzer),
+			server.WithErrorHandler(func(err error) {
+				// The plugin host shows its own failures, with the plugin's last error.
+				var pe *plugins.Error
+				if !errors.As(err, &pe) {
+					srv.ShowError(err)
+				}
+			}),
+			server.WithFilter(analysis.Suppress),
+		)
+		var answers lsp.Engine = engine
+		var remote *remoteEngine
+		if *serverAddr != "" {
+			c, err := dialServer(*serverAddr)
+			if err != nil {
+				fmt.Fprintf(stderr, "gauntlet lsp: --server: %v\n", err)
+				return exitError
 			}
-			return loadLSPConfig(ctx, root, engine, plugs, func(err error) { srv.ShowError(err) })
-		}),
-		lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),
-	)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return srv.Serve(ctx, stdio{in: os.Stdin, out: stdout})
+			defer c.Close()
+			remote = &remoteEngine{Engine: engine, backend: c, addr: *serverAddr, show: func(err error) { srv.ShowError(err) }}
+			answers = remote
+		}
+		srv = lsp.New(answers,
+			lsp.WithLog(log),
+			lsp.WithMaxMessageSize(*maxSize),
+			lsp.WithVersion(version),
+			lsp.WithReload(func(ctx context.Context, root string) ([]*analysis.Analyzer, []string, error) {
+				if remote != nil {
+					remote.setRoot(root)
+				}
+				return loadLSPConfig(ctx, root, engine, plugs, func(err error) { srv.ShowError(err) })
+			}),
+			lsp.WithTests(func(root string) lsp.TestRunner { return newLSPTests(root) }),
+		)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return srv.Serve(ctx, stdio{in: os.Stdin, out: stdout})
+	}
 }
 
 // stdio joins the process's standard input and output into one connection.

@@ -1,16 +1,15 @@
 // Command gauntlet serves IDE coding assistants: tree-sitter analysis, test
 // running and coverage, and a closed loop that verifies every proposed edit.
-// Each subcommand lives in its own file and registers itself in commands.
+// Each subcommand lives in its own file and registers itself in commands;
+// cli.go turns them into a github.com/spf13/cobra command tree.
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
-	"sort"
 
-	"github.com/gauntlet-dev/gauntlet/analysis/redact"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses shared by every subcommand.
@@ -20,12 +19,22 @@ const (
 	exitError    = 2 // bad flags, unreadable input, a component that did not run
 )
 
-// command is one subcommand. run gets the arguments after the command's name
-// and returns the process exit status.
+// workFunc is a command's work: it gets the positional arguments once its
+// flags are parsed and returns the process exit status.
+type workFunc func(args []string, stdout, stderr io.Writer) int
+
+// command is one subcommand.
 type command struct {
 	name    string
+	args    string // the positional arguments of the usage line, e.g. "[PATH...]"
 	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
+	long    string // the help text after the summary (optional)
+	// Exactly one of run, flags and sub: run for a command without flags;
+	// flags declares the command's flags on fs and returns its work, which
+	// reads them; sub for a command made of subcommands (plugins list, ...).
+	run   workFunc
+	flags func(fs *pflag.FlagSet) workFunc
+	sub   []*command
 }
 
 var commands = map[string]*command{}
@@ -52,51 +61,5 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitError
-		}
-		return exitOK
-	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "gauntlet", version)
-		return exitOK
-	}
-	c := commands[args[0]]
-	if c == nil {
-		fmt.Fprintf(stderr, "gauntlet: unknown command %q\n", args[0])
-		usage(stderr)
-		return exitError
-	}
-	if args[0] != "lsp" {
-		// Belt and braces: no secret value of the environment reaches the
-		// terminal or a client, whatever printed it (lsp frames its
-		// messages by length, and its content comes redacted from the
-		// sources: test output, model answers).
-		red := redact.Default()
-		if !red.Empty() {
-			so, se := red.Writer(stdout), red.Writer(stderr)
-			defer se.Close()
-			defer so.Close()
-			stdout, stderr = so, se
-		}
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: gauntlet COMMAND [ARGS]\n\ncommands:")
-	var names []string
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,69 +13,65 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/pflag"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 func init() {
-	register(&command{name: "mcp", summary: "serve the engine as MCP tools for agents, on stdio", run: runMCP})
+	register(&command{name: "mcp", summary: "serve the engine as MCP tools for agents, on stdio", flags: mcpCommand,
+		long: "Speaks the Model Context Protocol on stdin and stdout (newline-delimited JSON-RPC) with the tools\n" +
+			"check, verify, affected_tests, tests_for_line and fix. Each tool's result is the JSON document of\n" +
+			"the command of the same work (gauntlet check --format json, ...); a tool that cannot do its work\n" +
+			"answers with an error result, and the server goes on."})
 }
 
-func runMCP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rootFlag := fs.String("root", ".", "the workspace the tools answer for; tool paths are relative to it")
-	sandbox := fs.String("sandbox", "", "how edited code runs: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a tool call may only ask for stricter (with --server, the server decides)")
+func mcpCommand(fs *pflag.FlagSet) workFunc {
+	rootFlag := fs.String("root", ".", "the workspace (`DIR`) the tools answer for; tool paths are relative to it")
+	sandbox := fs.String("sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a tool call may only ask for stricter (with --server, the server decides)")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet mcp [--root DIR] [--sandbox auto|bwrap|none] [--server ADDR]\n\n"+
-			"Speaks the Model Context Protocol on stdin and stdout (newline-delimited JSON-RPC) with the tools\n"+
-			"check, verify, affected_tests, tests_for_line and fix. Each tool's result is the JSON document of\n"+
-			"the command of the same work (gauntlet check --format json, ...); a tool that cannot do its work\n"+
-			"answers with an error result, and the server goes on.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "gauntlet mcp: unexpected argument %q\n", fs.Arg(0))
-		return exitError
-	}
-	root, err := filepath.Abs(*rootFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
-		return exitError
-	}
-	if _, err := verify.ParseSandbox(*sandbox); err != nil {
-		fmt.Fprintf(stderr, "gauntlet mcp: --sandbox: %v\n", err)
-		return exitError
-	}
-	var b api.Backend
-	if *serverAddr != "" {
-		c, err := dialServer(*serverAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "gauntlet mcp: --server: %v\n", err)
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "gauntlet mcp: unexpected argument %q\n", args[0])
 			return exitError
 		}
-		defer c.Close()
-		b = c
-	} else {
-		lb := newBackend(root, stderr)
-		lb.sandbox = *sandbox
-		defer lb.analyzers.closeAll()
-		b = lb
+		root, err := filepath.Abs(*rootFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
+			return exitError
+		}
+		if _, err := verify.ParseSandbox(*sandbox); err != nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: --sandbox: %v\n", err)
+			return exitError
+		}
+		var b api.Backend
+		if *serverAddr != "" {
+			c, err := dialServer(*serverAddr)
+			if err != nil {
+				fmt.Fprintf(stderr, "gauntlet mcp: --server: %v\n", err)
+				return exitError
+			}
+			defer c.Close()
+			b = c
+		} else {
+			lb := newBackend(root, stderr)
+			lb.sandbox = *sandbox
+			defer lb.analyzers.closeAll()
+			b = lb
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		s := newMCPServer(b, root)
+		if err := s.Run(ctx, mcpStdio(os.Stdin, os.Stdout)); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
+			return exitError
+		}
+		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	s := newMCPServer(b, root)
-	if err := s.Run(ctx, mcpStdio(os.Stdin, os.Stdout)); err != nil && ctx.Err() == nil {
-		fmt.Fprintf(stderr, "gauntlet mcp: %v\n", err)
-		return exitError
-	}
-	return exitOK
 }
 
 // The tools' arguments. Paths are relative to the workspace root.
@@ -116,36 +111,66 @@ type fixArgs struct {
 func newMCPServer(b api.Backend, root string) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "gauntlet", Version: version}, nil)
 	t := &mcpTools{b: b, root: root}
-	mcp.AddTool(s, &mcp.Tool{Name: "check", Description: "Report syntax errors and analyzer findings (gauntlet check --format json): each with path, 1-based range, severity, code, message and fixes."},
+	mcp.AddTool(s, &mcp.Tool{Name: "check", InputSchema: inputSchema[checkArgs](map[string][]any{"fail_on": {"error", "warning", "info", "hint", "none"}}), OutputSchema: outputSchema[report.JSONReport](), Description: "Report syntax errors and analyzer findings (gauntlet check --format json): each with path, 1-based range, severity, code, message and fixes."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in checkArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, checkErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Analyze(ctx, &api.AnalyzeRequest{Cwd: root, Paths: in.Paths, Format: "json", FailOn: in.FailOn, Only: in.Only, NewFromRev: in.NewFromRev}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "verify", Description: "Verify a proposed edit without touching the files (gauntlet verify --format json): apply, parse, analyzers, build, tests, coverage, with the evidence of the gate that rejects it."},
+	mcp.AddTool(s, &mcp.Tool{Name: "verify", InputSchema: inputSchema[verifyArgs](map[string][]any{"sandbox": {"auto", "bwrap", "none"}}), OutputSchema: outputSchema[verify.Verdict](), Description: "Verify a proposed edit without touching the files (gauntlet verify --format json): apply, parse, analyzers, build, tests, coverage, with the evidence of the gate that rejects it."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in verifyArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, verifyErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Verify(ctx, &api.VerifyRequest{Cwd: root, Patch: []byte(in.Patch), Format: "json", Sandbox: in.Sandbox}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", Description: "Run the tests a change affects, from the per-test coverage map (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
+	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", OutputSchema: outputSchema[testJSON](), Description: "Run the tests a change affects, from the per-test coverage map (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in affectedArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, affectedErrors, func(ev api.Events) (*api.Result, error) {
 				return b.RunTests(ctx, &api.TestsRequest{Cwd: root, Paths: in.Paths, AffectedBy: []byte(in.Patch), Coverage: in.Coverage, Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
+	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", OutputSchema: outputSchema[testsForJSON](), Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in testsForArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, testsForErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Coverage(ctx, &api.CoverageRequest{Cwd: root, TestsFor: fmt.Sprintf("%s:%d", in.File, in.Line), Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "fix", Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
+	mcp.AddTool(s, &mcp.Tool{Name: "fix", OutputSchema: outputSchema[fixJSON](), Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in fixArgs) (*mcp.CallToolResult, any, error) {
-			return t.do(ctx, req, func(ev api.Events) (*api.Result, error) {
+			return t.do(ctx, req, fixErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true, Sandbox: in.Sandbox}, ev)
 			})
 		})
+	return s
+}
+
+// The errors of the work name the command line's flags; a tool's error
+// names the tool and its own arguments instead.
+var (
+	checkErrors    = strings.NewReplacer("gauntlet check: ", "check: ", "--fail-on", "fail_on", "--only", "only", "--new-from-rev", "new_from_rev")
+	verifyErrors   = strings.NewReplacer("gauntlet verify: ", "verify: ", "--patch", "patch", "--sandbox", "sandbox")
+	affectedErrors = strings.NewReplacer("gauntlet test: ", "affected_tests: ", "--affected-by", "patch")
+	testsForErrors = strings.NewReplacer("gauntlet coverage: ", "tests_for_line: ", "--tests-for", "file and line")
+	fixErrors      = strings.NewReplacer("gauntlet fix: ", "fix: ", "--max-attempts", "max_attempts")
+)
+
+// outputSchema is the JSON schema of a tool's structuredContent: that of the
+// Go type its JSON document is marshalled from.
+func outputSchema[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(err) // a type no schema describes: a programming error, caught by TestMCPOutputSchemas
+	}
+	return s
+}
+
+// inputSchema is the schema of a tool's arguments, with the values an
+// argument takes listed as its enum.
+func inputSchema[T any](enums map[string][]any) *jsonschema.Schema {
+	s := outputSchema[T]()
+	for name, values := range enums {
+		s.Properties[name].Enum = values
+	}
 	return s
 }
 
@@ -158,7 +183,7 @@ type mcpTools struct {
 // document as text and as structured content, the outcome and the log
 // beside it. A job that could not do its work, a refused request or a
 // panic is a tool error; the server goes on.
-func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, job func(api.Events) (*api.Result, error)) (res *mcp.CallToolResult, _ any, _ error) {
+func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, errs *strings.Replacer, job func(api.Events) (*api.Result, error)) (res *mcp.CallToolResult, _ any, _ error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = toolError(fmt.Sprintf("gauntlet: internal error: %v\n%s", r, debug.Stack()))
@@ -185,14 +210,14 @@ func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, job func(ap
 	mu.Lock()
 	defer mu.Unlock()
 	if err != nil {
-		return toolError(remoteError(err) + logText(log)), nil, nil
+		return toolError(errs.Replace(remoteError(err) + logText(log))), nil, nil
 	}
 	if r.Outcome == api.Error || len(r.JSON) == 0 {
 		msg := "gauntlet could not do this"
 		if len(log) > 0 {
 			msg = strings.Join(log, "\n")
 		}
-		return toolError(msg), nil, nil
+		return toolError(errs.Replace(msg)), nil, nil
 	}
 	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(r.JSON)}}}
 	var doc map[string]any

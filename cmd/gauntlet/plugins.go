@@ -16,44 +16,20 @@ import (
 )
 
 func init() {
-	register(&command{name: "plugins", summary: "list and check analyzer plugins (plugins list, plugins check)", run: runPlugins})
+	register(&command{name: "plugins", summary: "list and check analyzer plugins (plugins list, plugins check)", long: pluginsHelp, sub: []*command{
+		{name: "list", summary: "start each configured plugin and list its version, analyzers, languages and status", run: runPluginsList},
+		{name: "check", summary: "start each plugin: verify its sha256, handshake and description; exit 1 if any fails", run: runPluginsCheck},
+	}})
 }
 
-func runPlugins(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		pluginsUsage(stderr)
-		return exitError
-	}
-	switch args[0] {
-	case "list":
-		return runPluginsList(args[1:], stdout, stderr)
-	case "check":
-		return runPluginsCheck(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		pluginsUsage(stdout)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "gauntlet plugins: unknown subcommand %q\n", args[0])
-	pluginsUsage(stderr)
-	return exitError
-}
-
-func pluginsUsage(w io.Writer) {
-	fmt.Fprint(w, `usage:
-  gauntlet plugins list    start each configured plugin and list its version,
-                           analyzers, languages and status
-  gauntlet plugins check   start each plugin: verify its sha256, handshake and
-                           description; exit 1 if any fails
-
-Plugins are configured in .gauntlet.yaml (see docs/plugins.md):
+const pluginsHelp = `Plugins are configured in .gauntlet.yaml (see docs/plugins.md):
 
   plugins:
     - name: todo-owner
       path: bin/todo-owner   # relative to the configuration file
       sha256: 3f5a...        # optional: refuse a binary that does not match
       timeout: 10s           # start-up and each call
-`)
-}
+`
 
 // pluginSpecs reads the plugins configured in the .gauntlet.yaml found from
 // the current directory up, and names that file ("" when there is none).

@@ -5,12 +5,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -20,8 +20,8 @@ import (
 
 // serverFlag adds --server to a command: its work is then done by a
 // running `gauntlet serve`, with the same output and exit status.
-func serverFlag(fs *flag.FlagSet) *string {
-	return fs.String("server", "", "let the engine of a running `gauntlet serve` at `ADDR` (unix:PATH or tcp:HOST:PORT) do the work; same output and exit status (token: GAUNTLET_TOKEN or GAUNTLET_TOKEN_FILE; TLS: GAUNTLET_TLS_CA=FILE or GAUNTLET_TLS=1)")
+func serverFlag(fs *pflag.FlagSet) *string {
+	return fs.String("server", "", "let the engine of a running gauntlet serve at `ADDR` (unix:PATH or tcp:HOST:PORT) do the work; same output and exit status (token: GAUNTLET_TOKEN or GAUNTLET_TOKEN_FILE; TLS: GAUNTLET_TLS_CA=FILE or GAUNTLET_TLS=1)")
 }
 
 // dialServer connects to a server with the token and TLS settings of the

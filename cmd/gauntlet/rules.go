@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,34 +18,13 @@ import (
 )
 
 func init() {
-	register(&command{name: "rules", summary: "test and list rules (rules test [PATH...], rules list)", run: runRules})
+	register(&command{name: "rules", summary: "test and list rules (rules test [PATH...], rules list)", sub: []*command{
+		{name: "test", args: "[PATH...]", summary: "run rule test files; exit 1 if a case fails", long: rulesTestHelp, run: runRulesTest},
+		{name: "list", summary: "list the rules and whether they are on", run: runRulesList},
+	}})
 }
 
-func runRules(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		rulesUsage(stderr)
-		return exitError
-	}
-	switch args[0] {
-	case "test":
-		return runRulesTest(args[1:], stdout, stderr)
-	case "list":
-		return runRulesList(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		rulesUsage(stderr)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "gauntlet rules: unknown subcommand %q\n", args[0])
-	rulesUsage(stderr)
-	return exitError
-}
-
-func rulesUsage(w io.Writer) {
-	fmt.Fprint(w, `usage:
-  gauntlet rules test [PATH...]   run rule test files; exit 1 if a case fails
-  gauntlet rules list             list the rules and whether they are on
-
-A rule test file (NAME_test.yaml) holds, for each rule id, valid snippets the
+const rulesTestHelp = `A rule test file (NAME_test.yaml) holds, for each rule id, valid snippets the
 rule must not report on and invalid ones it must report on:
 
   tests:
@@ -61,8 +39,7 @@ PATHs are test files or directories searched for *_test.yaml. Without PATH,
 the built-in packs' tests run, with the test files beside .gauntlet.yaml and
 beside each of its rule files, and those of an ast-grep project (sgconfig.yml
 testConfigs), whose files (id, valid, invalid) are read as ast-grep writes them.
-`)
-}
+`
 
 // loadRuleSet finds the configuration from the current directory and
 // compiles every rule it can test: all the built-in rules (opt-in or
@@ -89,13 +66,7 @@ func printErrors(w io.Writer, err error) {
 }
 
 func runRulesTest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { rulesUsage(stderr) }
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitError
-	}
+	paths := args
 	cfg, set, ok := loadRuleSet(stderr)
 	if !ok {
 		return exitError
@@ -199,9 +170,8 @@ func defaultTestFiles(cfg *config.Config) []string {
 }
 
 func runRulesList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rules list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "gauntlet rules list: unexpected argument %q\n", args[0])
 		return exitError
 	}
 	cfg, set, ok := loadRuleSet(stderr)

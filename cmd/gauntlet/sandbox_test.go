@@ -296,12 +296,13 @@ func procsWith(s string) []string {
 	return out
 }
 
-// waitGone gives the kernel a moment (at most 1 s, within the test's
-// deadline) to finish killing what gauntlet killed before it exited, and
-// returns the processes that still hold s: a process that outlives
-// gauntlet by more than that was not killed by it.
+// waitGone gives the kernel a moment (at most 10 s, within the test's
+// deadline: a loaded machine may take a while to schedule a killed process's
+// exit) to finish killing what gauntlet killed before it exited, and
+// returns the processes that still hold s: the probes sleep for days, so a
+// process that outlives gauntlet by more than that was not killed by it.
 func waitGone(t *testing.T, s string) []string {
-	dl := time.Now().Add(time.Second)
+	dl := time.Now().Add(10 * time.Second)
 	if d, ok := t.Deadline(); ok && d.Before(dl) {
 		dl = d
 	}
@@ -340,7 +341,7 @@ func TestDaemon(t *testing.T) {
 	if code == exitError {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errb)
 	}
-	if ps := procsWith("sleep\x00" + marker); len(ps) > 0 {
+	if ps := waitGone(t, "sleep\x00"+marker); len(ps) > 0 {
 		for _, p := range ps {
 			pid, _ := strconv.Atoi(strings.SplitN(p, ":", 2)[0])
 			syscall.Kill(pid, syscall.SIGKILL)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
@@ -25,53 +26,49 @@ import (
 )
 
 func init() {
-	register(&command{name: "test", summary: "run tests: all, or only those an edit affects", run: runTest})
+	register(&command{name: "test", args: "[PATH...]", summary: "run tests: all, or only those an edit affects", flags: testCommand})
 }
 
 // testJSON is the output of gauntlet test --format json.
 type testJSON = server.TestReport
 
-func runTest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func testCommand(fs *pflag.FlagSet) workFunc {
 	affectedBy := fs.String("affected-by", "", "run only the tests affected by the unified diff in `PATCH` (- for stdin)")
 	runRE := fs.String("run", "", "run only tests whose name or id matches `REGEX`")
 	withCov := fs.Bool("coverage", false, "report coverage of the run")
-	format := fs.String("format", "text", "output format: text|json")
+	format := fs.String("format", "text", "output `FORMAT`: text|json")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet test [PATH...] [--affected-by PATCH|-] [--run REGEX] [--coverage] [--format text|json] [--server ADDR]")
-		fs.PrintDefaults()
-	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitError
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
-		return exitError
-	}
-	req := &api.TestsRequest{Paths: paths, Run: *runRE, Coverage: *withCov, Format: *format}
-	if err := testRequestError(req); err != nil {
-		return fail(err)
-	}
-	if *affectedBy != "" {
-		if req.AffectedBy, err = readInput(*affectedBy); err != nil {
-			return fail(fmt.Errorf("--affected-by: %w", err))
+	return func(args []string, stdout, stderr io.Writer) int {
+		paths := args
+		fail := func(err error) int {
+			fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
+			return exitError
 		}
-		if _, err := patch.Parse(req.AffectedBy); err != nil {
-			return fail(fmt.Errorf("--affected-by %s: %w", *affectedBy, err))
+		req := &api.TestsRequest{Paths: paths, Run: *runRE, Coverage: *withCov, Format: *format}
+		if err := testRequestError(req); err != nil {
+			return fail(err)
 		}
+		if *affectedBy != "" {
+			var err error
+			if req.AffectedBy, err = readInput(*affectedBy); err != nil {
+				return fail(fmt.Errorf("--affected-by: %w", err))
+			}
+			if _, err := patch.Parse(req.AffectedBy); err != nil {
+				return fail(fmt.Errorf("--affected-by %s: %w", *affectedBy, err))
+			}
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *serverAddr != "" {
+			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+				req.Cwd = cwd
+				return b.RunTests(ctx, req, ev)
+			})
+		}
+		c, done := withTerminalProgress(localCall(stdout, stderr), "test")
+		defer done()
+		return testCall(ctx, c, req)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *serverAddr != "" {
-		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-			req.Cwd = cwd
-			return b.RunTests(ctx, req, ev)
-		})
-	}
-	return testCall(ctx, localCall(stdout, stderr), req)
 }
 
 // testRequestError says what is wrong with a test request's flags.

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
@@ -19,73 +20,68 @@ import (
 )
 
 func init() {
-	register(&command{name: "verify", summary: "verify a proposed patch: apply, parse, analyzers, build, tests, coverage", run: runVerify})
+	register(&command{name: "verify", args: "--patch FILE|-", summary: "verify a proposed patch: apply, parse, analyzers, build, tests, coverage", flags: verifyCommand,
+		long: "Applies the edit to a shadow copy of the workspace and runs the gates of .gauntlet.yaml's loop:\n" +
+			"apply, parse, analyzers, build, tests, coverage. The workspace is never modified.\n" +
+			"Exit status: 0 accepted, 1 rejected, 2 error."})
 }
 
 // verifyStdin is where --patch - reads from (tests replace it).
 var verifyStdin io.Reader = os.Stdin
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func verifyCommand(fs *pflag.FlagSet) workFunc {
 	patchArg := fs.String("patch", "", "the edit to verify: a unified diff or SEARCH/REPLACE blocks, from `FILE` (- for stdin)")
-	format := fs.String("format", "text", "output format: text|json")
-	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap: auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto)")
+	format := fs.String("format", "text", "output `FORMAT`: text|json")
+	sandbox := fs.String("sandbox", "", "run builds and tests under bubblewrap (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto)")
 	noTestEdits := fs.Bool("no-test-edits", false, "reject an edit that changes or deletes a test that existed before it")
 	serverAddr := serverFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [--format text|json] [--sandbox auto|bwrap|none] [--no-test-edits] [--server ADDR]\n\n"+
-			"Applies the edit to a shadow copy of the workspace and runs the gates of .gauntlet.yaml's loop:\n"+
-			"apply, parse, analyzers, build, tests, coverage. The workspace is never modified.\n"+
-			"Exit status: 0 accepted, 1 rejected, 2 error.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "gauntlet verify: %v\n", err)
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		return fail(fmt.Errorf("unexpected argument %q (the edit comes from --patch)", fs.Arg(0)))
-	}
-	if *patchArg == "" {
-		fs.Usage()
-		return exitError
-	}
-	req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox, NoTestEdits: *noTestEdits}
-	if _, err := verifyRequestCheck(req); err != nil {
-		return fail(err)
-	}
-	var data []byte
-	var err error
-	if *patchArg == "-" {
-		data, err = io.ReadAll(verifyStdin)
-	} else {
-		data, err = os.ReadFile(*patchArg)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("--patch: %w", err))
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fail(fmt.Errorf("--patch %s: empty", *patchArg))
-	}
-
-	req.Patch = data
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *serverAddr != "" {
-		if req.NoTestEdits {
-			return fail(fmt.Errorf("--no-test-edits is not carried to a server yet: set loop.allow_test_edits: false in the server workspace's .gauntlet.yaml, or verify locally"))
+	return func(args []string, stdout, stderr io.Writer) int {
+		fail := func(err error) int {
+			fmt.Fprintf(stderr, "gauntlet verify: %v\n", err)
+			return exitError
 		}
-		return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-			req.Cwd = cwd
-			return b.Verify(ctx, req, ev)
-		})
+		if len(args) > 0 {
+			return fail(fmt.Errorf("unexpected argument %q (the edit comes from --patch)", args[0]))
+		}
+		if *patchArg == "" {
+			fmt.Fprintln(stderr, "usage: gauntlet verify --patch FILE|- [flags]: --patch is required (gauntlet verify --help)")
+			return exitError
+		}
+		req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox, NoTestEdits: *noTestEdits}
+		if _, err := verifyRequestCheck(req); err != nil {
+			return fail(err)
+		}
+		var data []byte
+		var err error
+		if *patchArg == "-" {
+			data, err = io.ReadAll(verifyStdin)
+		} else {
+			data, err = os.ReadFile(*patchArg)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("--patch: %w", err))
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			return fail(fmt.Errorf("--patch %s: empty", *patchArg))
+		}
+
+		req.Patch = data
+
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *serverAddr != "" {
+			if req.NoTestEdits {
+				return fail(fmt.Errorf("--no-test-edits is not carried to a server yet: set loop.allow_test_edits: false in the server workspace's .gauntlet.yaml, or verify locally"))
+			}
+			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
+				req.Cwd = cwd
+				return b.Verify(ctx, req, ev)
+			})
+		}
+		c, done := withTerminalProgress(localCall(stdout, stderr), "verify")
+		defer done()
+		return verifyCall(ctx, c, req)
 	}
-	return verifyCall(ctx, localCall(stdout, stderr), req)
 }
 
 // verifyRequestCheck validates a verify request's flags and returns the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // DefaultBuildTimeout bounds the build gate when Options.BuildTimeout is zero.
@@ -25,11 +26,13 @@ const DefaultBuildTimeout = 5 * time.Minute
 
 // build is the fourth gate: what the edit changes still compiles. Go: every
 // package of the touched modules with its tests (go list -e -export -test in
-// the shadow copy: the compiler without the linker); Python: the changed
+// the shadow copy: the compiler without the linker, with the tests gate's
+// coverage flags so that its go test compiles nothing again); Python: the changed
 // files byte-compile; JavaScript: node --check; TypeScript: tsc --noEmit
 // where a tsconfig.json and tsc exist. Errors the base has too are
 // reported, not blamed on the edit.
 func (r *run) build(ctx context.Context, g *Gate) {
+	defer r.built()
 	bctx, cancel := gateContext(ctx, r.opts.BuildTimeout, DefaultBuildTimeout)
 	defer cancel()
 	if _, err := r.ensureShadow(); err != nil {
@@ -155,7 +158,13 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	npkgs := 0
 	var outputs []string
 	for _, mod := range modDirs {
-		found, n, out, err := r.goCompile(ctx, r.shadow.abs(mod), nil, res)
+		// The tests gate's coverage flags: the compile here is the one its
+		// go test then finds in the sandbox's build cache (compile once).
+		cover, err := testrun.GoCoverFlags(analysis.NewSnapshot(r.shadow.dir), mod, r.opts.Tests)
+		if err != nil {
+			cover = nil // the go command reports what go/build could not read
+		}
+		found, n, out, err := r.goCompile(ctx, r.shadow.abs(mod), cover, res)
 		if err != nil {
 			return err
 		}

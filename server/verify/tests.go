@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -118,6 +119,19 @@ func (r *run) runTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 type ahead struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// built is closed when the build gate is done: the run's go test waits
+	// for it, since the build gate compiles the same packages with the
+	// same flags into the same cache (two go commands compiling them at
+	// once would each do the work).
+	built     chan struct{}
+	builtOnce sync.Once
+}
+
+// built tells a run started ahead that the build gate is done.
+func (r *run) built() {
+	if a := r.ahead; a != nil {
+		a.builtOnce.Do(func() { close(a.built) })
+	}
 }
 
 // startTests selects and runs the tests in the background while the build
@@ -132,7 +146,7 @@ func (r *run) startTests(ctx context.Context) {
 		return // the build gate reports it
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	a := &ahead{cancel: cancel, done: make(chan struct{})}
+	a := &ahead{cancel: cancel, done: make(chan struct{}), built: make(chan struct{})}
 	r.ahead, r.testsGate = a, &Gate{}
 	go func() {
 		defer close(a.done)
@@ -188,6 +202,13 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	}
 	if len(to.tests) == 0 {
 		return to, nil
+	}
+	if a := r.ahead; a != nil {
+		select {
+		case <-a.built:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
@@ -276,7 +297,7 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			existing = append(existing, t)
 		}
 	}
-	baseFails, err := r.runOn(ctx, r.base, existing)
+	baseFails, err := r.runOnBase(ctx, existing)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,11 +337,11 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			whole = append(whole, t)
 		}
 	}
-	wholeBase, err := r.runOn(ctx, r.base, whole)
+	wholeBase, err := r.runOnBase(ctx, whole)
 	if err != nil {
 		return nil, nil, err
 	}
-	wholeAfter, err := r.runOn(ctx, r.after, whole)
+	wholeAfter, _, err := r.runOn(ctx, r.after, whole)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -406,34 +427,40 @@ func (r *run) existedBefore(t testrun.Test) bool {
 // packages that do not differ — in the same sandbox, and returns the ids of
 // those that fail, with their output. The build gate is done with the directory: the tests
 // gate judges failures only after it, and nothing uses the copy after.
-func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testrun.Test) (map[string]string, error) {
-	failing := map[string]string{}
+// complete is false when the run did not reach a verdict for every test
+// (it failed to start, or hit the time limit): not a result to keep.
+func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testrun.Test) (failing map[string]string, complete bool, err error) {
+	failing = map[string]string{}
 	if len(tests) == 0 {
-		return failing, nil
+		return failing, true, nil
 	}
 	sh := r.shadow
 	if err := sh.refill(snap); err != nil {
-		return nil, fmt.Errorf("shadow copy: %w", err)
+		return nil, false, fmt.Errorf("shadow copy: %w", err)
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
 	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
-	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{})
+	// With coverage, as the build and tests gates compile: the packages
+	// the edit does not change come from the sandbox's build cache, and so
+	// does the unedited version of the edited one once any verification
+	// has built it (every build gate compiles the whole module).
+	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 		// Nothing ran to a verdict: every test counts as failing.
 		for _, t := range tests {
 			failing[t.ID] = err.Error()
 		}
-		return failing, nil
+		return failing, false, nil
 	}
 	for _, res := range out.Failed() {
 		failing[res.ID] = res.Output
 	}
-	return failing, nil
+	return failing, tctx.Err() == nil, nil
 }
 
 // coverageGate is the last gate: every added or changed line of code runs
