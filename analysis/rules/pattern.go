@@ -374,6 +374,10 @@ func (e *env) get(name string) *binding {
 type mctx struct {
 	src []byte
 	env env
+	// global is set when a relation reached the root or the siblings of a
+	// top-level node: the findings then depend on more than the top-level
+	// node the candidate is in (see sgroup.previous).
+	global bool
 }
 
 func (c *mctx) text(n *sitter.Node) []byte { return c.src[n.StartByte():n.EndByte()] }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -52,6 +53,8 @@ type rnode struct {
 	stop  stopKind
 	until *rnode // stopBy as a rule
 	field string
+	// innerKinds are inner's rootKinds (nil: any), for inside.
+	innerKinds []sitter.Symbol
 }
 
 // utilSet resolves `matches` names: the rule's utils, then the project's.
@@ -160,7 +163,7 @@ func (c *compiler) compile(o *config.RuleObject) (*rnode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n := &rnode{op: rel.op, inner: inner, field: rel.r.Field}
+		n := &rnode{op: rel.op, inner: inner, field: rel.r.Field, innerKinds: inner.rootKinds()}
 		switch {
 		case rel.r.StopRule != nil:
 			n.stop = stopRule
@@ -291,6 +294,11 @@ func (r *rnode) stops(c *mctx, n *sitter.Node) bool {
 func (r *rnode) inside(c *mctx, n *sitter.Node) bool {
 	prev := n
 	for a := n.Parent(); a != nil; prev, a = a, a.Parent() {
+		if !c.global && a.Parent() == nil && (r.innerKinds == nil || hasSym(r.innerKinds, a.Symbol())) {
+			// The root, and a rule that may match it (a kind cannot):
+			// what it finds there may lie in any top-level node.
+			c.global = true
+		}
 		stop := r.stop == stopNeighbor || r.stop == stopRule && r.stops(c, a)
 		if r.field == "" || fieldChild(a, r.field, prev) {
 			if r.inner.match(c, a) {
@@ -389,6 +397,11 @@ func (r *rnode) dfs(c *mctx, n *sitter.Node, self bool) bool {
 }
 
 func (r *rnode) siblings(c *mctx, n *sitter.Node, next func(*sitter.Node) *sitter.Node) bool {
+	if !c.global {
+		if p := n.Parent(); p == nil || p.Parent() == nil {
+			c.global = true // n is a top-level node: its siblings are others
+		}
+	}
 	for s := next(n); s != nil; s = next(s) {
 		if separator(c, s) {
 			continue
@@ -463,6 +476,126 @@ func (r *rnode) rootKinds() []sitter.Symbol {
 			return []sitter.Symbol{}
 		}
 		return out
+	}
+	return nil
+}
+
+// shapes are tree-sitter query patterns (without captures) such that every
+// node r can match also matches one of them: the pattern's kinds and its
+// fixed named descendants, in order, without their text. The query runs
+// in C and hands Go only nodes of the right shape, which the matcher then
+// checks in full; tree-sitter queries cannot express the rest ($$$, the
+// same text twice, relations up and sideways). nil means any node.
+func (r *rnode) shapes(lang *analysis.Language, depth int) []string {
+	if depth > 20 {
+		return nil
+	}
+	switch r.op {
+	case opPattern:
+		if r.pat.root.mv == nil && r.pat.root.named && r.pat.root.sym != sitter.Symbol(0xFFFF) {
+			return []string{pnodeShape(lang, r.pat.root)}
+		}
+	case opKind:
+		var out []string
+		for _, k := range r.kinds {
+			s := "(" + lang.Grammar.SymbolName(k) + ")"
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	case opAll:
+		var base []string
+		kindOnly := false
+		for _, s := range r.subs {
+			if sh := s.shapes(lang, depth+1); sh != nil && (base == nil || kindOnly && s.op == opPattern) {
+				base, kindOnly = sh, s.op == opKind
+			}
+		}
+		// A kind refined by what its children must be (has with
+		// stopBy: neighbor): (expression_statement (call_expression ...)).
+		if kindOnly && len(base) == 1 {
+			for _, s := range r.subs {
+				if s.op != opHas || s.stop != stopNeighbor || s.field != "" {
+					continue
+				}
+				if in := s.inner.shapes(lang, depth+1); len(in) == 1 {
+					return []string{base[0][:len(base[0])-1] + " " + in[0] + ")"}
+				}
+			}
+		}
+		return base
+	case opAny:
+		var out []string
+		for _, s := range r.subs {
+			sh := s.shapes(lang, depth+1)
+			if sh == nil {
+				return nil
+			}
+			out = append(out, sh...)
+		}
+		return out
+	case opMatches:
+		if u := r.utils.get(r.util); u != nil {
+			return u.shapes(lang, depth+1)
+		}
+	}
+	return nil
+}
+
+// pnodeShape is the query pattern of a named pattern node: its kind and
+// its named children that are not metavariables, in order. A query child
+// matches a direct child anywhere after the previous one, as the matcher's
+// goals (which skip unnamed and extra candidates, and $$$ any) do.
+func pnodeShape(lang *analysis.Language, p *pnode) string {
+	var b strings.Builder
+	b.WriteString("(")
+	b.WriteString(lang.Grammar.SymbolName(p.sym))
+	for _, c := range p.children {
+		if c.mv != nil || !c.named || c.sym == sitter.Symbol(0xFFFF) {
+			continue
+		}
+		b.WriteString(" ")
+		b.WriteString(pnodeShape(lang, c))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// spanNeed is the literal text a node matching r must contain in its own
+// source: its pattern's words and its regex's literals, and those of what
+// it has below it (not of what is around it).
+func (r *rnode) spanNeed(depth int) need {
+	if depth > 20 {
+		return nil
+	}
+	switch r.op {
+	case opPattern, opRegex:
+		return r.need(depth)
+	case opAll:
+		var out need
+		for _, s := range r.subs {
+			out = append(out, s.spanNeed(depth+1)...)
+		}
+		return out
+	case opAny:
+		var any alts
+		for _, s := range r.subs {
+			n := s.spanNeed(depth + 1)
+			if len(n) == 0 {
+				return nil
+			}
+			any = append(any, n[0]...)
+		}
+		if len(any) > 0 {
+			return need{any}
+		}
+	case opMatches:
+		if u := r.utils.get(r.util); u != nil {
+			return u.spanNeed(depth + 1)
+		}
+	case opHas:
+		return r.inner.spanNeed(depth + 1)
 	}
 	return nil
 }

@@ -275,6 +275,19 @@ func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagno
 // findings before and after them are kept, moved by the change's growth. A
 // typing editor so pays for the declaration being edited, not the file.
 func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.Tree, d *analysis.Delta, prev [][]analysis.Diagnostic, active []bool) ([][]analysis.Diagnostic, error) {
+	return rematchWindow(tree, d, prev, func(from, to int) ([][]analysis.Diagnostic, error) {
+		m := f.Mapper()
+		sr, sc := m.Point(from)
+		er, ec := m.Point(to)
+		window := &[2]sitter.Point{{Row: sr, Column: sc}, {Row: er, Column: ec}}
+		return ls.match(ctx, f, tree, active, window)
+	})
+}
+
+// rematchWindow widens d's change to whole top-level nodes [from, to),
+// keeps prev's findings outside it (moved by the change's growth when
+// after it) and adds those run finds in it.
+func rematchWindow(tree *sitter.Tree, d *analysis.Delta, prev [][]analysis.Diagnostic, run func(from, to int) ([][]analysis.Diagnostic, error)) ([][]analysis.Diagnostic, error) {
 	root := tree.RootNode()
 	from, to := d.Start, d.End
 	for _, r := range d.Changed {
@@ -296,7 +309,7 @@ func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.T
 		}
 	}
 	oldTo := to - d.Growth
-	out := make([][]analysis.Diagnostic, len(ls.parts))
+	out := make([][]analysis.Diagnostic, len(prev))
 	for i, ds := range prev {
 		for _, x := range ds {
 			switch {
@@ -309,11 +322,7 @@ func (ls *langSet) rematch(ctx context.Context, f *analysis.File, tree *sitter.T
 			}
 		}
 	}
-	m := f.Mapper()
-	sr, sc := m.Point(from)
-	er, ec := m.Point(to)
-	window := &[2]sitter.Point{{Row: sr, Column: sc}, {Row: er, Column: ec}}
-	fresh, err := ls.match(ctx, f, tree, active, window)
+	fresh, err := run(from, to)
 	if err != nil {
 		return nil, err
 	}

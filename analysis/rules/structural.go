@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -25,10 +26,18 @@ type srule struct {
 	root        *rnode
 	constraints map[string]*rnode
 	kinds       []sitter.Symbol // nil: every node
+	shapes      []string        // query patterns every match has (nil: use kinds)
 	need        need
+	span        need // what a matching node's own text contains
 	message     *fixTemplate
 	fix         *fixTemplate
 }
+
+// rematches counts incremental runs of pattern rules (for tests).
+var rematches atomic.Int64
+
+// shapeFilter turns on the shape queries (off in a test, to compare).
+var shapeFilter = true
 
 // compileStructural compiles a rule object for each of the rule's languages.
 func compileStructural(r *rule) error {
@@ -62,6 +71,10 @@ func compileStructural(r *rule) error {
 			}
 		}
 		s.need = root.need(0)
+		s.span = root.spanNeed(0)
+		if shapeFilter && len(s.kinds) > 0 {
+			s.shapes = root.shapes(lang, 0)
+		}
 		s.message = parseFix(src.Message)
 		if src.Fix != nil {
 			s.fix = parseFix(src.Fix.Replace)
@@ -108,48 +121,60 @@ type sgroup struct {
 }
 
 type sentry struct {
-	mu    sync.Mutex
-	done  bool
-	diags [][]analysis.Diagnostic
+	mu     sync.Mutex
+	done   bool
+	diags  [][]analysis.Diagnostic
+	active []bool // which rules ran
+	// global is set when a rule looked past the top-level node its
+	// candidate is in (at the root, or at a top-level node's siblings):
+	// the next version is then matched in full, not incrementally.
+	global bool
 }
 
 func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 	g := &sgroup{lang: lang, rules: rules, cache: map[weak.Pointer[analysis.File]]*sentry{}}
-	kindRules := map[sitter.Symbol][]*srule{}
-	var kinds []sitter.Symbol
+	var q strings.Builder
+	index := map[string]int{} // query pattern -> index in byPat
+	add := func(pat string, s *srule) {
+		i, ok := index[pat]
+		if !ok {
+			i = len(g.byPat)
+			index[pat] = i
+			g.byPat = append(g.byPat, nil)
+			q.WriteString(pat[:len(pat)-1] + ") @n\n")
+		}
+		if !slices.Contains(g.byPat[i], s) {
+			g.byPat[i] = append(g.byPat[i], s)
+		}
+	}
 	for i, s := range rules {
 		s.group, s.index = g, i
 		if s.kinds == nil {
 			g.anyOf = append(g.anyOf, s)
 			continue
 		}
-		for _, k := range s.kinds {
-			if kindRules[k] == nil {
-				kinds = append(kinds, k)
-			}
-			if !slices.Contains(kindRules[k], s) {
-				kindRules[k] = append(kindRules[k], s)
+		shapes := s.shapes
+		// A shape the grammar's query language refuses (it should not
+		// happen) falls back to the kinds alone.
+		for _, sh := range shapes {
+			if t, err := sitter.NewQuery([]byte(sh+" @n"), lang.Grammar); err != nil {
+				shapes = nil
+				break
+			} else {
+				t.Close()
 			}
 		}
+		if shapes == nil {
+			for _, k := range s.kinds {
+				shapes = append(shapes, "("+lang.Grammar.SymbolName(k)+")")
+			}
+		}
+		for _, sh := range shapes {
+			add(sh, s)
+		}
 	}
-	if len(kinds) == 0 {
+	if len(g.byPat) == 0 {
 		return g, nil
-	}
-	var q strings.Builder
-	names := map[string]int{} // several symbols may share a name
-	for _, k := range kinds {
-		name := lang.Grammar.SymbolName(k)
-		if i, ok := names[name]; ok {
-			for _, s := range kindRules[k] {
-				if !slices.Contains(g.byPat[i], s) {
-					g.byPat[i] = append(g.byPat[i], s)
-				}
-			}
-			continue
-		}
-		names[name] = len(g.byPat)
-		q.WriteString("(" + name + ") @n\n")
-		g.byPat = append(g.byPat, slices.Clone(kindRules[k]))
 	}
 	query, err := sitter.NewQuery([]byte(q.String()), lang.Grammar)
 	if err != nil {
@@ -186,24 +211,85 @@ func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagno
 	for i, s := range g.rules {
 		active[i] = s == asker || s.wants(f)
 	}
-	diags, err := g.find(pass.Context, f, pass.Tree, active)
+	var diags [][]analysis.Diagnostic
+	var global bool
+	var err error
+	if prev := g.previous(f, active); prev != nil && f.Delta().Exact {
+		// As for query rules (langSet.rematch): only the top-level nodes
+		// the edit touches are matched again.
+		rematches.Add(1)
+		diags, err = rematchWindow(pass.Tree, f.Delta(), prev, func(from, to int) ([][]analysis.Diagnostic, error) {
+			d, gl, err := g.find(pass.Context, f, pass.Tree, active, &[2]int{from, to})
+			global = gl
+			return d, err
+		})
+	} else {
+		diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	e.diags, e.done = diags, true
+	e.diags, e.active, e.global, e.done = diags, active, global, true
 	return diags, nil
 }
 
-func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, active []bool) ([][]analysis.Diagnostic, error) {
+// previous returns the findings on the version f was edited from, when
+// they exist, the same rules ran, and none looked past its top-level node.
+func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnostic {
+	d := f.Delta()
+	if d == nil {
+		return nil
+	}
+	g.mu.Lock()
+	e := g.cache[weak.Make(d.Prev)]
+	g.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.done || e.global || !slices.Equal(e.active, active) {
+		return nil
+	}
+	return e.diags
+}
+
+// find matches the active rules over the tree, or over the top-level nodes
+// in window (byte offsets) and the root. It also says whether a rule
+// looked past a top-level node (mctx.global).
+func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, active []bool, window *[2]int) ([][]analysis.Diagnostic, bool, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	out := make([][]analysis.Diagnostic, len(g.rules))
 	c := &mctx{src: f.Content}
 	n := 0
-	tryAll := func(rules []*srule, node *sitter.Node) {
+	type tried struct {
+		node *sitter.Node // unique per node of the tree (go-tree-sitter caches them)
+		rule int
+	}
+	seen := map[tried]bool{}
+	tryAll := func(rules []*srule, node *sitter.Node, once bool) {
+		var span []byte
 		for _, s := range rules {
 			if active[s.index] {
+				if once {
+					// a node can match several shapes of a rule, or one
+					// shape in several ways
+					k := tried{node, s.index}
+					if seen[k] {
+						continue
+					}
+					seen[k] = true
+				}
+				if len(s.span) > 0 {
+					if span == nil {
+						span = c.text(node)
+					}
+					if !s.span.met(span) {
+						continue
+					}
+				}
 				if d, ok := s.try(c, node, f); ok {
 					out[s.index] = append(out[s.index], d)
 				}
@@ -216,6 +302,12 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 	if g.query != nil && slices.ContainsFunc(g.byPat, wanted) {
 		qc := sitter.NewQueryCursor()
 		defer qc.Close()
+		if window != nil {
+			m := f.Mapper()
+			sr, sc := m.Point(window[0])
+			er, ec := m.Point(window[1])
+			qc.SetPointRange(sitter.Point{Row: sr, Column: sc}, sitter.Point{Row: er, Column: ec})
+		}
 		qc.Exec(g.query, tree.RootNode())
 		for {
 			m, ok := qc.NextMatch()
@@ -223,36 +315,61 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 				break
 			}
 			if n++; n%256 == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, false, ctx.Err()
 			}
 			if rules := g.byPat[m.PatternIndex]; wanted(rules) && len(m.Captures) > 0 {
-				tryAll(rules, m.Captures[0].Node)
+				tryAll(rules, m.Captures[0].Node, true)
 			}
 		}
 	}
 	if wanted(g.anyOf) {
-		cur := sitter.NewTreeCursor(tree.RootNode())
-		defer cur.Close()
-		for {
-			tryAll(g.anyOf, cur.CurrentNode())
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
+		root := tree.RootNode()
+		if window == nil {
+			if err := g.walk(ctx, root, func(n *sitter.Node) { tryAll(g.anyOf, n, false) }); err != nil {
+				return nil, false, err
 			}
-			if cur.GoToFirstChild() {
-				continue
-			}
-			for !cur.GoToNextSibling() {
-				if !cur.GoToParent() {
-					goto done
+		} else {
+			// the root, and the top-level nodes in the window
+			tryAll(g.anyOf, root, false)
+			for _, top := range children(root) {
+				if s, e := int(top.StartByte()), int(top.EndByte()); e >= window[0] && s <= window[1] {
+					if err := g.walk(ctx, top, func(n *sitter.Node) { tryAll(g.anyOf, n, false) }); err != nil {
+						return nil, false, err
+					}
 				}
 			}
 		}
 	}
-done:
 	for i := range out {
 		analysis.SortDiagnostics(out[i])
 	}
-	return out, nil
+	return out, c.global, nil
+}
+
+// walk calls try on n and its descendants, in pre-order.
+func (g *sgroup) walk(ctx context.Context, n *sitter.Node, try func(*sitter.Node)) error {
+	cur := sitter.NewTreeCursor(n)
+	defer cur.Close()
+	depth := 0
+	for i := 1; ; i++ {
+		try(cur.CurrentNode())
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if cur.GoToFirstChild() {
+			depth++
+			continue
+		}
+		for !cur.GoToNextSibling() {
+			if depth == 0 || !cur.GoToParent() {
+				return nil
+			}
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 func (s *srule) checkConstraints(c *mctx) bool {

@@ -55,26 +55,30 @@ PY
 echo "tree: $SRC ($(go version | cut -d' ' -f3)), $(find "$SRC" -name '*.go' | wc -l) .go files; $(nproc) CPUs"
 runs=${RUNS:-3}
 : >"$out/times"
+# Wall and CPU (user + system, of the tool and its children) time of one run.
+timed() {
+	python3 -c '
+import os, resource, subprocess, sys, time
+s = time.monotonic()
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(sys.argv[1], f"{time.monotonic() - s:.2f}", f"{r.ru_utime + r.ru_stime:.2f}")
+' "$@" >>"$out/times"
+}
 i=0
 while [ $i -lt "$runs" ]; do
-	for tool in gauntlet ast-grep; do
-		s=$(date +%s.%N)
-		if [ $tool = gauntlet ]; then
-			"$ROOT/bin/gauntlet" check --only "$ONLY" --fail-on none "$SRC" >/dev/null 2>&1 || true
-		else
-			"$SG" scan "$SRC" >/dev/null 2>&1 || true
-		fi
-		e=$(date +%s.%N)
-		echo "$tool $(echo "$e - $s" | bc)" >>"$out/times"
-	done
+	timed gauntlet "$ROOT/bin/gauntlet" check --only "$ONLY" --fail-on none "$SRC"
+	timed ast-grep "$SG" scan "$SRC"
 	i=$((i + 1))
 done
 python3 - "$out/times" <<'PY'
 import sys, statistics
-t = {}
+t, c = {}, {}
 for line in open(sys.argv[1]):
-    k, v = line.split(); t.setdefault(k, []).append(float(v))
+    k, v, cpu = line.split(); t.setdefault(k, []).append(float(v)); c.setdefault(k, []).append(float(cpu))
 g, a = statistics.median(t["gauntlet"]), statistics.median(t["ast-grep"])
-for k, v in t.items(): print(f"{k}: " + " ".join(f"{x:.2f}s" for x in v))
+gc, ac = statistics.median(c["gauntlet"]), statistics.median(c["ast-grep"])
+for k in t: print(f"{k}: wall " + " ".join(f"{x:.2f}s" for x in t[k]) + "; cpu " + " ".join(f"{x:.2f}s" for x in c[k]))
 print(f"gauntlet median {g:.2f}s, ast-grep median {a:.2f}s: gauntlet takes {g/a:.0%} of ast-grep's time (goal: at most 50%)")
+print(f"cpu (user+system) medians: gauntlet {gc:.2f}s, ast-grep {ac:.2f}s: {gc/ac:.0%}")
 PY
