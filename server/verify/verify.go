@@ -352,6 +352,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		t := time.Now()
 		gates[name](ctx, g)
 		g.Duration = time.Since(t).Milliseconds()
+		trace(t, "gate %s", name)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("verify: %s gate: %w", name, err)
 		}
@@ -377,6 +378,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		v.Diagnostics = evidence(r.after, v)
 	}
 	v.Duration = time.Since(start).Milliseconds()
+	trace(start, "verify, in all")
 	return v, nil
 }
 
@@ -417,6 +419,17 @@ func timedOut(parent, gate context.Context) bool {
 func (r *run) ensureShadow() (*shadow, error) {
 	if r.shadow != nil {
 		return r.shadow, nil
+	}
+	defer trace(time.Now(), "shadow: the edited view of the workspace")
+	if r.sb.bwrap != "" && viewable(r.after) {
+		s, err := materializeView(r.after, r.tmp)
+		if err == nil {
+			r.shadow = s
+			r.cleanup = append(r.cleanup, s.remove)
+			r.sb = r.sb.withView(s)
+			return s, nil
+		}
+		// The copy below makes the same view another way.
 	}
 	s, err := materialize(r.after, r.tmp)
 	if err != nil {
