@@ -415,10 +415,20 @@ func timedOut(parent, gate context.Context) bool {
 	return parent.Err() == nil && errors.Is(gate.Err(), context.DeadlineExceeded)
 }
 
+// testShadowHook, in tests, hears which shadow a verification uses.
+var testShadowHook func(*shadow)
+
 // ensureShadow materialises the workspace after the edit, once.
 func (r *run) ensureShadow() (*shadow, error) {
 	if r.shadow != nil {
 		return r.shadow, nil
+	}
+	if testShadowHook != nil {
+		defer func() {
+			if r.shadow != nil {
+				testShadowHook(r.shadow)
+			}
+		}()
 	}
 	defer trace(time.Now(), "shadow: the edited view of the workspace")
 	if r.sb.bwrap != "" && viewable(r.after) {
