@@ -25,6 +25,9 @@ import (
 // follows the edit and the selection, not the size of the workspace. The
 // workspace itself is never written: every writable bind's source is in the
 // run's scratch directory, which nothing outside a sandbox executes.
+// A test's writes into a subdirectory of its package (testdata) fail, as
+// anywhere else in the workspace: only the directories named above are
+// writable.
 //
 // It serves edits of Go files only (the go command reads nothing else of
 // the edit that a test could not see otherwise, and writes nothing into the
