@@ -595,7 +595,7 @@ func report(rs []result) {
 		totalFalse, totalNeutralOK, totalNeutral, totalIdentical, totalEdits, median(allStatic), maxOf(allStatic))
 
 	if *serve {
-		fmt.Printf("## Through a warm gauntlet serve\n\n*served* is the same patch sent to one `gauntlet serve` per module (started before the module's first edit and kept for all its edits, over a unix socket, through the gRPC client), right after the command line's verify of it; the first edit's warm-up is not counted, as for *verify*. *same verdicts*: served and command line agree on accepted or not.\n\n")
+		fmt.Printf("## Through a warm gauntlet serve\n\n*served* is the same patch sent to one `gauntlet serve` per module (started before the module's first edit and kept for all its edits, over a unix socket, through the gRPC client), right after the command line's verify of it, with a sandbox build cache of its own (so that what the command compiled for this edit does not serve it; the first edit, measured twice, fills it with the unedited module); the first edit's warm-up is not counted, as for *verify*. *same verdicts*: served and command line agree on accepted or not.\n\n")
 		fmt.Printf("| module | median verify s (command) | median served s | median full s | median speed-up full/served | median command/served | same verdicts | served false accepts | served neutral accepted |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range rs {
 			if r.Skipped != "" {
@@ -671,7 +671,10 @@ func startServe(bin, dir string, env []string) (*server, error) {
 	sock := filepath.Join(filepath.Dir(dir), "serve", "engine.sock")
 	s := &server{cmd: exec.Command(bin, "serve", "--listen", "unix:"+sock, "--root", dir)}
 	s.cmd.Dir = dir
-	s.cmd.Env = append(os.Environ(), env...)
+	// Its own sandbox build cache: what the command line's verify of the
+	// same edit just compiled does not serve it (both start from the
+	// unedited module's packages, compiled by the first edit's warm-up).
+	s.cmd.Env = append(append(os.Environ(), env...), "GAUNTLET_SANDBOX_GOCACHE="+filepath.Join(filepath.Dir(dir), "serve-gocache"))
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s.cmd.Stderr = &s.log
 	if err := s.cmd.Start(); err != nil {
