@@ -172,3 +172,44 @@ func verifyWatching(ctx context.Context, base *analysis.Snapshot, edit Edit, opt
 	defer func() { testShadowHook = nil }()
 	return Verify(ctx, base, edit, opts)
 }
+
+// TestViewableOnlyForGoEditsAtTheirOwnPath: the bound view serves edits of
+// Go files in a workspace reached through no symbolic link; anything else
+// (a data file, go.mod, a linked root or directory, GAUNTLET_SHADOW=copy)
+// takes the copy.
+func TestViewableOnlyForGoEditsAtTheirOwnPath(t *testing.T) {
+	snap := workspace(t, map[string]string{"go.mod": "module m\n", "p/p.go": "package p\n", "p/data.txt": "x\n"})
+	root := snap.Root()
+	if err := os.Symlink(filepath.Join(root, "p"), filepath.Join(root, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	linkedRoot := filepath.Join(t.TempDir(), "ws")
+	if err := os.Symlink(root, linkedRoot); err != nil {
+		t.Fatal(err)
+	}
+	with := func(s *analysis.Snapshot, p string) *analysis.Snapshot {
+		return s.With(analysis.NewFile(p, []byte("package p\n// edited\n"), 0))
+	}
+	cases := []struct {
+		name string
+		snap *analysis.Snapshot
+		want bool
+	}{
+		{"edited Go file", with(snap, "p/p.go"), true},
+		{"new Go file in a new directory", with(snap, "q/r/new.go"), true},
+		{"no edit", snap, false},
+		{"data file", with(snap, "p/data.txt"), false},
+		{"go.mod", with(snap, "go.mod"), false},
+		{"through a linked directory", with(snap, "linked/p.go"), false},
+		{"linked workspace root", with(analysis.NewSnapshot(linkedRoot), "p/p.go"), false},
+	}
+	for _, c := range cases {
+		if got := viewable(c.snap); got != c.want {
+			t.Errorf("%s: viewable = %v, want %v", c.name, got, c.want)
+		}
+	}
+	t.Setenv("GAUNTLET_SHADOW", "copy")
+	if viewable(with(snap, "p/p.go")) {
+		t.Error("GAUNTLET_SHADOW=copy: viewable")
+	}
+}
