@@ -47,10 +47,14 @@ func (r *run) testLimit() time.Duration {
 }
 
 func (r *run) suiteOptions() []testrun.Option {
+	var opts []testrun.Option
 	if r.opts.CacheDir != "" {
-		return []testrun.Option{testrun.WithCacheDir(r.opts.CacheDir)}
+		opts = append(opts, testrun.WithCacheDir(r.opts.CacheDir))
 	}
-	return nil
+	if r.opts.Runners != nil {
+		opts = append(opts, testrun.WithRunners(r.opts.Runners...))
+	}
+	return opts
 }
 
 // testGate is the fifth gate: the tests the edit affects pass. A test that
@@ -65,6 +69,12 @@ func (r *run) testGate(ctx context.Context, g *Gate) {
 	}
 	if to.out == nil {
 		g.OK, g.Detail = true, "no test is affected by the edit"
+		return
+	}
+	if len(to.out.Results) == 0 {
+		// Found nothing is not a pass: the runner ran none of them.
+		n := len(to.tests)
+		broken(g, fmt.Errorf("the test runner reported no result for the %d selected test%s (first %s)", n, plural(n), to.tests[0].ID))
 		return
 	}
 	var failed []testrun.Result
