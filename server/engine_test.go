@@ -322,6 +322,22 @@ func TestEngineFix(t *testing.T) {
 	if data, _ := os.ReadFile(snap.Abs("a.go")); string(data) != src {
 		t.Errorf("Fix wrote the workspace: %q", data)
 	}
+
+	// The document changed meanwhile above the fix: Reverify carries the
+	// fix over and verifies it again.
+	moved := snap.With(analysis.NewFile("a.go", []byte("package a\n\n// A is one.\nfunc A() int { return 1 } // XXX\n"), 0))
+	re, err := e.Reverify(ctx, moved, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !re.Accepted() || len(re.Changes) != 1 || string(re.Changes[0].New) != "package a\n\n// A is one.\nfunc A() int { return 1 }\n" {
+		t.Errorf("reverified: accepted %v, changes %+v, errors %v", re.Accepted(), re.Changes, re.Errors)
+	}
+	// The fixed text itself changed: the fix no longer fits.
+	gone := snap.With(analysis.NewFile("a.go", []byte("package a\n\nfunc A() int { return 2 } // XXX\n"), 0))
+	if _, err := e.Reverify(ctx, gone, res); !errors.Is(err, loop.ErrMoved) {
+		t.Errorf("reverify over a changed line: err = %v, want ErrMoved", err)
+	}
 }
 
 // TestRunTests runs a real Go module's tests: a failing test fails the

@@ -39,6 +39,9 @@ type fakeRunner struct {
 	// outcome says how a test fares on the code of calc.go (default: pass).
 	outcome func(src string, t testrun.Test) (testrun.Status, string)
 	runErr  error // Run fails with it
+	// failAfter: Run fails with runErr from that many runs on (0: from
+	// the first).
+	failAfter int
 	empty   bool  // Run reports no result at all
 
 	mu   sync.Mutex
@@ -83,8 +86,9 @@ func (f *fakeRunner) Run(ctx context.Context, env *testrun.Env, p *testrun.Proje
 	}
 	f.mu.Lock()
 	f.runs = append(f.runs, call)
+	n := len(f.runs)
 	f.mu.Unlock()
-	if f.runErr != nil {
+	if f.runErr != nil && n > f.failAfter {
 		return nil, f.runErr
 	}
 	out := &testrun.Outcome{}
@@ -313,6 +317,15 @@ func TestGates(t *testing.T) {
 			want: "error", gate: GateTests, detail: "cannot find main module",
 		},
 		{
+			// The edit's run works and TestAdd fails; every run after it
+			// (the base, then the whole package before and after the
+			// edit) fails to start, the same way each time: the gate
+			// cannot judge the failure, and must not call it preexisting.
+			name: "runner fails on the base", edit: sub,
+			fake: &fakeRunner{tests: tests, outcome: failsWhen("s -= b", addOut), runErr: errors.New("fork/exec go: resource temporarily unavailable"), failAfter: 1},
+			want: "error", gate: GateTests, detail: "resource temporarily unavailable",
+		},
+		{
 			// The runner ran the selection and reported nothing: found
 			// nothing is not a pass.
 			name: "no result for the selected tests", edit: same, fake: &fakeRunner{tests: tests, empty: true},
@@ -323,6 +336,18 @@ func TestGates(t *testing.T) {
 			// coverage gate finds the changed line that no test runs.
 			name: "no tests collected", edit: same, fake: &fakeRunner{},
 			want: "rejected", gate: GateCoverage, detail: "changed lines that no test runs: calc.go:7",
+			check: func(t *testing.T, v *Verdict) {
+				if g := v.Gate(GateTests); !g.OK || g.Detail != "no test is affected by the edit" {
+					t.Errorf("tests gate = %+v", g)
+				}
+			},
+		},
+		{
+			// Today: with no test at all, an edit outside function bodies
+			// (a package-level declaration) has no line of code for the
+			// coverage gate, and is accepted with no test run.
+			name: "no tests collected, declaration changed", edit: gateSrc + "\nconst Limit = 0\n", fake: &fakeRunner{},
+			want: "accepted", gate: GateCoverage, detail: "no changed line of code to cover",
 			check: func(t *testing.T, v *Verdict) {
 				if g := v.Gate(GateTests); !g.OK || g.Detail != "no test is affected by the edit" {
 					t.Errorf("tests gate = %+v", g)

@@ -351,9 +351,16 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 	if err != nil {
 		return nil, nil, err
 	}
-	wholeAfter, _, err := r.runOn(ctx, r.after, whole)
+	wholeAfter, complete, err := r.runOn(ctx, r.after, whole)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !complete {
+		// A run that reached no verdict (the runner failed to start, or
+		// the time limit) cannot show that a failure was there before:
+		// failing the same way both times may be the runner's failure.
+		return nil, nil, fmt.Errorf("%s failed after the edit, and running the tests of its %s again on the edited code did not reach a verdict: %s",
+			both[0].ID, unitName(byID[both[0].ID]), firstLine(strings.TrimSpace(wholeAfter[both[0].ID])))
 	}
 	var broke []string
 	for _, res := range both {
@@ -387,6 +394,14 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
 	return blamed, before, nil
+}
+
+// unitName says what preexisting runs whole around a test.
+func unitName(t testrun.Test) string {
+	if t.Language == "go" {
+		return "package " + t.Package
+	}
+	return "file " + t.File
 }
 
 var (
