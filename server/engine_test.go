@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -219,6 +220,7 @@ func TestSetAnalyzersDuringCheck(t *testing.T) {
 				return
 			default:
 			}
+			runtime.Gosched()
 			if i%2 == 0 {
 				e.SetAnalyzers(setB)
 			} else {
@@ -349,6 +351,7 @@ func TestRunTests(t *testing.T) {
 		"m.go":      "package m\n\n// Two is two.\nfunc Two() int { return 2 }\n",
 		"m_test.go": "package m\n\nimport \"testing\"\n\nfunc TestTwo(t *testing.T) {\n\tif Two() != 2 {\n\t\tt.Fatal(\"not two\")\n\t}\n}\n\nfunc TestBroken(t *testing.T) { t.Fatal(\"broken\") }\n",
 	})
+	t.Setenv("GAUNTLET_CACHE", t.TempDir()) // the maps Select builds
 	e := New()
 	ctx := testContext(t)
 	settings := TestOptions{}

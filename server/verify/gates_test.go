@@ -42,7 +42,7 @@ type fakeRunner struct {
 	// failAfter: Run fails with runErr from that many runs on (0: from
 	// the first).
 	failAfter int
-	empty   bool  // Run reports no result at all
+	empty     bool // Run reports no result at all
 
 	mu   sync.Mutex
 	runs []fakeRun
