@@ -70,7 +70,9 @@ func DocumentFromProto(r *pb.Result) Document {
 	return nil
 }
 
-func posToProto(p Pos) *pb.Position { return &pb.Position{Line: int32(p.Line), Column: int32(p.Column)} }
+func posToProto(p Pos) *pb.Position {
+	return &pb.Position{Line: int32(p.Line), Column: int32(p.Column)}
+}
 func posFromProto(p *pb.Position) Pos {
 	return Pos{Line: int(p.GetLine()), Column: int(p.GetColumn())}
 }

@@ -49,7 +49,11 @@ func DecodeDocument(kind DocumentKind, data []byte) (Document, error) {
 	default:
 		return nil, fmt.Errorf("unknown document kind %d", kind)
 	}
-	if err := json.Unmarshal(data, d); err != nil {
+	// Strict: a field the wire's messages do not carry would be lost
+	// without a word (documents_test.go keeps them in step).
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(d); err != nil {
 		return nil, fmt.Errorf("reading the result document: %w", err)
 	}
 	return d, nil
