@@ -301,3 +301,11 @@ func (*CoverageDocument) isDocument()      {}
 func (*CoveringTestsDocument) isDocument() {}
 func (*VerifyDocument) isDocument()        {}
 func (*FixDocument) isDocument()           {}
+
+// MarshalJSON writes the attempt as the engine's loop.Attempt does: through
+// json.Marshal, which escapes <, > and & even where the document around it
+// does not.
+func (a *Attempt) MarshalJSON() ([]byte, error) {
+	type plain Attempt
+	return json.Marshal((*plain)(a))
+}
