@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/server"
@@ -218,4 +222,46 @@ func fill(v any) any {
 	}
 	set(reflect.ValueOf(v).Elem())
 	return v
+}
+
+// docBackend answers every call with one JSON document.
+type docBackend struct{ doc string }
+
+func (b docBackend) result() (*api.Result, error) {
+	return &api.Result{Outcome: api.Findings, JSON: []byte(b.doc)}, nil
+}
+func (b docBackend) Analyze(context.Context, *api.AnalyzeRequest, api.Events) (*api.Result, error) {
+	return b.result()
+}
+func (b docBackend) RunTests(context.Context, *api.TestsRequest, api.Events) (*api.Result, error) {
+	return b.result()
+}
+func (b docBackend) Coverage(context.Context, *api.CoverageRequest, api.Events) (*api.Result, error) {
+	return b.result()
+}
+func (b docBackend) Verify(context.Context, *api.VerifyRequest, api.Events) (*api.Result, error) {
+	return b.result()
+}
+func (b docBackend) Fix(context.Context, *api.FixRequest, api.Events) (*api.Result, error) {
+	return b.result()
+}
+
+// TestDocumentNotOnTheWire: a document with a field the typed messages do
+// not carry fails the call (Internal, naming the field) instead of losing
+// the field; a patch that is not UTF-8 is refused by the client, before it
+// is sent, in words.
+func TestDocumentNotOnTheWire(t *testing.T) {
+	c := dial(t, serve(t, docBackend{doc: `{"accepted": true, "gates": [], "verdict_v2": 1}`}, "unix", api.Options{}))
+	_, err := c.Verify(context.Background(), &api.VerifyRequest{Patch: []byte("--- a/x\n")}, api.Events{})
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "verdict_v2") {
+		t.Errorf("unknown field: %v", err)
+	}
+	_, err = c.Verify(context.Background(), &api.VerifyRequest{Patch: []byte("--- a/x\n+caf\xe9\n")}, api.Events{})
+	if !api.IsRequestError(err) || !strings.Contains(err.Error(), "the patch is not UTF-8") {
+		t.Errorf("latin-1 patch: %v", err)
+	}
+	_, err = c.Analyze(context.Background(), &api.AnalyzeRequest{Files: []api.File{{Path: "a.go", Content: []byte("\xff")}}}, api.Events{})
+	if !api.IsRequestError(err) || !strings.Contains(err.Error(), "a.go is not UTF-8") {
+		t.Errorf("latin-1 buffer: %v", err)
+	}
 }
