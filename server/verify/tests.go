@@ -187,7 +187,9 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	selCtx, cancel := context.WithTimeout(ctx, max(r.opts.Tests.Timeout, testrun.DefaultTimeout))
 	defer cancel()
 	opts := r.suiteOptions()
+	tsel := time.Now()
 	sel, err := testrun.New(r.after, r.opts.Tests, opts...).Select(selCtx, r.base, r.diff)
+	trace(tsel, "tests: selection (the base's per-test map)")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -203,7 +205,10 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 		to.tests = append(to.tests, t)
 		to.selected[t.ID] = true
 	}
-	if to.baseMap, err = r.baseMap(selCtx); err != nil {
+	tmap := time.Now()
+	to.baseMap, err = r.baseMap(selCtx)
+	trace(tmap, "tests: the base's coverage map")
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -214,18 +219,26 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 		return to, nil
 	}
 	if a := r.ahead; a != nil {
+		twait := time.Now()
 		select {
 		case <-a.built:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		trace(twait, "tests: waiting for the build gate")
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
-	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...)
+	if err := sh.addWritable(testDirs(to.tests)); err != nil {
+		broken(g, fmt.Errorf("shadow: %w", err))
+		return nil, err
+	}
+	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
+	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
+	trun := time.Now()
 	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true})
+	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -323,7 +336,7 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		return blamed, nil, nil
 	}
 	// The whole packages (files) of the tests that failed both ways.
-	all, err := testrun.New(analysis.NewSnapshot(r.shadow.dir), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
+	all, err := testrun.New(r.shadow.snapshot(), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("discovering the tests: %w", err)
 	}
@@ -463,15 +476,18 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	if err := sh.refill(snap); err != nil {
 		return nil, false, fmt.Errorf("shadow copy: %w", err)
 	}
+	if err := sh.addWritable(testDirs(tests)); err != nil {
+		return nil, false, fmt.Errorf("shadow: %w", err)
+	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
+	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
 	// With coverage, as the build and tests gates compile: the packages
 	// the edit does not change come from the sandbox's build cache, and so
 	// does the unedited version of the edited one once any verification
 	// has built it (every build gate compiles the whole module).
-	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
+	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()

@@ -355,6 +355,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		t := time.Now()
 		gates[name](ctx, g)
 		g.Duration = time.Since(t).Milliseconds()
+		trace(t, "gate %s", name)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("verify: %s gate: %w", name, err)
 		}
@@ -380,6 +381,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		v.Diagnostics = evidence(r.after, v)
 	}
 	v.Duration = time.Since(start).Milliseconds()
+	trace(start, "verify, in all")
 	return v, nil
 }
 
@@ -416,10 +418,31 @@ func timedOut(parent, gate context.Context) bool {
 	return parent.Err() == nil && errors.Is(gate.Err(), context.DeadlineExceeded)
 }
 
+// testShadowHook, in tests, hears which shadow a verification uses.
+var testShadowHook func(*shadow)
+
 // ensureShadow materialises the workspace after the edit, once.
 func (r *run) ensureShadow() (*shadow, error) {
 	if r.shadow != nil {
 		return r.shadow, nil
+	}
+	if testShadowHook != nil {
+		defer func() {
+			if r.shadow != nil {
+				testShadowHook(r.shadow)
+			}
+		}()
+	}
+	defer trace(time.Now(), "shadow: the edited view of the workspace")
+	if r.sb.bwrap != "" && viewable(r.after) {
+		s, err := materializeView(r.after, r.tmp)
+		if err == nil {
+			r.shadow = s
+			r.cleanup = append(r.cleanup, s.remove)
+			r.sb = r.sb.withView(s)
+			return s, nil
+		}
+		// The copy below makes the same view another way.
 	}
 	s, err := materialize(r.after, r.tmp)
 	if err != nil {
