@@ -25,6 +25,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf16"
 
 	"github.com/sourcegraph/jsonrpc2"
 )
@@ -45,6 +46,8 @@ func main() {
 	bigMB := flag.Int("big", 0, "instead: open a file of this many MB (-file's declarations repeated) and edit it while timing code actions on a 3-line file")
 	bigEdits := flag.Int("big-edits", 10, "with -big: edits of the large file")
 	bigRequests := flag.Int("big-requests", 100, "with -big: at least this many code actions")
+	insert := flag.String("insert", ")", "the text appended to the line to break it (the fixing edit removes it again)")
+	expect := flag.String("expect", "", "the code (rule id) a diagnostic near the line must carry after the breaking edit; none carries it after the fixing edit (default: any diagnostic near the line)")
 	flag.Parse()
 	if len(servers) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: lsp -server NAME=COMMAND [-server ...] [-file F] [-n N]")
@@ -85,15 +88,15 @@ func main() {
 		fail(fmt.Errorf("line %q not found in %s", *line, abs))
 	}
 	lines := strings.Split(string(content), "\n")
-	fmt.Printf("file: %s (%d lines, %d bytes); line %d: %q; %d cycles; %s, %d cores\n",
-		abs, len(lines), len(content), lineNo+1, strings.TrimSpace(lines[lineNo]), *cycles, runtime.Version(), runtime.NumCPU())
+	fmt.Printf("file: %s (%d lines, %d bytes); line %d: %q; appended and removed: %q; %d cycles; %s, %d cores\n",
+		abs, len(lines), len(content), lineNo+1, strings.TrimSpace(lines[lineNo]), *insert, *cycles, runtime.Version(), runtime.NumCPU())
 	var results []result
 	for _, s := range servers {
 		name, command, ok := strings.Cut(s, "=")
 		if !ok {
 			fail(fmt.Errorf("-server %q: want NAME=COMMAND", s))
 		}
-		r, err := measure(name, strings.Fields(command), *root, abs, string(content), lineNo, len(lines[lineNo]), *cycles, *timeout)
+		r, err := measure(name, strings.Fields(command), *root, abs, string(content), lineNo, len(lines[lineNo]), *insert, *expect, *cycles, *timeout)
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", name, err))
 		}
@@ -107,7 +110,10 @@ func main() {
 	}
 	fmt.Println()
 	for _, r := range results {
-		fmt.Printf("%s: median %s for the breaking edits, %s for the fixing ones\n", r.name, ms(pct(r.broke, 50)), ms(pct(r.fixed, 50)))
+		fmt.Printf("%s: median %s for the breaking edits, %s for the fixing ones; %s\n", r.name, ms(pct(r.broke, 50)), ms(pct(r.fixed, 50)), r.sync)
+		if r.unversioned > 0 {
+			fmt.Printf("%s: %d edits timed to the first publication after the change that carried no version\n", r.name, r.unversioned)
+		}
 	}
 	if len(results) >= 2 && len(results[0].lat) > 0 && len(results[1].lat) > 0 {
 		fmt.Printf("\n%s median / %s median = %.3f\n", results[0].name, results[1].name,
@@ -127,6 +133,12 @@ type result struct {
 	fixed  []time.Duration // edits that fix it
 	missed int
 	first  time.Duration
+	// sync says how the edits were sent: incremental ranges, or the whole
+	// text where the server asks for full document sync (ast-grep's does).
+	sync string
+	// unversioned counts edits whose publication carried no version and was
+	// taken as the first publication after the change.
+	unversioned int
 }
 
 type publish struct {
@@ -136,6 +148,7 @@ type publish struct {
 		Range struct {
 			Start struct{ Line, Character int }
 		}
+		Code    any
 		Message string
 	} `json:"diagnostics"`
 }
@@ -143,9 +156,10 @@ type publish struct {
 // handler records publishDiagnostics and answers the server's requests
 // (configuration, progress tokens, registrations) with null.
 type handler struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	pubs []publish
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pubs    []publish
+	rootURI string
 }
 
 func (h *handler) Handle(ctx context.Context, c *jsonrpc2.Conn, req *jsonrpc2.Request) {
@@ -163,12 +177,18 @@ func (h *handler) Handle(ctx context.Context, c *jsonrpc2.Conn, req *jsonrpc2.Re
 			c.Reply(ctx, req.ID, []any{map[string]any{}})
 			return
 		}
+		if req.Method == "workspace/workspaceFolders" {
+			c.Reply(ctx, req.ID, []any{map[string]any{"uri": h.rootURI, "name": "root"}})
+			return
+		}
 		c.Reply(ctx, req.ID, nil)
 	}
 }
 
-// await waits for the diagnostics of uri at version.
-func (h *handler) await(uri string, version int32, timeout time.Duration) (publish, bool) {
+// await waits for the diagnostics of uri at version. A publication without a
+// version (the field is optional in LSP) counts if it is among pubs[from:],
+// the publications that arrived after the change was sent.
+func (h *handler) await(uri string, version int32, from int, timeout time.Duration) (publish, bool) {
 	deadline := time.Now().Add(timeout)
 	t := time.AfterFunc(timeout, func() { h.mu.Lock(); h.cond.Broadcast(); h.mu.Unlock() })
 	defer t.Stop()
@@ -177,7 +197,7 @@ func (h *handler) await(uri string, version int32, timeout time.Duration) (publi
 	for i := 0; ; {
 		for ; i < len(h.pubs); i++ {
 			p := h.pubs[i]
-			if p.URI == uri && p.Version != nil && *p.Version == version {
+			if p.URI == uri && (p.Version != nil && *p.Version == version || p.Version == nil && i >= from) {
 				return p, true
 			}
 		}
@@ -195,7 +215,7 @@ type rwc struct {
 
 func (c rwc) Close() error { c.WriteCloser.Close(); return c.ReadCloser.Close() }
 
-func measure(name string, argv []string, root, file, content string, line, lineLen, cycles int, timeout time.Duration) (result, error) {
+func measure(name string, argv []string, root, file, content string, line, lineLen int, insert, expect string, cycles int, timeout time.Duration) (result, error) {
 	res := result{name: name}
 	bin, err := exec.LookPath(argv[0])
 	if err != nil {
@@ -220,13 +240,17 @@ func measure(name string, argv []string, root, file, content string, line, lineL
 		return res, err
 	}
 	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	h := &handler{}
+	rootURI, uri := fileURI(root), fileURI(file)
+	h := &handler{rootURI: rootURI}
 	h.cond = sync.NewCond(&h.mu)
 	ctx := context.Background()
 	conn := jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(rwc{io.NopCloser(bufio.NewReader(out)), in}, jsonrpc2.VSCodeObjectCodec{}), h)
 	defer conn.Close()
-	rootURI, uri := fileURI(root), fileURI(file)
-	var init json.RawMessage
+	var init struct {
+		Capabilities struct {
+			TextDocumentSync json.RawMessage `json:"textDocumentSync"`
+		} `json:"capabilities"`
+	}
 	err = conn.Call(ctx, "initialize", map[string]any{
 		"processId":        os.Getpid(),
 		"rootUri":          rootURI,
@@ -243,37 +267,59 @@ func measure(name string, argv []string, root, file, content string, line, lineL
 	start := time.Now()
 	conn.Notify(ctx, "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
 		"uri": uri, "languageId": "go", "version": 1, "text": content}})
-	if _, ok := h.await(uri, 1, 5*time.Minute); !ok {
+	if _, ok := h.await(uri, 1, 0, 5*time.Minute); !ok {
 		return res, errors.New("no diagnostics for the opened file")
 	}
 	res.first = time.Since(start)
 	fmt.Printf("%s: first diagnostics after %s\n", name, res.first.Round(time.Millisecond))
-	// Break: append a stray ")" to the line. Fix: remove it.
+	// Break: append insert (a stray ")") to the line. Fix: remove it.
+	// A server that asks for full document sync (textDocumentSync 1, as
+	// ast-grep's does) gets the whole text in each change, as an editor
+	// would send it; the others get the range.
+	full := fullSync(init.Capabilities.TextDocumentSync)
+	res.sync = "incremental sync"
+	if full {
+		res.sync = "full sync (the whole text in each change)"
+	}
+	n := len(utf16.Encode([]rune(insert)))
 	at := map[string]int{"line": line, "character": lineLen}
-	after := map[string]int{"line": line, "character": lineLen + 1}
+	after := map[string]int{"line": line, "character": lineLen + n}
+	lines := strings.SplitAfter(content, "\n")
+	brokenText := strings.Join(lines[:line], "") + strings.TrimSuffix(lines[line], "\n") + insert + "\n" + strings.Join(lines[line+1:], "")
 	version := int32(1)
 	for i := 0; i < cycles; i++ {
 		for _, broken := range []bool{true, false} {
 			version++
-			ev := map[string]any{"range": map[string]any{"start": at, "end": at}, "text": ")"}
+			ev := map[string]any{"range": map[string]any{"start": at, "end": at}, "text": insert}
 			if !broken {
 				ev = map[string]any{"range": map[string]any{"start": at, "end": after}, "text": ""}
 			}
+			if full && broken {
+				ev = map[string]any{"text": brokenText}
+			} else if full {
+				ev = map[string]any{"text": content}
+			}
+			h.mu.Lock()
+			from := len(h.pubs)
+			h.mu.Unlock()
 			t0 := time.Now()
 			conn.Notify(ctx, "textDocument/didChange", map[string]any{
 				"textDocument":   map[string]any{"uri": uri, "version": version},
 				"contentChanges": []any{ev},
 			})
-			p, ok := h.await(uri, version, timeout)
+			p, ok := h.await(uri, version, from, timeout)
 			d := time.Since(t0)
 			if !ok {
 				res.missed++
 				fmt.Printf("%s: version %d: no diagnostics within %s\n", name, version, timeout)
 				continue
 			}
+			if p.Version == nil {
+				res.unversioned++
+			}
 			near := 0
 			for _, dg := range p.Diagnostics {
-				if l := dg.Range.Start.Line; l >= line && l <= line+2 {
+				if l := dg.Range.Start.Line; l >= line && l <= line+2 && (expect == "" || fmt.Sprint(dg.Code) == expect) {
 					near++
 				}
 			}
@@ -301,6 +347,19 @@ func measure(name string, argv []string, root, file, content string, line, lineL
 	case <-time.After(5 * time.Second):
 	}
 	return res, nil
+}
+
+// fullSync reports whether a server's textDocumentSync capability (a kind,
+// or options with a change kind) asks for the whole text in each change.
+func fullSync(raw json.RawMessage) bool {
+	var kind int
+	if json.Unmarshal(raw, &kind) == nil {
+		return kind == 1
+	}
+	var opts struct {
+		Change int `json:"change"`
+	}
+	return json.Unmarshal(raw, &opts) == nil && opts.Change == 1
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
