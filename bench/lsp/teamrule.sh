@@ -3,7 +3,7 @@
 # (0.51.1) in one run, on a copy of $(go env GOROOT)/src/net/http/server.go in
 # a workspace whose sgconfig.yml holds bench/rules/pack's 12 rules and the
 # go-println rule (bench/rules/go-println.yml); both servers read the same rule
-# files. Each breaking edit appends `; fmt.Println(c)` to line 1970 and is
+# files (RULES=one: go-println alone). Each breaking edit appends `; fmt.Println(c)` to line 1970 and is
 # timed until a publication carrying go-println's diagnostic on that line; the
 # fixing edit removes it and is timed until a publication without it.
 # ast-grep's server asks for full document sync, so it gets the whole text in
@@ -23,6 +23,8 @@ WS=$(mktemp -d)
 trap 'rm -rf "$WS"' EXIT
 cp "$(go env GOROOT)/src/net/http/server.go" "$WS/"
 cp -r bench/rules/pack/sgconfig.yml bench/rules/pack/rules "$WS/"
+# RULES=one: the go-println rule alone.
+[ "${RULES:-pack}" = one ] && rm "$WS"/rules/*
 cp bench/rules/go-println.yml "$WS/rules/"
 echo "load: $(uptime)"
 go run ./bench/lsp -n "${CYCLES:-40}" -file "$WS/server.go" -root "$WS" \
