@@ -103,10 +103,10 @@ func main() {
 		results = append(results, r)
 	}
 	fmt.Println()
-	fmt.Printf("| server | edits | missed | median | p95 | min | max | first diagnostics |\n|:---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| server | edits | missed | median | p95 | min | max | first diagnostics | CPU per edit |\n|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
-		fmt.Printf("| %s | %d | %d | %s | %s | %s | %s | %s |\n", r.name, len(r.lat)+r.missed, r.missed,
-			ms(pct(r.lat, 50)), ms(pct(r.lat, 95)), ms(pct(r.lat, 0)), ms(pct(r.lat, 100)), ms(r.first))
+		fmt.Printf("| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", r.name, len(r.lat)+r.missed, r.missed,
+			ms(pct(r.lat, 50)), ms(pct(r.lat, 95)), ms(pct(r.lat, 0)), ms(pct(r.lat, 100)), ms(r.first), cpuPerEdit(r))
 	}
 	fmt.Println()
 	for _, r := range results {
@@ -118,6 +118,9 @@ func main() {
 	if len(results) >= 2 && len(results[0].lat) > 0 && len(results[1].lat) > 0 {
 		fmt.Printf("\n%s median / %s median = %.3f\n", results[0].name, results[1].name,
 			float64(pct(results[0].lat, 50))/float64(pct(results[1].lat, 50)))
+		if results[0].cpu > 0 && results[1].cpu > 0 {
+			fmt.Printf("%s CPU / %s CPU over the edits = %.3f\n", results[0].name, results[1].name, float64(results[0].cpu)/float64(results[1].cpu))
+		}
 	}
 	for _, r := range results {
 		if r.missed > 0 {
@@ -139,6 +142,46 @@ type result struct {
 	// unversioned counts edits whose publication carried no version and was
 	// taken as the first publication after the change.
 	unversioned int
+	// cpu is the server's CPU time (user + system, all its processes) from
+	// the first diagnostics to the last edit's; 0 where /proc is missing.
+	cpu time.Duration
+}
+
+// cpuPerEdit is r.cpu over the edits: unlike the latency, it hardly
+// depends on how many other processes share the cores.
+func cpuPerEdit(r result) string {
+	if r.cpu <= 0 {
+		return "–"
+	}
+	return ms(r.cpu / time.Duration(len(r.lat)+r.missed))
+}
+
+// groupCPU sums utime and stime of the processes in process group pgid
+// (/proc/PID/stat fields 14 and 15, in clock ticks: 100 per second on
+// Linux); 0 without /proc.
+func groupCPU(pgid int) time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// the command name (field 2) may hold spaces: fields start after ")"
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 || f[2] != fmt.Sprint(pgid) {
+			continue
+		}
+		var u, s int64
+		fmt.Sscan(f[11], &u)
+		fmt.Sscan(f[12], &s)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 type publish struct {
@@ -287,6 +330,7 @@ func measure(name string, argv []string, root, file, content string, line, lineL
 	lines := strings.SplitAfter(content, "\n")
 	brokenText := strings.Join(lines[:line], "") + strings.TrimSuffix(lines[line], "\n") + insert + "\n" + strings.Join(lines[line+1:], "")
 	version := int32(1)
+	cpu0 := groupCPU(cmd.Process.Pid)
 	for i := 0; i < cycles; i++ {
 		for _, broken := range []bool{true, false} {
 			version++
@@ -336,6 +380,7 @@ func measure(name string, argv []string, root, file, content string, line, lineL
 			}
 		}
 	}
+	res.cpu = groupCPU(cmd.Process.Pid) - cpu0
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn.Call(sctx, "shutdown", nil, nil)
