@@ -262,11 +262,24 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 	if d == nil {
 		return nil
 	}
+	// absent: rule i had no findings on the previous text and finds the
+	// same outside the edited declarations now
+	absent := func(i int) bool {
+		s := g.rules[i]
+		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
+	}
 	g.mu.Lock()
 	e := g.cache[weak.Make(d.Prev)]
 	g.mu.Unlock()
 	if e == nil {
-		return nil
+		// Not matched (no rule applied to it, or never analysed): known
+		// only if every rule that runs now is absent from it.
+		for i, on := range active {
+			if on && !absent(i) {
+				return nil
+			}
+		}
+		return make([][]analysis.Diagnostic, len(g.rules))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -274,11 +287,8 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		return nil
 	}
 	for i, on := range active {
-		if on && !e.active[i] {
-			s := g.rules[i]
-			if !g.local[i] || !pathAllowed(s.rule.src.Paths, f.Path) || s.need.met(d.Prev.Content) {
-				return nil
-			}
+		if on && !e.active[i] && !absent(i) {
+			return nil
 		}
 	}
 	return e.diags
