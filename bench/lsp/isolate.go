@@ -97,7 +97,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 	small, bigURI := fileURI(smallPath), fileURI(bigPath)
 	conn.Notify(ctx, "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
 		"uri": small, "languageId": "go", "version": 1, "text": smallText}})
-	if _, ok := h.await(small, 1, timeout); !ok {
+	if _, ok := h.await(small, 1, noUnversioned, timeout); !ok {
 		return res, errors.New("no diagnostics for the small file")
 	}
 
@@ -127,7 +127,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 		if _, ok := h.awaitAny(bigURI, timeout); ok {
 			firstAt = time.Now()
 		}
-		if _, ok := h.await(bigURI, last, timeout); ok {
+		if _, ok := h.await(bigURI, last, noUnversioned, timeout); ok {
 			lastAt = time.Now()
 		}
 	}()
@@ -219,3 +219,6 @@ func printIsolation(results []isolationResult, edits int) {
 			ms(pct(r.lat, 50)), ms(pct(r.lat, 95)), ms(pct(r.lat, 100)), ms(r.bigFirst), ms(r.bigLast))
 	}
 }
+
+// noUnversioned as await's from: only publications carrying the version count.
+const noUnversioned = 1 << 30
