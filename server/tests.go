@@ -32,7 +32,7 @@ type TestOptions struct {
 	// Display turns a snapshot path into the path reported; nil keeps it.
 	Display func(string) string
 	// Progress, if set, hears the run's progress.
-	Progress func(testrun.Progress)
+	Progress func(analysis.Progress)
 }
 
 // TestReport is the outcome of RunTests. Its JSON form is `gauntlet test
@@ -215,7 +215,7 @@ type CoverageOptions struct {
 	Paths    []string
 	Settings testrun.Settings
 	Display  func(string) string
-	Progress func(testrun.Progress)
+	Progress func(analysis.Progress)
 }
 
 func (o CoverageOptions) coverageMap(ctx context.Context, snap *analysis.Snapshot) (*coverage.Map, error) {

@@ -562,7 +562,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 			out.Coverage.Merge(run.coverage)
 		}
 		done++
-		env.Progress(Progress{Kind: Report, Message: "node --test " + relTo(p.Dir, file), Percent: done * 100 / len(files)})
+		env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: "node --test " + relTo(p.Dir, file), Percent: done * 100 / len(files)})
 	})
 	if firstErr != nil {
 		return nil, firstErr

@@ -175,23 +175,6 @@ func (s Settings) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// ProgressKind is the phase of a progress report, as in LSP's $/progress.
-type ProgressKind int
-
-const (
-	Begin ProgressKind = iota
-	Report
-	End
-)
-
-// Progress is one progress report of a long job.
-type Progress struct {
-	Kind    ProgressKind
-	Title   string // with Begin: "Running 12 tests", "Building the coverage map"
-	Message string // "calc.TestAdd passed"
-	Percent int    // 0..100
-}
-
 // Option configures a Suite.
 type Option func(*Suite)
 
@@ -200,7 +183,7 @@ type Option func(*Suite)
 func WithCacheDir(dir string) Option { return func(s *Suite) { s.cache = &coverage.Cache{Dir: dir} } }
 
 // WithProgress reports long jobs to f (called from one goroutine at a time).
-func WithProgress(f func(Progress)) Option { return func(s *Suite) { s.progress = f } }
+func WithProgress(f func(analysis.Progress)) Option { return func(s *Suite) { s.progress = f } }
 
 // WithLauncher starts every runner process (go test, pytest, node, the
 // test binaries) through l: in a sandbox.
@@ -227,7 +210,7 @@ type Suite struct {
 	launch   Launcher
 
 	mu       sync.Mutex
-	progress func(Progress)
+	progress func(analysis.Progress)
 }
 
 // New returns the suite of snap's workspace.
@@ -247,7 +230,7 @@ func (s *Suite) Snapshot() *analysis.Snapshot { return s.snap }
 // Settings are the suite's settings.
 func (s *Suite) Settings() Settings { return s.settings }
 
-func (s *Suite) report(p Progress) {
+func (s *Suite) report(p analysis.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.progress != nil {
@@ -269,7 +252,7 @@ type Env struct {
 	Snapshot *analysis.Snapshot
 	Settings Settings
 	Cache    *coverage.Cache
-	Progress func(Progress)
+	Progress func(analysis.Progress)
 	Launch   Launcher // nil: processes run here
 }
 
@@ -400,7 +383,7 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 	if err != nil {
 		return nil, err
 	}
-	s.report(Progress{Kind: Begin, Title: fmt.Sprintf("Running %d tests", len(tests))})
+	s.report(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Running %d tests", len(tests))})
 	out := &Outcome{}
 	if opt.Coverage {
 		out.Coverage = coverage.NewProfile()
@@ -422,7 +405,7 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 	}
 	sortResults(out.Results)
 	out.Elapsed = time.Since(start)
-	s.report(Progress{Kind: End, Message: summary(out)})
+	s.report(analysis.Progress{Kind: analysis.ProgressEnd, Message: summary(out)})
 	return out, firstErr
 }
 

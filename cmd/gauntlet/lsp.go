@@ -237,8 +237,8 @@ func (t *lspTests) Report(ctx context.Context, ids []string, progress func(strin
 	if t.err != nil {
 		return lsp.TestReport{}, t.err
 	}
-	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
-		if p.Kind == testrun.Report {
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p analysis.Progress) {
+		if p.Kind == analysis.ProgressReport {
 			progress(p.Message, p.Percent)
 		}
 	}))
@@ -292,8 +292,8 @@ func (t *lspTests) Coverage(ctx context.Context, progress func(string, int)) (ls
 	if t.err != nil {
 		return nil, t.err
 	}
-	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
-		if p.Kind == testrun.Report {
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p analysis.Progress) {
+		if p.Kind == analysis.ProgressReport {
 			progress(p.Message, p.Percent)
 		}
 	}))

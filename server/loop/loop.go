@@ -60,7 +60,7 @@ type Options struct {
 	// Budget is the token budget of one request (0: prompt.DefaultBudget).
 	Budget int
 	// Progress, if set, hears what the loop does (from one goroutine).
-	Progress func(Event)
+	Progress func(analysis.Progress)
 	// PathPrefix is put before the paths of the diffs the loop writes (the
 	// workspace's directory inside its repository, so that git apply at
 	// the repository's top takes the patch); "" for none.
@@ -74,24 +74,6 @@ func (o *Options) maxAttempts() int {
 		return o.MaxAttempts
 	}
 	return DefaultMaxAttempts
-}
-
-// EventKind says where a job is.
-type EventKind int
-
-const (
-	Begin EventKind = iota
-	Report
-	End
-)
-
-// Event is one step of the loop's progress: LSP $/progress, the command
-// line's stderr.
-type Event struct {
-	Kind    EventKind
-	Title   string // with Begin
-	Message string
-	Percent int // 0..100
 }
 
 // Kind is what sort of problem a Problem is.
@@ -299,7 +281,7 @@ type runner struct {
 	errSeen map[string]bool
 }
 
-func (r *runner) event(e Event) {
+func (r *runner) event(e analysis.Progress) {
 	if r.opts.Progress != nil {
 		r.opts.Progress(e)
 	}
@@ -314,7 +296,7 @@ func (r *runner) begin() {
 	if r.opts.Model == nil {
 		title += " (analyzer fixes, no model)"
 	}
-	r.event(Event{Kind: Begin, Title: title})
+	r.event(analysis.Progress{Kind: analysis.ProgressBegin, Title: title})
 }
 
 func (r *runner) finish() {
@@ -326,7 +308,7 @@ func (r *runner) finish() {
 			msg = "no fix"
 		}
 	}
-	r.event(Event{Kind: End, Message: msg})
+	r.event(analysis.Progress{Kind: analysis.ProgressEnd, Message: msg})
 }
 
 func (r *runner) report(pi int, format string, args ...any) {
@@ -339,7 +321,7 @@ func (r *runner) report(pi int, format string, args ...any) {
 	if n > 1 {
 		msg = fmt.Sprintf("problem %d/%d: %s", pi+1, n, msg)
 	}
-	r.event(Event{Kind: Report, Message: msg, Percent: pct})
+	r.event(analysis.Progress{Kind: analysis.ProgressReport, Message: msg, Percent: pct})
 }
 
 func (r *runner) fail(msg string) {

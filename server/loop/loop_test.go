@@ -141,10 +141,10 @@ func TestModelFeedback(t *testing.T) {
 		block("calc.go", "\treturn a - b\n", "\treturn a + b\n"),        // right
 	}}
 	calls := 0
-	var events []Event
+	var events []analysis.Progress
 	res, err := Run(context.Background(), snap, []Problem{testProblem(snap)}, Options{
 		Model: m, MaxAttempts: 7, Verifier: judgeCalc(&calls),
-		Progress: func(e Event) { events = append(events, e) },
+		Progress: func(e analysis.Progress) { events = append(events, e) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestModelFeedback(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(snap.Root(), "..", "..", "outside.go")); err == nil {
 		t.Errorf("a file appeared outside the workspace")
 	}
-	if len(events) < 3 || events[0].Kind != Begin || events[len(events)-1].Kind != End || events[len(events)-1].Message != "fixed" {
+	if len(events) < 3 || events[0].Kind != analysis.ProgressBegin || events[len(events)-1].Kind != analysis.ProgressEnd || events[len(events)-1].Message != "fixed" {
 		t.Errorf("progress %+v", events)
 	}
 }
