@@ -131,7 +131,7 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 			}
 		}
 	}
-	var out *testrun.Outcome
+	var out *testrun.Report
 	// Coverage of every test under the paths is the per-test map's union:
 	// building it fills the map cache that `gauntlet coverage` and
 	// `--affected-by` then read, and the totals are theirs. The tests still
@@ -152,7 +152,7 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 			out.Coverage = fromMap.Profile()
 		}
 	} else {
-		out = &testrun.Outcome{}
+		out = &testrun.Report{}
 		if opts.Coverage {
 			out.Coverage = coverage.NewProfile()
 		}

@@ -276,7 +276,7 @@ func newGoWorkdir(env *Env, p *Project) (*goWorkdir, error) {
 	return w, nil
 }
 
-func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	m, err := r.module(env, p)
 	if err != nil {
@@ -287,7 +287,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 			return nil, err
 		}
 	}
-	out := &Outcome{}
+	out := &Report{}
 	if len(tests) == 0 {
 		return out, nil
 	}

@@ -666,8 +666,8 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 // jsRunTests runs tests of a jest, vitest or mocha package: everything the
 // framework finds when tests is nil, else their files with a name filter
 // when only some of a file's tests are asked for.
-func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
-	out := &Outcome{}
+func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
+	out := &Report{}
 	all := tests == nil
 	if all {
 		var err error

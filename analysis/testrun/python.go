@@ -495,7 +495,7 @@ func (run *pyRun) add(snap *analysis.Snapshot, p *Project, dir string, rec pyRec
 	}
 }
 
-func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	all := tests == nil
 	if all {
@@ -504,7 +504,7 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 			return nil, err
 		}
 	}
-	out := &Outcome{}
+	out := &Report{}
 	if len(tests) == 0 {
 		return out, nil
 	}

@@ -89,15 +89,16 @@ type Location struct {
 	Line int    // 1-based
 }
 
-// Outcome is the result of running a set of tests.
-type Outcome struct {
+// Report is the result of running a set of tests (Outcome is the exit
+// status's name, in server/api).
+type Report struct {
 	Results  []Result          // sorted by id
 	Coverage *coverage.Profile // with RunOptions.Coverage
 	Elapsed  time.Duration
 }
 
 // Passed reports whether no test failed or errored.
-func (o *Outcome) Passed() bool {
+func (o *Report) Passed() bool {
 	for _, r := range o.Results {
 		if r.Status == Fail || r.Status == Error {
 			return false
@@ -107,7 +108,7 @@ func (o *Outcome) Passed() bool {
 }
 
 // Failed lists the results that failed or errored.
-func (o *Outcome) Failed() []Result {
+func (o *Report) Failed() []Result {
 	var out []Result
 	for _, r := range o.Results {
 		if r.Status == Fail || r.Status == Error {
@@ -278,7 +279,7 @@ type Runner interface {
 	// TestsInFile lists the tests declared in one file of a project.
 	TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error)
 	// Run runs tests of p (all of them when tests is nil).
-	Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error)
+	Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error)
 	// Map returns the per-test coverage map of p, from the cache where the
 	// inputs did not change.
 	Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error)
@@ -375,7 +376,7 @@ func (s *Suite) TestsInFile(ctx context.Context, file string) ([]Test, error) {
 
 // Run runs tests (each runner's share in its projects), bounded by the
 // settings' timeout. A nil tests runs every test under paths.
-func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome, error) {
+func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
 	defer cancel()
@@ -384,7 +385,7 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 		return nil, err
 	}
 	s.report(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Running %d tests", len(tests))})
-	out := &Outcome{}
+	out := &Report{}
 	if opt.Coverage {
 		out.Coverage = coverage.NewProfile()
 	}
@@ -411,7 +412,7 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 
 // RunIDs runs the tests with these ids (as the editor's gauntlet.runTests
 // command names them). Unknown ids are an error naming them.
-func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Outcome, error) {
+func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Report, error) {
 	all, err := s.Discover(ctx)
 	if err != nil {
 		return nil, err
@@ -436,7 +437,7 @@ func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Outc
 	return s.Run(ctx, tests, opt)
 }
 
-func summary(o *Outcome) string {
+func summary(o *Report) string {
 	n := map[Status]int{}
 	for _, r := range o.Results {
 		n[r.Status]++

@@ -106,7 +106,7 @@ func ids(ts []Test) []string {
 	return out
 }
 
-func results(o *Outcome) map[string]Status {
+func results(o *Report) map[string]Status {
 	m := map[string]Status{}
 	for _, r := range o.Results {
 		m[r.ID] = r.Status

@@ -31,7 +31,7 @@ const testGrace = 30 * time.Second
 type testOutcome struct {
 	sel      *testrun.Selection
 	tests    []testrun.Test
-	out      *testrun.Outcome // nil when nothing ran
+	out      *testrun.Report // nil when nothing ran
 	baseMap  *coverage.Map    // the per-test map before the edit
 	selected map[string]bool
 }
