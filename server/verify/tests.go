@@ -32,7 +32,7 @@ type testOutcome struct {
 	sel      *testrun.Selection
 	tests    []testrun.Test
 	out      *testrun.Report // nil when nothing ran
-	baseMap  *coverage.Map    // the per-test map before the edit
+	baseMap  *coverage.Map   // the per-test map before the edit
 	selected map[string]bool
 }
 
