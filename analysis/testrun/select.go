@@ -27,8 +27,9 @@ type Selection struct {
 
 // Lines is a range of lines [Start, End] (1-based, inclusive) of a file.
 type Lines struct {
-	Path       string `json:"path"`
-	Start, End int
+	Path  string `json:"path"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
 }
 
 func (l Lines) String() string {

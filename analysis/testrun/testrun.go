@@ -83,6 +83,21 @@ type Result struct {
 	Failure *Location `json:"-"`
 }
 
+// Failure is a test that failed or errored, and its trimmed output: what
+// verify's tests gate reports and the LSP shows on the test's declaration.
+type Failure struct {
+	ID     string `json:"id"`
+	File   string `json:"file,omitempty"` // slash path relative to the workspace root
+	Line   int    `json:"line,omitempty"` // 1-based line of the declaration
+	Status Status `json:"status"`         // Fail or Error
+	Output string `json:"output"`
+}
+
+// AsFailure is r as a Failure.
+func (r Result) AsFailure() Failure {
+	return Failure{ID: r.ID, File: r.File, Line: r.Line, Status: r.Status, Output: r.Output}
+}
+
 // Location is a line of a workspace file.
 type Location struct {
 	File string // slash path relative to the workspace root

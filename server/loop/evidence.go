@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server/prompt"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -157,7 +158,7 @@ func checkTest(a *Attempt, p *Problem, g *verify.Gate) {
 		a.evidence = &prompt.Attempt{Answer: a.Answer, Gate: GateFixed, Error: g.Detail}
 		return
 	}
-	for _, list := range [][]verify.TestFailure{tg.Failed, tg.Preexisting} {
+	for _, list := range [][]testrun.Failure{tg.Failed, tg.Preexisting} {
 		for _, t := range list {
 			if t.ID == p.Test {
 				g.Detail = fmt.Sprintf("%s still fails", p.Test)
@@ -186,7 +187,7 @@ func passed(v *verify.Verdict, id string) bool {
 	if tg == nil || tg.Skipped || !slices.Contains(tg.Selected, id) {
 		return false
 	}
-	for _, list := range [][]verify.TestFailure{tg.Failed, tg.Preexisting} {
+	for _, list := range [][]testrun.Failure{tg.Failed, tg.Preexisting} {
 		for _, t := range list {
 			if t.ID == id {
 				return false
