@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
@@ -279,18 +278,6 @@ func isSourceOf(lang, file string) bool {
 		return l.Name == "python"
 	case "node":
 		return l.Name == "javascript" || l.Name == "typescript" || l.Name == "tsx"
-	}
-	return false
-}
-
-func isTestFileOf(lang, file string) bool {
-	switch lang {
-	case "go":
-		return strings.HasSuffix(file, "_test.go")
-	case "python":
-		return isPyTestFile(file) || path.Base(file) == "conftest.py"
-	case "node":
-		return isJSTestName(file)
 	}
 	return false
 }

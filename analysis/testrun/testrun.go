@@ -354,19 +354,13 @@ func filterPaths(ts []Test, paths []string) []Test {
 	for _, t := range ts {
 		for _, p := range paths {
 			p = path.Clean(p)
-			if p == "." || t.File == p || strings.HasPrefix(t.File, p+"/") || (path.Ext(p) != "" && path.Dir(t.File) == path.Dir(p) && !isTestPath(p)) {
+			if p == "." || t.File == p || strings.HasPrefix(t.File, p+"/") || (path.Ext(p) != "" && path.Dir(t.File) == path.Dir(p) && !IsTestFile(p)) {
 				out = append(out, t)
 				break
 			}
 		}
 	}
 	return out
-}
-
-func isTestPath(p string) bool {
-	base := path.Base(p)
-	return strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
-		isJSTestName(p)
 }
 
 // TestsInFile lists the tests declared in file (relative to the workspace

@@ -267,7 +267,7 @@ func (r *runner) testedFiles(ctx context.Context, p *Problem) []string {
 	files := []string{p.Path}
 	if m := r.testCtx().mapFor(ctx, p.Path); m != nil && m.Tests[p.Test] != nil {
 		for file := range m.Tests[p.Test].Covers {
-			if !isTestFile(file) && !slices.Contains(files, file) {
+			if !testrun.IsTestFile(file) && !slices.Contains(files, file) {
 				files = append(files, file)
 			}
 		}

@@ -475,7 +475,7 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 	}
 	lines := 0
 	for _, c := range r.changes {
-		if c.newPath == "" || !isSource(c.newPath) || isTestFile(c.newPath) {
+		if c.newPath == "" || !isSource(c.newPath) || testrun.IsTestFile(c.newPath) {
 			continue
 		}
 		f := prof.Files[c.newPath]
@@ -646,22 +646,6 @@ func selectedPercent(m *coverage.Map, p string, selected map[string]bool) (float
 func isSource(p string) bool {
 	l := analysis.LanguageForPath(p)
 	return l != nil
-}
-
-func isTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"),
-		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
-		strings.HasSuffix(base, "_test.py"), base == "conftest.py":
-		return true
-	}
-	for _, m := range []string{".test.", ".spec.", "_test.", "-test."} {
-		if strings.Contains(base, m) {
-			return true
-		}
-	}
-	return strings.Contains("/"+path.Dir(p)+"/", "/test/") || strings.Contains("/"+path.Dir(p)+"/", "/tests/") || strings.Contains("/"+path.Dir(p)+"/", "/__tests__/")
 }
 
 // functionKinds are the syntax nodes whose bodies hold statements.
