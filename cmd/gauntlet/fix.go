@@ -312,7 +312,7 @@ func writeFixText(w io.Writer, ws *workspace, out fixJSON, applied bool) {
 	}
 	fixed := 0
 	for _, p := range out.Problems {
-		if p.Status == "fixed" || p.Status == "fixed-earlier" {
+		if p.Status == loop.Fixed || p.Status == loop.FixedEarlier {
 			fixed++
 		}
 	}

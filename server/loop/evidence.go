@@ -314,11 +314,11 @@ func (r *runner) sweep(ctx context.Context, pi int, a *Attempt, n int) {
 		switch p.Kind {
 		case KindTest:
 			if passed(a.Verdict, p.Test) {
-				p.Status, p.FixedBy = "fixed-earlier", n
+				p.Status, p.FixedBy = FixedEarlier, n
 			}
 		case KindDiagnostic:
 			if !r.stillReported(ctx, p) {
-				p.Status, p.FixedBy = "fixed-earlier", n
+				p.Status, p.FixedBy = FixedEarlier, n
 			}
 		}
 		if f, err := r.cur.File(p.Path); err == nil {

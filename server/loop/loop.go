@@ -76,6 +76,17 @@ func (o *Options) maxAttempts() int {
 	return DefaultMaxAttempts
 }
 
+// Status is a problem's outcome. Its values are part of `gauntlet fix
+// --format json`.
+type Status string
+
+const (
+	Fixed        Status = "fixed"         // an attempt of this problem was accepted
+	FixedEarlier Status = "fixed-earlier" // an earlier problem's fix removed it too
+	NotFixed     Status = "not-fixed"     // no attempt was accepted
+	Errored      Status = "error"         // the loop could not work on it
+)
+
 // Kind is what sort of problem a Problem is.
 type Kind string
 
@@ -113,10 +124,8 @@ type Problem struct {
 	// What the user asked, for KindInstruction.
 	Instruction string `json:"instruction,omitempty"`
 
-	// The outcome, filled in by Run: "fixed" (an attempt of this problem
-	// was accepted), "fixed-earlier" (an earlier problem's fix removed it
-	// too), "not-fixed", "error" or "" (not reached).
-	Status  string `json:"status"`
+	// The outcome, filled in by Run; "" when Run did not reach it.
+	Status  Status `json:"status"`
 	FixedBy int    `json:"fixed_by,omitempty"`
 	// Note says why nothing was attempted, if so.
 	Note string `json:"note,omitempty"` // 1-based index of the accepted attempt in Result.Attempts
@@ -240,7 +249,7 @@ func (r *Result) Accepted() bool { return len(r.Changes) > 0 }
 func (r *Result) Fixed() int {
 	n := 0
 	for _, p := range r.Problems {
-		if p.Status == "fixed" || p.Status == "fixed-earlier" {
+		if p.Status == Fixed || p.Status == FixedEarlier {
 			n++
 		}
 	}
@@ -354,7 +363,7 @@ func (r *runner) run(ctx context.Context) error {
 func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 	f, err := r.cur.File(p.Path)
 	if err != nil {
-		p.Status = "error"
+		p.Status = Errored
 		r.fail(fmt.Sprintf("%s: %v", p.Path, err))
 		return nil
 	}
@@ -363,7 +372,7 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 	var earlier []prompt.Attempt
 	cands := r.fixes(ctx, p)
 	limit := r.opts.maxAttempts()
-	p.Status = "not-fixed"
+	p.Status = NotFixed
 	if r.opts.Model == nil && len(cands) == 0 {
 		p.Note = "no model is configured (GAUNTLET_MODEL), and no analyzer offers a fix"
 		return nil
@@ -381,7 +390,7 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 				a.Duration = time.Since(start)
 				if a.Error != "" {
 					r.res.Attempts = append(r.res.Attempts, a)
-					p.Status = "error"
+					p.Status = Errored
 				}
 				return err
 			}
@@ -399,13 +408,13 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 		}
 		r.res.Attempts = append(r.res.Attempts, a)
 		if a.Accepted {
-			p.Status, p.FixedBy = "fixed", len(r.res.Attempts)
+			p.Status, p.FixedBy = Fixed, len(r.res.Attempts)
 			r.accept(a)
 			r.sweep(ctx, pi, a, len(r.res.Attempts))
 			return nil
 		}
 		if a.Error != "" {
-			p.Status = "error"
+			p.Status = Errored
 			return nil
 		}
 		if a.evidence != nil {

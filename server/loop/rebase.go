@@ -135,7 +135,7 @@ func Reverify(ctx context.Context, to *analysis.Snapshot, res *Result, opts Opti
 	}
 	var p Problem
 	for _, q := range res.Problems {
-		if q.Status == "fixed" {
+		if q.Status == Fixed {
 			p = *q
 			break
 		}
@@ -158,9 +158,9 @@ func Reverify(ctx context.Context, to *analysis.Snapshot, res *Result, opts Opti
 		return nil, err
 	}
 	r.res.Attempts = append(r.res.Attempts, a)
-	p.Status = "not-fixed"
+	p.Status = NotFixed
 	if a.Accepted {
-		p.Status, p.FixedBy = "fixed", 1
+		p.Status, p.FixedBy = Fixed, 1
 		r.accept(a)
 	}
 	return r.res, nil
