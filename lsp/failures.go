@@ -102,7 +102,7 @@ func (s *Server) failureDiagnostics(f *analysis.File) []analysis.Diagnostic {
 		if fl.File != f.Path {
 			continue
 		}
-		start, end, ok := lineSpan(f.Mapper(), f.Content, fl.Line)
+		start, end, ok := lineSpan(f.Mapper(), fl.Line)
 		if !ok {
 			continue
 		}

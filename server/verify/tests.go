@@ -705,12 +705,5 @@ func inBody(fn *sitter.Node, off uint32) bool {
 	return body.StartByte() <= off && off < body.EndByte()
 }
 
-func lineText(f *analysis.File, l int) string {
-	m := f.Mapper()
-	start := m.LineStart(l - 1)
-	end := len(f.Content)
-	if l < m.LineCount() {
-		end = m.LineStart(l) - 1
-	}
-	return string(f.Content[start:end])
-}
+// lineText is the text of 1-based line l of f, without its line break.
+func lineText(f *analysis.File, l int) string { return f.Mapper().LineText(l - 1) }

@@ -423,11 +423,8 @@ func evidence(after *analysis.Snapshot, v *Verdict) []analysis.Diagnostic {
 		if line > m.LineCount() {
 			return
 		}
-		start := m.LineStart(line - 1)
-		end := len(f.Content)
-		if line < m.LineCount() {
-			end = m.LineStart(line) - 1
-		}
+		start, _ := m.LineRange(line - 1)
+		end := start + len(m.LineText(line-1))
 		off := start
 		if col > 0 {
 			off = min(start+col-1, end)
