@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/sourcegraph/jsonrpc2"
 )
 
@@ -110,7 +111,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 		conn.Notify(ctx, "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
 			"uri": bigURI, "languageId": "go", "version": 1, "text": string(big)}})
 		opened <- t0
-		line := bytes.Count(big[:len(big)/2], []byte{'\n'})
+		line := analysis.NewMapper(big).Line(len(big) / 2)
 		for v := int32(2); v <= last; v++ {
 			time.Sleep(20 * time.Millisecond)
 			at := map[string]int{"line": line, "character": 0}

@@ -78,7 +78,7 @@ func (f *fakeRunner) Affected(ctx context.Context, env *testrun.Env, p *testrun.
 	return f.tests, nil
 }
 
-func (f *fakeRunner) Run(ctx context.Context, env *testrun.Env, p *testrun.Project, tests []testrun.Test, opt testrun.RunOptions) (*testrun.Outcome, error) {
+func (f *fakeRunner) Run(ctx context.Context, env *testrun.Env, p *testrun.Project, tests []testrun.Test, opt testrun.RunOptions) (*testrun.Report, error) {
 	src := fakeSource(env.Snapshot)
 	call := fakeRun{src: src}
 	for _, t := range tests {
@@ -91,7 +91,7 @@ func (f *fakeRunner) Run(ctx context.Context, env *testrun.Env, p *testrun.Proje
 	if f.runErr != nil && n > f.failAfter {
 		return nil, f.runErr
 	}
-	out := &testrun.Outcome{}
+	out := &testrun.Report{}
 	if opt.Coverage {
 		out.Coverage = fakeCoverage(src)
 	}
@@ -359,7 +359,7 @@ func TestGates(t *testing.T) {
 			want: "rejected", gate: GateCoverage, detail: "changed lines that no test runs: calc.go:11-12",
 			check: func(t *testing.T, v *Verdict) {
 				g := v.Gate(GateCoverage)
-				if len(g.Uncovered) != 1 || g.Uncovered[0] != (Lines{Path: "calc.go", Start: 11, End: 12}) {
+				if len(g.Uncovered) != 1 || g.Uncovered[0] != (testrun.Lines{Path: "calc.go", Start: 11, End: 12}) {
 					t.Errorf("uncovered = %+v", g.Uncovered)
 				}
 				n := 0

@@ -31,8 +31,8 @@ const testGrace = 30 * time.Second
 type testOutcome struct {
 	sel      *testrun.Selection
 	tests    []testrun.Test
-	out      *testrun.Outcome // nil when nothing ran
-	baseMap  *coverage.Map    // the per-test map before the edit
+	out      *testrun.Report // nil when nothing ran
+	baseMap  *coverage.Map   // the per-test map before the edit
 	selected map[string]bool
 }
 
@@ -310,10 +310,7 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // both failed before it. A test that fails both ways in the sandbox though
 // the map saw it pass outside is the sandbox's doing: the gate cannot judge
 // it and says so (an error, never an acceptance).
-func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []TestFailure, err error) {
-	failure := func(res testrun.Result) TestFailure {
-		return TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
-	}
+func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []testrun.Failure, err error) {
 	var existing []testrun.Test
 	for _, t := range to.tests {
 		if r.existedBefore(t) {
@@ -329,7 +326,7 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		if _, ok := baseFails[res.ID]; ok {
 			both = append(both, res)
 		} else {
-			blamed = append(blamed, failure(res))
+			blamed = append(blamed, res.AsFailure())
 		}
 	}
 	if len(both) == 0 {
@@ -381,18 +378,18 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		outBase, failsBase := wholeBase[res.ID]
 		switch {
 		case failsAfter && !failsBase:
-			blamed = append(blamed, failure(res))
+			blamed = append(blamed, res.AsFailure())
 		case failsAfter && normalizeOutput(outAfter) != normalizeOutput(outBase):
 			// It failed before, but not this way: the edit changed what
 			// it checks.
-			f := failure(res)
+			f := res.AsFailure()
 			f.Output = outAfter
 			blamed = append(blamed, f)
 		case failsAfter && r.sb.mode() != SandboxNone && passedAlone(to.baseMap, res.ID) && sandboxish(res.Output):
 			broke = append(broke, res.ID)
 		default:
 			// Fails before the edit as well, or only in a partial run.
-			before = append(before, failure(res))
+			before = append(before, res.AsFailure())
 		}
 	}
 	if len(broke) > 0 {
@@ -519,7 +516,7 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 	}
 	lines := 0
 	for _, c := range r.changes {
-		if c.newPath == "" || !isSource(c.newPath) || isTestFile(c.newPath) {
+		if c.newPath == "" || !isSource(c.newPath) || testrun.IsTestFile(c.newPath) {
 			continue
 		}
 		f := prof.Files[c.newPath]
@@ -578,7 +575,7 @@ func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
 // ran, and how many changed lines are code. With coverage of the file, code
 // is what its blocks span; without (no selected test reached the file), it
 // is any line inside a function body.
-func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lines, int) {
+func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]testrun.Lines, int) {
 	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
 	if c.diff != nil {
 		for _, rg := range c.diff.NewRanges() {
@@ -623,13 +620,13 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lin
 			}
 		}
 	}
-	var out []Lines
+	var out []testrun.Lines
 	for _, l := range bad {
 		if k := len(out); k > 0 && out[k-1].End == l-1 {
 			out[k-1].End = l
 			continue
 		}
-		out = append(out, Lines{Path: c.newPath, Start: l, End: l})
+		out = append(out, testrun.Lines{Path: c.newPath, Start: l, End: l})
 	}
 	return out, n
 }
@@ -692,22 +689,6 @@ func isSource(p string) bool {
 	return l != nil
 }
 
-func isTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"),
-		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
-		strings.HasSuffix(base, "_test.py"), base == "conftest.py":
-		return true
-	}
-	for _, m := range []string{".test.", ".spec.", "_test.", "-test."} {
-		if strings.Contains(base, m) {
-			return true
-		}
-	}
-	return strings.Contains("/"+path.Dir(p)+"/", "/test/") || strings.Contains("/"+path.Dir(p)+"/", "/tests/") || strings.Contains("/"+path.Dir(p)+"/", "/__tests__/")
-}
-
 // functionKinds are the syntax nodes whose bodies hold statements.
 var functionKinds = map[string]bool{
 	"function_declaration": true, "method_declaration": true, "func_literal": true, // Go (and JS function_declaration)
@@ -765,12 +746,5 @@ func inBody(fn *sitter.Node, off uint32) bool {
 	return body.StartByte() <= off && off < body.EndByte()
 }
 
-func lineText(f *analysis.File, l int) string {
-	m := f.Mapper()
-	start := m.LineStart(l - 1)
-	end := len(f.Content)
-	if l < m.LineCount() {
-		end = m.LineStart(l) - 1
-	}
-	return string(f.Content[start:end])
-}
+// lineText is the text of 1-based line l of f, without its line break.
+func lineText(f *analysis.File, l int) string { return f.Mapper().LineText(l - 1) }

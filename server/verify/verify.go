@@ -109,7 +109,7 @@ type Options struct {
 	// are places whose tests may change even so (a fix of a finding inside
 	// a test).
 	TestEdits   string
-	TestEditsAt []Lines
+	TestEditsAt []testrun.Lines
 }
 
 // FromConfig returns the options that a workspace's configuration asks
@@ -184,14 +184,14 @@ type Gate struct {
 	Output            string    `json:"output,omitempty"`
 	// tests: the selection, the failures the edit causes, and the failures
 	// that were there before it.
-	Selected    []string      `json:"selected,omitempty"`
-	Passed      int           `json:"passed,omitempty"`
-	Failed      []TestFailure `json:"failed,omitempty"`
-	Preexisting []TestFailure `json:"preexisting,omitempty"`
+	Selected    []string          `json:"selected,omitempty"`
+	Passed      int               `json:"passed,omitempty"`
+	Failed      []testrun.Failure `json:"failed,omitempty"`
+	Preexisting []testrun.Failure `json:"preexisting,omitempty"`
 	// coverage: changed lines that no test runs, and the changed files'
 	// coverage before and after.
-	Uncovered []Lines        `json:"uncovered,omitempty"`
-	Coverage  []FileCoverage `json:"coverage,omitempty"`
+	Uncovered []testrun.Lines `json:"uncovered,omitempty"`
+	Coverage  []FileCoverage  `json:"coverage,omitempty"`
 
 	// Diagnostics are the new findings as diagnostics of the snapshot after
 	// the edit, for editors to show on the lines involved.
@@ -213,29 +213,6 @@ type Finding struct {
 	Severity string `json:"severity,omitempty"`
 	Code     string `json:"code,omitempty"`
 	Message  string `json:"message"`
-}
-
-// TestFailure is a failing test and its trimmed output.
-type TestFailure struct {
-	ID     string `json:"id"`
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Status string `json:"status"` // fail or error
-	Output string `json:"output"`
-}
-
-// Lines is a range of lines [Start, End], 1-based and inclusive.
-type Lines struct {
-	Path  string `json:"path"`
-	Start int    `json:"start"`
-	End   int    `json:"end"`
-}
-
-func (l Lines) String() string {
-	if l.Start == l.End {
-		return fmt.Sprintf("%s:%d", l.Path, l.Start)
-	}
-	return fmt.Sprintf("%s:%d-%d", l.Path, l.Start, l.End)
 }
 
 // FileCoverage is a changed file's statement coverage by the selected
@@ -472,11 +449,8 @@ func evidence(after *analysis.Snapshot, v *Verdict) []analysis.Diagnostic {
 		if line > m.LineCount() {
 			return
 		}
-		start := m.LineStart(line - 1)
-		end := len(f.Content)
-		if line < m.LineCount() {
-			end = m.LineStart(line) - 1
-		}
+		start, _ := m.LineRange(line - 1)
+		end := start + len(m.LineText(line-1))
 		off := start
 		if col > 0 {
 			off = min(start+col-1, end)
