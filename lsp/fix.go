@@ -51,8 +51,9 @@ type fixResult struct {
 // titleFixModel is the code action that runs the closed loop.
 const titleFixModel = "Fix with model (verified)"
 
-// confirmWait bounds how long the server waits for the didChange that shows
-// an applied fix in the document.
+// confirmWait bounds how long the server waits for a didChange that shows
+// an applied fix in the document after the editor answered that it applied
+// it (see confirm).
 var confirmWait = 3 * time.Second
 
 // fixActions offers the closed loop on the findings and failing tests in
@@ -341,22 +342,33 @@ func (s *Server) applyEdit(ctx context.Context, we *workspaceEdit) (bool, string
 }
 
 // confirm waits until every open document the fix changes holds the fixed
-// text, and returns the path of one that does not, or "".
+// text, and returns the path of one that does not, or "". An editor that
+// sends the didChange before its answer to workspace/applyEdit (VS Code,
+// and the protocol's order) is believed as soon as the changes received
+// before that answer are applied, however slow the machine; for one that
+// sends it later (Neovim 0.7 debounces it), confirmWait bounds the wait.
 func (s *Server) confirm(ctx context.Context, res *loop.Result) string {
-	deadline := time.Now().Add(confirmWait)
-	for {
-		missing := ""
+	barrier := s.noteSeq.Load() // the changes received before the answer
+	missing := func() string {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		for _, c := range res.Changes {
 			for _, d := range s.docs {
 				if d.file != nil && d.file.Path == c.Path && !bytes.Equal(d.file.Content, c.New) {
-					missing = c.Path
+					return c.Path
 				}
 			}
 		}
-		s.mu.Unlock()
-		if missing == "" || time.Now().After(deadline) || ctx.Err() != nil {
-			return missing
+		return ""
+	}
+	if err := s.caughtUp(ctx, "", nil, barrier); err != nil {
+		return missing()
+	}
+	deadline := time.Now().Add(confirmWait)
+	for {
+		m := missing()
+		if m == "" || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return m
 		}
 		select {
 		case <-time.After(20 * time.Millisecond):

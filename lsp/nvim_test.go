@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestNeovim drives headless Neovim (0.7's vim.lsp.start_client and
@@ -44,11 +44,16 @@ func TestNeovim(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Neovim and the server get what is left of the test's deadline; the
+	// script's waits (seven at most, one after the other) a share of it
+	// each, so that it still writes what it saw when one runs out.
+	limit := waitLimit(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-c", "luafile "+script)
 	cmd.Dir = ws
-	cmd.Env = append(os.Environ(), "GAUNTLET_BIN="+bin, "GAUNTLET_DIR="+ws, "GAUNTLET_OUT="+out, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir)
+	cmd.Env = append(os.Environ(), "GAUNTLET_BIN="+bin, "GAUNTLET_DIR="+ws, "GAUNTLET_OUT="+out, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir,
+		fmt.Sprintf("GAUNTLET_WAIT_MS=%d", (limit/8).Milliseconds()))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	defer func() {
