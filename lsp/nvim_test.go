@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestNeovim drives headless Neovim (0.7's vim.lsp.start_client and
@@ -61,9 +62,11 @@ func TestNeovim(t *testing.T) {
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server too, if it outlived nvim
 		}
 	}()
+	started := time.Now()
 	combined, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("nvim: %v\n%s", err, combined)
+		saw, _ := os.ReadFile(out) // what it saw before it was stopped, if it wrote it
+		t.Fatalf("nvim: %v (after %v of %v)\n%s\nresult: %s", err, time.Since(started).Round(time.Second), limit.Round(time.Second), combined, saw)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
