@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,7 +30,7 @@ func TestNeovim(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gauntlet")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/gauntlet-dev/gauntlet/cmd/gauntlet")
+	build := exec.Command("go", "build", "-o", bin, "github.com/gauntlet-dev/gauntlet/cmd/gauntlet")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
