@@ -124,7 +124,7 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 		title = "Running " + args.IDs[0]
 	}
 	cfg := commandConfig{name: cmdRunTests, progress: title, async: true, started: runTestsResult{Started: true, Title: title}}
-	return s.run(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 		var summary string
 		var passed bool
 		if rep, ok := r.(TestReporter); ok {

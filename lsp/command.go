@@ -17,9 +17,9 @@ import (
 // handler does (commandHandler.run with its commandConfig): a command
 // decodes its arguments, says what it needs (a root folder, an open
 // document, the snapshot of the open documents, a progress, to run in the
-// background) and hands run a function that only does its work. run sets
-// up what was asked, begins and ends the progress, and reports a failure
-// or a cancellation, one way for every command.
+// background) and hands runCommand a function that only does its work.
+// runCommand sets up what was asked, begins and ends the progress, and
+// reports a failure or a cancellation, one way for every command.
 
 func (s *Server) executeCommand(ctx context.Context, params json.RawMessage) (any, error) {
 	var p executeCommandParams
@@ -74,7 +74,7 @@ type commandConfig struct {
 	started any
 }
 
-// commandDeps is what run set up for a command's work.
+// commandDeps is what runCommand set up for a command's work.
 type commandDeps struct {
 	root string
 	enc  analysis.Encoding
@@ -93,15 +93,15 @@ type outcome struct {
 }
 
 // commandFunc does a command's work. An error means it could not (or was
-// cancelled): run reports it.
+// cancelled): runCommand reports it.
 type commandFunc func(ctx context.Context, deps *commandDeps) (any, outcome, error)
 
-// run sets up what cfg asks for, runs fn under the command's progress, and
+// runCommand sets up what cfg asks for, runs fn under the command's progress, and
 // reports how it ended: the outcome's end and message; a cancellation (the
 // progress's cancel button, $/cancelRequest) as -32800, or for a
 // background command as a message; any other failure as the progress's
 // end, an error message and the answer's error.
-func (s *Server) run(ctx context.Context, cfg commandConfig, fn commandFunc) (any, error) {
+func (s *Server) runCommand(ctx context.Context, cfg commandConfig, fn commandFunc) (any, error) {
 	s.mu.Lock()
 	deps := &commandDeps{root: s.root, enc: s.enc, work: &progress{s: s}}
 	_, open := s.docs[cfg.forURI]

@@ -71,7 +71,7 @@ func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, err
 	if view == nil || args.Refresh {
 		const title = "Building the coverage map"
 		cfg := commandConfig{name: cmdCoverage, progress: title, async: true, started: coverageResult{Showing: showing, Summary: title, Building: true}}
-		return s.run(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+		return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 			v, err := cr.Coverage(ctx, deps.work.report)
 			if err != nil {
 				return nil, outcome{}, err

@@ -107,7 +107,7 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 		problem, err = s.problemFor(ctx, deps, args)
 		return "gauntlet: fixing " + problem.String(), err
 	}
-	return s.run(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 		pr := deps.work
 		res, err := s.engine.Fix(ctx, deps.snap, []loop.Problem{problem}, func(e loop.Event) {
 			if e.Kind == loop.Report {

@@ -77,7 +77,7 @@ func (s *Server) verifyEdit(ctx context.Context, p executeCommandParams) (any, e
 		}
 		return "gauntlet: verifying unsaved changes", nil
 	}
-	return s.run(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 		if edit.Empty() {
 			return &verify.Verdict{Accepted: true, Gates: []*verify.Gate{}, Files: []string{}}, outcome{show: "gauntlet: no unsaved changes to verify"}, nil
 		}
