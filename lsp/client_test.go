@@ -26,6 +26,7 @@ type client struct {
 	srv  *Server
 	exit chan int
 
+	wmu    sync.Mutex // one message at a time on conn
 	mu     sync.Mutex
 	cond   *sync.Cond
 	msgs   []*message
@@ -141,27 +142,58 @@ func (c *client) read() {
 			c.t.Errorf("server sent invalid JSON %q: %v", body, err)
 			return
 		}
-		if m.Method != "" && len(m.ID) > 0 && string(m.ID) != "null" {
-			// A request from the server (progress tokens, registrations): accept.
-			var result any
-			if c.onRequest != nil {
-				result = c.onRequest(&m)
-			}
-			go c.send(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
-		}
 		c.mu.Lock()
 		c.msgs = append(c.msgs, &m)
 		c.cond.Broadcast()
 		c.mu.Unlock()
+		if m.Method != "" && len(m.ID) > 0 && string(m.ID) != "null" {
+			// A request from the server (progress tokens, registrations,
+			// applyEdit): answered on its own goroutine, so that this one
+			// goes on reading what the server sends meanwhile.
+			go func(m *message) {
+				var result any
+				if c.onRequest != nil {
+					result = c.onRequest(m)
+				}
+				c.post(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
+			}(&m)
+		}
 	}
 }
 
 // raw sends bytes as they are.
 func (c *client) raw(b []byte) {
 	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(waitLimit(c.t)))
-	if _, err := c.conn.Write(b); err != nil {
+	if err := c.write(b); err != nil {
 		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// write sends bytes, waiting for the server to read them at most until
+// the test's deadline. Writes are whole messages, one at a time.
+func (c *client) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(waitLimit(c.t)))
+	_, err := c.conn.Write(b)
+	return err
+}
+
+// post sends a message from a goroutine other than the test's (answers to
+// the server's requests, the fake editor's didChange): a failure is
+// reported with Errorf, since Fatal must not be called there.
+func (c *client) post(v any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = c.write(append([]byte(fmt.Sprintf("Content-Length: %d\r\n\r\n", len(b))), b...))
+	}
+	if err != nil {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if !closed {
+			c.t.Errorf("send %s: %v", b, err)
+		}
 	}
 }
 
@@ -279,6 +311,11 @@ func (c *client) open(uri, lang string, version int, text string) {
 // change sends one incremental change; full replaces the text when rng is nil.
 func (c *client) change(uri string, version int, rng *[4]int, text string) {
 	c.t.Helper()
+	c.send(didChange(uri, version, rng, text))
+}
+
+// didChange is the notification of one change.
+func didChange(uri string, version int, rng *[4]int, text string) map[string]any {
 	ev := map[string]any{"text": text}
 	if rng != nil {
 		ev["range"] = map[string]any{
@@ -286,10 +323,10 @@ func (c *client) change(uri string, version int, rng *[4]int, text string) {
 			"end":   map[string]int{"line": rng[2], "character": rng[3]},
 		}
 	}
-	c.notify("textDocument/didChange", map[string]any{
+	return map[string]any{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": map[string]any{
 		"textDocument":   map[string]any{"uri": uri, "version": version},
 		"contentChanges": []any{ev},
-	})
+	}}
 }
 
 // diagnostics waits for the diagnostics of uri at version.

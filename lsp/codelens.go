@@ -91,24 +91,6 @@ func (s *Server) codeLens(ctx context.Context, params json.RawMessage) (any, err
 	return lenses, nil
 }
 
-func (s *Server) executeCommand(ctx context.Context, params json.RawMessage) (any, error) {
-	var p executeCommandParams
-	if err := unmarshal(params, &p); err != nil {
-		return nil, invalidParams("workspace/executeCommand", err)
-	}
-	switch p.Command {
-	case cmdRunTests:
-		return s.runTests(ctx, p)
-	case cmdFix:
-		return s.fix(ctx, p)
-	case cmdVerifyEdit:
-		return s.verifyEdit(ctx, p)
-	case cmdCoverage:
-		return s.coverage(ctx, p)
-	}
-	return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "command not available in this server yet: " + p.Command}
-}
-
 // runTestsResult is what gauntlet.runTests answers at once: the run goes on
 // in the background, reported through $/progress (cancellable) and, when it
 // ends, a window/showMessage with the summary and the failing tests'
@@ -125,10 +107,8 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "gauntlet.runTests: no test runner for this workspace"}
 	}
 	var args runTestsArgs
-	if len(p.Arguments) > 0 {
-		if err := json.Unmarshal(p.Arguments[0], &args); err != nil {
-			return nil, invalidParams("gauntlet.runTests", err)
-		}
+	if err := commandArg(p, &args); err != nil {
+		return nil, err
 	}
 	if len(args.IDs) == 0 {
 		return nil, invalidParams("gauntlet.runTests", fmt.Errorf("no test ids"))
@@ -137,41 +117,29 @@ func (s *Server) runTests(ctx context.Context, p executeCommandParams) (any, err
 	if len(args.IDs) == 1 {
 		title = "Running " + args.IDs[0]
 	}
-	s.background(func(ctx context.Context) {
-		ctx, pr := s.beginProgress(ctx, title)
+	cfg := commandConfig{name: cmdRunTests, progress: title, async: true, started: runTestsResult{Started: true, Title: title}}
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 		var summary string
 		var passed bool
-		var err error
 		if rep, ok := r.(TestReporter); ok {
-			var tr TestReport
-			tr, err = rep.Report(ctx, args.IDs, pr.report)
-			if err == nil {
-				summary, passed = tr.Summary, tr.Passed
-				s.recordFailures(tr)
+			tr, err := rep.Report(ctx, args.IDs, deps.work.report)
+			if err != nil {
+				return nil, outcome{}, err
 			}
+			summary, passed = tr.Summary, tr.Passed
+			s.recordFailures(tr)
 		} else {
-			summary, passed, err = r.Run(ctx, args.IDs, pr.report)
-		}
-		if err != nil {
-			msg := "gauntlet.runTests: " + err.Error()
-			if ctx.Err() != nil && s.ctx.Err() == nil {
-				msg = "gauntlet.runTests: cancelled"
-				pr.end(msg)
-				s.message("window/showMessage", lsp.MTError, msg)
-				return
+			var err error
+			if summary, passed, err = r.Run(ctx, args.IDs, deps.work.report); err != nil {
+				return nil, outcome{}, err
 			}
-			pr.end(msg) // each run's progress ends with its problem
-			s.showOnce(err, msg)
-			return
 		}
-		pr.end(summary)
 		typ := lsp.MessageType(lsp.Info)
 		if !passed {
 			typ = lsp.MTWarning
 		}
-		s.message("window/showMessage", typ, summary)
+		return nil, outcome{end: summary, show: summary, typ: typ}, nil
 	})
-	return runTestsResult{Started: true, Title: title}, nil
 }
 
 // background runs a long job (a test run, a coverage build) after the

@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/sourcegraph/go-lsp"
@@ -59,10 +58,8 @@ type coverageResult struct {
 // exists, functions get a "covered by N tests · P%" lens.
 func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, error) {
 	var args coverageArgs
-	if len(p.Arguments) > 0 {
-		if err := json.Unmarshal(p.Arguments[0], &args); err != nil {
-			return nil, invalidParams("gauntlet.coverage", err)
-		}
+	if err := commandArg(p, &args); err != nil {
+		return nil, err
 	}
 	cr, ok := s.runner().(CoverageRunner)
 	if !ok {
@@ -73,25 +70,14 @@ func (s *Server) coverage(ctx context.Context, p executeCommandParams) (any, err
 	s.mu.Unlock()
 	if view == nil || args.Refresh {
 		const title = "Building the coverage map"
-		s.background(func(ctx context.Context) {
-			pctx, pr := s.beginProgress(ctx, title)
-			v, err := cr.Coverage(pctx, pr.report)
+		cfg := commandConfig{name: cmdCoverage, progress: title, async: true, started: coverageResult{Showing: showing, Summary: title, Building: true}}
+		return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+			v, err := cr.Coverage(ctx, deps.work.report)
 			if err != nil {
-				msg := "gauntlet.coverage: " + err.Error()
-				if pctx.Err() != nil && s.ctx.Err() == nil {
-					msg = "gauntlet.coverage: cancelled"
-					pr.end(msg)
-					s.message("window/showMessage", lsp.MTError, msg)
-					return
-				}
-				pr.end(msg)
-				s.showOnce(err, msg)
-				return
+				return nil, outcome{}, err
 			}
-			pr.end(v.Summary())
-			s.showCoverage(v, true)
+			return nil, outcome{end: v.Summary(), then: func() { s.showCoverage(v, true) }}, nil
 		})
-		return coverageResult{Showing: showing, Summary: title, Building: true}, nil
 	}
 	showing = !showing
 	s.showCoverage(view, showing)

@@ -19,8 +19,8 @@ type Engine interface {
 	HasModel() bool
 	Verify(ctx context.Context, base *analysis.Snapshot, edit verify.Edit, progress func(gate string)) (*verify.Verdict, error)
 	Fix(ctx context.Context, snap *analysis.Snapshot, problems []loop.Problem, progress func(analysis.Progress)) (*loop.Result, error)
-	Reverify(ctx context.Context, to *analysis.Snapshot, res *loop.Result) (*loop.Result, error)
-	TestProblem(ctx context.Context, snap *analysis.Snapshot, id, output string) (loop.Problem, error)
+	ProblemAt(ctx context.Context, snap *analysis.Snapshot, t server.Target) (loop.Problem, error)
+	Refresh(ctx context.Context, res *loop.Result, v server.View, progress func(string)) (server.Fresh, error)
 }
 
 var _ Engine = (*server.Engine)(nil)

@@ -3,7 +3,6 @@ package lsp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
@@ -51,8 +51,9 @@ type fixResult struct {
 // titleFixModel is the code action that runs the closed loop.
 const titleFixModel = "Fix with model (verified)"
 
-// confirmWait bounds how long the server waits for the didChange that shows
-// an applied fix in the document.
+// confirmWait bounds how long the server waits for a didChange that shows
+// an applied fix in the document after the editor answered that it applied
+// it (see confirm).
 var confirmWait = 3 * time.Second
 
 // fixActions offers the closed loop on the findings and failing tests in
@@ -96,180 +97,124 @@ func (s *Server) fixActions(f *analysis.File, diags []analysis.Diagnostic, start
 
 func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 	var args fixArgs
-	if len(p.Arguments) > 0 {
-		if err := json.Unmarshal(p.Arguments[0], &args); err != nil {
-			return nil, invalidParams(cmdFix, err)
-		}
-	}
-	s.mu.Lock()
-	d := s.docs[args.URI]
-	root, enc := s.root, s.enc
-	s.mu.Unlock()
-	switch {
-	case args.URI == "":
-		return nil, invalidParams(cmdFix, errors.New("no uri"))
-	case d == nil:
-		return nil, invalidParams(cmdFix, fmt.Errorf("%s is not open", args.URI))
-	case root == "":
-		return nil, invalidParams(cmdFix, errors.New("the workspace has no root folder"))
-	}
-	snap, used := s.snapshot()
-	f := used[s.docPath(args.URI)]
-	if f == nil {
-		return nil, invalidParams(cmdFix, fmt.Errorf("%s is outside the workspace %s", args.URI, root))
-	}
-	problem, err := s.problemFor(ctx, snap, f, args, enc)
-	if err != nil {
+	if err := commandArg(p, &args); err != nil {
 		return nil, err
 	}
-	ctx, pr := s.beginProgress(ctx, "gauntlet: fixing "+problem.String())
-	res, err := s.engine.Fix(ctx, snap, []loop.Problem{problem}, func(e analysis.Progress) {
-		if e.Kind == analysis.ProgressReport {
-			pr.report(e.Message, e.Percent)
-		}
-	})
-	if err != nil {
-		pr.end("stopped: " + err.Error())
-		if ctx.Err() != nil {
-			return nil, cancelled(cmdFix)
-		}
-		s.message("window/showMessage", lsp.MTError, "gauntlet: fix: "+err.Error())
-		return nil, fmt.Errorf("%s: %w", cmdFix, err)
+	var problem loop.Problem
+	cfg := commandConfig{name: cmdFix, forDoc: true, forURI: args.URI}
+	cfg.prepare = func(ctx context.Context, deps *commandDeps) (string, error) {
+		var err error
+		problem, err = s.problemFor(ctx, deps, args)
+		return "gauntlet: fixing " + problem.String(), err
 	}
-	out := fixResult{Attempts: len(res.Attempts)}
-	if !res.Accepted() {
-		out.Summary = noFix(res)
-		pr.end("no verified fix")
-		s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-		return out, nil
-	}
-	// The documents may have changed while the loop worked: verify the fix
-	// again on the new text, or drop it.
-	for round := 0; s.stale(res, used); round++ {
-		if round == 2 {
-			out.Summary = "no fix applied: the document kept changing while gauntlet verified the fix"
-			pr.end("dropped")
-			s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-			return out, nil
-		}
-		pr.report("the document changed: verifying the fix again on the new text", 95)
-		snap2, used2 := s.snapshot()
-		res2, err := s.engine.Reverify(ctx, snap2, res)
-		if ctx.Err() != nil {
-			pr.end("cancelled")
-			return nil, cancelled(cmdFix)
-		}
-		if err != nil || !res2.Accepted() {
-			why := "it was rejected on the new text"
-			if err != nil {
-				why = err.Error()
-			} else if n := len(res2.Attempts); n > 0 && res2.Attempts[n-1].Reason != "" {
-				why = "rejected on the new text by " + res2.Attempts[n-1].Reason
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
+		pr := deps.work
+		res, err := s.engine.Fix(ctx, deps.snap, []loop.Problem{problem}, func(e analysis.Progress) {
+			if e.Kind == analysis.ProgressReport {
+				pr.report(e.Message, e.Percent)
 			}
-			out.Summary = "no fix applied: the document changed while gauntlet verified the fix, and " + why
-			pr.end("dropped")
-			s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-			return out, nil
+		})
+		if err != nil {
+			return nil, outcome{}, err
 		}
-		res, used = res2, used2
-		out.Attempts += len(res2.Attempts)
-	}
-	out.Accepted, out.Patch = true, res.Patch
-	accepted := res.Attempts[len(res.Attempts)-1]
-	we, err := s.fixEdit(res, used)
-	if err != nil {
-		out.Summary = "a verified fix could not be sent: " + err.Error()
-		pr.end("not applied")
-		s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-		return out, nil
-	}
-	pr.report("applying the verified fix", 99)
-	applied, reason := s.applyEdit(ctx, we)
-	if !applied {
-		out.Summary = "the editor did not apply the verified fix: " + reason
-		pr.end("not applied")
-		s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-		return out, nil
-	}
-	// An editor may answer applied=true for an edit it skipped as stale
-	// (Neovim 0.7 does): believe the didChange that brings the text.
-	if missing := s.confirm(ctx, res); missing != "" {
-		out.Summary = fmt.Sprintf("the editor answered that it applied the fix, but %s does not hold it (a stale edit is skipped): run the fix again", missing)
-		pr.end("not applied")
-		s.message("window/showMessage", lsp.MTWarning, "gauntlet: "+out.Summary)
-		return out, nil
-	}
-	out.Applied = true
-	if problem.Kind == loop.KindTest {
-		s.clearFailure(problem.Test)
-	}
-	out.Summary = fmt.Sprintf("applied a verified fix for %s (%s; %s)", problem.String(), accepted.Source, gateList(accepted))
-	pr.end("applied")
-	s.message("window/showMessage", lsp.MessageType(lsp.Info), "gauntlet: "+out.Summary)
-	return out, nil
+		out := fixResult{Attempts: len(res.Attempts)}
+		// notApplied is the answer when no fix reaches the editor.
+		notApplied := func(end, summary string) (any, outcome, error) {
+			out.Summary = summary
+			return out, outcome{end: end, show: "gauntlet: " + summary, typ: lsp.MTWarning}, nil
+		}
+		if !res.Accepted() {
+			return notApplied("no verified fix", noFix(res))
+		}
+		// The documents may have changed while the loop worked: the engine
+		// verifies the fix again on the new text, or drops it.
+		fresh, err := s.engine.Refresh(ctx, res, editorView{s, deps.used}, func(msg string) { pr.report(msg, 95) })
+		out.Attempts += fresh.Attempts
+		if err != nil {
+			return nil, outcome{}, err
+		}
+		if fresh.Result == nil {
+			return notApplied("dropped", "no fix applied: "+fresh.Dropped)
+		}
+		res, used := fresh.Result, fresh.View.(editorView).used
+		out.Accepted, out.Patch = true, res.Patch
+		accepted := res.Attempts[len(res.Attempts)-1]
+		we, err := s.fixEdit(res, used)
+		if err != nil {
+			return notApplied("not applied", "a verified fix could not be sent: "+err.Error())
+		}
+		pr.report("applying the verified fix", 99)
+		if applied, reason := s.applyEdit(ctx, we); !applied {
+			return notApplied("not applied", "the editor did not apply the verified fix: "+reason)
+		}
+		// An editor may answer applied=true for an edit it skipped as stale
+		// (Neovim 0.7 does): believe the didChange that brings the text.
+		if missing := s.confirm(ctx, res); missing != "" {
+			return notApplied("not applied", fmt.Sprintf("the editor answered that it applied the fix, but %s does not hold it (a stale edit is skipped): run the fix again", missing))
+		}
+		out.Applied = true
+		if problem.Kind == loop.KindTest {
+			s.clearFailure(problem.Test)
+		}
+		out.Summary = fmt.Sprintf("applied a verified fix for %s (%s; %s)", problem.String(), accepted.Source, gateList(accepted))
+		return out, outcome{end: "applied", show: "gauntlet: " + out.Summary}, nil
+	})
 }
 
-// cancelled is the answer to a command the user cancelled (its progress's
-// cancel button, or $/cancelRequest).
-func cancelled(cmd string) error {
-	return &jsonrpc2.Error{Code: codeRequestCancelled, Message: cmd + " cancelled"}
-}
-
-// problemFor builds the problem the editor points at.
-func (s *Server) problemFor(ctx context.Context, snap *analysis.Snapshot, f *analysis.File, args fixArgs, enc analysis.Encoding) (loop.Problem, error) {
-	start, end := 0, len(f.Content)
+// problemFor asks the engine for the problem the editor points at: the
+// command's arguments in the document's bytes, with the findings the
+// editor shows and the failing tests gauntlet.runTests reported.
+func (s *Server) problemFor(ctx context.Context, deps *commandDeps, args fixArgs) (loop.Problem, error) {
+	f := deps.file
+	t := server.Target{File: f, End: len(f.Content), Instruction: args.Instruction, Test: args.Test, Code: args.Code, Message: args.Message}
 	if args.Range != nil {
 		var err error
-		if start, end, err = fromRange(f.Mapper(), *args.Range, enc); err != nil {
+		if t.Start, t.End, err = fromRange(f.Mapper(), *args.Range, deps.enc); err != nil {
 			return loop.Problem{}, invalidParams(cmdFix, err)
 		}
+		t.Ranged = true
 	}
-	switch {
-	case strings.TrimSpace(args.Instruction) != "":
-		if args.Range == nil {
-			return loop.Problem{}, invalidParams(cmdFix, errors.New("an instruction needs a range"))
-		}
-		return loop.NewInstructionProblem(f, start, end, args.Instruction), nil
-	case args.Test != "" || args.Code == codeTestFailed:
-		id := args.Test
-		if id == "" {
-			id = s.testAt(f, start, end)
-		}
+	if args.Code == codeTestFailed {
+		t.ForTest, t.Code, t.Message = true, "", ""
+	}
+	t.FailingAt = func(start, end int) string { return s.testAt(f, start, end) }
+	t.Output = func(id string) string {
 		fl, _ := s.failure(id)
-		p, err := s.engine.TestProblem(ctx, snap, id, fl.Output)
-		if err != nil {
-			return loop.Problem{}, invalidParams(cmdFix, err)
+		return fl.Output
+	}
+	t.Diagnostics = func(ctx context.Context) []analysis.Diagnostic {
+		// The findings published for this text, else the engine's (which
+		// may be a remote engine's) for it.
+		s.mu.Lock()
+		var diags []analysis.Diagnostic
+		if d := s.docs[args.URI]; d != nil && d.diagFile != nil && bytes.Equal(d.diagFile.Content, f.Content) {
+			diags = d.diags
 		}
-		return p, nil
-	}
-	s.mu.Lock()
-	var diags []analysis.Diagnostic
-	if d := s.docs[args.URI]; d != nil && d.diagFile != nil && bytes.Equal(d.diagFile.Content, f.Content) {
-		diags = d.diags
-	}
-	s.mu.Unlock()
-	if diags == nil {
-		diags, _ = s.engine.AnalyzeFile(ctx, f)
-	}
-	var best *analysis.Diagnostic
-	for i, dg := range diags {
-		if dg.Path != "" && dg.Path != f.Path || dg.Severity > analysis.SeverityWarning || dg.Start > end || dg.End < start {
-			continue
+		s.mu.Unlock()
+		if diags == nil {
+			diags, _ = s.engine.AnalyzeFile(ctx, f)
 		}
-		if args.Code != "" && dg.Code != args.Code || args.Message != "" && dg.Message != args.Message {
-			continue
-		}
-		best = &diags[i]
-		break
+		return diags
 	}
-	if best == nil {
-		if id := s.testAt(f, start, end); id != "" {
-			args.Test = id
-			return s.problemFor(ctx, snap, f, args, enc)
-		}
-		return loop.Problem{}, invalidParams(cmdFix, errors.New("no error or warning in the range, and no instruction"))
+	p, err := s.engine.ProblemAt(ctx, deps.snap, t)
+	if err != nil {
+		return loop.Problem{}, invalidParams(cmdFix, err)
 	}
-	return loop.NewDiagnosticProblem(f, *best), nil
+	return p, nil
+}
+
+// editorView is the workspace as the editor shows it (server.View): the
+// versions of the open documents a snapshot holds.
+type editorView struct {
+	s    *Server
+	used map[string]*analysis.File
+}
+
+func (v editorView) Stale(res *loop.Result) bool { return v.s.stale(res, v.used) }
+
+func (v editorView) Next() (server.View, *analysis.Snapshot) {
+	snap, used := v.s.snapshot()
+	return editorView{v.s, used}, snap
 }
 
 // snapshot is the workspace as the editor shows it: the disk with the open
@@ -397,22 +342,33 @@ func (s *Server) applyEdit(ctx context.Context, we *workspaceEdit) (bool, string
 }
 
 // confirm waits until every open document the fix changes holds the fixed
-// text, and returns the path of one that does not, or "".
+// text, and returns the path of one that does not, or "". An editor that
+// sends the didChange before its answer to workspace/applyEdit (VS Code,
+// and the protocol's order) is believed as soon as the changes received
+// before that answer are applied, however slow the machine; for one that
+// sends it later (Neovim 0.7 debounces it), confirmWait bounds the wait.
 func (s *Server) confirm(ctx context.Context, res *loop.Result) string {
-	deadline := time.Now().Add(confirmWait)
-	for {
-		missing := ""
+	barrier := s.noteSeq.Load() // the changes received before the answer
+	missing := func() string {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		for _, c := range res.Changes {
 			for _, d := range s.docs {
 				if d.file != nil && d.file.Path == c.Path && !bytes.Equal(d.file.Content, c.New) {
-					missing = c.Path
+					return c.Path
 				}
 			}
 		}
-		s.mu.Unlock()
-		if missing == "" || time.Now().After(deadline) || ctx.Err() != nil {
-			return missing
+		return ""
+	}
+	if err := s.caughtUp(ctx, "", nil, barrier); err != nil {
+		return missing()
+	}
+	deadline := time.Now().Add(confirmWait)
+	for {
+		m := missing()
+		if m == "" || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return m
 		}
 		select {
 		case <-time.After(20 * time.Millisecond):

@@ -3,10 +3,10 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,7 +30,7 @@ func TestNeovim(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gauntlet")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/gauntlet-dev/gauntlet/cmd/gauntlet")
+	build := exec.Command("go", "build", "-o", bin, "github.com/gauntlet-dev/gauntlet/cmd/gauntlet")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -44,11 +44,16 @@ func TestNeovim(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Neovim and the server get what is left of the test's deadline; the
+	// script's waits (seven at most, one after the other) a share of it
+	// each, so that it still writes what it saw when one runs out.
+	limit := waitLimit(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-c", "luafile "+script)
 	cmd.Dir = ws
-	cmd.Env = append(os.Environ(), "GAUNTLET_BIN="+bin, "GAUNTLET_DIR="+ws, "GAUNTLET_OUT="+out, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir)
+	cmd.Env = append(os.Environ(), "GAUNTLET_BIN="+bin, "GAUNTLET_DIR="+ws, "GAUNTLET_OUT="+out, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir,
+		fmt.Sprintf("GAUNTLET_WAIT_MS=%d", (limit/8).Milliseconds()))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	defer func() {
@@ -56,9 +61,11 @@ func TestNeovim(t *testing.T) {
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server too, if it outlived nvim
 		}
 	}()
+	started := time.Now()
 	combined, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("nvim: %v\n%s", err, combined)
+		saw, _ := os.ReadFile(out) // what it saw before it was stopped, if it wrote it
+		t.Fatalf("nvim: %v (after %v of %v)\n%s\nresult: %s", err, time.Since(started).Round(time.Second), limit.Round(time.Second), combined, saw)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -416,7 +416,11 @@ func TestEngineErrorShownOnce(t *testing.T) {
 // has its error, every fixed one none, and nothing fails on the way (a
 // parser poisoned by an earlier cancellation once failed every later parse).
 func TestEveryEditDiagnosed(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http", "server.go"))
 	if err != nil {
 		t.Skip(err)
 	}

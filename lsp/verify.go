@@ -3,7 +3,6 @@ package lsp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -53,58 +52,49 @@ type editArg struct {
 }
 
 func (s *Server) verifyEdit(ctx context.Context, p executeCommandParams) (any, error) {
-	s.mu.Lock()
-	root, enc := s.root, s.enc
-	s.mu.Unlock()
-	if root == "" {
-		return nil, invalidParams(cmdVerifyEdit, errors.New("the workspace has no root folder"))
-	}
 	var arg *editArg
 	if len(p.Arguments) > 0 && string(p.Arguments[0]) != "null" {
 		arg = &editArg{}
-		if err := json.Unmarshal(p.Arguments[0], arg); err != nil {
-			return nil, invalidParams(cmdVerifyEdit, err)
+		if err := commandArg(p, arg); err != nil {
+			return nil, err
 		}
 	}
-	snap, used := s.snapshot()
-	base, title := snap, "gauntlet: verifying the edit"
+	var base *analysis.Snapshot
 	var edit verify.Edit
-	if arg == nil {
+	cfg := commandConfig{name: cmdVerifyEdit, needRoot: true, snapshot: true}
+	cfg.prepare = func(ctx context.Context, deps *commandDeps) (string, error) {
+		base = deps.snap
+		if arg != nil {
+			var err error
+			edit, err = s.toEdit(deps.snap, deps.used, arg, deps.enc)
+			return "gauntlet: verifying the edit", err
+		}
 		// Verify unsaved changes: the disk is the base, the buffers the edit.
-		base, title = analysis.NewSnapshot(root), "gauntlet: verifying unsaved changes"
+		base = analysis.NewSnapshot(deps.root)
 		var err error
-		if edit, err = verify.Unsaved(base, snap); err != nil {
-			return nil, err
+		if edit, err = verify.Unsaved(base, deps.snap); err != nil || edit.Empty() {
+			return "", err // nothing to verify: no progress
 		}
+		return "gauntlet: verifying unsaved changes", nil
+	}
+	return s.runCommand(ctx, cfg, func(ctx context.Context, deps *commandDeps) (any, outcome, error) {
 		if edit.Empty() {
-			s.message("window/showMessage", lsp.MessageType(lsp.Info), "gauntlet: no unsaved changes to verify")
-			return &verify.Verdict{Accepted: true, Gates: []*verify.Gate{}, Files: []string{}}, nil
+			return &verify.Verdict{Accepted: true, Gates: []*verify.Gate{}, Files: []string{}}, outcome{show: "gauntlet: no unsaved changes to verify"}, nil
 		}
-	} else {
-		var err error
-		if edit, err = s.toEdit(snap, used, arg, enc); err != nil {
-			return nil, err
+		v, err := s.engine.Verify(ctx, base, edit, func(gate string) { deps.work.report(gate, gatePercent(gate)) })
+		if err != nil {
+			return nil, outcome{}, err
 		}
-	}
-	ctx, pr := s.beginProgress(ctx, title)
-	v, err := s.engine.Verify(ctx, base, edit, func(gate string) { pr.report(gate, gatePercent(gate)) })
-	if err != nil {
-		pr.end("stopped")
-		if ctx.Err() != nil {
-			return nil, cancelled(cmdVerifyEdit)
+		typ := lsp.MessageType(lsp.Info)
+		if !v.Accepted {
+			typ = lsp.MTWarning
 		}
-		return nil, fmt.Errorf("%s: %w", cmdVerifyEdit, err)
-	}
-	pr.end(v.Summary())
-	typ := lsp.MessageType(lsp.Info)
-	if !v.Accepted {
-		typ = lsp.MTWarning
-	}
-	s.message("window/showMessage", typ, "gauntlet: "+v.Summary())
-	if arg == nil {
-		s.showEvidence(used, v)
-	}
-	return v, nil
+		o := outcome{end: v.Summary(), show: "gauntlet: " + v.Summary(), typ: typ}
+		if arg == nil {
+			o.then = func() { s.showEvidence(deps.used, v) }
+		}
+		return v, o, nil
+	})
 }
 
 // showEvidence puts the verdict's evidence on the open documents it

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/fixup"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // Engine analyses snapshots with a set of analyzers. It is safe for
@@ -24,6 +25,8 @@ type Engine struct {
 	filter    func(*analysis.File, []analysis.Diagnostic) []analysis.Diagnostic
 
 	loop Loop
+	// verifier replaces verify.Verify in the closed loop (tests).
+	verifier func(ctx context.Context, base *analysis.Snapshot, edit verify.Edit, opts verify.Options) (*verify.Verdict, error)
 
 	reportMu sync.Mutex
 	reported map[string]bool

@@ -5,6 +5,8 @@
 --        nvim --headless --clean -c 'luafile e2e.lua'
 local bin, dir, out = vim.env.GAUNTLET_BIN, vim.env.GAUNTLET_DIR, vim.env.GAUNTLET_OUT
 local result = { files = {}, log = {} }
+-- How long each wait may take: the test's share of its deadline.
+local wait_ms = tonumber(vim.env.GAUNTLET_WAIT_MS) or 20000
 
 local function diags(buf)
   local list = {}
@@ -35,21 +37,21 @@ local function run()
     local buf = vim.api.nvim_get_current_buf()
     vim.lsp.buf_attach_client(buf, id)
     local r = { file = c.file, filetype = vim.bo[buf].filetype }
-    r.saw_errors = vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
+    r.saw_errors = vim.wait(wait_ms, function() return #vim.diagnostic.get(buf) > 0 end, 20)
     r.before = diags(buf)
     vim.api.nvim_buf_set_lines(buf, c.line, c.line + 1, false, { c.fixed })
-    r.cleared = vim.wait(20000, function() return #vim.diagnostic.get(buf) == 0 end, 20)
+    r.cleared = vim.wait(wait_ms, function() return #vim.diagnostic.get(buf) == 0 end, 20)
     r.after = diags(buf)
     -- Break it again: the errors come back.
     vim.api.nvim_buf_set_lines(buf, c.line, c.line + 1, false, { c.fixed .. ' (' })
-    r.saw_errors_again = vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
+    r.saw_errors_again = vim.wait(wait_ms, function() return #vim.diagnostic.get(buf) > 0 end, 20)
     table.insert(result.files, r)
   end
   local client = vim.lsp.get_client_by_id(id)
   result.server_name = client and client.server_capabilities and 'ok' or 'none'
   result.offset_encoding = client and client.offset_encoding
   vim.lsp.stop_client(id)
-  result.stopped = vim.wait(10000, function() return result.exit_code ~= nil end, 20)
+  result.stopped = vim.wait(wait_ms, function() return result.exit_code ~= nil end, 20)
 end
 
 local ok, err = pcall(run)
