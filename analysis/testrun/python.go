@@ -321,14 +321,6 @@ type pyRecord struct {
 	Location []any   `json:"location"`
 }
 
-// baseID strips pytest's parameter suffix: test_x[1-2] is a case of test_x.
-func baseID(nodeid string) string {
-	if i := strings.IndexByte(nodeid, '['); i > 0 && strings.HasSuffix(nodeid, "]") {
-		return nodeid[:i]
-	}
-	return nodeid
-}
-
 // pyRun is one pytest process's results and coverage.
 type pyRun struct {
 	results  map[string]*Result
