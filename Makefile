@@ -8,7 +8,7 @@ BIN      ?= bin/gauntlet
 FUZZTIME ?= 5000x
 export CGO_ENABLED = 1
 
-.PHONY: all build install test test-go fuzz fuzz-long lint vet fmt demo bench proto clean vsix
+.PHONY: all build install test test-go fuzz fuzz-long lint lint-tools staticcheck deadcode vet fmt demo bench proto clean vsix
 
 all: build
 
@@ -18,9 +18,10 @@ build:
 install:
 	$(GO) install ./cmd/gauntlet
 
-# The whole suite: vet, unit and end-to-end tests, and a short run of every
-# fuzz target. Within about 15 minutes on a 2-core machine.
-test: vet test-go fuzz
+# The whole suite: lint (vet, gofmt, staticcheck, deadcode), unit and
+# end-to-end tests, and a short run of every fuzz target. Within about 15
+# minutes on a 2-core machine.
+test: lint test-go fuzz
 
 test-go:
 	$(GO) test -count=1 -timeout 45m ./...
@@ -42,7 +43,48 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v -e '/testdata/' -e '^examples/broken/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: vet
+# staticcheck and deadcode at pinned versions (.ci/run installs them; so does
+# `make lint-tools`). Either one reporting anything fails the build.
+# honnef.co/go/tools v0.8.2 is staticcheck 2026.2.2, which knows Go 1.26.
+STATICCHECK_VERSION = v0.8.2
+# golang.org/x/tools/cmd/deadcode
+DEADCODE_VERSION = v0.52.0
+STATICCHECK ?= staticcheck
+DEADCODE    ?= deadcode
+
+lint: vet staticcheck deadcode
+
+lint-tools:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
+
+# tool-version NAME MODULE VERSION: fail unless NAME on PATH is MODULE@VERSION.
+tool-version = @p=$$(command -v $(1)) && $(GO) version -m "$$p" | grep -q "^[[:space:]]*mod[[:space:]]*$(2)[[:space:]]*$(3)[[:space:]]" || { echo "$(1) $(3) needed: make lint-tools (go install $(2)/...@$(3))" >&2; exit 2; }
+
+staticcheck:
+	$(call tool-version,$(STATICCHECK),honnef.co/go/tools,$(STATICCHECK_VERSION))
+	$(STATICCHECK) ./...
+
+# deadcode -test: code only tests call counts as used (test helpers are
+# callers too). Functions kept on purpose for users outside this module are
+# listed, each with its reason, in .ci/deadcode.allow; a listed one that is
+# no longer reported is an error too, so the list stays true.
+DEADCODE_ALLOW = .ci/deadcode.allow
+deadcode:
+	$(call tool-version,$(DEADCODE),golang.org/x/tools,$(DEADCODE_VERSION))
+	@set -e; \
+	found=$$($(DEADCODE) -test -f '{{range .Funcs}}{{printf "%s.%s %s\n" $$.Path .Name .Position}}{{end}}' ./...); \
+	found=$$(printf '%s\n' "$$found" | sed 's|^github.com/gauntlet-dev/gauntlet/||'); \
+	allowed=$$(sed -e 's/#.*//' -e 's/[[:space:]]*$$//' -e '/^$$/d' $(DEADCODE_ALLOW)); \
+	bad=0; \
+	for name in $$(printf '%s\n' "$$found" | cut -d' ' -f1); do \
+		printf '%s\n' "$$allowed" | grep -qxF "$$name" && continue; \
+		printf '%s\n' "$$found" | awk -v n="$$name" '$$1 == n { print $$2 ": unreachable func: " n }'; bad=1; \
+	done; \
+	for name in $$allowed; do \
+		printf '%s\n' "$$found" | awk -v n="$$name" '$$1 == n { f = 1 } END { exit !f }' || { echo "$(DEADCODE_ALLOW): $$name is no longer reported: remove it"; bad=1; }; \
+	done; \
+	exit $$bad
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

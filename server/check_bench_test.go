@@ -2,8 +2,9 @@ package server
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -13,7 +14,11 @@ import (
 // BenchmarkCheckStdlib checks the Go standard library's net/http tree with the
 // syntax analyzer: the shape of `gauntlet check` on a large tree.
 func BenchmarkCheckStdlib(b *testing.B) {
-	root := filepath.Join(runtime.GOROOT(), "src", "net", "http")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output() // runtime.GOROOT is deprecated
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http")
 	files, err := analysis.Walk(root, []string{root}, nil)
 	if err != nil {
 		b.Fatal(err)

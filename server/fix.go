@@ -24,9 +24,6 @@ type Loop struct {
 	PathPrefix string
 }
 
-// WithLoop sets the closed loop's settings.
-func WithLoop(l Loop) Option { return func(e *Engine) { e.loop = l } }
-
 // SetLoop replaces the closed loop's settings (config reload); jobs in
 // flight keep the old ones.
 func (e *Engine) SetLoop(l Loop) {

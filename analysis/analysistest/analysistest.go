@@ -11,7 +11,6 @@ package analysistest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,14 +107,4 @@ func check(t *testing.T, f *analysis.File, diags []analysis.Diagnostic) {
 			t.Errorf("%s:%d: no diagnostic matching %q", f.Path, l, re)
 		}
 	}
-}
-
-// Format renders diagnostics as path:line:col: message lines, for failure output.
-func Format(f *analysis.File, diags []analysis.Diagnostic) string {
-	var b strings.Builder
-	for _, d := range diags {
-		l, c := f.Mapper().Position(d.Start, analysis.UTF8)
-		fmt.Fprintf(&b, "%s:%d:%d: %s [%s]\n", f.Path, l+1, c+1, d.Message, d.Code)
-	}
-	return b.String()
 }

@@ -287,10 +287,6 @@ func Load(path string) (*Config, error) {
 	return parse(path, data)
 }
 
-// Parse reads a configuration from data as if it were the file at path,
-// and loads the rule files it names from disk.
-func Parse(path string, data []byte) (*Config, error) { return parse(path, data) }
-
 func parse(name string, data []byte) (*Config, error) {
 	path, err := filepath.Abs(name)
 	if err != nil {

@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		_, err := Parse(dir+"/"+FileName, data)
+		_, err := parse(dir+"/"+FileName, data)
 		if err == nil {
 			return
 		}

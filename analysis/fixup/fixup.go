@@ -48,11 +48,6 @@ func Fix(f *analysis.File, fix analysis.Fix) analysis.Fix {
 	return out
 }
 
-// Edits completes edits of f the way Fix does.
-func Edits(f *analysis.File, edits []analysis.TextEdit) []analysis.TextEdit {
-	return Fix(f, analysis.Fix{Edits: edits}).Edits
-}
-
 // wholeLines widens each deletion whose line keeps only blanks (and the
 // statement's own ";") to the whole line, newline included, when no other
 // edit touches that line.

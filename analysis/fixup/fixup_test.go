@@ -77,3 +77,8 @@ func TestFixDeletesWholeLineOnly(t *testing.T) {
 		t.Errorf("a replacement changed: %+v", es)
 	}
 }
+
+// Edits completes edits of f the way Fix does.
+func Edits(f *analysis.File, edits []analysis.TextEdit) []analysis.TextEdit {
+	return Fix(f, analysis.Fix{Edits: edits}).Edits
+}

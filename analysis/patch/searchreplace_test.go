@@ -190,3 +190,14 @@ func FuzzParseAnswer(f *testing.F) {
 		}
 	})
 }
+
+// ExtractDiffs returns the bodies of the ```diff (or ```patch) fences of a
+// model's answer, and, when it has no fences at all, the answer itself if it
+// reads as a unified diff.
+func ExtractDiffs(text string) []string {
+	var out []string
+	for _, d := range extractDiffs(text) {
+		out = append(out, d.body)
+	}
+	return out
+}

@@ -596,46 +596,11 @@ func pnodeShape(lang *analysis.Language, p *pnode) string {
 	return b.String()
 }
 
-// spanNeed is the literal text a node matching r must contain in its own
-// source: its pattern's words and its regex's literals, and those of what
-// it has below it (not of what is around it).
-func (r *rnode) spanNeed(depth int) need {
-	if depth > 20 {
-		return nil
-	}
-	switch r.op {
-	case opPattern, opRegex:
-		return r.need(depth)
-	case opAll:
-		var out need
-		for _, s := range r.subs {
-			out = append(out, s.spanNeed(depth+1)...)
-		}
-		return out
-	case opAny:
-		var any alts
-		for _, s := range r.subs {
-			n := s.spanNeed(depth + 1)
-			if len(n) == 0 {
-				return nil
-			}
-			any = append(any, n[0]...)
-		}
-		if len(any) > 0 {
-			return need{any}
-		}
-	case opMatches:
-		if u := r.utils.get(r.util); u != nil {
-			return u.spanNeed(depth + 1)
-		}
-	case opHas:
-		return r.inner.spanNeed(depth + 1)
-	}
-	return nil
-}
-
-// need is the literal text a file must contain for r to match in it.
-func (r *rnode) need(depth int) need {
+// need is the literal text a file must contain for r to match in it: its
+// pattern's words and its regex's literals, and those of the rules it is
+// made of. With span, it is the text a node matching r must contain in its
+// own source: what it has below it counts, what is around it does not.
+func (r *rnode) need(depth int, span bool) need {
 	if depth > 20 {
 		return nil
 	}
@@ -653,13 +618,13 @@ func (r *rnode) need(depth int) need {
 	case opAll:
 		var out need
 		for _, s := range r.subs {
-			out = append(out, s.need(depth+1)...)
+			out = append(out, s.need(depth+1, span)...)
 		}
 		return out
 	case opAny:
 		var any alts
 		for _, s := range r.subs {
-			n := s.need(depth + 1)
+			n := s.need(depth+1, span)
 			if len(n) == 0 {
 				return nil
 			}
@@ -670,10 +635,14 @@ func (r *rnode) need(depth int) need {
 		}
 	case opMatches:
 		if u := r.utils.get(r.util); u != nil {
-			return u.need(depth + 1)
+			return u.need(depth+1, span)
 		}
-	case opInside, opHas, opPrecedes, opFollows:
-		return r.inner.need(depth + 1)
+	case opHas:
+		return r.inner.need(depth+1, span)
+	case opInside, opPrecedes, opFollows:
+		if !span {
+			return r.inner.need(depth+1, span)
+		}
 	}
 	return nil
 }

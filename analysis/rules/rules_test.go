@@ -84,10 +84,6 @@ func summary(f string, diags []analysis.Diagnostic) string {
 	return strings.Join(out, "\n")
 }
 
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)))
-}
-
 func TestRulesReport(t *testing.T) {
 	s := compile(t, printlnRule)
 	src := `package p

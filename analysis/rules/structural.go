@@ -70,8 +70,8 @@ func compileStructural(r *rule) error {
 				return withLang(err, src, lang)
 			}
 		}
-		s.need = root.need(0)
-		s.span = root.spanNeed(0)
+		s.need = root.need(0, false)
+		s.span = root.need(0, true)
 		if shapeFilter && len(s.kinds) > 0 {
 			s.shapes = root.shapes(lang, 0)
 		}

@@ -548,64 +548,29 @@ var jsListed sync.Map // key -> []Test
 // As with pytest, only files as they are on disk are run; the tests of
 // files a snapshot changes come from their syntax trees.
 func (r *NodeRunner) jsDiscover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
-	disk := env.Snapshot
-	if len(disk.Overlays()) > 0 || len(disk.Deleted()) > 0 {
-		disk = analysis.NewSnapshot(env.Snapshot.Root())
-	}
-	denv := *env
-	denv.Snapshot = disk
-	tests, err := r.listDisk(ctx, &denv, p)
-	if err != nil {
-		return nil, err
-	}
-	if disk == env.Snapshot {
-		return tests, nil
-	}
-	changed := map[string]bool{}
-	for _, f := range append(env.Snapshot.Overlays(), env.Snapshot.Deleted()...) {
-		changed[f] = true
-	}
-	var out []Test
-	for _, t := range tests {
-		if !changed[t.File] {
-			out = append(out, t)
+	return diskTests(env, func(disk *Env) ([]Test, error) {
+		return r.listDisk(ctx, disk, p)
+	}, func() ([]string, error) {
+		return walkFiles(env.Snapshot, []string{p.Dir}, isJSTestName)
+	}, func(f string) ([]Test, error) {
+		if nodeRoot(env.Snapshot, f) != p.Dir {
+			return nil, nil
 		}
-	}
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, isJSTestName)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		if changed[f] && nodeRoot(env.Snapshot, f) == p.Dir {
-			ts, err := nodeTestsInFile(ctx, env.Snapshot, p, f)
-			if err != nil {
-				return nil, err
-			}
-			for i := range ts {
-				ts[i].Language = "node"
-			}
-			out = append(out, ts...)
+		ts, err := nodeTestsInFile(ctx, env.Snapshot, p, f)
+		for i := range ts {
+			ts[i].Language = "node"
 		}
-	}
-	return out, nil
+		return ts, err
+	})
 }
 
 func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
+	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
 		return analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json" || strings.Contains(path.Base(f), "config")
-	})
+	}, "js-list-v1", p.Framework, env.Snapshot.Abs(p.Dir), strings.Join(nodeCommand(env.Settings.Node), " "))
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"js-list-v1", p.Framework, env.Snapshot.Abs(p.Dir), strings.Join(nodeCommand(env.Settings.Node), " ")}
-	for _, f := range files {
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
-	}
-	key := coverage.Key(parts...)
 	if v, ok := jsListed.Load(key); ok {
 		return append([]Test(nil), v.([]Test)...), nil
 	}

@@ -86,24 +86,9 @@ func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 		_, pkg := nodeRootFound(env.Snapshot, f)
 		return pkg
 	}
-	files, err := walkFiles(env.Snapshot, paths, candidate)
+	roots, err := projectRoots(env.Snapshot, paths, candidate, nodeRootFound)
 	if err != nil {
 		return nil, err
-	}
-	roots := map[string]bool{}
-	for _, f := range files {
-		roots[nodeRoot(env.Snapshot, f)] = true
-	}
-	for _, p := range paths {
-		rel, err := env.Snapshot.Rel(p)
-		if err != nil {
-			return nil, err
-		}
-		if root, found := nodeRootFound(env.Snapshot, path.Join(rel, "x")); found {
-			if ts, _ := walkFiles(env.Snapshot, []string{root}, candidate); len(ts) > 0 {
-				roots[root] = true
-			}
-		}
 	}
 	var out []*Project
 	for root := range roots {

@@ -84,21 +84,33 @@ var collected sync.Map // key -> []Test
 // on disk (the user's own code): the tests of files a snapshot changes
 // (unsaved buffers, a proposed edit) are read from their syntax trees.
 func (r *PythonRunner) pyCollect(ctx context.Context, env *Env, p *Project) ([]Test, error) {
+	return diskTests(env, func(disk *Env) ([]Test, error) {
+		if files, _ := r.testFiles(disk, p); len(files) > 0 {
+			return r.collectDisk(ctx, disk, p, files)
+		}
+		return nil, nil
+	}, func() ([]string, error) {
+		return r.testFiles(env, p)
+	}, func(f string) ([]Test, error) {
+		return pyTestsInFile(ctx, env.Snapshot, p, f)
+	})
+}
+
+// diskTests lists tests with list, run on the files as they are on disk
+// (listing imports or runs the test modules: only the user's own code may
+// be run), and takes the tests of the test files (files) that env's
+// snapshot changes (unsaved buffers, a proposed edit) from their syntax
+// trees (inFile) instead.
+func diskTests(env *Env, list func(disk *Env) ([]Test, error), files func() ([]string, error), inFile func(f string) ([]Test, error)) ([]Test, error) {
 	disk := env.Snapshot
 	if len(disk.Overlays()) > 0 || len(disk.Deleted()) > 0 {
 		disk = analysis.NewSnapshot(env.Snapshot.Root())
 	}
 	denv := *env
 	denv.Snapshot = disk
-	var tests []Test
-	if files, _ := r.testFiles(&denv, p); len(files) > 0 {
-		var err error
-		if tests, err = r.collectDisk(ctx, &denv, p, files); err != nil {
-			return nil, err
-		}
-	}
-	if disk == env.Snapshot {
-		return tests, nil
+	tests, err := list(&denv)
+	if err != nil || disk == env.Snapshot {
+		return tests, err
 	}
 	changed := map[string]bool{}
 	for _, f := range append(env.Snapshot.Overlays(), env.Snapshot.Deleted()...) {
@@ -110,13 +122,13 @@ func (r *PythonRunner) pyCollect(ctx context.Context, env *Env, p *Project) ([]T
 			out = append(out, t)
 		}
 	}
-	files, err := r.testFiles(env, p)
+	fs, err := files()
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
+	for _, f := range fs {
 		if changed[f] {
-			ts, err := pyTestsInFile(ctx, env.Snapshot, p, f)
+			ts, err := inFile(f)
 			if err != nil {
 				return nil, err
 			}
@@ -126,27 +138,36 @@ func (r *PythonRunner) pyCollect(ctx context.Context, env *Env, p *Project) ([]T
 	return out, nil
 }
 
+// listKey is the cache key of a listing of the tests below dir: words, and
+// the path and content of each file there that keep says can change it.
+func listKey(snap *analysis.Snapshot, dir string, keep func(string) bool, words ...string) (string, error) {
+	files, err := walkFiles(snap, []string{dir}, keep)
+	if err != nil {
+		return "", err
+	}
+	parts := words
+	for _, f := range files {
+		fl, err := snap.File(f)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, f, string(fl.Content))
+	}
+	return coverage.Key(parts...), nil
+}
+
 func (r *PythonRunner) collectDisk(ctx context.Context, env *Env, p *Project, testFiles []string) ([]Test, error) {
 	cmdline, err := pytestCommandFor(env, p, false)
 	if err != nil {
 		return nil, err
 	}
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
+	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
 		ext := path.Ext(f)
 		return ext == ".py" || ext == ".ini" || ext == ".toml" || ext == ".cfg"
-	})
+	}, "pytest-collect-v1", env.Snapshot.Abs(p.Dir), strings.Join(cmdline, " "))
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"pytest-collect-v1", env.Snapshot.Abs(p.Dir), strings.Join(cmdline, " ")}
-	for _, f := range files {
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
-	}
-	key := coverage.Key(parts...)
 	if v, ok := collected.Load(key); ok {
 		return append([]Test(nil), v.([]Test)...), nil
 	}

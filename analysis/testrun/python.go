@@ -144,27 +144,39 @@ func walkFiles(snap *analysis.Snapshot, paths []string, keep func(string) bool) 
 	return kept, nil
 }
 
-func (r *PythonRunner) Projects(env *Env, paths []string) ([]*Project, error) {
-	// The projects of the test files under the paths, and the project that
-	// contains each path.
-	files, err := walkFiles(env.Snapshot, paths, isPyTestFile)
+// projectRoots are the project roots (found by rootFound) of the test files
+// (those isTest keeps) under paths, and the root that contains each path
+// when a marker file makes it one and it has test files.
+func projectRoots(snap *analysis.Snapshot, paths []string, isTest func(string) bool, rootFound func(*analysis.Snapshot, string) (string, bool)) (map[string]bool, error) {
+	files, err := walkFiles(snap, paths, isTest)
 	if err != nil {
 		return nil, err
 	}
 	roots := map[string]bool{}
 	for _, f := range files {
-		roots[pyRoot(env.Snapshot, f)] = true
+		root, _ := rootFound(snap, f)
+		roots[root] = true
 	}
 	for _, p := range paths {
-		rel, err := env.Snapshot.Rel(p)
+		rel, err := snap.Rel(p)
 		if err != nil {
 			return nil, err
 		}
-		if root, found := pyRootFound(env.Snapshot, path.Join(rel, "x")); found {
-			if ts, _ := walkFiles(env.Snapshot, []string{root}, isPyTestFile); len(ts) > 0 {
+		if root, found := rootFound(snap, path.Join(rel, "x")); found {
+			if ts, _ := walkFiles(snap, []string{root}, isTest); len(ts) > 0 {
 				roots[root] = true
 			}
 		}
+	}
+	return roots, nil
+}
+
+func (r *PythonRunner) Projects(env *Env, paths []string) ([]*Project, error) {
+	// The projects of the test files under the paths, and the project that
+	// contains each path.
+	roots, err := projectRoots(env.Snapshot, paths, isPyTestFile, pyRootFound)
+	if err != nil {
+		return nil, err
 	}
 	var out []*Project
 	for root := range roots {
@@ -319,14 +331,6 @@ type pyRecord struct {
 	Longrepr string  `json:"longrepr"`
 	Crash    []any   `json:"crash"`
 	Location []any   `json:"location"`
-}
-
-// baseID strips pytest's parameter suffix: test_x[1-2] is a case of test_x.
-func baseID(nodeid string) string {
-	if i := strings.IndexByte(nodeid, '['); i > 0 && strings.HasSuffix(nodeid, "]") {
-		return nodeid[:i]
-	}
-	return nodeid
 }
 
 // pyRun is one pytest process's results and coverage.

@@ -240,12 +240,6 @@ func New(snap *analysis.Snapshot, settings Settings, opts ...Option) *Suite {
 	return s
 }
 
-// Snapshot is the snapshot the suite runs.
-func (s *Suite) Snapshot() *analysis.Snapshot { return s.snap }
-
-// Settings are the suite's settings.
-func (s *Suite) Settings() Settings { return s.settings }
-
 func (s *Suite) report(p analysis.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -38,7 +38,8 @@ func (s *serverFlag) Set(v string) error { *s = append(*s, v); return nil }
 func main() {
 	var servers serverFlag
 	flag.Var(&servers, "server", "NAME=COMMAND of a language server on stdio (repeatable)")
-	file := flag.String("file", filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"), "file to edit")
+	goroot, _ := exec.Command("go", "env", "GOROOT").Output() // runtime.GOROOT is deprecated; a failure shows as the default's missing file
+	file := flag.String("file", filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http", "server.go"), "file to edit")
 	root := flag.String("root", "", "workspace root (default: the directory of the nearest go.mod above -file)")
 	cycles := flag.Int("n", 40, "break-and-fix cycles (each is two timed edits)")
 	line := flag.String("line", "c.r = &connReader{conn: c, rwc: c.rwc}", "the line to break and fix: its first occurrence, trimmed of spaces")

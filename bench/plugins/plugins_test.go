@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -62,7 +61,11 @@ func startHost(b *testing.B) *plugins.Host {
 
 // inputs are the files measured: about 1 KB of Go, and net/http/server.go.
 func inputs(b *testing.B) map[string][]byte {
-	server, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src/net/http/server.go"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output() // runtime.GOROOT is deprecated
+	if err != nil {
+		b.Fatal(err)
+	}
+	server, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "src/net/http/server.go"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,8 @@ import (
 
 func main() {
 	bin := flag.String("gauntlet", "bin/gauntlet", "the gauntlet binary")
-	tree := flag.String("tree", filepath.Join(runtime.GOROOT(), "src", "net", "http"), "the source tree the clients check")
+	goroot, _ := exec.Command("go", "env", "GOROOT").Output() // runtime.GOROOT is deprecated; a failure shows as the default's missing tree
+	tree := flag.String("tree", filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http"), "the source tree the clients check")
 	clients := flag.Int("clients", 40, "clients at once")
 	verifies := flag.Int("verifies", 5, "verify runs, warm and cold each")
 	flag.Parse()

@@ -24,7 +24,8 @@ mkdir -p "$TOOLS"
 GOBIN="$TOOLS" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO"
 GOBIN="$TOOLS" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC"
 
-# Go: next to the .proto file.
+# Go: under plugins/internal (go_package), so that only gauntlet's plugin
+# packages import it; the .proto stays here for authors in other languages.
 protoc -I plugins/proto \
 	--plugin=protoc-gen-go="$TOOLS/protoc-gen-go" \
 	--plugin=protoc-gen-go-grpc="$TOOLS/protoc-gen-go-grpc" \

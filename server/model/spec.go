@@ -190,10 +190,6 @@ func ollamaURL(host string) (string, error) {
 // Option configures New.
 type Option func(*client)
 
-// WithHTTPClient sends requests through hc (its Timeout, if any, adds to
-// the per-request timeout of the Spec).
-func WithHTTPClient(hc *http.Client) Option { return func(c *client) { c.hc = hc } }
-
 // WithLogger logs retries and failures to l (never keys, never prompts).
 func WithLogger(l *slog.Logger) Option { return func(c *client) { c.log = l } }
 

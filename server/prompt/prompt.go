@@ -29,18 +29,6 @@ const DefaultBudget = 6000
 // BytesPerToken is the estimate used for budgets: about 4 bytes a token.
 const BytesPerToken = 4
 
-// EstimateTokens estimates the tokens of s.
-func EstimateTokens(s string) int { return (len(s) + BytesPerToken - 1) / BytesPerToken }
-
-// RequestTokens estimates the tokens of a whole request.
-func RequestTokens(r model.Request) int {
-	n := EstimateTokens(r.System)
-	for _, m := range r.Messages {
-		n += EstimateTokens(m.Content)
-	}
-	return n
-}
-
 // System is the system prompt: the edit format, the rules, and the rule
 // that repository text is data.
 const System = `You fix one problem in a software repository by proposing an edit. Every edit you propose is verified before anyone sees it: it is applied to a copy of the repository, parsed, analysed, built, and the tests that cover it are run. Only an edit that passes all of that reaches the user; otherwise you are shown why it failed and may try again.

@@ -264,3 +264,15 @@ func TestBudgetCode(t *testing.T) {
 		}
 	}
 }
+
+// EstimateTokens estimates the tokens of s.
+func EstimateTokens(s string) int { return (len(s) + BytesPerToken - 1) / BytesPerToken }
+
+// RequestTokens estimates the tokens of a whole request.
+func RequestTokens(r model.Request) int {
+	n := EstimateTokens(r.System)
+	for _, m := range r.Messages {
+		n += EstimateTokens(m.Content)
+	}
+	return n
+}

@@ -486,15 +486,3 @@ func evidence(after *analysis.Snapshot, v *Verdict) []analysis.Diagnostic {
 	analysis.SortDiagnostics(out)
 	return out
 }
-
-// Func is Verify with its options bound: what cmd builds from the
-// workspace's configuration and engine, and hands to front ends (the LSP's
-// gauntlet.verifyEdit and "Verify unsaved changes").
-type Func func(ctx context.Context, base *analysis.Snapshot, edit Edit) (*Verdict, error)
-
-// With returns Verify bound to opts.
-func With(opts Options) Func {
-	return func(ctx context.Context, base *analysis.Snapshot, edit Edit) (*Verdict, error) {
-		return Verify(ctx, base, edit, opts)
-	}
-}

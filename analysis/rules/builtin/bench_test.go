@@ -3,8 +3,9 @@ package builtin_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -15,7 +16,11 @@ import (
 // BenchmarkPacksServerGo runs the built-in Go rules on net/http/server.go
 // (131 KB), already parsed: the rules' share of an editor's edit.
 func BenchmarkPacksServerGo(b *testing.B) {
-	src, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output() // runtime.GOROOT is deprecated
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "src", "net", "http", "server.go"))
 	if err != nil {
 		b.Fatal(err)
 	}

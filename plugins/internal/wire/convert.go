@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	pb "github.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1"
+	pb "github.com/gauntlet-dev/gauntlet/plugins/internal/pluginv1"
 )
 
 // Conversions between gauntlet's values and the protocol's messages. The

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	pb "github.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1"
+	pb "github.com/gauntlet-dev/gauntlet/plugins/internal/pluginv1"
 )
 
 // wireTrip marshals m and unmarshals it into a new message of its type, as

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	pb "github.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1"
+	pb "github.com/gauntlet-dev/gauntlet/plugins/internal/pluginv1"
 )
 
 // The handshake. A plugin process finds MagicCookieKey=MagicCookieValue in

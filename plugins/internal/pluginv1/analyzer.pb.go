@@ -973,7 +973,7 @@ const file_gauntlet_plugin_v1_analyzer_proto_rawDesc = "" +
 	"\rSEVERITY_HINT\x10\x042\xb5\x01\n" +
 	"\bAnalyzer\x12U\n" +
 	"\bDescribe\x12#.gauntlet.plugin.v1.DescribeRequest\x1a$.gauntlet.plugin.v1.DescribeResponse\x12R\n" +
-	"\aAnalyze\x12\".gauntlet.plugin.v1.AnalyzeRequest\x1a#.gauntlet.plugin.v1.AnalyzeResponseBLZJgithub.com/gauntlet-dev/gauntlet/plugins/proto/gauntlet/plugin/v1;pluginv1b\x06proto3"
+	"\aAnalyze\x12\".gauntlet.plugin.v1.AnalyzeRequest\x1a#.gauntlet.plugin.v1.AnalyzeResponseBEZCgithub.com/gauntlet-dev/gauntlet/plugins/internal/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_gauntlet_plugin_v1_analyzer_proto_rawDescOnce sync.Once
