@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
 )
@@ -323,17 +324,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 // and calls the engine through server reflection. .ci/run installs it
 // (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
 func TestServeGrpcurl(t *testing.T) {
-	grpcurl, err := exec.LookPath("grpcurl")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		grpcurl = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "grpcurl")
-		if _, err := os.Stat(grpcurl); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("grpcurl is required in CI")
-			}
-			t.Skip("no grpcurl")
-		}
-	}
+	grpcurl := testenv.NeedTool(t, "grpcurl")
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
 	out, err := exec.Command(grpcurl, "-plaintext", "-unix", s.socket, "list").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "gauntlet.v1.Engine\n") || !strings.Contains(string(out), "grpc.health.v1.Health\n") {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // verdictJSON is what gauntlet verify --format json prints.
@@ -59,13 +61,11 @@ func (v verdictJSON) failedGate() string {
 // hasBwrap reports whether the sandbox can be tested; under CI it must.
 func hasBwrap(t *testing.T) bool {
 	t.Helper()
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("bwrap is missing; .ci/run installs Debian's bubblewrap")
-		}
-		return false
+	_, err := testenv.LookTool("bwrap")
+	if err != nil && testenv.InCI() {
+		testenv.NeedTool(t, "bwrap")
 	}
-	return true
+	return err == nil
 }
 
 // gocalcCopy copies examples/gocalc into a new directory and returns the
