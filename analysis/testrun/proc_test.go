@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // alive reports whether a process exists (and is not a zombie).
@@ -27,7 +28,9 @@ func alive(pid int) bool {
 }
 
 // loopingModule is a module whose test starts a child that would outlive
-// it and then never returns; the child's pid goes to pidfile.
+// it and then never returns; the child's pid goes to pidfile. The child
+// sleeps for a day, longer than any test deadline, so that waiting for its
+// exit (testenv.WaitExit) cannot be satisfied by its natural end.
 func loopingModule(t *testing.T) (dir, pidfile string) {
 	dir = t.TempDir()
 	pidfile = filepath.Join(dir, "child.pid")
@@ -46,7 +49,7 @@ import (
 func TestQuick(t *testing.T) {}
 
 func TestLoops(t *testing.T) {
-	c := exec.Command("sleep", "1000")
+	c := exec.Command("sleep", "86400")
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +96,7 @@ func TestTimeoutKillsTheProcessGroup(t *testing.T) {
 		t.Fatalf("the test's child never started: %v", err)
 	}
 	pid, _ := strconv.Atoi(string(data))
-	deadline := time.Now().Add(3 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if alive(pid) {
+	if !testenv.WaitExit(t, pid) || alive(pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("the test's child %d outlived the run", pid)
 	}
@@ -114,7 +113,7 @@ func TestCancelKillsTheMapBuild(t *testing.T) {
 		done <- err
 	}()
 	// Cancel once the looping test has started its child.
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := testenv.Deadline(t)
 	for {
 		if _, err := os.Stat(pidfile); err == nil {
 			break
@@ -130,13 +129,12 @@ func TestCancelKillsTheMapBuild(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cancelled") {
 			t.Errorf("Map after cancel: err = %v, want cancelled", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-testenv.Context(t).Done():
 		t.Fatal("Map did not return after cancel")
 	}
 	data, _ := os.ReadFile(pidfile)
 	pid, _ := strconv.Atoi(string(data))
-	time.Sleep(200 * time.Millisecond)
-	if alive(pid) {
+	if !testenv.WaitExit(t, pid) || alive(pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("the test's child %d outlived the cancelled map build", pid)
 	}

@@ -120,7 +120,7 @@ func startServe(t *testing.T, env []string, args ...string) *served {
 	case s.addr = <-listening:
 	case <-s.exited:
 		t.Fatalf("serve exited: %v\n%s", s.err, s.stderr())
-	case <-time.After(60 * time.Second):
+	case <-testenv.Context(t).Done():
 		t.Fatalf("serve did not listen:\n%s", s.stderr())
 	}
 	s.socket = strings.TrimPrefix(s.addr, "unix:")
@@ -189,7 +189,7 @@ func TestServeConcurrentClients(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 			defer cancel()
 			res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
 			switch {
@@ -293,7 +293,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	case <-started:
 	case a := <-done:
 		t.Fatalf("the call ended before any progress: %+v %v", a.res, a.err)
-	case <-time.After(2 * time.Minute):
+	case <-testenv.Context(t).Done():
 		t.Fatal("no progress")
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -305,7 +305,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	}
 	select {
 	case <-s.exited:
-	case <-time.After(time.Minute):
+	case <-testenv.Context(t).Done():
 		t.Fatalf("serve did not exit after SIGTERM:\n%s", s.stderr())
 	}
 	if s.err != nil {

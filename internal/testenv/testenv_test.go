@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -60,5 +62,32 @@ func TestDeadline(t *testing.T) {
 	ch <- 7
 	if v := Wait(t, ch, "a value"); v != 7 {
 		t.Errorf("Wait: %d", v)
+	}
+}
+
+// TestWaitExit: WaitExit returns once a process that is not our child
+// terminates (here, a grandchild killed by its parent shell), and at once
+// for a process already gone.
+func TestWaitExit(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 86400 & echo $!; sleep 0.2; kill $!; wait")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatal(err)
+	}
+	if !WaitExit(t, pid) {
+		t.Errorf("sleep %d still running at the deadline", pid)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !WaitExit(t, pid) {
+		t.Errorf("a reaped process %d is not gone", pid)
 	}
 }
