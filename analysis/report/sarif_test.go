@@ -130,6 +130,9 @@ func TestSARIFReviewdog(t *testing.T) {
 			}
 			got = append(got, d)
 		}
+		if err := sc.Err(); err != nil {
+			t.Fatalf("reading reviewdog's output: %v", err)
+		}
 		if len(got) != 2 {
 			t.Fatalf("reviewdog read %d results, want 2:\n%s\n%s", len(got), out, stderr.String())
 		}

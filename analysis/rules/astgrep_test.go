@@ -332,6 +332,9 @@ func runAstGrep(t *testing.T, sg, dir, rulePath, srcPath string) ([]span, string
 		must(t, json.Unmarshal(sc.Bytes(), &m))
 		spans = append(spans, span{m.Range.ByteOffset.Start, m.Range.ByteOffset.End, m.Message})
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading ast-grep's output: %v", err)
+	}
 	sortSpans(spans)
 	fix := exec.Command(sg, "scan", "--rule", rulePath, "-U", srcPath)
 	fix.Dir = dir

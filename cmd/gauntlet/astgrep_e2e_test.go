@@ -53,6 +53,9 @@ func TestAstGrepProjectCheckAgrees(t *testing.T) {
 		want = append(want, fmt.Sprintf("%s:%d:%d-%d:%d %s %s %q fix=%q", m.File, m.Range.Start.Line+1, m.Range.Start.Column+1,
 			m.Range.End.Line+1, m.Range.End.Column+1, m.RuleID, sevs[m.Severity], m.Message, m.Replacement))
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading ast-grep's output: %v", err)
+	}
 	sort.Strings(want)
 	if len(want) < 8 {
 		t.Fatalf("ast-grep found only %d findings: the project tests too little", len(want))

@@ -379,6 +379,9 @@ func TestMCPMalformedLines(t *testing.T) {
 			}
 			lines <- m
 		}
+		if err := sc.Err(); err != nil {
+			lines <- map[string]any{"unparsable": "reading gauntlet mcp's output: " + err.Error()}
+		}
 		close(lines)
 	}()
 	deadline, ok := t.Deadline()

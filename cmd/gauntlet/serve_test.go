@@ -107,6 +107,13 @@ func startServe(t *testing.T, env []string, args ...string) *served {
 				listening <- m[1]
 			}
 		}
+		if err := sc.Err(); err != nil {
+			// Say so where the failures show the log; keep serve unblocked.
+			s.mu.Lock()
+			s.log.WriteString("(test: reading serve's stderr: " + err.Error() + ")\n")
+			s.mu.Unlock()
+			io.Copy(io.Discard, pr)
+		}
 	}()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
