@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -247,12 +246,14 @@ func (f *File) Delta() *Delta { return f.prev.Load() }
 
 // editInput describes change c of content for tree-sitter.
 func editInput(content []byte, c Change) sitter.EditInput {
-	start := pointAt(content, c.Start)
-	oldEnd := pointAt(content, c.End)
+	m := NewMapper(content)
+	start := pointAt(m, c.Start)
+	oldEnd := pointAt(m, c.End)
 	newEnd := start
-	if nl := bytes.LastIndexByte([]byte(c.Text), '\n'); nl >= 0 {
-		newEnd.Row += uint32(bytes.Count([]byte(c.Text), []byte{'\n'}))
-		newEnd.Column = uint32(len(c.Text) - nl - 1)
+	if tm := NewMapper([]byte(c.Text)); tm.LineCount() > 1 {
+		last := tm.LineCount() - 1
+		newEnd.Row += uint32(last)
+		newEnd.Column = uint32(len(c.Text) - tm.LineStart(last))
 	} else {
 		newEnd.Column += uint32(len(c.Text))
 	}
@@ -266,11 +267,12 @@ func editInput(content []byte, c Change) sitter.EditInput {
 	}
 }
 
-func pointAt(content []byte, off int) sitter.Point {
-	before := content[:off]
-	row := bytes.Count(before, []byte{'\n'})
-	col := off - (bytes.LastIndexByte(before, '\n') + 1)
-	return sitter.Point{Row: uint32(row), Column: uint32(col)}
+// pointAt is the tree-sitter point of off, its column in bytes (even in
+// the middle of a character, as tree-sitter's edits count).
+func pointAt(m *Mapper, off int) sitter.Point {
+	l := m.Line(off)
+	start, _ := m.LineRange(l)
+	return sitter.Point{Row: uint32(l), Column: uint32(off - start)}
 }
 
 var parsers = map[*Language]*sync.Pool{}

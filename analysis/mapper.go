@@ -56,6 +56,26 @@ func (m *Mapper) LineCount() int { return len(m.lines) }
 // LineStart returns the byte offset at which line (0-based) starts.
 func (m *Mapper) LineStart(line int) int { return m.lines[line] }
 
+// LineRange returns the byte range [start, end) of line (0-based), its line
+// break included: end is the next line's start (the content's length for
+// the last line), so that consecutive lines tile the content. It is the
+// one place that computes "the bytes of line N": see the analysis test
+// TestLineArithmeticInMapper.
+func (m *Mapper) LineRange(line int) (start, end int) {
+	start = m.lines[line]
+	end = len(m.content)
+	if line+1 < len(m.lines) {
+		end = m.lines[line+1]
+	}
+	return start, end
+}
+
+// LineText returns the text of line (0-based) without its line break
+// ("\n" or "\r\n").
+func (m *Mapper) LineText(line int) string {
+	return string(m.content[m.lines[line]:m.lineEnd(line)])
+}
+
 // lineEnd is the offset of the end of the line's text, before "\r\n" or "\n".
 func (m *Mapper) lineEnd(line int) int {
 	end := len(m.content)

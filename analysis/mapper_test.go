@@ -97,3 +97,27 @@ func TestMatchGlob(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestMapperLineRangeAndText(t *testing.T) {
+	content := []byte("a\r\n\tbé\n\nlast")
+	m := NewMapper(content)
+	want := []struct {
+		start, end int
+		text       string
+	}{{0, 3, "a"}, {3, 8, "\tbé"}, {8, 9, ""}, {9, 13, "last"}}
+	if m.LineCount() != len(want) {
+		t.Fatalf("LineCount = %d, want %d", m.LineCount(), len(want))
+	}
+	for l, w := range want {
+		if s, e := m.LineRange(l); s != w.start || e != w.end {
+			t.Errorf("LineRange(%d) = [%d, %d), want [%d, %d)", l, s, e, w.start, w.end)
+		}
+		if got := m.LineText(l); got != w.text {
+			t.Errorf("LineText(%d) = %q, want %q", l, got, w.text)
+		}
+	}
+	// The lines tile the content.
+	if _, e := m.LineRange(m.LineCount() - 1); e != len(content) {
+		t.Errorf("last line ends at %d, want %d", e, len(content))
+	}
+}

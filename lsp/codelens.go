@@ -11,21 +11,15 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
-
-// Test is one test a code lens offers to run: its id and the byte range of
-// its declaration in the document.
-type Test struct {
-	ID, Name   string
-	Start, End int
-}
 
 // TestRunner finds and runs a workspace's tests for the code lenses and
 // gauntlet.runTests. cmd wires it to analysis/testrun; lsp only translates.
 type TestRunner interface {
 	// TestsInFile lists the tests declared in f (an open document, possibly
-	// unsaved).
-	TestsInFile(ctx context.Context, f *analysis.File) ([]Test, error)
+	// unsaved) that a code lens offers to run.
+	TestsInFile(ctx context.Context, f *analysis.File) ([]testrun.Test, error)
 	// Run runs the tests with these ids, reporting progress as it goes,
 	// and returns a one-line summary.
 	Run(ctx context.Context, ids []string, progress func(message string, percent int)) (summary string, passed bool, err error)

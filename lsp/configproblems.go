@@ -69,7 +69,7 @@ func (s *Server) publishConfigProblems(err error) {
 		m := f.Mapper()
 		var diags []analysis.Diagnostic
 		for _, p := range byPath[path] {
-			start, end, _ := lineSpan(m, content, p.Line)
+			start, end, _ := lineSpan(m, p.Line)
 			diags = append(diags, analysis.Diagnostic{Path: path, Start: start, End: end, Severity: analysis.SeverityError, Code: "config", Source: "gauntlet", Message: p.Message})
 		}
 		s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{

@@ -123,8 +123,8 @@ func (s *Server) uncoveredDiagnostics(f *analysis.File) []analysis.Diagnostic {
 	m := f.Mapper()
 	var out []analysis.Diagnostic
 	for _, r := range s.coverageView.Uncovered(f) {
-		start, _, ok1 := lineSpan(m, f.Content, r[0])
-		_, end, ok2 := lineSpan(m, f.Content, r[1])
+		start, _, ok1 := lineSpan(m, r[0])
+		_, end, ok2 := lineSpan(m, r[1])
 		if !ok1 || !ok2 {
 			continue
 		}

@@ -18,7 +18,7 @@ type Engine interface {
 	ResetReported()
 	HasModel() bool
 	Verify(ctx context.Context, base *analysis.Snapshot, edit verify.Edit, progress func(gate string)) (*verify.Verdict, error)
-	Fix(ctx context.Context, snap *analysis.Snapshot, problems []loop.Problem, progress func(loop.Event)) (*loop.Result, error)
+	Fix(ctx context.Context, snap *analysis.Snapshot, problems []loop.Problem, progress func(analysis.Progress)) (*loop.Result, error)
 	Reverify(ctx context.Context, to *analysis.Snapshot, res *loop.Result) (*loop.Result, error)
 	TestProblem(ctx context.Context, snap *analysis.Snapshot, id, output string) (loop.Problem, error)
 }

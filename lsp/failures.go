@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // TestReport is the outcome of a test run for the editor: a summary, and
@@ -15,16 +16,7 @@ type TestReport struct {
 	Summary  string
 	Passed   bool
 	Ran      []string // the ids that ran: their earlier failures are cleared
-	Failures []TestFailure
-}
-
-// TestFailure is a failing test: its id, where it is declared (path
-// relative to the workspace root, 1-based line), and its output.
-type TestFailure struct {
-	ID     string
-	Path   string
-	Line   int
-	Output string
+	Failures []testrun.Failure
 }
 
 // TestReporter is a TestRunner that also reports which tests failed.
@@ -51,18 +43,18 @@ func (s *Server) recordFailures(rep TestReport) {
 	}
 	s.mu.Lock()
 	if s.failures == nil {
-		s.failures = map[string]TestFailure{}
+		s.failures = map[string]testrun.Failure{}
 	}
 	touched := map[string]bool{}
 	for id, f := range s.failures {
 		if ran[id] {
-			touched[f.Path] = true
+			touched[f.File] = true
 			delete(s.failures, id)
 		}
 	}
 	for _, f := range rep.Failures {
 		s.failures[f.ID] = f
-		touched[f.Path] = true
+		touched[f.File] = true
 	}
 	docs := s.docsAt(touched)
 	s.mu.Unlock()
@@ -76,7 +68,7 @@ func (s *Server) clearFailure(id string) {
 	s.mu.Lock()
 	f, ok := s.failures[id]
 	delete(s.failures, id)
-	docs := s.docsAt(map[string]bool{f.Path: ok})
+	docs := s.docsAt(map[string]bool{f.File: ok})
 	s.mu.Unlock()
 	for _, d := range docs {
 		s.republish(d)
@@ -84,7 +76,7 @@ func (s *Server) clearFailure(id string) {
 }
 
 // failure returns a recorded failure.
-func (s *Server) failure(id string) (TestFailure, bool) {
+func (s *Server) failure(id string) (testrun.Failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.failures[id]
@@ -107,10 +99,10 @@ func (s *Server) docsAt(paths map[string]bool) []*document {
 func (s *Server) failureDiagnostics(f *analysis.File) []analysis.Diagnostic {
 	var out []analysis.Diagnostic
 	for _, fl := range s.failures {
-		if fl.Path != f.Path {
+		if fl.File != f.Path {
 			continue
 		}
-		start, end, ok := lineSpan(f.Mapper(), f.Content, fl.Line)
+		start, end, ok := lineSpan(f.Mapper(), fl.Line)
 		if !ok {
 			continue
 		}

@@ -123,8 +123,8 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 		return nil, err
 	}
 	ctx, pr := s.beginProgress(ctx, "gauntlet: fixing "+problem.String())
-	res, err := s.engine.Fix(ctx, snap, []loop.Problem{problem}, func(e loop.Event) {
-		if e.Kind == loop.Report {
+	res, err := s.engine.Fix(ctx, snap, []loop.Problem{problem}, func(e analysis.Progress) {
+		if e.Kind == analysis.ProgressReport {
 			pr.report(e.Message, e.Percent)
 		}
 	})

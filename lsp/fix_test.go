@@ -15,6 +15,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
@@ -359,8 +360,8 @@ func TestVerifyEditCommand(t *testing.T) {
 type reportingTests struct{ fakeTests }
 
 func (reportingTests) Report(ctx context.Context, ids []string, progress func(string, int)) (TestReport, error) {
-	return TestReport{Summary: "0 passed, 1 failed", Ran: ids, Failures: []TestFailure{{
-		ID: "example.com/calc.TestAdd", Path: "calc_test.go", Line: 5, Output: "    calc_test.go:7: Add(2, 3) = -1, want 5\n--- FAIL: TestAdd (0.00s)\n"}}}, nil
+	return TestReport{Summary: "0 passed, 1 failed", Ran: ids, Failures: []testrun.Failure{{
+		ID: "example.com/calc.TestAdd", File: "calc_test.go", Line: 5, Output: "    calc_test.go:7: Add(2, 3) = -1, want 5\n--- FAIL: TestAdd (0.00s)\n"}}}, nil
 }
 
 // TestFailingTestDiagnostic: a failing test shows where it is declared and

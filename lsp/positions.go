@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"fmt"
+	"strings"
 
 	lsp "github.com/sourcegraph/go-lsp"
 
@@ -69,17 +70,12 @@ func fromRange(m *analysis.Mapper, r lsp.Range, enc analysis.Encoding) (start, e
 
 // lineSpan is the byte range of 1-based line n of the content m maps,
 // without its indentation and line break; ok is false past the end.
-func lineSpan(m *analysis.Mapper, content []byte, n int) (start, end int, ok bool) {
+func lineSpan(m *analysis.Mapper, n int) (start, end int, ok bool) {
 	if n < 1 || n > m.LineCount() {
 		return 0, 0, false
 	}
-	start = m.LineStart(n - 1)
-	end = len(content)
-	if n < m.LineCount() {
-		end = m.LineStart(n) - 1
-	}
-	for start < end && (content[start] == ' ' || content[start] == '\t') {
-		start++
-	}
-	return start, end, true
+	start, _ = m.LineRange(n - 1)
+	text := m.LineText(n - 1)
+	indent := len(text) - len(strings.TrimLeft(text, " \t"))
+	return start + indent, start + len(text), true
 }

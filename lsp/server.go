@@ -14,6 +14,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // Server is one LSP session over one connection. Make it with New and run
@@ -48,7 +49,7 @@ type Server struct {
 	watched        map[string]bool               // absolute paths of the configuration's files
 	progress       map[string]context.CancelFunc // work done progress tokens, cancellable by the client
 	testRunner     TestRunner
-	failures       map[string]TestFailure // failing tests by id, from gauntlet.runTests
+	failures       map[string]testrun.Failure // failing tests by id, from gauntlet.runTests
 
 	pubMu sync.Mutex // orders publishDiagnostics against the version check
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // brokenTests is a workspace whose tests cannot run: no runner recognised.
@@ -15,7 +16,7 @@ type brokenTests struct{ runs *atomic.Int32 }
 
 var errNoRunner = errors.New("package.json runs karma; gauntlet runs jest, vitest, mocha and node --test; set tests.runner")
 
-func (b brokenTests) TestsInFile(ctx context.Context, f *analysis.File) ([]Test, error) {
+func (b brokenTests) TestsInFile(ctx context.Context, f *analysis.File) ([]testrun.Test, error) {
 	return nil, errNoRunner
 }
 

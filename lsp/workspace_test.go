@@ -10,6 +10,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 func TestConfigReload(t *testing.T) {
@@ -63,11 +64,11 @@ type fakeTests struct {
 	ran chan []string
 }
 
-func (f fakeTests) TestsInFile(ctx context.Context, file *analysis.File) ([]Test, error) {
-	var out []Test
+func (f fakeTests) TestsInFile(ctx context.Context, file *analysis.File) ([]testrun.Test, error) {
+	var out []testrun.Test
 	for _, name := range []string{"TestA", "TestB"} {
 		if i := strings.Index(string(file.Content), "func "+name); i >= 0 {
-			out = append(out, Test{ID: "p." + name, Name: name, Start: i, End: i + 10})
+			out = append(out, testrun.Test{ID: "p." + name, Name: name, Start: i, End: i + 10})
 		}
 	}
 	return out, nil

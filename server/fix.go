@@ -43,7 +43,7 @@ func (e *Engine) Loop() Loop {
 // HasModel reports whether a model is configured.
 func (e *Engine) HasModel() bool { return e.Loop().Model != nil }
 
-func (e *Engine) loopOptions(progress func(loop.Event)) loop.Options {
+func (e *Engine) loopOptions(progress func(analysis.Progress)) loop.Options {
 	l := e.Loop()
 	vo := l.Verify
 	vo.Analyzers = e
@@ -60,7 +60,7 @@ func (e *Engine) Problems(ctx context.Context, snap *analysis.Snapshot, scope lo
 // analyzers' fixes), verify on a shadow snapshot, feed the evidence back,
 // retry. Nothing is written: the result holds the accepted changes.
 // progress, if set, hears each step; cancelling ctx stops the loop.
-func (e *Engine) Fix(ctx context.Context, snap *analysis.Snapshot, problems []loop.Problem, progress func(loop.Event)) (*loop.Result, error) {
+func (e *Engine) Fix(ctx context.Context, snap *analysis.Snapshot, problems []loop.Problem, progress func(analysis.Progress)) (*loop.Result, error) {
 	return loop.Run(ctx, snap, problems, e.loopOptions(progress))
 }
 

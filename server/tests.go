@@ -32,7 +32,7 @@ type TestOptions struct {
 	// Display turns a snapshot path into the path reported; nil keeps it.
 	Display func(string) string
 	// Progress, if set, hears the run's progress.
-	Progress func(testrun.Progress)
+	Progress func(analysis.Progress)
 }
 
 // TestReport is the outcome of RunTests. Its JSON form is `gauntlet test
@@ -131,7 +131,7 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 			}
 		}
 	}
-	var out *testrun.Outcome
+	var out *testrun.Report
 	// Coverage of every test under the paths is the per-test map's union:
 	// building it fills the map cache that `gauntlet coverage` and
 	// `--affected-by` then read, and the totals are theirs. The tests still
@@ -152,7 +152,7 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 			out.Coverage = fromMap.Profile()
 		}
 	} else {
-		out = &testrun.Outcome{}
+		out = &testrun.Report{}
 		if opts.Coverage {
 			out.Coverage = coverage.NewProfile()
 		}
@@ -215,7 +215,7 @@ type CoverageOptions struct {
 	Paths    []string
 	Settings testrun.Settings
 	Display  func(string) string
-	Progress func(testrun.Progress)
+	Progress func(analysis.Progress)
 }
 
 func (o CoverageOptions) coverageMap(ctx context.Context, snap *analysis.Snapshot) (*coverage.Map, error) {

@@ -80,7 +80,7 @@ func (r *Rule) PosOf(key string) Pos {
 func (r *Rule) QueryPos(offset int) Pos {
 	p := r.PosOf("query")
 	if r.queryBlock && offset >= 0 && offset <= len(r.Query) {
-		p.Line += 1 + strings.Count(r.Query[:offset], "\n")
+		p.Line += 1 + analysis.NewMapper([]byte(r.Query)).Line(offset)
 	}
 	return p
 }

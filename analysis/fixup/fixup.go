@@ -58,11 +58,12 @@ func Edits(f *analysis.File, edits []analysis.TextEdit) []analysis.TextEdit {
 // edit touches that line.
 func wholeLines(content []byte, edits []analysis.TextEdit) []analysis.TextEdit {
 	out := append([]analysis.TextEdit(nil), edits...)
+	m := analysis.NewMapper(content)
 	for i, e := range out {
 		if strings.TrimSpace(e.NewText) != "" || e.End <= e.Start {
 			continue
 		}
-		ls := bytes.LastIndexByte(content[:e.Start], '\n') + 1
+		ls, _ := m.LineRange(m.Line(e.Start))
 		le := len(content)
 		if j := bytes.IndexByte(content[e.End:], '\n'); j >= 0 {
 			le = e.End + j

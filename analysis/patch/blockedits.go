@@ -220,7 +220,8 @@ func (st *fileState) trimmed() []analysis.TextEdit {
 		for p < len(old) && p < len(nu) && old[p] == nu[p] {
 			p++
 		}
-		p = strings.LastIndexByte(old[:p], '\n') + 1
+		m := analysis.NewMapper([]byte(old))
+		p, _ = m.LineRange(m.Line(p))
 		q := 0
 		for q < len(old)-p && q < len(nu)-p && old[len(old)-1-q] == nu[len(nu)-1-q] {
 			q++

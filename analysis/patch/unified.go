@@ -364,3 +364,63 @@ func quotePath(p string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// Changes describes the change of one file from old to new as a File with
+// no context lines, from the same Myers line diff as Diff: which lines
+// changed, for test selection and the coverage gate. oldPath is "" for a
+// file the change creates, newPath "" for one it deletes. An insertion's
+// hunk names the line before it on the side that has no lines, as a
+// unified diff does.
+func Changes(oldPath, newPath string, old, new []byte) *File {
+	f := &File{OldPath: oldPath, NewPath: newPath}
+	switch {
+	case oldPath == "":
+		f.Status = Added
+	case newPath == "":
+		f.Status = Deleted
+	case oldPath != newPath:
+		f.Status = Renamed
+	}
+	a, b := lines(old), lines(new)
+	i, j := 0, 0 // 0-based positions in a and b
+	var h *Hunk
+	flush := func() {
+		if h == nil {
+			return
+		}
+		if h.OldLines == 0 {
+			h.OldStart-- // an insertion names the line before it
+		}
+		if h.NewLines == 0 {
+			h.NewStart--
+		}
+		f.Hunks = append(f.Hunks, *h)
+		h = nil
+	}
+	for _, o := range diffLines(a, b) {
+		if o == keep {
+			flush()
+			i++
+			j++
+			continue
+		}
+		if h == nil {
+			h = &Hunk{OldStart: i + 1, NewStart: j + 1}
+		}
+		if o == del {
+			l, nl := strings.CutSuffix(a[i], "\n")
+			h.Lines = append(h.Lines, "-"+l)
+			h.NoNewlineOld = h.NoNewlineOld || !nl
+			h.OldLines++
+			i++
+		} else {
+			l, nl := strings.CutSuffix(b[j], "\n")
+			h.Lines = append(h.Lines, "+"+l)
+			h.NoNewlineNew = h.NoNewlineNew || !nl
+			h.NewLines++
+			j++
+		}
+	}
+	flush()
+	return f
+}

@@ -258,12 +258,8 @@ func (in *Input) fingerprint(d analysis.Diagnostic, uri string) string {
 	line := ""
 	if f := in.Files[d.Path]; f != nil {
 		m := f.Mapper()
-		l := m.Line(d.Start)
-		end := len(f.Content)
-		if l+1 < m.LineCount() {
-			end = m.LineStart(l + 1)
-		}
-		line = strings.Join(strings.Fields(string(f.Content[m.LineStart(l):end])), " ")
+		start, end := m.LineRange(m.Line(d.Start))
+		line = strings.Join(strings.Fields(string(f.Content[start:end])), " ")
 	}
 	h := sha256.Sum256([]byte(d.Code + "\x00" + uri + "\x00" + line))
 	return hex.EncodeToString(h[:8])

@@ -291,6 +291,40 @@ func (r *rnode) stops(c *mctx, n *sitter.Node) bool {
 	return ok
 }
 
+// local reports whether r never looks past the top-level node its
+// candidate is in: the static counterpart of the checks that set
+// mctx.global (inside reaching a root that inner may match, precedes and
+// follows, which may reach a top-level node's siblings). root is the
+// language's root kind; seen guards recursive utils.
+func (r *rnode) local(root sitter.Symbol, seen map[*rnode]bool) bool {
+	if r == nil || seen[r] {
+		return true
+	}
+	seen[r] = true
+	switch r.op {
+	case opPrecedes, opFollows:
+		return false
+	case opInside:
+		if r.innerKinds == nil || hasSym(r.innerKinds, root) {
+			return false
+		}
+	case opMatches:
+		if r.utils == nil {
+			return false
+		}
+		u := r.utils.get(r.util)
+		if u == nil || !u.local(root, seen) {
+			return false
+		}
+	}
+	for _, s := range r.subs {
+		if !s.local(root, seen) {
+			return false
+		}
+	}
+	return r.inner.local(root, seen) && r.until.local(root, seen)
+}
+
 func (r *rnode) inside(c *mctx, n *sitter.Node) bool {
 	prev := n
 	for a := n.Parent(); a != nil; prev, a = a, a.Parent() {

@@ -116,6 +116,10 @@ type sgroup struct {
 	query *sitter.Query // nil when no rule has kinds
 	byPat [][]*srule    // query pattern index -> rules of that kind
 	anyOf []*srule      // rules without kinds
+	// local[i]: rules[i] never looks past its candidate's top-level node
+	// (see rnode.local), so it can join incremental runs on a version
+	// where it first applies (its words appear).
+	local []bool
 	mu    sync.Mutex
 	cache map[weak.Pointer[analysis.File]]*sentry
 }
@@ -146,6 +150,14 @@ func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 		if !slices.Contains(g.byPat[i], s) {
 			g.byPat[i] = append(g.byPat[i], s)
 		}
+	}
+	root := rootSymbol(lang)
+	for _, s := range rules {
+		ok := s.root.local(root, map[*rnode]bool{})
+		for _, c := range s.constraints {
+			ok = ok && c.local(root, map[*rnode]bool{})
+		}
+		g.local = append(g.local, ok)
 	}
 	for i, s := range rules {
 		s.group, s.index = g, i
@@ -223,6 +235,11 @@ func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagno
 			global = gl
 			return d, err
 		})
+		for i, on := range active {
+			if !on && diags != nil {
+				diags[i] = nil // its words left the file with this edit
+			}
+		}
 	} else {
 		diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
 	}
@@ -234,22 +251,45 @@ func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagno
 }
 
 // previous returns the findings on the version f was edited from, when
-// they exist, the same rules ran, and none looked past its top-level node.
+// they exist and none looked past its top-level node, and the rules that
+// run now either ran then or could not match then: a rule whose words
+// (srule.need) were missing from the previous text had no findings there,
+// and a local one (rnode.local) finds on this version, outside the edited
+// declarations, what it found there. A team rule's word typed in (or
+// deleted) so does not cost a full run of every rule.
 func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnostic {
 	d := f.Delta()
 	if d == nil {
 		return nil
 	}
+	// absent: rule i had no findings on the previous text and finds the
+	// same outside the edited declarations now
+	absent := func(i int) bool {
+		s := g.rules[i]
+		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
+	}
 	g.mu.Lock()
 	e := g.cache[weak.Make(d.Prev)]
 	g.mu.Unlock()
 	if e == nil {
-		return nil
+		// Not matched (no rule applied to it, or never analysed): known
+		// only if every rule that runs now is absent from it.
+		for i, on := range active {
+			if on && !absent(i) {
+				return nil
+			}
+		}
+		return make([][]analysis.Diagnostic, len(g.rules))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.done || e.global || !slices.Equal(e.active, active) {
+	if !e.done || e.global {
 		return nil
+	}
+	for i, on := range active {
+		if on && !e.active[i] && !absent(i) {
+			return nil
+		}
 	}
 	return e.diags
 }
@@ -344,6 +384,19 @@ func (g *sgroup) find(ctx context.Context, f *analysis.File, tree *sitter.Tree, 
 		analysis.SortDiagnostics(out[i])
 	}
 	return out, c.global, nil
+}
+
+// rootSymbol is the kind of lang's root node (Go: source_file).
+func rootSymbol(lang *analysis.Language) sitter.Symbol {
+	p := sitter.NewParser()
+	defer p.Close()
+	p.SetLanguage(lang.Grammar)
+	t, err := p.ParseCtx(context.Background(), nil, nil)
+	if err != nil || t == nil {
+		return ^sitter.Symbol(0)
+	}
+	defer t.Close()
+	return t.RootNode().Symbol()
 }
 
 // walk calls try on n and its descendants, in pre-order.

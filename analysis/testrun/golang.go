@@ -276,7 +276,7 @@ func newGoWorkdir(env *Env, p *Project) (*goWorkdir, error) {
 	return w, nil
 }
 
-func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	m, err := r.module(env, p)
 	if err != nil {
@@ -287,7 +287,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 			return nil, err
 		}
 	}
-	out := &Outcome{}
+	out := &Report{}
 	if len(tests) == 0 {
 		return out, nil
 	}
@@ -363,7 +363,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	for _, t := range tests {
 		want[t.ID] = t
 	}
-	env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("go test %s", strings.Join(shortPkgs(pkgs, p.Name), " ")), Percent: 0})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("go test %s", strings.Join(shortPkgs(pkgs, p.Name), " ")), Percent: 0})
 
 	c := command(ctx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...).in(env, w.tmp)
 	stdout, err := c.StdoutPipe()
@@ -418,7 +418,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 			res := &Result{ID: id, Package: t.Package, File: t.File, Line: t.Line, Status: st, Duration: int64(ev.Elapsed * 1000)}
 			results[id] = res
 			done++
-			env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("%s %s", t.Name, verb(st)), Percent: done * 100 / total})
+			env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s", t.Name, verb(st)), Percent: done * 100 / total})
 		}
 	}
 	scanErr := sc.Err()
@@ -713,14 +713,14 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 	for _, pkg := range stale {
 		ntests += len(testsOf[pkg.ImportPath])
 	}
-	env.Progress(Progress{Kind: Begin, Title: fmt.Sprintf("Building the coverage map: %d tests in %d packages", ntests, len(stale))})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Building the coverage map: %d tests in %d packages", ntests, len(stale))})
 	w, err := newGoWorkdir(env, p)
 	if err != nil {
 		return nil, err
 	}
 	defer w.cleanup()
 	maps, err := r.buildMaps(ctx, env, m, w, stale, testsOf, ntests)
-	env.Progress(Progress{Kind: End, Message: fmt.Sprintf("coverage map of %d tests", ntests)})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressEnd, Message: fmt.Sprintf("coverage map of %d tests", ntests)})
 	if err != nil {
 		return nil, err
 	}
@@ -824,7 +824,7 @@ func (r *GoRunner) buildMaps(ctx context.Context, env *Env, m *goModule, w *goWo
 				done++
 				n := done
 				mu.Unlock()
-				env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("%s %s", j.test.Name, verb(status)), Percent: n * 100 / max(ntests, 1)})
+				env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s", j.test.Name, verb(status)), Percent: n * 100 / max(ntests, 1)})
 			}
 		}()
 	}

@@ -669,8 +669,8 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 // jsRunTests runs tests of a jest, vitest or mocha package: everything the
 // framework finds when tests is nil, else their files with a name filter
 // when only some of a file's tests are asked for.
-func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
-	out := &Outcome{}
+func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
+	out := &Report{}
 	all := tests == nil
 	if all {
 		var err error
@@ -717,7 +717,7 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 		}
 		sort.Strings(files)
 	}
-	env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("%s %s (%d tests)", p.Framework, p.Dir, len(tests))})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s (%d tests)", p.Framework, p.Dir, len(tests))})
 	run, err := r.runFramework(ctx, env, p, p.Framework, dir, tmp, files, pattern, opt.Coverage, false)
 	if err != nil {
 		return nil, err
@@ -754,8 +754,8 @@ func (r *NodeRunner) jsMap(ctx context.Context, env *Env, p *Project, tests []Te
 	defer os.RemoveAll(tmp)
 	m := coverage.NewMap()
 	m.Granularity = coverage.PerTest
-	env.Progress(Progress{Kind: Begin, Title: fmt.Sprintf("Building the coverage map: %d %s tests", len(tests), p.Framework)})
-	defer env.Progress(Progress{Kind: End})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Building the coverage map: %d %s tests", len(tests), p.Framework)})
+	defer env.Progress(analysis.Progress{Kind: analysis.ProgressEnd})
 	var mu sync.Mutex
 	var firstErr error
 	done := 0
@@ -802,7 +802,7 @@ func (r *NodeRunner) jsMap(ctx context.Context, env *Env, p *Project, tests []Te
 		}
 		m.AddTest(t.ID, st, prof)
 		done++
-		env.Progress(Progress{Kind: Report, Message: t.ID, Percent: done * 100 / len(tests)})
+		env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: t.ID, Percent: done * 100 / len(tests)})
 	})
 	if firstErr != nil {
 		return nil, firstErr

@@ -484,7 +484,7 @@ func nodeWorkdir(env *Env, p *Project) (dir, tmp string, err error) {
 	return dir, tmp, nil
 }
 
-func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	if p.Framework != fwNode && p.Framework != "" {
 		out, err := r.jsRunTests(ctx, env, p, tests, opt)
@@ -500,7 +500,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 			return nil, err
 		}
 	}
-	out := &Outcome{}
+	out := &Report{}
 	if opt.Coverage {
 		out.Coverage = coverage.NewProfile()
 	}
@@ -565,7 +565,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 			out.Coverage.Merge(run.coverage)
 		}
 		done++
-		env.Progress(Progress{Kind: Report, Message: "node --test " + relTo(p.Dir, file), Percent: done * 100 / len(files)})
+		env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: "node --test " + relTo(p.Dir, file), Percent: done * 100 / len(files)})
 	})
 	if firstErr != nil {
 		return nil, firstErr

@@ -111,7 +111,7 @@ func TestCancelKillsTheMapBuild(t *testing.T) {
 	needGo(t)
 	dir, pidfile := loopingModule(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir()), WithProgress(func(p Progress) {}))
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir()), WithProgress(func(p analysis.Progress) {}))
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Map(ctx)

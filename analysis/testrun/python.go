@@ -498,7 +498,7 @@ func (run *pyRun) add(snap *analysis.Snapshot, p *Project, dir string, rec pyRec
 	}
 }
 
-func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error) {
+func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	all := tests == nil
 	if all {
@@ -507,7 +507,7 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 			return nil, err
 		}
 	}
-	out := &Outcome{}
+	out := &Report{}
 	if len(tests) == 0 {
 		return out, nil
 	}
@@ -517,7 +517,7 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 			ids = append(ids, t.ID)
 		}
 	}
-	env.Progress(Progress{Kind: Report, Message: fmt.Sprintf("pytest %s (%d tests)", p.Dir, len(tests))})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("pytest %s (%d tests)", p.Dir, len(tests))})
 	run, err := r.pytest(ctx, env, p, ids, opt.Coverage)
 	if err != nil {
 		return nil, err
@@ -620,9 +620,9 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 	if err != nil {
 		return nil, err
 	}
-	env.Progress(Progress{Kind: Begin, Title: fmt.Sprintf("Building the coverage map: %d pytest tests", len(tests))})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Building the coverage map: %d pytest tests", len(tests))})
 	run, err := r.pytest(ctx, env, p, nil, true)
-	env.Progress(Progress{Kind: End})
+	env.Progress(analysis.Progress{Kind: analysis.ProgressEnd})
 	if err != nil {
 		return nil, err
 	}

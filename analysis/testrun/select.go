@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
@@ -27,8 +26,9 @@ type Selection struct {
 
 // Lines is a range of lines [Start, End] (1-based, inclusive) of a file.
 type Lines struct {
-	Path       string `json:"path"`
-	Start, End int
+	Path  string `json:"path"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
 }
 
 func (l Lines) String() string {
@@ -278,18 +278,6 @@ func isSourceOf(lang, file string) bool {
 		return l.Name == "python"
 	case "node":
 		return l.Name == "javascript" || l.Name == "typescript" || l.Name == "tsx"
-	}
-	return false
-}
-
-func isTestFileOf(lang, file string) bool {
-	switch lang {
-	case "go":
-		return strings.HasSuffix(file, "_test.go")
-	case "python":
-		return isPyTestFile(file) || path.Base(file) == "conftest.py"
-	case "node":
-		return isJSTestName(file)
 	}
 	return false
 }

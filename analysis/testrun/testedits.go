@@ -44,27 +44,6 @@ type TestEdit struct {
 	Via []string
 }
 
-// IsTestFile reports whether a workspace path is a test file by its name,
-// as the runners see them: Go _test.go files; Python test_*.py, *_test.py
-// and conftest.py; JavaScript and TypeScript *.test.*, *.spec.*, test.*,
-// test-*, files under test/, tests/ or __tests__/.
-func IsTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"):
-		return true
-	case strings.HasSuffix(base, ".py"):
-		return isPyTestFile(p) || base == "conftest.py"
-	case !isJSPath(p):
-		return false
-	}
-	if isNodeTestName(p) || strings.Contains(base, ".spec.") || strings.Contains(base, ".test.") {
-		return true
-	}
-	dir := "/" + path.Dir(p) + "/"
-	return strings.Contains(dir, "/test/") || strings.Contains(dir, "/tests/") || strings.Contains(dir, "/__tests__/")
-}
-
 func isJSPath(p string) bool {
 	switch path.Ext(p) {
 	case ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx":

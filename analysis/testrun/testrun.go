@@ -83,21 +83,37 @@ type Result struct {
 	Failure *Location `json:"-"`
 }
 
+// Failure is a test that failed or errored, and its trimmed output: what
+// verify's tests gate reports and the LSP shows on the test's declaration.
+type Failure struct {
+	ID     string `json:"id"`
+	File   string `json:"file,omitempty"` // slash path relative to the workspace root
+	Line   int    `json:"line,omitempty"` // 1-based line of the declaration
+	Status Status `json:"status"`         // Fail or Error
+	Output string `json:"output"`
+}
+
+// AsFailure is r as a Failure.
+func (r Result) AsFailure() Failure {
+	return Failure{ID: r.ID, File: r.File, Line: r.Line, Status: r.Status, Output: r.Output}
+}
+
 // Location is a line of a workspace file.
 type Location struct {
 	File string // slash path relative to the workspace root
 	Line int    // 1-based
 }
 
-// Outcome is the result of running a set of tests.
-type Outcome struct {
+// Report is the result of running a set of tests (Outcome is the exit
+// status's name, in server/api).
+type Report struct {
 	Results  []Result          // sorted by id
 	Coverage *coverage.Profile // with RunOptions.Coverage
 	Elapsed  time.Duration
 }
 
 // Passed reports whether no test failed or errored.
-func (o *Outcome) Passed() bool {
+func (o *Report) Passed() bool {
 	for _, r := range o.Results {
 		if r.Status == Fail || r.Status == Error {
 			return false
@@ -107,7 +123,7 @@ func (o *Outcome) Passed() bool {
 }
 
 // Failed lists the results that failed or errored.
-func (o *Outcome) Failed() []Result {
+func (o *Report) Failed() []Result {
 	var out []Result
 	for _, r := range o.Results {
 		if r.Status == Fail || r.Status == Error {
@@ -175,23 +191,6 @@ func (s Settings) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// ProgressKind is the phase of a progress report, as in LSP's $/progress.
-type ProgressKind int
-
-const (
-	Begin ProgressKind = iota
-	Report
-	End
-)
-
-// Progress is one progress report of a long job.
-type Progress struct {
-	Kind    ProgressKind
-	Title   string // with Begin: "Running 12 tests", "Building the coverage map"
-	Message string // "calc.TestAdd passed"
-	Percent int    // 0..100
-}
-
 // Option configures a Suite.
 type Option func(*Suite)
 
@@ -200,7 +199,7 @@ type Option func(*Suite)
 func WithCacheDir(dir string) Option { return func(s *Suite) { s.cache = &coverage.Cache{Dir: dir} } }
 
 // WithProgress reports long jobs to f (called from one goroutine at a time).
-func WithProgress(f func(Progress)) Option { return func(s *Suite) { s.progress = f } }
+func WithProgress(f func(analysis.Progress)) Option { return func(s *Suite) { s.progress = f } }
 
 // WithLauncher starts every runner process (go test, pytest, node, the
 // test binaries) through l: in a sandbox.
@@ -227,7 +226,7 @@ type Suite struct {
 	launch   Launcher
 
 	mu       sync.Mutex
-	progress func(Progress)
+	progress func(analysis.Progress)
 }
 
 // New returns the suite of snap's workspace.
@@ -247,7 +246,7 @@ func (s *Suite) Snapshot() *analysis.Snapshot { return s.snap }
 // Settings are the suite's settings.
 func (s *Suite) Settings() Settings { return s.settings }
 
-func (s *Suite) report(p Progress) {
+func (s *Suite) report(p analysis.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.progress != nil {
@@ -269,7 +268,7 @@ type Env struct {
 	Snapshot *analysis.Snapshot
 	Settings Settings
 	Cache    *coverage.Cache
-	Progress func(Progress)
+	Progress func(analysis.Progress)
 	Launch   Launcher // nil: processes run here
 }
 
@@ -295,7 +294,7 @@ type Runner interface {
 	// TestsInFile lists the tests declared in one file of a project.
 	TestsInFile(ctx context.Context, env *Env, p *Project, file string) ([]Test, error)
 	// Run runs tests of p (all of them when tests is nil).
-	Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Outcome, error)
+	Run(ctx context.Context, env *Env, p *Project, tests []Test, opt RunOptions) (*Report, error)
 	// Map returns the per-test coverage map of p, from the cache where the
 	// inputs did not change.
 	Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error)
@@ -355,19 +354,13 @@ func filterPaths(ts []Test, paths []string) []Test {
 	for _, t := range ts {
 		for _, p := range paths {
 			p = path.Clean(p)
-			if p == "." || t.File == p || strings.HasPrefix(t.File, p+"/") || (path.Ext(p) != "" && path.Dir(t.File) == path.Dir(p) && !isTestPath(p)) {
+			if p == "." || t.File == p || strings.HasPrefix(t.File, p+"/") || (path.Ext(p) != "" && path.Dir(t.File) == path.Dir(p) && !IsTestFile(p)) {
 				out = append(out, t)
 				break
 			}
 		}
 	}
 	return out
-}
-
-func isTestPath(p string) bool {
-	base := path.Base(p)
-	return strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
-		isJSTestName(p)
 }
 
 // TestsInFile lists the tests declared in file (relative to the workspace
@@ -392,7 +385,7 @@ func (s *Suite) TestsInFile(ctx context.Context, file string) ([]Test, error) {
 
 // Run runs tests (each runner's share in its projects), bounded by the
 // settings' timeout. A nil tests runs every test under paths.
-func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome, error) {
+func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Report, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
 	defer cancel()
@@ -400,8 +393,8 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 	if err != nil {
 		return nil, err
 	}
-	s.report(Progress{Kind: Begin, Title: fmt.Sprintf("Running %d tests", len(tests))})
-	out := &Outcome{}
+	s.report(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Running %d tests", len(tests))})
+	out := &Report{}
 	if opt.Coverage {
 		out.Coverage = coverage.NewProfile()
 	}
@@ -422,13 +415,13 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Outcome
 	}
 	sortResults(out.Results)
 	out.Elapsed = time.Since(start)
-	s.report(Progress{Kind: End, Message: summary(out)})
+	s.report(analysis.Progress{Kind: analysis.ProgressEnd, Message: summary(out)})
 	return out, firstErr
 }
 
 // RunIDs runs the tests with these ids (as the editor's gauntlet.runTests
 // command names them). Unknown ids are an error naming them.
-func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Outcome, error) {
+func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Report, error) {
 	all, err := s.Discover(ctx)
 	if err != nil {
 		return nil, err
@@ -453,7 +446,7 @@ func (s *Suite) RunIDs(ctx context.Context, ids []string, opt RunOptions) (*Outc
 	return s.Run(ctx, tests, opt)
 }
 
-func summary(o *Outcome) string {
+func summary(o *Report) string {
 	n := map[Status]int{}
 	for _, r := range o.Results {
 		n[r.Status]++

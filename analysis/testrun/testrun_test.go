@@ -63,10 +63,10 @@ func needGo(t *testing.T) {
 // progressLog records progress reports.
 type progressLog struct {
 	mu     sync.Mutex
-	events []Progress
+	events []analysis.Progress
 }
 
-func (l *progressLog) add(p Progress) {
+func (l *progressLog) add(p analysis.Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, p)
@@ -77,7 +77,7 @@ func (l *progressLog) titles() []string {
 	defer l.mu.Unlock()
 	var out []string
 	for _, e := range l.events {
-		if e.Kind == Begin {
+		if e.Kind == analysis.ProgressBegin {
 			out = append(out, e.Title)
 		}
 	}
@@ -92,7 +92,7 @@ func ids(ts []Test) []string {
 	return out
 }
 
-func results(o *Outcome) map[string]Status {
+func results(o *Report) map[string]Status {
 	m := map[string]Status{}
 	for _, r := range o.Results {
 		m[r.ID] = r.Status

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/sourcegraph/jsonrpc2"
 )
 
@@ -97,7 +98,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 	small, bigURI := fileURI(smallPath), fileURI(bigPath)
 	conn.Notify(ctx, "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
 		"uri": small, "languageId": "go", "version": 1, "text": smallText}})
-	if _, ok := h.await(small, 1, timeout); !ok {
+	if _, ok := h.await(small, 1, noUnversioned, timeout); !ok {
 		return res, errors.New("no diagnostics for the small file")
 	}
 
@@ -110,7 +111,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 		conn.Notify(ctx, "textDocument/didOpen", map[string]any{"textDocument": map[string]any{
 			"uri": bigURI, "languageId": "go", "version": 1, "text": string(big)}})
 		opened <- t0
-		line := bytes.Count(big[:len(big)/2], []byte{'\n'})
+		line := analysis.NewMapper(big).Line(len(big) / 2)
 		for v := int32(2); v <= last; v++ {
 			time.Sleep(20 * time.Millisecond)
 			at := map[string]int{"line": line, "character": 0}
@@ -127,7 +128,7 @@ func isolation(name string, argv []string, src []byte, mb, edits, minRequests in
 		if _, ok := h.awaitAny(bigURI, timeout); ok {
 			firstAt = time.Now()
 		}
-		if _, ok := h.await(bigURI, last, timeout); ok {
+		if _, ok := h.await(bigURI, last, noUnversioned, timeout); ok {
 			lastAt = time.Now()
 		}
 	}()
@@ -219,3 +220,6 @@ func printIsolation(results []isolationResult, edits int) {
 			ms(pct(r.lat, 50)), ms(pct(r.lat, 95)), ms(pct(r.lat, 100)), ms(r.bigFirst), ms(r.bigLast))
 	}
 }
+
+// noUnversioned as await's from: only publications carrying the version count.
+const noUnversioned = 1 << 30

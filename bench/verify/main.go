@@ -9,6 +9,10 @@
 //	go build -o /tmp/gauntlet ./cmd/gauntlet
 //	go run ./bench/verify -gauntlet /tmp/gauntlet > bench/verify/RESULTS.md
 //
+// With -serve, every edit also goes through a warm `gauntlet serve` (one
+// per module, kept for all its edits): the issue's figure for the engine
+// kept warm.
+//
 // The modules are bench/tests's (the test-running benchmark's) list, with
 // hashicorp/go-hclog in place of hashicorp/yamux, whose suite takes 40 s
 // here and fails before any edit now and then (loopback timing tests). They
@@ -19,6 +23,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,7 +38,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/api/client"
 )
 
 var (
@@ -43,6 +52,7 @@ var (
 	neutral     = flag.Int("neutral", 3, "neutral edits (comments) per module")
 	keep        = flag.Bool("keep", false, "keep the work directory")
 	limit       = flag.Duration("timeout", 2*time.Minute, "time limit of a test binary, for verify (loop.test_timeout) and the full suite (go test -timeout)")
+	serve       = flag.Bool("serve", false, "also send every edit through a warm gauntlet serve (one per module, started before its first edit and kept for all; the gRPC client over a unix socket) and record that time beside the cold CLI's: the 'served s' column")
 )
 
 // mutations are applied to the first match on a line.
@@ -74,7 +84,13 @@ type edit struct {
 	// packages with -run naming them: the compile of the edited package,
 	// the links and the selected tests, no more (0: no test selected).
 	Floor time.Duration
-	ids   []string
+	// Served: the same edit through a warm gauntlet serve (-serve), its
+	// verdict, and whether the module stayed byte-identical.
+	Served         time.Duration
+	ServedAccepted bool
+	ServedSame     bool // the same verdict as the command line's
+	ServedErr      string
+	ids            []string
 }
 
 type result struct {
@@ -229,6 +245,14 @@ func measure(bin, work, mod string) (result, error) {
 	r.Packages = len(strings.Fields(string(pk)))
 	log.Printf("   %d packages, full run %v, map %v", r.Packages, r.Full.Round(time.Millisecond), r.Map.Round(time.Millisecond))
 
+	var srv *server
+	if *serve {
+		if srv, err = startServe(bin, dir, env); err != nil {
+			return r, err
+		}
+		defer srv.stop()
+	}
+
 	edits := append(candidates(dir, *mutants), neutrals(dir, *neutral)...)
 	for _, e := range neutrals(dir, *neutral) {
 		e.Decl = true
@@ -236,14 +260,14 @@ func measure(bin, work, mod string) (result, error) {
 	}
 	for i := range edits {
 		e := &edits[i]
-		if err := measureEdit(bin, dir, env, e); err != nil {
+		if err := measureEdit(bin, dir, env, e, srv); err != nil {
 			return r, err
 		}
 		if i == 0 {
 			// The first verify builds the shadow copy's packages into the
 			// build cache; measure it again warm, as an editor or bot would.
 			r.First = e.Verify
-			if err := measureEdit(bin, dir, env, e); err != nil {
+			if err := measureEdit(bin, dir, env, e, srv); err != nil {
 				return r, err
 			}
 		}
@@ -254,8 +278,8 @@ func measure(bin, work, mod string) (result, error) {
 				what = "declaration"
 			}
 		}
-		log.Printf("   %s:%d %s: accepted %v (%s), verify %v, full %v, killed %v, identical %v %s",
-			e.File, e.Line, what, e.Accepted, e.Gate, e.Verify.Round(time.Millisecond), e.Full.Round(time.Millisecond), e.Killed, e.Identical, e.VerifyErr)
+		log.Printf("   %s:%d %s: accepted %v (%s), verify %v, served %v, full %v, killed %v, identical %v %s%s",
+			e.File, e.Line, what, e.Accepted, e.Gate, e.Verify.Round(time.Millisecond), e.Served.Round(time.Millisecond), e.Full.Round(time.Millisecond), e.Killed, e.Identical, e.VerifyErr, e.ServedErr)
 		r.Edits = append(r.Edits, *e)
 	}
 	return r, nil
@@ -335,7 +359,7 @@ func spread(all []edit, n int) []edit {
 
 var failLine = regexp.MustCompile(`(?m)^(--- FAIL|FAIL|panic:)`)
 
-func measureEdit(bin, dir string, env []string, e *edit) error {
+func measureEdit(bin, dir string, env []string, e *edit, srv *server) error {
 	path := filepath.Join(dir, filepath.FromSlash(e.File))
 	orig, err := os.ReadFile(path)
 	if err != nil {
@@ -405,6 +429,29 @@ func measureEdit(bin, dir string, env []string, e *edit) error {
 			e.Gate = g.Name
 			e.VerifyErr = g.Error
 		}
+	}
+
+	if srv != nil {
+		// The same patch through the warm engine, right after the cold
+		// command (the same build cache state for the packages it changes).
+		before := treeHash(dir)
+		start := time.Now()
+		res, err := srv.c.Verify(context.Background(), &api.VerifyRequest{Cwd: dir, Patch: diff, Format: "json"}, api.Events{})
+		e.Served = time.Since(start)
+		e.ServedErr = ""
+		if err != nil {
+			e.ServedErr = err.Error()
+		} else {
+			var sv struct {
+				Accepted bool `json:"accepted"`
+			}
+			if jerr := json.Unmarshal(res.JSON, &sv); jerr != nil {
+				e.ServedErr = fmt.Sprintf("served verdict: %v: %s", jerr, tail(res.Output))
+			}
+			e.ServedAccepted = sv.Accepted
+		}
+		e.ServedSame = e.ServedErr == "" && e.ServedAccepted == e.Accepted
+		e.Identical = e.Identical && treeHash(dir) == before
 	}
 
 	// The same edit applied, and the full suite.
@@ -547,7 +594,39 @@ func report(rs []result) {
 	fmt.Printf("\nFalse accepts: **%d**. Neutral edits accepted: %d of %d. Module byte-identical after %d of %d verifies. Static gates (apply, parse, analyzers): median %.0f ms, max %.0f ms.\n\n",
 		totalFalse, totalNeutralOK, totalNeutral, totalIdentical, totalEdits, median(allStatic), maxOf(allStatic))
 
-	fmt.Printf("## Edits\n\n*floor* is the edit applied and `go test -count=1 -run '^(selected)$' <their packages>` (before the full run): the compile of the edited package, the links and the selected tests.\n\n| module | edit | verdict | selected tests | verify s | floor s | full s | killed | static ms |\n|---|---|---|---|---|---|---|---|---|\n")
+	if *serve {
+		fmt.Printf("## Through a warm gauntlet serve\n\n*served* is the same patch sent to one `gauntlet serve` per module (started before the module's first edit and kept for all its edits, over a unix socket, through the gRPC client), right after the command line's verify of it, with a sandbox build cache of its own (so that what the command compiled for this edit does not serve it; the first edit, measured twice, fills it with the unedited module); the first edit's warm-up is not counted, as for *verify*. *same verdicts*: served and command line agree on accepted or not.\n\n")
+		fmt.Printf("| module | median verify s (command) | median served s | median full s | median speed-up full/served | median command/served | same verdicts | served false accepts | served neutral accepted |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range rs {
+			if r.Skipped != "" {
+				continue
+			}
+			var vs, ss, fs, speed, ratio []float64
+			same, falseAcc, neu, neuOK := 0, 0, 0, 0
+			for _, e := range r.Edits {
+				vs = append(vs, e.Verify.Seconds())
+				ss = append(ss, e.Served.Seconds())
+				fs = append(fs, e.Full.Seconds())
+				speed = append(speed, e.Full.Seconds()/e.Served.Seconds())
+				ratio = append(ratio, e.Verify.Seconds()/e.Served.Seconds())
+				if e.ServedSame {
+					same++
+				}
+				if e.Neutral {
+					neu++
+					if e.ServedAccepted && e.ServedErr == "" {
+						neuOK++
+					}
+				} else if e.Killed && e.ServedAccepted {
+					falseAcc++
+				}
+			}
+			fmt.Printf("| %s | %.2f | %.2f | %.2f | %.1fx | %.1fx | %d/%d | **%d** | %d/%d |\n", r.Module, median(vs), median(ss), median(fs), median(speed), median(ratio), same, len(r.Edits), falseAcc, neuOK, neu)
+		}
+		fmt.Printf("\n")
+	}
+
+	fmt.Printf("## Edits\n\n*floor* is the edit applied and `go test -count=1 -run '^(selected)$' <their packages>` (before the full run): the compile of the edited package, the links and the selected tests.\n\n| module | edit | verdict | selected tests | verify s | served s | floor s | full s | killed | static ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		for _, e := range r.Edits {
 			what := fmt.Sprintf("`%s`→`%s`", strings.TrimSpace(e.From), strings.TrimSpace(e.To))
@@ -567,7 +646,65 @@ func report(rs []result) {
 					verdict = "error in " + e.Gate + ": " + e.VerifyErr
 				}
 			}
-			fmt.Printf("| %s | `%s:%d` %s | %s | %d | %s | %s | %s | %v | %d |\n", shortMod(r.Module), e.File, e.Line, what, verdict, e.Selected, secs(e.Verify), secs(e.Floor), secs(e.Full), e.Killed, e.Static.Milliseconds())
+			served := "-"
+			if *serve {
+				served = secs(e.Served)
+				if !e.ServedSame {
+					served += " (differs: accepted " + fmt.Sprint(e.ServedAccepted) + " " + firstLine(e.ServedErr) + ")"
+				}
+			}
+			fmt.Printf("| %s | `%s:%d` %s | %s | %d | %s | %s | %s | %s | %v | %d |\n", shortMod(r.Module), e.File, e.Line, what, verdict, e.Selected, secs(e.Verify), served, secs(e.Floor), secs(e.Full), e.Killed, e.Static.Milliseconds())
 		}
 	}
+}
+
+// server is a gauntlet serve kept for one module's edits (-serve).
+type server struct {
+	cmd *exec.Cmd
+	c   *client.Client
+	log bytes.Buffer
+}
+
+// startServe starts gauntlet serve for the workspace dir on a unix socket
+// and waits until it answers.
+func startServe(bin, dir string, env []string) (*server, error) {
+	sock := filepath.Join(filepath.Dir(dir), "serve", "engine.sock")
+	s := &server{cmd: exec.Command(bin, "serve", "--listen", "unix:"+sock, "--root", dir)}
+	s.cmd.Dir = dir
+	// Its own sandbox build cache: what the command line's verify of the
+	// same edit just compiled does not serve it (both start from the
+	// unedited module's packages, compiled by the first edit's warm-up).
+	s.cmd.Env = append(append(os.Environ(), env...), "GAUNTLET_SANDBOX_GOCACHE="+filepath.Join(filepath.Dir(dir), "serve-gocache"))
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.Stderr = &s.log
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	c, err := client.Dial("unix:" + sock)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.c = c
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Healthy(ctx)
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		if i > 300 {
+			s.stop()
+			return nil, fmt.Errorf("gauntlet serve did not start: %v\n%s", err, s.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (s *server) stop() {
+	if s.c != nil {
+		s.c.Close()
+	}
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	s.cmd.Wait()
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/server"
-	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 // call is one run of a command's work: the directory it runs in (the
@@ -32,7 +31,7 @@ type call struct {
 	root      string // the workspace root, once opened
 	stdout    io.Writer
 	stderr    io.Writer
-	progress  func(api.Progress) // nil: nobody listens
+	progress  func(analysis.Progress) // nil: nobody listens
 	// analyzers, if set, keeps compiled rules and started plugins between
 	// calls (gauntlet serve); nil compiles and starts them for this call.
 	analyzers *analyzerCache
@@ -75,7 +74,7 @@ func (c *call) abs(p string) string {
 	return filepath.Join(c.cwd, p)
 }
 
-func (c *call) report(p api.Progress) {
+func (c *call) report(p analysis.Progress) {
 	if c.progress != nil {
 		c.progress(p)
 	}

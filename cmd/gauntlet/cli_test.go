@@ -15,9 +15,8 @@ import (
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 
 	"github.com/creack/pty"
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/spf13/cobra"
-
-	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 // allCommands is every command of the tree (help and completion included),
@@ -362,11 +361,11 @@ func TestProgressStatusLine(t *testing.T) {
 	}
 	defer ptmx.Close()
 	c, done := withTerminalProgress(&call{stdout: io.Discard, stderr: tty}, "test")
-	c.report(api.Progress{Kind: api.Begin, Title: "Running 2 tests"})
-	c.report(api.Progress{Kind: api.Report, Message: "go test ./calc", Percent: 0})
-	c.report(api.Progress{Kind: api.Report, Message: "TestAdd passed", Percent: 50})
+	c.report(analysis.Progress{Kind: analysis.ProgressBegin, Title: "Running 2 tests"})
+	c.report(analysis.Progress{Kind: analysis.ProgressReport, Message: "go test ./calc", Percent: 0})
+	c.report(analysis.Progress{Kind: analysis.ProgressReport, Message: "TestAdd passed", Percent: 50})
 	fmt.Fprintln(c.stderr, "gauntlet test: a message of the command")
-	c.report(api.Progress{Kind: api.Report, Message: "TestSub passed", Percent: 100})
+	c.report(analysis.Progress{Kind: analysis.ProgressReport, Message: "TestSub passed", Percent: 100})
 	done()
 	tty.Close()
 	var got bytes.Buffer

@@ -149,15 +149,16 @@ func fixCall(ctx context.Context, c *call, req *api.FixRequest) int {
 			return fail(err)
 		}
 	}
-	progress := func(e loop.Event) {
-		c.report(api.Progress{Kind: api.ProgressKind(e.Kind + 1), Job: "fix", Title: e.Title, Message: e.Message, Percent: e.Percent})
+	progress := func(e analysis.Progress) {
+		e.Job = "fix"
+		c.report(e)
 		if quiet {
 			return
 		}
 		switch {
-		case e.Kind == loop.Begin:
+		case e.Kind == analysis.ProgressBegin:
 			fmt.Fprintf(stderr, "gauntlet fix: %s\n", e.Title)
-		case e.Kind == loop.Report && !strings.Contains(e.Message, "verifying ("):
+		case e.Kind == analysis.ProgressReport && !strings.Contains(e.Message, "verifying ("):
 			fmt.Fprintf(stderr, "gauntlet fix: %s\n", e.Message)
 		}
 	}
@@ -311,7 +312,7 @@ func writeFixText(w io.Writer, ws *workspace, out fixJSON, applied bool) {
 	}
 	fixed := 0
 	for _, p := range out.Problems {
-		if p.Status == "fixed" || p.Status == "fixed-earlier" {
+		if p.Status == loop.Fixed || p.Status == loop.FixedEarlier {
 			fixed++
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
 // writeFixRDJSON writes the verified patch of a fix run as reviewdog
@@ -61,7 +62,7 @@ func fixRDJSON(out fixJSON) (report.RDJSON, error) {
 func fixMessage(out fixJSON, path string) string {
 	var lines []string
 	for i, p := range out.Problems {
-		if p.Status != "fixed" || !strings.HasSuffix("/"+path, "/"+p.Path) {
+		if p.Status != loop.Fixed || !strings.HasSuffix("/"+path, "/"+p.Path) {
 			continue
 		}
 		for _, a := range out.Attempts {

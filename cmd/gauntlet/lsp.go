@@ -206,7 +206,7 @@ func newLSPTests(root string) *lspTests {
 	return &lspTests{snap: analysis.NewSnapshot(root), settings: settings, err: err}
 }
 
-func (t *lspTests) TestsInFile(ctx context.Context, f *analysis.File) ([]lsp.Test, error) {
+func (t *lspTests) TestsInFile(ctx context.Context, f *analysis.File) ([]testrun.Test, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -216,12 +216,12 @@ func (t *lspTests) TestsInFile(ctx context.Context, f *analysis.File) ([]lsp.Tes
 	if err != nil {
 		return nil, err
 	}
-	out := make([]lsp.Test, 0, len(tests))
+	out := make([]testrun.Test, 0, len(tests))
 	for _, x := range tests {
 		if x.Kind != testrun.KindTest && x.Kind != "" {
 			continue
 		}
-		out = append(out, lsp.Test{ID: x.ID, Name: x.Name, Start: x.Start, End: x.End})
+		out = append(out, x)
 	}
 	return out, nil
 }
@@ -237,8 +237,8 @@ func (t *lspTests) Report(ctx context.Context, ids []string, progress func(strin
 	if t.err != nil {
 		return lsp.TestReport{}, t.err
 	}
-	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
-		if p.Kind == testrun.Report {
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p analysis.Progress) {
+		if p.Kind == analysis.ProgressReport {
 			progress(p.Message, p.Percent)
 		}
 	}))
@@ -265,7 +265,7 @@ func (t *lspTests) Report(ctx context.Context, ids []string, progress func(strin
 			said[msg] = true
 			summary += ": " + msg
 		}
-		rep.Failures = append(rep.Failures, lsp.TestFailure{ID: r.ID, Path: r.File, Line: r.Line, Output: r.Output})
+		rep.Failures = append(rep.Failures, r.AsFailure())
 	}
 	rep.Summary = summary
 	return rep, nil
@@ -292,8 +292,8 @@ func (t *lspTests) Coverage(ctx context.Context, progress func(string, int)) (ls
 	if t.err != nil {
 		return nil, t.err
 	}
-	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p testrun.Progress) {
-		if p.Kind == testrun.Report {
+	suite := testrun.New(t.snap, t.settings, testrun.WithProgress(func(p analysis.Progress) {
+		if p.Kind == analysis.ProgressReport {
 			progress(p.Message, p.Percent)
 		}
 	}))

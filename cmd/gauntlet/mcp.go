@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/pflag"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
@@ -194,7 +195,7 @@ func (t *mcpTools) do(ctx context.Context, req *mcp.CallToolRequest, errs *strin
 	ev := api.Events{Log: func(l string) { mu.Lock(); log = append(log, l); mu.Unlock() }}
 	if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
 		var n float64
-		ev.Progress = func(p api.Progress) {
+		ev.Progress = func(p analysis.Progress) {
 			mu.Lock()
 			n++
 			progress := n

@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/redact"
-	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
 // terminalFile is the terminal w writes to, or nil: progress is shown only
@@ -47,7 +47,7 @@ func throughFilter(w, orig io.Writer) io.Writer {
 // the command's output. Nothing when stderr is not a terminal (progress is
 // nil). No colour is used, so NO_COLOR has nothing to turn off; a dumb
 // terminal (TERM=dumb) gets one line per step instead of a rewritten one.
-func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress), done func()) {
+func terminalProgress(stderr io.Writer, name string) (progress func(analysis.Progress), done func()) {
 	tty := terminalFile(stderr)
 	if tty == nil {
 		return nil, func() {}
@@ -64,11 +64,11 @@ func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress
 			pending = false
 		}
 	}
-	progress = func(p api.Progress) {
+	progress = func(p analysis.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		msg := p.Message
-		if p.Kind == api.Begin {
+		if p.Kind == analysis.ProgressBegin {
 			msg = p.Title
 		}
 		if msg == "" {
@@ -76,11 +76,11 @@ func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress
 		}
 		msg = red.String(msg)
 		line := fmt.Sprintf("gauntlet %s: %s", name, msg)
-		if p.Kind == api.Report && p.Percent > 0 {
+		if p.Kind == analysis.ProgressReport && p.Percent > 0 {
 			line = fmt.Sprintf("gauntlet %s: [%3d%%] %s", name, p.Percent, msg)
 		}
 		clear()
-		if rewrite && p.Kind == api.Report {
+		if rewrite && p.Kind == analysis.ProgressReport {
 			if w, _, err := term.GetSize(int(tty.Fd())); err == nil && w > 1 && len([]rune(line)) >= w {
 				line = string([]rune(line)[:w-1]) // one screen line, or \r cannot rewrite it
 			}

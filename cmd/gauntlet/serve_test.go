@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
@@ -293,7 +294,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 		// A test that sleeps keeps the call in flight for a while.
 		os.WriteFile(filepath.Join(dir, "calc", "slow_test.go"), []byte("package calc\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) { time.Sleep(2 * time.Second) }\n"), 0o644)
 		res, err := c.RunTests(context.Background(), &api.TestsRequest{Cwd: dir, Run: "TestSlow", Format: "json"}, api.Events{
-			Progress: func(api.Progress) { once.Do(func() { close(started) }) },
+			Progress: func(analysis.Progress) { once.Do(func() { close(started) }) },
 		})
 		done <- answer{res, err}
 	}()

@@ -163,12 +163,13 @@ func testCall(ctx context.Context, c *call, req *api.TestsRequest) int {
 }
 
 // testProgress passes a test run's progress on as the call's.
-func (c *call) testProgress(job string) func(testrun.Progress) {
+func (c *call) testProgress(job string) func(analysis.Progress) {
 	if c.progress == nil {
 		return nil
 	}
-	return func(p testrun.Progress) {
-		c.report(api.Progress{Kind: api.ProgressKind(p.Kind + 1), Job: job, Title: p.Title, Message: p.Message, Percent: p.Percent})
+	return func(p analysis.Progress) {
+		p.Job = job
+		c.report(p)
 	}
 }
 

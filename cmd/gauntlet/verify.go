@@ -132,7 +132,7 @@ func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
 	var progress func(string)
 	if c.progress != nil {
 		progress = func(gate string) {
-			c.report(api.Progress{Kind: api.Report, Job: "verify", Gate: gate, Message: "gate " + gate, Percent: gatePercent(gate)})
+			c.report(analysis.Progress{Kind: analysis.ProgressReport, Job: "verify", Gate: gate, Message: "gate " + gate, Percent: gatePercent(gate)})
 		}
 	}
 	snap := analysis.NewSnapshot(ws.root)

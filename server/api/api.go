@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
 )
 
 // Outcome is the command line's exit status as a value.
@@ -56,33 +58,14 @@ type Result struct {
 	Duration time.Duration
 }
 
-// ProgressKind is the phase of a progress report, as in LSP's $/progress.
-type ProgressKind int
-
-const (
-	Begin ProgressKind = iota + 1
-	Report
-	End
-)
-
-// Progress is one step of a long job.
-type Progress struct {
-	Kind    ProgressKind
-	Job     string // "tests", "coverage", "verify", "fix"
-	Title   string // with Begin
-	Message string
-	Percent int    // 0..100, or -1 when unknown
-	Gate    string // with verify: the gate that starts
-}
-
 // Events receives what a call reports while it runs. Nil fields discard.
 type Events struct {
-	Progress func(Progress)
+	Progress func(analysis.Progress)
 	// Log hears each line the command line prints on stderr (no newline).
 	Log func(line string)
 }
 
-func (e Events) progress(p Progress) {
+func (e Events) progress(p analysis.Progress) {
 	if e.Progress != nil {
 		e.Progress(p)
 	}

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
@@ -46,7 +47,7 @@ func (f *fake) work(ctx context.Context, job string, ev api.Events) (*api.Result
 		}
 	}
 	if ev.Progress != nil {
-		ev.Progress(api.Progress{Kind: api.Begin, Job: job, Title: "Working", Percent: 0})
+		ev.Progress(analysis.Progress{Kind: analysis.ProgressBegin, Job: job, Title: "Working", Percent: 0})
 	}
 	if ev.Log != nil {
 		ev.Log("gauntlet " + job + ": a line for stderr")
@@ -62,7 +63,7 @@ func (f *fake) work(ctx context.Context, job string, ev api.Events) (*api.Result
 		return nil, ctx.Err()
 	}
 	if ev.Progress != nil {
-		ev.Progress(api.Progress{Kind: api.End, Job: job, Message: "done", Percent: 100})
+		ev.Progress(analysis.Progress{Kind: analysis.ProgressEnd, Job: job, Message: "done", Percent: 100})
 	}
 	return &api.Result{Outcome: api.Findings, JSON: []byte(fakeDocs[job]), Output: []byte(job + " output\n"), Root: "/w"}, nil
 }
@@ -195,7 +196,7 @@ func TestStreamsProgressLogAndResult(t *testing.T) {
 	c := dial(t, addr)
 	var got []string
 	res, err := c.Verify(context.Background(), &api.VerifyRequest{Patch: []byte("x")}, api.Events{
-		Progress: func(p api.Progress) {
+		Progress: func(p analysis.Progress) {
 			got = append(got, fmt.Sprintf("progress %d %s %q %q %d", p.Kind, p.Job, p.Title, p.Message, p.Percent))
 		},
 		Log: func(l string) { got = append(got, "log "+l) },

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
 )
 
@@ -121,10 +122,10 @@ func optBytes(s *string) []byte {
 	return []byte(*s)
 }
 
-func ProgressToProto(p Progress) *pb.Progress {
+func ProgressToProto(p analysis.Progress) *pb.Progress {
 	return &pb.Progress{Kind: pb.Progress_Kind(p.Kind), Job: p.Job, Title: p.Title, Message: p.Message, Percent: int32(p.Percent), Gate: p.Gate}
 }
 
-func ProgressFromProto(p *pb.Progress) Progress {
-	return Progress{Kind: ProgressKind(p.GetKind()), Job: p.GetJob(), Title: p.GetTitle(), Message: p.GetMessage(), Percent: int(p.GetPercent()), Gate: p.GetGate()}
+func ProgressFromProto(p *pb.Progress) analysis.Progress {
+	return analysis.Progress{Kind: analysis.ProgressKind(p.GetKind()), Job: p.GetJob(), Title: p.GetTitle(), Message: p.GetMessage(), Percent: int(p.GetPercent()), Gate: p.GetGate()}
 }

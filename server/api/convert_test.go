@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"google.golang.org/protobuf/proto"
 )
@@ -71,7 +72,7 @@ func TestConvertRoundTrip(t *testing.T) {
 			t.Errorf("result: %+v", got)
 		}
 	}
-	p := api.Progress{Kind: api.Report, Job: "verify", Title: "t", Message: "gate build", Percent: 60, Gate: "build"}
+	p := analysis.Progress{Kind: analysis.ProgressReport, Job: "verify", Title: "t", Message: "gate build", Percent: 60, Gate: "build"}
 	if got := api.ProgressFromProto(roundTrip(t, api.ProgressToProto(p))); got != p {
 		t.Errorf("progress: %+v", got)
 	}

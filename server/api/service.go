@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
 )
 
@@ -98,7 +99,7 @@ func (s *service) stream(ctx context.Context, stream interface{ Send(*pb.Event) 
 		}
 	}
 	ev := Events{
-		Progress: func(p Progress) { send(&pb.Event{Event: &pb.Event_Progress{Progress: ProgressToProto(p)}}) },
+		Progress: func(p analysis.Progress) { send(&pb.Event{Event: &pb.Event_Progress{Progress: ProgressToProto(p)}}) },
 		Log:      func(line string) { send(&pb.Event{Event: &pb.Event_Log{Log: line}}) },
 	}
 	start := time.Now()

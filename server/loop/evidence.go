@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server/prompt"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -157,7 +158,7 @@ func checkTest(a *Attempt, p *Problem, g *verify.Gate) {
 		a.evidence = &prompt.Attempt{Answer: a.Answer, Gate: GateFixed, Error: g.Detail}
 		return
 	}
-	for _, list := range [][]verify.TestFailure{tg.Failed, tg.Preexisting} {
+	for _, list := range [][]testrun.Failure{tg.Failed, tg.Preexisting} {
 		for _, t := range list {
 			if t.ID == p.Test {
 				g.Detail = fmt.Sprintf("%s still fails", p.Test)
@@ -186,7 +187,7 @@ func passed(v *verify.Verdict, id string) bool {
 	if tg == nil || tg.Skipped || !slices.Contains(tg.Selected, id) {
 		return false
 	}
-	for _, list := range [][]verify.TestFailure{tg.Failed, tg.Preexisting} {
+	for _, list := range [][]testrun.Failure{tg.Failed, tg.Preexisting} {
 		for _, t := range list {
 			if t.ID == id {
 				return false
@@ -266,7 +267,7 @@ func (r *runner) testedFiles(ctx context.Context, p *Problem) []string {
 	files := []string{p.Path}
 	if m := r.testCtx().mapFor(ctx, p.Path); m != nil && m.Tests[p.Test] != nil {
 		for file := range m.Tests[p.Test].Covers {
-			if !isTestFile(file) && !slices.Contains(files, file) {
+			if !testrun.IsTestFile(file) && !slices.Contains(files, file) {
 				files = append(files, file)
 			}
 		}
@@ -313,11 +314,11 @@ func (r *runner) sweep(ctx context.Context, pi int, a *Attempt, n int) {
 		switch p.Kind {
 		case KindTest:
 			if passed(a.Verdict, p.Test) {
-				p.Status, p.FixedBy = "fixed-earlier", n
+				p.Status, p.FixedBy = FixedEarlier, n
 			}
 		case KindDiagnostic:
 			if !r.stillReported(ctx, p) {
-				p.Status, p.FixedBy = "fixed-earlier", n
+				p.Status, p.FixedBy = FixedEarlier, n
 			}
 		}
 		if f, err := r.cur.File(p.Path); err == nil {

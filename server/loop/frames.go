@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // frame is one place of a stack or trace: a path as the output wrote it
@@ -112,7 +113,7 @@ func deepestFrame(m *coverage.Map, id, output string) (file string, line int, ok
 	}
 	var files []string
 	for f := range tc.Covers {
-		if !isTestFile(f) {
+		if !testrun.IsTestFile(f) {
 			files = append(files, f)
 		}
 	}

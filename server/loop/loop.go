@@ -60,7 +60,7 @@ type Options struct {
 	// Budget is the token budget of one request (0: prompt.DefaultBudget).
 	Budget int
 	// Progress, if set, hears what the loop does (from one goroutine).
-	Progress func(Event)
+	Progress func(analysis.Progress)
 	// PathPrefix is put before the paths of the diffs the loop writes (the
 	// workspace's directory inside its repository, so that git apply at
 	// the repository's top takes the patch); "" for none.
@@ -76,23 +76,16 @@ func (o *Options) maxAttempts() int {
 	return DefaultMaxAttempts
 }
 
-// EventKind says where a job is.
-type EventKind int
+// Status is a problem's outcome. Its values are part of `gauntlet fix
+// --format json`.
+type Status string
 
 const (
-	Begin EventKind = iota
-	Report
-	End
+	Fixed        Status = "fixed"         // an attempt of this problem was accepted
+	FixedEarlier Status = "fixed-earlier" // an earlier problem's fix removed it too
+	NotFixed     Status = "not-fixed"     // no attempt was accepted
+	Errored      Status = "error"         // the loop could not work on it
 )
-
-// Event is one step of the loop's progress: LSP $/progress, the command
-// line's stderr.
-type Event struct {
-	Kind    EventKind
-	Title   string // with Begin
-	Message string
-	Percent int // 0..100
-}
 
 // Kind is what sort of problem a Problem is.
 type Kind string
@@ -131,10 +124,8 @@ type Problem struct {
 	// What the user asked, for KindInstruction.
 	Instruction string `json:"instruction,omitempty"`
 
-	// The outcome, filled in by Run: "fixed" (an attempt of this problem
-	// was accepted), "fixed-earlier" (an earlier problem's fix removed it
-	// too), "not-fixed", "error" or "" (not reached).
-	Status  string `json:"status"`
+	// The outcome, filled in by Run; "" when Run did not reach it.
+	Status  Status `json:"status"`
 	FixedBy int    `json:"fixed_by,omitempty"`
 	// Note says why nothing was attempted, if so.
 	Note string `json:"note,omitempty"` // 1-based index of the accepted attempt in Result.Attempts
@@ -258,7 +249,7 @@ func (r *Result) Accepted() bool { return len(r.Changes) > 0 }
 func (r *Result) Fixed() int {
 	n := 0
 	for _, p := range r.Problems {
-		if p.Status == "fixed" || p.Status == "fixed-earlier" {
+		if p.Status == Fixed || p.Status == FixedEarlier {
 			n++
 		}
 	}
@@ -299,7 +290,7 @@ type runner struct {
 	errSeen map[string]bool
 }
 
-func (r *runner) event(e Event) {
+func (r *runner) event(e analysis.Progress) {
 	if r.opts.Progress != nil {
 		r.opts.Progress(e)
 	}
@@ -314,7 +305,7 @@ func (r *runner) begin() {
 	if r.opts.Model == nil {
 		title += " (analyzer fixes, no model)"
 	}
-	r.event(Event{Kind: Begin, Title: title})
+	r.event(analysis.Progress{Kind: analysis.ProgressBegin, Title: title})
 }
 
 func (r *runner) finish() {
@@ -326,7 +317,7 @@ func (r *runner) finish() {
 			msg = "no fix"
 		}
 	}
-	r.event(Event{Kind: End, Message: msg})
+	r.event(analysis.Progress{Kind: analysis.ProgressEnd, Message: msg})
 }
 
 func (r *runner) report(pi int, format string, args ...any) {
@@ -339,7 +330,7 @@ func (r *runner) report(pi int, format string, args ...any) {
 	if n > 1 {
 		msg = fmt.Sprintf("problem %d/%d: %s", pi+1, n, msg)
 	}
-	r.event(Event{Kind: Report, Message: msg, Percent: pct})
+	r.event(analysis.Progress{Kind: analysis.ProgressReport, Message: msg, Percent: pct})
 }
 
 func (r *runner) fail(msg string) {
@@ -372,7 +363,7 @@ func (r *runner) run(ctx context.Context) error {
 func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 	f, err := r.cur.File(p.Path)
 	if err != nil {
-		p.Status = "error"
+		p.Status = Errored
 		r.fail(fmt.Sprintf("%s: %v", p.Path, err))
 		return nil
 	}
@@ -381,7 +372,7 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 	var earlier []prompt.Attempt
 	cands := r.fixes(ctx, p)
 	limit := r.opts.maxAttempts()
-	p.Status = "not-fixed"
+	p.Status = NotFixed
 	if r.opts.Model == nil && len(cands) == 0 {
 		p.Note = "no model is configured (GAUNTLET_MODEL), and no analyzer offers a fix"
 		return nil
@@ -399,7 +390,7 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 				a.Duration = time.Since(start)
 				if a.Error != "" {
 					r.res.Attempts = append(r.res.Attempts, a)
-					p.Status = "error"
+					p.Status = Errored
 				}
 				return err
 			}
@@ -417,13 +408,13 @@ func (r *runner) solve(ctx context.Context, pi int, p *Problem) error {
 		}
 		r.res.Attempts = append(r.res.Attempts, a)
 		if a.Accepted {
-			p.Status, p.FixedBy = "fixed", len(r.res.Attempts)
+			p.Status, p.FixedBy = Fixed, len(r.res.Attempts)
 			r.accept(a)
 			r.sweep(ctx, pi, a, len(r.res.Attempts))
 			return nil
 		}
 		if a.Error != "" {
-			p.Status = "error"
+			p.Status = Errored
 			return nil
 		}
 		if a.evidence != nil {

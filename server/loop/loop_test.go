@@ -13,6 +13,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -108,12 +109,12 @@ func judgeCalc(calls *int) func(ctx context.Context, base *analysis.Snapshot, ed
 		g.Selected = []string{"calc.TestAdd"}
 		if strings.Contains(string(data), "a * b") {
 			g.OK, g.Detail = false, "1 of 1 selected test failed: calc.TestAdd"
-			g.Failed = []verify.TestFailure{{ID: "calc.TestAdd", File: "calc_test.go", Status: "fail", Output: "calc_test.go:7: Add(2, 3) = 6, want 5"}}
+			g.Failed = []testrun.Failure{{ID: "calc.TestAdd", File: "calc_test.go", Status: "fail", Output: "calc_test.go:7: Add(2, 3) = 6, want 5"}}
 			skipRest(5)
 			return v, nil
 		}
 		if strings.Contains(string(data), "a - b") {
-			g.Preexisting = []verify.TestFailure{{ID: "calc.TestAdd", Status: "fail", Output: "calc_test.go:7: Add(2, 3) = -1, want 5"}}
+			g.Preexisting = []testrun.Failure{{ID: "calc.TestAdd", Status: "fail", Output: "calc_test.go:7: Add(2, 3) = -1, want 5"}}
 		}
 		gate(verify.GateCoverage)
 		v.Accepted = true
@@ -141,10 +142,10 @@ func TestModelFeedback(t *testing.T) {
 		block("calc.go", "\treturn a - b\n", "\treturn a + b\n"),        // right
 	}}
 	calls := 0
-	var events []Event
+	var events []analysis.Progress
 	res, err := Run(context.Background(), snap, []Problem{testProblem(snap)}, Options{
 		Model: m, MaxAttempts: 7, Verifier: judgeCalc(&calls),
-		Progress: func(e Event) { events = append(events, e) },
+		Progress: func(e analysis.Progress) { events = append(events, e) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestModelFeedback(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(snap.Root(), "..", "..", "outside.go")); err == nil {
 		t.Errorf("a file appeared outside the workspace")
 	}
-	if len(events) < 3 || events[0].Kind != Begin || events[len(events)-1].Kind != End || events[len(events)-1].Message != "fixed" {
+	if len(events) < 3 || events[0].Kind != analysis.ProgressBegin || events[len(events)-1].Kind != analysis.ProgressEnd || events[len(events)-1].Message != "fixed" {
 		t.Errorf("progress %+v", events)
 	}
 }

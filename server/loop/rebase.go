@@ -89,38 +89,27 @@ func region(old, new []byte) (search, replace string, changed bool) {
 		s++
 	}
 	// [p, len(old)-s) of old becomes [p, len(new)-s) of new.
-	start := lineStart(old, p)
-	start = lineStart(old, max(start-1, 0)) // one line of context above
-	end := lineEnd(old, len(old)-s)
-	end = lineEnd(old, min(end+1, len(old))) // and below
+	m := analysis.NewMapper(old)
+	// lineEnd is off when off starts a line, else the end of off's line
+	// (its line break included).
+	lineEnd := func(off int) int {
+		if off >= len(old) {
+			return len(old)
+		}
+		start, end := m.LineRange(m.Line(off))
+		if off > 0 && off == start {
+			return off
+		}
+		return end
+	}
+	start, _ := m.LineRange(max(m.Line(p)-1, 0)) // one line of context above
+	end := lineEnd(len(old) - s)
+	end = lineEnd(min(end+1, len(old))) // and below
 	if start > end {
 		end = start
 	}
 	tail := len(old) - end // unchanged bytes after the region
 	return string(old[start:end]), string(new[start : len(new)-tail]), true
-}
-
-// lineStart is the offset of the start of the line holding off.
-func lineStart(b []byte, off int) int {
-	off = min(off, len(b))
-	i := bytes.LastIndexByte(b[:off], '\n')
-	return i + 1
-}
-
-// lineEnd is the offset after the line break of the line holding off (or
-// off itself when off starts a line, or the end of b).
-func lineEnd(b []byte, off int) int {
-	if off >= len(b) {
-		return len(b)
-	}
-	if off > 0 && b[off-1] == '\n' {
-		return off
-	}
-	i := bytes.IndexByte(b[off:], '\n')
-	if i < 0 {
-		return len(b)
-	}
-	return off + i + 1
 }
 
 // Reverify carries the accepted changes of res over to snapshot to (see
@@ -135,7 +124,7 @@ func Reverify(ctx context.Context, to *analysis.Snapshot, res *Result, opts Opti
 	}
 	var p Problem
 	for _, q := range res.Problems {
-		if q.Status == "fixed" {
+		if q.Status == Fixed {
 			p = *q
 			break
 		}
@@ -158,9 +147,9 @@ func Reverify(ctx context.Context, to *analysis.Snapshot, res *Result, opts Opti
 		return nil, err
 	}
 	r.res.Attempts = append(r.res.Attempts, a)
-	p.Status = "not-fixed"
+	p.Status = NotFixed
 	if a.Accepted {
-		p.Status, p.FixedBy = "fixed", 1
+		p.Status, p.FixedBy = Fixed, 1
 		r.accept(a)
 	}
 	return r.res, nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server/prompt"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -25,7 +26,7 @@ func fixTestEdits(vo verify.Options, p *Problem) verify.Options {
 	vo.TestEdits = verify.TestEditsRefuse
 	vo.TestEditsAt = nil
 	if p != nil && p.Kind != KindTest && p.Line > 0 {
-		vo.TestEditsAt = []verify.Lines{{Path: p.Path, Start: p.Line, End: p.Line}}
+		vo.TestEditsAt = []testrun.Lines{{Path: p.Path, Start: p.Line, End: p.Line}}
 	}
 	return vo
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
@@ -16,12 +17,12 @@ func TestFixTestEditsOptions(t *testing.T) {
 		config string
 		p      Problem
 		want   string
-		at     []verify.Lines
+		at     []testrun.Lines
 	}{
 		{verify.TestEditsReport, Problem{Kind: KindTest, Path: "calc.go", Line: 3}, verify.TestEditsRefuse, nil},
 		{verify.TestEditsRefuse, Problem{Kind: KindTest, Path: "calc.go", Line: 3}, verify.TestEditsRefuse, nil},
 		{verify.TestEditsAllow, Problem{Kind: KindTest, Path: "calc.go", Line: 3}, verify.TestEditsAllow, nil},
-		{verify.TestEditsReport, Problem{Kind: KindDiagnostic, Path: "calc_test.go", Line: 7}, verify.TestEditsRefuse, []verify.Lines{{Path: "calc_test.go", Start: 7, End: 7}}},
+		{verify.TestEditsReport, Problem{Kind: KindDiagnostic, Path: "calc_test.go", Line: 7}, verify.TestEditsRefuse, []testrun.Lines{{Path: "calc_test.go", Start: 7, End: 7}}},
 	} {
 		got := fixTestEdits(verify.Options{TestEdits: tc.config}, &tc.p)
 		if got.TestEdits != tc.want || len(got.TestEditsAt) != len(tc.at) || (len(tc.at) > 0 && got.TestEditsAt[0] != tc.at[0]) {

@@ -272,7 +272,7 @@ func locate(ctx context.Context, snap *analysis.Snapshot, m *coverage.Map, t tes
 	sort.Strings(paths)
 	seen := map[string]bool{}
 	for _, file := range paths {
-		if isTestFile(file) {
+		if testrun.IsTestFile(file) {
 			continue
 		}
 		f, err := snap.File(file)
@@ -335,24 +335,6 @@ func mentions(fn, test, output string) int {
 		score++
 	}
 	return score
-}
-
-// isTestFile reports whether p holds tests rather than the code under test.
-func isTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"),
-		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
-		strings.HasSuffix(base, "_test.py"), base == "conftest.py":
-		return true
-	}
-	for _, m := range []string{".test.", ".spec."} {
-		if strings.Contains(base, m) {
-			return true
-		}
-	}
-	dir := "/" + path.Dir(p) + "/"
-	return strings.Contains(dir, "/test/") || strings.Contains(dir, "/tests/") || strings.Contains(dir, "/__tests__/")
 }
 
 // TestProblem is the problem of making the failing test id of snap's

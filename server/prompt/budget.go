@@ -145,10 +145,8 @@ type codePart struct {
 }
 
 func (c codePart) lineEnd(l int) int {
-	if l+1 < c.mapper.LineCount() {
-		return c.mapper.LineStart(l + 1)
-	}
-	return len(c.content)
+	_, end := c.mapper.LineRange(l)
+	return end
 }
 
 // render shows the span whole if it fits in n bytes, else the lines around

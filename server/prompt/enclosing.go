@@ -233,12 +233,8 @@ func imports(ctx context.Context, f *analysis.File) []Span {
 // lineSpan widens [start, end) to whole lines.
 func lineSpan(f *analysis.File, start, end int) Span {
 	m := f.Mapper()
-	s := m.LineStart(m.Line(start))
-	last := m.Line(max(end-1, start))
-	e := len(f.Content)
-	if last+1 < m.LineCount() {
-		e = m.LineStart(last + 1)
-	}
+	s, _ := m.LineRange(m.Line(start))
+	_, e := m.LineRange(m.Line(max(end-1, start)))
 	return Span{Start: s, End: e, Kind: "lines"}
 }
 

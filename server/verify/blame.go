@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
@@ -44,6 +45,7 @@ func (r *run) runOnBase(ctx context.Context, tests []testrun.Test) (map[string]s
 	if len(tests) == 0 {
 		return map[string]string{}, nil
 	}
+	defer trace(time.Now(), "blame: %d tests on the unedited code", len(tests))
 	group, key, ok := r.blameKey(r.base, tests)
 	var cached baseResults
 	if ok && r.blameCache().Get(group, key, &cached) && cached.Failing != nil {

@@ -159,7 +159,7 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	for _, mod := range modDirs {
 		// The tests gate's coverage flags: the compile here is the one its
 		// go test then finds in the sandbox's build cache (compile once).
-		cover, err := testrun.GoCoverFlags(analysis.NewSnapshot(r.shadow.dir), mod, r.opts.Tests)
+		cover, err := testrun.GoCoverFlags(r.shadow.snapshot(), mod, r.opts.Tests)
 		if err != nil {
 			cover = nil // the go command reports what go/build could not read
 		}
@@ -182,7 +182,8 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 			if overlay != "" {
 				flags = []string{"-overlay=" + overlay}
 			}
-			bf, _, _, err := r.goCompile(ctx, r.base.Abs(mod), flags, res)
+			// The unedited workspace: without the edited view bound over it.
+			bf, _, _, err := r.goCompileIn(ctx, r.sb.withoutView(), r.base.Abs(mod), flags, res)
 			if err != nil {
 				return err
 			}
@@ -212,12 +213,17 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 // (paths relative to dir), how many packages compiled, and the errors'
 // text.
 func (r *run) goCompile(ctx context.Context, dir string, flags []string, res *buildResult) ([]Finding, int, string, error) {
+	return r.goCompileIn(ctx, r.sb, dir, flags, res)
+}
+
+// goCompileIn is goCompile in the sandbox sb.
+func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags []string, res *buildResult) ([]Finding, int, string, error) {
 	args := []string{"go", "list", "-e", "-export", "-test", "-json=ImportPath,Export,Error"}
 	args = append(args, flags...)
 	args = append(args, r.opts.Tests.Go.Flags...)
 	args = append(args, "./...")
 	res.commands = append(res.commands, strings.Join(args, " "))
-	out, err := r.sb.run(ctx, dir, nil, args...)
+	out, err := sb.run(ctx, dir, nil, args...)
 	if ctx.Err() != nil {
 		return nil, 0, "", ctx.Err()
 	}

@@ -132,7 +132,7 @@ func (r *run) apply(ctx context.Context, edit Edit, g *Gate) {
 			files = append(files, newFileLike(r.base, c.oldPath, c.newPath, c.new))
 		}
 		if c.diff == nil {
-			c.diff = lineDiff(c.oldPath, c.newPath, c.old, c.new)
+			c.diff = patch.Changes(c.oldPath, c.newPath, c.old, c.new)
 		}
 		r.diff = append(r.diff, c.diff)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // workspacePaths rewrites the paths of the shadow copy in the verdict's
@@ -32,7 +34,7 @@ func (v *Verdict) workspacePaths(dir string) {
 			fs[i].Path, fs[i].Message = rel(fs[i].Path), rel(fs[i].Message)
 		}
 	}
-	fixTests := func(ts []TestFailure) {
+	fixTests := func(ts []testrun.Failure) {
 		for i := range ts {
 			ts[i].File, ts[i].Output = rel(ts[i].File), rel(ts[i].Output)
 		}

@@ -3,6 +3,8 @@ package verify
 import (
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // collapseFailure is pytest's long traceback of a test failing inside
@@ -42,7 +44,7 @@ func TestDedupeOutputs(t *testing.T) {
 func TestWorkspacePaths(t *testing.T) {
 	dir := "/home/u/.cache/gauntlet/shadow/0a1b/mux"
 	v := &Verdict{Gates: []*Gate{{Name: GateTests, Detail: "1 of 1 failed", Output: "ok  \t" + dir + "/x.go",
-		Failed: []TestFailure{{ID: "T", File: "mux_test.go", Output: "Error Trace:\t" + dir + "/mux_test.go:45\n\tat (file://" + dir + "/a.js:1:2)"}}}}}
+		Failed: []testrun.Failure{{ID: "T", File: "mux_test.go", Output: "Error Trace:\t" + dir + "/mux_test.go:45\n\tat (file://" + dir + "/a.js:1:2)"}}}}}
 	v.workspacePaths(dir)
 	g := v.Gates[0]
 	if strings.Contains(g.Output+g.Failed[0].Output, "shadow") || !strings.Contains(g.Failed[0].Output, "Error Trace:\tmux_test.go:45\n\tat (a.js:1:2)") {

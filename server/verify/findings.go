@@ -144,12 +144,7 @@ func counts(d analysis.Diagnostic, threshold analysis.Severity) bool {
 // text of the line it starts on, with runs of white space made one.
 func key(f *analysis.File, d analysis.Diagnostic) string {
 	m := f.Mapper()
-	line := m.Line(d.Start)
-	start := m.LineStart(line)
-	end := len(f.Content)
-	if line+1 < m.LineCount() {
-		end = m.LineStart(line + 1)
-	}
+	start, end := m.LineRange(m.Line(d.Start))
 	text := strings.Join(strings.Fields(string(f.Content[start:end])), " ")
 	return d.Code + "\x00" + d.Message + "\x00" + text
 }

@@ -46,6 +46,7 @@ type sandbox struct {
 	maxProcs int
 	env      []string // NAME=value set inside
 	envNames []string // tests.env: more variables that pass
+	view     *shadow  // the edited view bound over the workspace (view.go), if any
 }
 
 var (
@@ -283,6 +284,9 @@ func (s *sandbox) wrap(argv []string, writable ...string) []string {
 			out = append(out, "--ro-bind", b.path, b.path)
 		}
 	}
+	if s.view != nil {
+		out = append(out, s.view.bwrapArgs()...)
+	}
 	for _, e := range s.env {
 		k, v, _ := strings.Cut(e, "=")
 		if v == "" {
@@ -333,6 +337,7 @@ func (l launcher) Wrap(argv []string, writable ...string) ([]string, []string) {
 // its combined output. When it ends, or ctx does, whatever is left of the
 // group is killed.
 func (s *sandbox) run(ctx context.Context, dir string, env []string, argv ...string) ([]byte, error) {
+	defer trace(time.Now(), "command: %s", traceArgv(argv))
 	full := s.wrap(argv)
 	c := exec.CommandContext(ctx, full[0], full[1:]...)
 	c.Dir = dir
@@ -378,5 +383,30 @@ func killGroup(p *os.Process) {
 func (s *sandbox) with(dir string) *sandbox {
 	c := *s
 	c.writable = append(slices.Clone(s.writable), dir)
+	return &c
+}
+
+// withView returns a copy of s that shows the edited view v over the
+// workspace. The go command inside stamps no version control information
+// (the workspace's .git is hidden, as from a copy).
+func (s *sandbox) withView(v *shadow) *sandbox {
+	c := *s
+	c.view = v
+	c.env = slices.Clone(s.env)
+	for i, e := range c.env {
+		if flags, ok := strings.CutPrefix(e, "GOFLAGS="); ok {
+			c.env[i] = "GOFLAGS=" + strings.TrimSpace(withoutFlag(flags, "-buildvcs")+" -buildvcs=false")
+		}
+	}
+	return &c
+}
+
+// withoutView returns s without the edited view: the workspace as it is.
+func (s *sandbox) withoutView() *sandbox {
+	if s.view == nil {
+		return s
+	}
+	c := *s
+	c.view = nil
 	return &c
 }

@@ -29,6 +29,14 @@ type shadow struct {
 	dir  string // the copy of the workspace root: slot/<the root's name>
 	slot string // the directory that holds it, removed afterwards
 	lock *os.File
+
+	// bound: an edited view made by bubblewrap binds over the workspace's
+	// own path (view.go); dir is then the workspace, slot the scratch
+	// directory of the copied directories.
+	bound        bool
+	snap         *analysis.Snapshot
+	writableDirs map[string]bool
+	binds        []viewBind
 }
 
 // maxSlots is how many verifications of one workspace may run at once
@@ -112,6 +120,10 @@ func newShadow(root, slot string, lock *os.File) (*shadow, error) {
 
 // remove deletes the copy and frees its slot.
 func (s *shadow) remove() {
+	if s.bound {
+		removeTree(s.slot)
+		return
+	}
 	s.clear()
 	os.RemoveAll(s.slot)
 	if s.lock != nil {
@@ -134,6 +146,9 @@ func (s *shadow) clear() error {
 // refill replaces the copy's content with another snapshot of the same
 // workspace, at the same path.
 func (s *shadow) refill(snap *analysis.Snapshot) error {
+	if s.bound {
+		return s.fillView(snap)
+	}
 	if err := s.clear(); err != nil {
 		return err
 	}

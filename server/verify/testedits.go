@@ -188,8 +188,8 @@ func (r *run) runOriginals(ctx context.Context, v *Verdict) {
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
-	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...)
+	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
+	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
 	want := map[string]bool{}
 	for _, tc := range v.TestsChanged {
 		want[tc.ID] = true

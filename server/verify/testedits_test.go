@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
 
 // calcModule is a Go module whose Add subtracts: TestAdd fails.
@@ -89,7 +91,7 @@ func TestTestEdits(t *testing.T) {
 
 	// A deleted test, allowed at its place (a fix of a finding inside it).
 	del := testEdit("func TestZero(t *testing.T) {\n\tif Add(0, 0) != 0 {\n\t\tt.Fatal(\"zero\")\n\t}\n}", "")
-	opts.TestEditsAt = []Lines{{Path: "calc_test.go", Start: 13, End: 13}}
+	opts.TestEditsAt = []testrun.Lines{{Path: "calc_test.go", Start: 13, End: 13}}
 	v, err = Verify(ctx, snap, del, opts)
 	if err != nil {
 		t.Fatal(err)

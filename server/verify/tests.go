@@ -31,8 +31,8 @@ const testGrace = 30 * time.Second
 type testOutcome struct {
 	sel      *testrun.Selection
 	tests    []testrun.Test
-	out      *testrun.Outcome // nil when nothing ran
-	baseMap  *coverage.Map    // the per-test map before the edit
+	out      *testrun.Report // nil when nothing ran
+	baseMap  *coverage.Map   // the per-test map before the edit
 	selected map[string]bool
 }
 
@@ -47,10 +47,14 @@ func (r *run) testLimit() time.Duration {
 }
 
 func (r *run) suiteOptions() []testrun.Option {
+	var opts []testrun.Option
 	if r.opts.CacheDir != "" {
-		return []testrun.Option{testrun.WithCacheDir(r.opts.CacheDir)}
+		opts = append(opts, testrun.WithCacheDir(r.opts.CacheDir))
 	}
-	return nil
+	if r.opts.Runners != nil {
+		opts = append(opts, testrun.WithRunners(r.opts.Runners...))
+	}
+	return opts
 }
 
 // testGate is the fifth gate: the tests the edit affects pass. A test that
@@ -65,6 +69,12 @@ func (r *run) testGate(ctx context.Context, g *Gate) {
 	}
 	if to.out == nil {
 		g.OK, g.Detail = true, "no test is affected by the edit"
+		return
+	}
+	if len(to.out.Results) == 0 {
+		// Found nothing is not a pass: the runner ran none of them.
+		n := len(to.tests)
+		broken(g, fmt.Errorf("the test runner reported no result for the %d selected test%s (first %s)", n, plural(n), to.tests[0].ID))
 		return
 	}
 	var failed []testrun.Result
@@ -177,7 +187,9 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	selCtx, cancel := context.WithTimeout(ctx, max(r.opts.Tests.Timeout, testrun.DefaultTimeout))
 	defer cancel()
 	opts := r.suiteOptions()
+	tsel := time.Now()
 	sel, err := testrun.New(r.after, r.opts.Tests, opts...).Select(selCtx, r.base, r.diff)
+	trace(tsel, "tests: selection (the base's per-test map)")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -193,7 +205,10 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 		to.tests = append(to.tests, t)
 		to.selected[t.ID] = true
 	}
-	if to.baseMap, err = r.baseMap(selCtx); err != nil {
+	tmap := time.Now()
+	to.baseMap, err = r.baseMap(selCtx)
+	trace(tmap, "tests: the base's coverage map")
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -204,18 +219,26 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 		return to, nil
 	}
 	if a := r.ahead; a != nil {
+		twait := time.Now()
 		select {
 		case <-a.built:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		trace(twait, "tests: waiting for the build gate")
 	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
-	suite := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...)
+	if err := sh.addWritable(testDirs(to.tests)); err != nil {
+		broken(g, fmt.Errorf("shadow: %w", err))
+		return nil, err
+	}
+	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
+	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
+	trun := time.Now()
 	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true})
+	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -287,10 +310,7 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // both failed before it. A test that fails both ways in the sandbox though
 // the map saw it pass outside is the sandbox's doing: the gate cannot judge
 // it and says so (an error, never an acceptance).
-func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []TestFailure, err error) {
-	failure := func(res testrun.Result) TestFailure {
-		return TestFailure{ID: res.ID, File: res.File, Line: res.Line, Status: string(res.Status), Output: res.Output}
-	}
+func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []testrun.Failure, err error) {
 	var existing []testrun.Test
 	for _, t := range to.tests {
 		if r.existedBefore(t) {
@@ -306,14 +326,14 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		if _, ok := baseFails[res.ID]; ok {
 			both = append(both, res)
 		} else {
-			blamed = append(blamed, failure(res))
+			blamed = append(blamed, res.AsFailure())
 		}
 	}
 	if len(both) == 0 {
 		return blamed, nil, nil
 	}
 	// The whole packages (files) of the tests that failed both ways.
-	all, err := testrun.New(analysis.NewSnapshot(r.shadow.dir), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
+	all, err := testrun.New(r.shadow.snapshot(), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("discovering the tests: %w", err)
 	}
@@ -341,9 +361,16 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 	if err != nil {
 		return nil, nil, err
 	}
-	wholeAfter, _, err := r.runOn(ctx, r.after, whole)
+	wholeAfter, complete, err := r.runOn(ctx, r.after, whole)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !complete {
+		// A run that reached no verdict (the runner failed to start, or
+		// the time limit) cannot show that a failure was there before:
+		// failing the same way both times may be the runner's failure.
+		return nil, nil, fmt.Errorf("%s failed after the edit, and running the tests of its %s again on the edited code did not reach a verdict: %s",
+			both[0].ID, unitName(byID[both[0].ID]), firstLine(strings.TrimSpace(wholeAfter[both[0].ID])))
 	}
 	var broke []string
 	for _, res := range both {
@@ -351,18 +378,18 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		outBase, failsBase := wholeBase[res.ID]
 		switch {
 		case failsAfter && !failsBase:
-			blamed = append(blamed, failure(res))
+			blamed = append(blamed, res.AsFailure())
 		case failsAfter && normalizeOutput(outAfter) != normalizeOutput(outBase):
 			// It failed before, but not this way: the edit changed what
 			// it checks.
-			f := failure(res)
+			f := res.AsFailure()
 			f.Output = outAfter
 			blamed = append(blamed, f)
 		case failsAfter && r.sb.mode() != SandboxNone && passedAlone(to.baseMap, res.ID) && sandboxish(res.Output):
 			broke = append(broke, res.ID)
 		default:
 			// Fails before the edit as well, or only in a partial run.
-			before = append(before, failure(res))
+			before = append(before, res.AsFailure())
 		}
 	}
 	if len(broke) > 0 {
@@ -377,6 +404,14 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
 	return blamed, before, nil
+}
+
+// unitName says what preexisting runs whole around a test.
+func unitName(t testrun.Test) string {
+	if t.Language == "go" {
+		return "package " + t.Package
+	}
+	return "file " + t.File
 }
 
 var (
@@ -438,15 +473,18 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	if err := sh.refill(snap); err != nil {
 		return nil, false, fmt.Errorf("shadow copy: %w", err)
 	}
+	if err := sh.addWritable(testDirs(tests)); err != nil {
+		return nil, false, fmt.Errorf("shadow: %w", err)
+	}
 	limit := r.testLimit()
 	tctx, cancel := context.WithTimeout(ctx, limit+testGrace)
 	defer cancel()
-	settings, sbOpts := r.sandboxedSettings(limit, sh.dir)
+	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
 	// With coverage, as the build and tests gates compile: the packages
 	// the edit does not change come from the sandbox's build cache, and so
 	// does the unedited version of the edited one once any verification
 	// has built it (every build gate compiles the whole module).
-	out, err := testrun.New(analysis.NewSnapshot(sh.dir), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
+	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
@@ -478,7 +516,7 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 	}
 	lines := 0
 	for _, c := range r.changes {
-		if c.newPath == "" || !isSource(c.newPath) || isTestFile(c.newPath) {
+		if c.newPath == "" || !isSource(c.newPath) || testrun.IsTestFile(c.newPath) {
 			continue
 		}
 		f := prof.Files[c.newPath]
@@ -537,7 +575,7 @@ func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
 // ran, and how many changed lines are code. With coverage of the file, code
 // is what its blocks span; without (no selected test reached the file), it
 // is any line inside a function body.
-func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lines, int) {
+func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]testrun.Lines, int) {
 	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
 	if c.diff != nil {
 		for _, rg := range c.diff.NewRanges() {
@@ -582,13 +620,13 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]Lin
 			}
 		}
 	}
-	var out []Lines
+	var out []testrun.Lines
 	for _, l := range bad {
 		if k := len(out); k > 0 && out[k-1].End == l-1 {
 			out[k-1].End = l
 			continue
 		}
-		out = append(out, Lines{Path: c.newPath, Start: l, End: l})
+		out = append(out, testrun.Lines{Path: c.newPath, Start: l, End: l})
 	}
 	return out, n
 }
@@ -651,22 +689,6 @@ func isSource(p string) bool {
 	return l != nil
 }
 
-func isTestFile(p string) bool {
-	base := path.Base(p)
-	switch {
-	case strings.HasSuffix(base, "_test.go"),
-		strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py"),
-		strings.HasSuffix(base, "_test.py"), base == "conftest.py":
-		return true
-	}
-	for _, m := range []string{".test.", ".spec.", "_test.", "-test."} {
-		if strings.Contains(base, m) {
-			return true
-		}
-	}
-	return strings.Contains("/"+path.Dir(p)+"/", "/test/") || strings.Contains("/"+path.Dir(p)+"/", "/tests/") || strings.Contains("/"+path.Dir(p)+"/", "/__tests__/")
-}
-
 // functionKinds are the syntax nodes whose bodies hold statements.
 var functionKinds = map[string]bool{
 	"function_declaration": true, "method_declaration": true, "func_literal": true, // Go (and JS function_declaration)
@@ -724,12 +746,5 @@ func inBody(fn *sitter.Node, off uint32) bool {
 	return body.StartByte() <= off && off < body.EndByte()
 }
 
-func lineText(f *analysis.File, l int) string {
-	m := f.Mapper()
-	start := m.LineStart(l - 1)
-	end := len(f.Content)
-	if l < m.LineCount() {
-		end = m.LineStart(l) - 1
-	}
-	return string(f.Content[start:end])
-}
+// lineText is the text of 1-based line l of f, without its line break.
+func lineText(f *analysis.File, l int) string { return f.Mapper().LineText(l - 1) }

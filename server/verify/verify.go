@@ -98,6 +98,9 @@ type Options struct {
 	// CacheDir holds the coverage maps (testrun's cache); "" is the
 	// default user cache.
 	CacheDir string
+	// Runners are the test runners of the tests and coverage gates; nil
+	// is testrun's own (Go, pytest, node). Tests hand in a fake one.
+	Runners []testrun.Runner
 	// Progress, if set, hears which gate starts.
 	Progress func(gate string)
 	// TestEdits is what an edit of a test that existed before it does:
@@ -106,7 +109,7 @@ type Options struct {
 	// are places whose tests may change even so (a fix of a finding inside
 	// a test).
 	TestEdits   string
-	TestEditsAt []Lines
+	TestEditsAt []testrun.Lines
 }
 
 // FromConfig returns the options that a workspace's configuration asks
@@ -181,14 +184,14 @@ type Gate struct {
 	Output            string    `json:"output,omitempty"`
 	// tests: the selection, the failures the edit causes, and the failures
 	// that were there before it.
-	Selected    []string      `json:"selected,omitempty"`
-	Passed      int           `json:"passed,omitempty"`
-	Failed      []TestFailure `json:"failed,omitempty"`
-	Preexisting []TestFailure `json:"preexisting,omitempty"`
+	Selected    []string          `json:"selected,omitempty"`
+	Passed      int               `json:"passed,omitempty"`
+	Failed      []testrun.Failure `json:"failed,omitempty"`
+	Preexisting []testrun.Failure `json:"preexisting,omitempty"`
 	// coverage: changed lines that no test runs, and the changed files'
 	// coverage before and after.
-	Uncovered []Lines        `json:"uncovered,omitempty"`
-	Coverage  []FileCoverage `json:"coverage,omitempty"`
+	Uncovered []testrun.Lines `json:"uncovered,omitempty"`
+	Coverage  []FileCoverage  `json:"coverage,omitempty"`
 
 	// Diagnostics are the new findings as diagnostics of the snapshot after
 	// the edit, for editors to show on the lines involved.
@@ -210,29 +213,6 @@ type Finding struct {
 	Severity string `json:"severity,omitempty"`
 	Code     string `json:"code,omitempty"`
 	Message  string `json:"message"`
-}
-
-// TestFailure is a failing test and its trimmed output.
-type TestFailure struct {
-	ID     string `json:"id"`
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Status string `json:"status"` // fail or error
-	Output string `json:"output"`
-}
-
-// Lines is a range of lines [Start, End], 1-based and inclusive.
-type Lines struct {
-	Path  string `json:"path"`
-	Start int    `json:"start"`
-	End   int    `json:"end"`
-}
-
-func (l Lines) String() string {
-	if l.Start == l.End {
-		return fmt.Sprintf("%s:%d", l.Path, l.Start)
-	}
-	return fmt.Sprintf("%s:%d-%d", l.Path, l.Start, l.End)
 }
 
 // FileCoverage is a changed file's statement coverage by the selected
@@ -352,6 +332,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		t := time.Now()
 		gates[name](ctx, g)
 		g.Duration = time.Since(t).Milliseconds()
+		trace(t, "gate %s", name)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("verify: %s gate: %w", name, err)
 		}
@@ -377,6 +358,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 		v.Diagnostics = evidence(r.after, v)
 	}
 	v.Duration = time.Since(start).Milliseconds()
+	trace(start, "verify, in all")
 	return v, nil
 }
 
@@ -413,10 +395,31 @@ func timedOut(parent, gate context.Context) bool {
 	return parent.Err() == nil && errors.Is(gate.Err(), context.DeadlineExceeded)
 }
 
+// testShadowHook, in tests, hears which shadow a verification uses.
+var testShadowHook func(*shadow)
+
 // ensureShadow materialises the workspace after the edit, once.
 func (r *run) ensureShadow() (*shadow, error) {
 	if r.shadow != nil {
 		return r.shadow, nil
+	}
+	if testShadowHook != nil {
+		defer func() {
+			if r.shadow != nil {
+				testShadowHook(r.shadow)
+			}
+		}()
+	}
+	defer trace(time.Now(), "shadow: the edited view of the workspace")
+	if r.sb.bwrap != "" && viewable(r.after) {
+		s, err := materializeView(r.after, r.tmp)
+		if err == nil {
+			r.shadow = s
+			r.cleanup = append(r.cleanup, s.remove)
+			r.sb = r.sb.withView(s)
+			return s, nil
+		}
+		// The copy below makes the same view another way.
 	}
 	s, err := materialize(r.after, r.tmp)
 	if err != nil {
@@ -446,11 +449,8 @@ func evidence(after *analysis.Snapshot, v *Verdict) []analysis.Diagnostic {
 		if line > m.LineCount() {
 			return
 		}
-		start := m.LineStart(line - 1)
-		end := len(f.Content)
-		if line < m.LineCount() {
-			end = m.LineStart(line) - 1
-		}
+		start, _ := m.LineRange(line - 1)
+		end := start + len(m.LineText(line-1))
 		off := start
 		if col > 0 {
 			off = min(start+col-1, end)
