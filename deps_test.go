@@ -3,7 +3,8 @@ package gauntlet_test
 // The dependency policy of STYLE.md, item 1, stated as a test (like go/build's
 // deps_test.go): analysis imports nothing of ours; plugins imports analysis;
 // server imports analysis; lsp imports server and analysis; only cmd wires
-// everything, and only cmd plugs plugins into the engine.
+// everything, and only cmd plugs plugins into the engine. internal/testenv
+// is for tests only: every tree's tests may import it, no non-test code.
 
 import (
 	"encoding/json"
@@ -22,7 +23,11 @@ var allowed = map[string][]string{
 	"lsp":      {"lsp", "server", "analysis"},
 	"cmd":      {"cmd", "lsp", "server", "analysis", "plugins"},
 	"bench":    {"bench", "lsp", "server", "analysis", "plugins"},
+	"internal": {},
 }
+
+// testOnly are packages every tree's tests may import and no non-test code.
+var testOnly = []string{module + "/internal/testenv"}
 
 func top(importPath string) string {
 	rest := strings.TrimPrefix(strings.TrimPrefix(importPath, module), "/")
@@ -61,13 +66,21 @@ func TestDependencyPolicy(t *testing.T) {
 			continue
 		}
 		checked++
-		imports := append(append(append([]string{}, p.Imports...), p.TestImports...), p.XTestImports...)
-		for _, imp := range imports {
+		for _, imp := range p.Imports {
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
-			to := top(imp)
-			if !contains(ok, to) {
+			if contains(testOnly, imp) {
+				t.Errorf("%s imports %s: only tests may import it", p.ImportPath, imp)
+			} else if to := top(imp); !contains(ok, to) {
+				t.Errorf("%s imports %s: %s may import only %v", p.ImportPath, imp, from, ok)
+			}
+		}
+		for _, imp := range append(append([]string{}, p.TestImports...), p.XTestImports...) {
+			if !strings.HasPrefix(imp, module+"/") || contains(testOnly, imp) {
+				continue
+			}
+			if to := top(imp); !contains(ok, to) {
 				t.Errorf("%s imports %s: %s may import only %v", p.ImportPath, imp, from, ok)
 			}
 		}

@@ -1,10 +1,11 @@
 package gauntlet_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestExampleWorkflowLints: the example GitHub workflow passes actionlint
@@ -12,14 +13,7 @@ import (
 func TestExampleWorkflowLints(t *testing.T) {
 	var tools []string
 	for _, tool := range []string{"actionlint", "shellcheck"} {
-		p, err := exec.LookPath(tool)
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (.ci/run installs it)", tool)
-			}
-			t.Skipf("%s not installed: go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; apt-get install shellcheck", tool)
-		}
-		tools = append(tools, p)
+		tools = append(tools, testenv.NeedTool(t, tool))
 	}
 	files, _ := filepath.Glob(filepath.Join("examples", "ci", "*.yml"))
 	if len(files) == 0 {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestVSIX: `make vsix` packages the VS Code extension with vsce without a
@@ -14,13 +16,9 @@ import (
 // LICENSE and icon; the bundle loads and exports activate. It needs npm and
 // the npm registry, so it runs in CI only.
 func TestVSIX(t *testing.T) {
-	if os.Getenv("CI") != "true" {
-		t.Skip("needs npm and the npm registry: runs in CI (CI=true)")
-	}
+	testenv.CIOnly(t, "needs npm and the npm registry")
 	for _, tool := range []string{"make", "npm", "node"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not installed; .ci/run installs nodejs", tool)
-		}
+		testenv.NeedTool(t, tool)
 	}
 	vsix := filepath.Join("bin", "gauntlet-vscode.vsix")
 	os.Remove(vsix)

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io/fs"
@@ -154,9 +153,9 @@ func (g *gitignore) read(file string, domain []string) []gitignorePattern {
 		return nil
 	}
 	var ps []gitignorePattern
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
+	// strings.Lines, not a bufio.Scanner: no line is too long to read.
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
 			continue
 		}

@@ -1,6 +1,12 @@
 package plugins
 
-import "time"
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
 
 // SetRestartDelays replaces the restart delays for a test.
 func SetRestartDelays(d ...time.Duration) (restore func()) {
@@ -19,4 +25,29 @@ func (h *Host) Sent(i int) (whole, edits int64) {
 		return 0, 0
 	}
 	return p.inst.svc.Sent()
+}
+
+// SettleExits waits until the exit of every plugin process that has
+// terminated (it is a zombie or reaped) has been handled, its failure
+// reported: a report that has not come by then will not come from them.
+func (h *Host) SettleExits() {
+	h.mu.Lock()
+	procs := slices.Clone(h.procs)
+	h.mu.Unlock()
+	for _, p := range procs {
+		if p.exited() || terminated(p.pid) {
+			<-p.handled
+		}
+	}
+}
+
+// terminated reports whether pid is gone or a zombie.
+func terminated(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && len(s) >= i+3 && (s[i+2] == 'Z' || s[i+2] == 'X')
 }

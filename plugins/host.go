@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,17 @@ type Host struct {
 	started bool
 	closed  bool
 	cleanup sync.WaitGroup // stopping processes
+	exits   sync.WaitGroup // processes whose exit is not handled yet
+	procs   []*process     // started processes, until their exit is handled
+}
+
+// track notes a process that started, forgetting those whose exit has been
+// handled (for tests: SettleExits).
+func (h *Host) track(p *process) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.procs = slices.DeleteFunc(h.procs, (*process).handledExit)
+	h.procs = append(h.procs, p)
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -242,7 +254,8 @@ func (h *Host) Status() []Status {
 }
 
 // Close stops every plugin (killing its process group) and waits for them
-// to exit. Analyzers' Run fails after Close. It is safe to call twice.
+// to exit and for their exits to be handled: no failure is reported once it
+// returns. Analyzers' Run fails after Close. It is safe to call twice.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -255,6 +268,7 @@ func (h *Host) Close() error {
 		p.stop()
 	}
 	h.cleanup.Wait()
+	h.exits.Wait()
 	if h.tmp != "" {
 		return os.RemoveAll(h.tmp)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/plugins"
 	"github.com/gauntlet-dev/gauntlet/plugins/examples/todo-owner/todoowner"
 )
@@ -91,10 +92,10 @@ func (f *failures) list() []error {
 	return slices.Clone(f.errs)
 }
 
-// waitFor polls cond for up to 10s.
+// waitFor polls cond until the test's deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+	for deadline := testenv.Deadline(t); !cond(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -102,11 +103,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// reported waits for n failure reports, then checks that no more come.
-func reported(t *testing.T, fs *failures, n int) []error {
+// reported waits for n failure reports, then checks that no more come:
+// once the exits of the plugin processes that died have been handled
+// (SettleExits), nothing is left to report them.
+func reported(t *testing.T, h *plugins.Host, fs *failures, n int) []error {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d failure reports", n), func() bool { return len(fs.list()) >= n })
-	time.Sleep(50 * time.Millisecond)
+	h.SettleExits()
 	got := fs.list()
 	if len(got) != n {
 		t.Errorf("%d failure reports, want %d: %q", len(got), n, got)
@@ -286,7 +289,7 @@ func TestFailures(t *testing.T) {
 					t.Fatalf("error %v names no plugin %s", errs[0], tt.spec.Name)
 				}
 			}
-			if got := reported(t, fs, 1); !re.MatchString(got[0].Error()) {
+			if got := reported(t, h, fs, 1); !re.MatchString(got[0].Error()) {
 				t.Fatalf("reported %q, want once %s", got, tt.want)
 			}
 			if st := h.Status()[1]; st.State != plugins.StateFailed || st.PID != 0 {
@@ -333,7 +336,6 @@ func TestStdinIsNotShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // give it time to read what it could
 	ds, errs := analyze(t, h.Analyzers(), goSrc)
 	if len(errs) > 0 || len(ds) != 1 || ds[0].Message != "read 0 bytes from stdin" {
 		t.Fatalf("diags %+v errs %v", ds, errs)
@@ -384,7 +386,7 @@ func TestRestartAfterCrash(t *testing.T) {
 	if len(errs) > 0 || len(ds) != 1 || ds[0].Message != "ok after a panic" {
 		t.Fatalf("after the restart: diags %+v errs %v", ds, errs)
 	}
-	reported(t, fs, 1)
+	reported(t, h, fs, 1)
 }
 
 func TestOffAfterThreeFailures(t *testing.T) {
@@ -406,7 +408,7 @@ func TestOffAfterThreeFailures(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("an off plugin took %v to refuse", d)
 	}
-	got := reported(t, fs, 2)
+	got := reported(t, h, fs, 2)
 	text := fmt.Sprint(got)
 	if len(got) != 2 || !strings.Contains(text, "it restarts on next use") || !strings.Contains(text, "off after 3 failures") {
 		t.Errorf("reported %q, want the first failure and going off", got)
@@ -438,7 +440,7 @@ func TestKilledPluginComesBack(t *testing.T) {
 	if st := h.Status()[0]; st.PID == pid || st.State != plugins.StateRunning {
 		t.Errorf("status %+v", st)
 	}
-	reported(t, fs, 1)
+	reported(t, h, fs, 1)
 }
 
 // Stopping a plugin kills what it started too.
@@ -507,7 +509,7 @@ func alive(pid int) bool {
 func checkNoChildren(t *testing.T) {
 	t.Helper()
 	var left []string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := testenv.Deadline(t); ; time.Sleep(20 * time.Millisecond) {
 		left = left[:0]
 		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 		for _, f := range stats {

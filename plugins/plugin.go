@@ -111,6 +111,7 @@ func (p *plugin) startLocked(ctx context.Context) (*instance, error) {
 	}
 	proc := &process{name: s.Name, path: s.Path, args: s.Args, tail: &tail{}}
 	proc.onExit = p.exited
+	proc.exits, proc.onStart = &p.host.exits, p.host.track
 	out := &lineWriter{sink: p.host.log, prefix: s.Name + ": ", tail: proc.tail}
 	errOut := &lineWriter{sink: p.host.log, prefix: s.Name + ": ", tail: proc.tail}
 	client := goplugin.NewClient(&goplugin.ClientConfig{

@@ -39,6 +39,9 @@ type process struct {
 	waitErr        error       // its exit status, once done
 	stopping       atomic.Bool // we killed it: its exit is no crash
 	onExit         func(*process)
+	exits          *sync.WaitGroup // done once onExit has returned
+	handled        chan struct{}   // closed once onExit has returned
+	onStart        func(*process)  // told once the process runs
 }
 
 var _ runner.Runner = (*process)(nil)
@@ -70,6 +73,13 @@ func (p *process) Start(context.Context) error {
 	p.cmd, p.stdout, p.stderr, p.pid = cmd, outR, errR, cmd.Process.Pid
 	p.done = make(chan struct{})
 	p.drained = make(chan struct{})
+	p.handled = make(chan struct{})
+	if p.exits != nil {
+		p.exits.Add(1)
+	}
+	if p.onStart != nil {
+		p.onStart(p)
+	}
 	go p.wait()
 	return nil
 }
@@ -78,6 +88,10 @@ func (p *process) Start(context.Context) error {
 // group while the group's id cannot yet be reused, reaps it, and, once its
 // last words are read, tells onExit.
 func (p *process) wait() {
+	defer close(p.handled)
+	if p.exits != nil {
+		defer p.exits.Done()
+	}
 	waitExited(p.pid)
 	killGroup(p.pid)
 	p.waitErr = p.cmd.Wait()
@@ -106,6 +120,19 @@ func (p *process) settled(d time.Duration) bool {
 	case <-timeout:
 	}
 	return true
+}
+
+// handledExit reports whether the process has exited and onExit returned.
+func (p *process) handledExit() bool {
+	if p.handled == nil {
+		return false
+	}
+	select {
+	case <-p.handled:
+		return true
+	default:
+		return false
+	}
 }
 
 // exited reports whether the process has exited.

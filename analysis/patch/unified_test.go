@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 var diffCases = []struct{ name, old, new string }{
@@ -133,12 +135,7 @@ func TestMyersIsShortest(t *testing.T) {
 // TestDiffGitApply checks that git apply takes what Diff writes: changes,
 // new and deleted files, missing final newlines and names with spaces.
 func TestDiffGitApply(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is missing; .ci/run installs it")
-		}
-		t.Skip("git is not installed")
-	}
+	testenv.NeedTool(t, "git")
 	dir := t.TempDir()
 	type file struct{ path, old, new string }
 	files := []file{

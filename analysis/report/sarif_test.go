@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -88,13 +89,7 @@ func TestSARIFURIsAndDeletions(t *testing.T) {
 // every suggestion of our SARIF, with a deletion fix and a file name with
 // spaces and '#'.
 func TestSARIFReviewdog(t *testing.T) {
-	rd, err := exec.LookPath("reviewdog")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("reviewdog not installed (.ci/run installs it)")
-		}
-		t.Skip("reviewdog not installed: go install github.com/reviewdog/reviewdog/cmd/reviewdog@v0.21.0")
-	}
+	rd := testenv.NeedTool(t, "reviewdog")
 	for _, withRoot := range []bool{true, false} {
 		dir := t.TempDir()
 		root := ""
@@ -134,6 +129,9 @@ func TestSARIFReviewdog(t *testing.T) {
 				t.Fatalf("%v: %s", err, sc.Bytes())
 			}
 			got = append(got, d)
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatalf("reading reviewdog's output: %v", err)
 		}
 		if len(got) != 2 {
 			t.Fatalf("reviewdog read %d results, want 2:\n%s\n%s", len(got), out, stderr.String())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // astGrep returns the path of the real ast-grep binary: $AST_GREP, or
@@ -22,17 +23,7 @@ import (
 // fails (.ci/run installs @ast-grep/cli).
 func astGrep(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("AST_GREP"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("ast-grep"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("ast-grep not found: .ci/run installs @ast-grep/cli from npm; set AST_GREP or put it on PATH")
-	}
-	t.Skip("ast-grep not found (npm install -g @ast-grep/cli@0.51.1, or set AST_GREP)")
-	return ""
+	return testenv.NeedTool(t, "ast-grep")
 }
 
 // operatorCases are ast-grep's documented examples
@@ -340,6 +331,9 @@ func runAstGrep(t *testing.T, sg, dir, rulePath, srcPath string) ([]span, string
 		}
 		must(t, json.Unmarshal(sc.Bytes(), &m))
 		spans = append(spans, span{m.Range.ByteOffset.Start, m.Range.ByteOffset.End, m.Message})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading ast-grep's output: %v", err)
 	}
 	sortSpans(spans)
 	fix := exec.Command(sg, "scan", "--rule", rulePath, "-U", srcPath)

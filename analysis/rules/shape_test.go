@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // packSet compiles bench/rules/pack's rules (ast-grep rule files).
@@ -33,9 +35,15 @@ func packSet(t *testing.T) *Set {
 }
 
 // goSources returns the .go files of a few packages of Go's own tree: real
-// code with findings of every kind the pack looks for.
+// code with findings of every kind the pack looks for. Some are large: on a
+// loaded machine their parse may take longer than analysis.ParseTimeout,
+// which the tests that use them do not measure, so for them the bound on a
+// parse is the test's deadline.
 func goSources(t *testing.T, pkgs ...string) map[string][]byte {
 	t.Helper()
+	old := analysis.ParseTimeout
+	analysis.ParseTimeout = testenv.Timeout(t)
+	t.Cleanup(func() { analysis.ParseTimeout = old })
 	out, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
 		t.Fatalf("go env GOROOT: %v", err)

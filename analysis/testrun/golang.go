@@ -421,8 +421,15 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 			env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s", t.Name, verb(st)), Percent: done * 100 / total})
 		}
 	}
+	scanErr := sc.Err()
+	if scanErr != nil {
+		io.Copy(io.Discard, stdout) // let go test finish writing
+	}
 	waitErr := c.Wait()
 	c.reap()
+	if scanErr != nil {
+		return nil, fmt.Errorf("go test -json output: %w", scanErr)
+	}
 	runErr := ctx.Err()
 	for _, t := range tests {
 		res := results[t.ID]

@@ -340,6 +340,9 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 				add(rec.File, rec.Titles, rec.Status, rec.Message, 0, rec.Duration)
 			}
 			f.Close()
+			if err := sc.Err(); err != nil {
+				return nil, fmt.Errorf("%s's results %s: %w", fw, results, err)
+			}
 		}
 		if len(run.results) == 0 && len(run.fileError) == 0 && run.exit != 0 {
 			return nil, fmt.Errorf("mocha exited with status %d and reported no test:\n%s", run.exit, trimOutput(run.output))

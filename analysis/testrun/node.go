@@ -399,6 +399,9 @@ func (r *NodeRunner) runFile(ctx context.Context, env *Env, p *Project, dir, tmp
 			}
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("node --test's results %s: %w", dest.Name(), err)
+	}
 	if r := run.results[""]; r != nil && stderr.Len() > 0 && !strings.Contains(r.Output, stderr.String()) {
 		r.Output = trimOutput(stderr.String() + r.Output)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // alive reports whether a process exists (and is not a zombie).
@@ -27,7 +28,9 @@ func alive(pid int) bool {
 }
 
 // loopingModule is a module whose test starts a child that would outlive
-// it and then never returns; the child's pid goes to pidfile.
+// it and then never returns; the child's pid goes to pidfile. The child
+// sleeps for a day, longer than any test deadline, so that waiting for its
+// exit (testenv.WaitExit) cannot be satisfied by its natural end.
 func loopingModule(t *testing.T) (dir, pidfile string) {
 	dir = t.TempDir()
 	pidfile = filepath.Join(dir, "child.pid")
@@ -46,7 +49,7 @@ import (
 func TestQuick(t *testing.T) {}
 
 func TestLoops(t *testing.T) {
-	c := exec.Command("sleep", "1000")
+	c := exec.Command("sleep", "86400")
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,18 +69,23 @@ func TestTimeoutKillsTheProcessGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Warm the build cache so the timeout below is spent in the test.
+	// Warm the build cache so the timeout below is spent in the test. The
+	// run still links and starts the test binary: on a loaded machine that
+	// takes longer, so the timeout is at least three times this run's time
+	// (4s on a quiet machine), and so is the slack after it.
+	warm := time.Now()
 	if _, err := s.RunIDs(context.Background(), []string{"example.com/loop.TestQuick"}, RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	s = New(analysis.NewSnapshot(dir), Settings{Timeout: 4 * time.Second}, WithCacheDir(""))
+	timeout := max(4*time.Second, 3*time.Since(warm))
+	s = New(analysis.NewSnapshot(dir), Settings{Timeout: timeout}, WithCacheDir(""))
 	start := time.Now()
 	out, err := s.Run(context.Background(), tests, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 15*time.Second {
-		t.Errorf("run took %v with a 4s timeout", d)
+	if d := time.Since(start); d > timeout+max(11*time.Second, timeout) {
+		t.Errorf("run took %v with a %v timeout", d, timeout)
 	}
 	got := results(out)
 	if got["example.com/loop.TestLoops"] != Error || got["example.com/loop.TestQuick"] != Pass {
@@ -93,11 +101,7 @@ func TestTimeoutKillsTheProcessGroup(t *testing.T) {
 		t.Fatalf("the test's child never started: %v", err)
 	}
 	pid, _ := strconv.Atoi(string(data))
-	deadline := time.Now().Add(3 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if alive(pid) {
+	if !testenv.WaitExit(t, pid) || alive(pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("the test's child %d outlived the run", pid)
 	}
@@ -114,7 +118,7 @@ func TestCancelKillsTheMapBuild(t *testing.T) {
 		done <- err
 	}()
 	// Cancel once the looping test has started its child.
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := testenv.Deadline(t)
 	for {
 		if _, err := os.Stat(pidfile); err == nil {
 			break
@@ -130,13 +134,12 @@ func TestCancelKillsTheMapBuild(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cancelled") {
 			t.Errorf("Map after cancel: err = %v, want cancelled", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-testenv.Context(t).Done():
 		t.Fatal("Map did not return after cancel")
 	}
 	data, _ := os.ReadFile(pidfile)
 	pid, _ := strconv.Atoi(string(data))
-	time.Sleep(200 * time.Millisecond)
-	if alive(pid) {
+	if !testenv.WaitExit(t, pid) || alive(pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("the test's child %d outlived the cancelled map build", pid)
 	}

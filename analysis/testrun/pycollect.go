@@ -210,6 +210,9 @@ func (r *PythonRunner) collectDisk(ctx context.Context, env *Env, p *Project, te
 			}
 		}
 		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("pytest --collect-only's results %s: %w", results, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("pytest could not collect the tests of %s: %s", p.Dir, strings.Join(errs, "\n"))

@@ -2,7 +2,6 @@ package testrun
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -10,16 +9,16 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 func needPytest(t *testing.T) {
 	_, err := findPython(true)
-	needs(t, err == nil, "python3 with pytest and coverage (python3-pytest, python3-coverage)")
+	testenv.Need(t, err, "python3 with pytest and coverage", "apt-get install python3-pytest python3-coverage")
 }
 
 func needNode(t *testing.T) {
-	_, err := exec.LookPath("node")
-	needs(t, err == nil, "node")
+	testenv.NeedTool(t, "node")
 }
 
 func TestPytest(t *testing.T) {

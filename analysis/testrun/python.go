@@ -404,6 +404,9 @@ func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []s
 			run.add(env.Snapshot, p, dir, rec)
 		}
 		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("pytest's results %s: %w", results, err)
+		}
 	}
 	if withCoverage {
 		data, err := os.ReadFile(covJSON)

@@ -3,7 +3,6 @@ package testrun
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // copyDir copies an example project into a fresh temporary directory, so
@@ -56,22 +56,8 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// needs skips a test whose tool is missing, except in CI, where every tool
-// must be there.
-func needs(t *testing.T, ok bool, what string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required in CI", what)
-	}
-	t.Skipf("%s is not installed", what)
-}
-
 func needGo(t *testing.T) {
-	_, err := exec.LookPath("go")
-	needs(t, err == nil, "the go command")
+	testenv.NeedTool(t, "go")
 }
 
 // progressLog records progress reports.

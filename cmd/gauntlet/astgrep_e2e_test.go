@@ -11,23 +11,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // astGrepBin is the real ast-grep: $AST_GREP or ast-grep on PATH; missing,
 // it skips outside CI and fails under CI=true (.ci/run installs it).
 func astGrepBin(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("AST_GREP"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("ast-grep"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("ast-grep not found: .ci/run installs @ast-grep/cli from npm; set AST_GREP or put it on PATH")
-	}
-	t.Skip("ast-grep not found (npm install -g @ast-grep/cli@0.51.1, or set AST_GREP)")
-	return ""
+	return testenv.NeedTool(t, "ast-grep")
 }
 
 // An ast-grep project (testdata/astgrep: sgconfig.yml with ruleDirs,
@@ -60,6 +52,9 @@ func TestAstGrepProjectCheckAgrees(t *testing.T) {
 		}
 		want = append(want, fmt.Sprintf("%s:%d:%d-%d:%d %s %s %q fix=%q", m.File, m.Range.Start.Line+1, m.Range.Start.Column+1,
 			m.Range.End.Line+1, m.Range.End.Column+1, m.RuleID, sevs[m.Severity], m.Message, m.Replacement))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading ast-grep's output: %v", err)
 	}
 	sort.Strings(want)
 	if len(want) < 8 {

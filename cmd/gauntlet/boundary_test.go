@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
@@ -149,7 +150,7 @@ func TestServeRefusesLinkOutOfRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	for _, paths := range [][]string{{"outlink/bad.go"}, {"outlink"}, {filepath.Join(ws, "outlink", "bad.go")}} {
 		res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: paths, Format: "json"}, api.Events{})
@@ -192,7 +193,7 @@ type mcpSession struct {
 // startMCP runs `gauntlet mcp --root ws ARGS` through the go-sdk's client.
 func startMCP(t *testing.T, ws string, args ...string) *mcpSession {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	t.Cleanup(cancel)
 	cmd := exec.Command(gauntletBin(t), append([]string{"mcp", "--root", ws}, args...)...)
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
@@ -238,7 +239,7 @@ func TestServeRefusesLooserSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	_, err = c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "loop.sandbox: none") {
@@ -327,7 +328,7 @@ func TestFixRefusesUnsandboxedModelEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	var log []string
 	res, err := c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json"}, api.Events{Log: func(l string) { log = append(log, l) }})
@@ -377,6 +378,9 @@ func TestMCPMalformedLines(t *testing.T) {
 				m = map[string]any{"unparsable": sc.Text()}
 			}
 			lines <- m
+		}
+		if err := sc.Err(); err != nil {
+			lines <- map[string]any{"unparsable": "reading gauntlet mcp's output: " + err.Error()}
 		}
 		close(lines)
 	}()
@@ -464,7 +468,7 @@ func TestServeKilledLeavesNoPluginChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: []string{"a.go"}, Format: "json"}, api.Events{})
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -192,12 +194,7 @@ func TestCheckBadConfig(t *testing.T) {
 // --new-from-rev reports only the findings on lines changed since a
 // revision, untracked files included; --new-from-patch the same from a diff.
 func TestCheckNewFrom(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required in CI")
-		}
-		t.Skip("no git")
-	}
+	testenv.NeedTool(t, "git")
 	dir := t.TempDir()
 	gitRun := func(args ...string) string {
 		t.Helper()

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
+
 	"github.com/creack/pty"
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/spf13/cobra"
@@ -164,9 +166,9 @@ func TestCompletionScripts(t *testing.T) {
 		if check == nil {
 			continue
 		}
-		if _, err := exec.LookPath(check[0]); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required in CI", check[0])
+		if _, err := testenv.LookTool(check[0]); err != nil {
+			if testenv.InCI() {
+				testenv.NeedTool(t, check[0])
 			}
 			t.Logf("no %s: its script is generated, not parsed", check[0])
 			continue

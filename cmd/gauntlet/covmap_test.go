@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // twoPackageModule writes a module with a tested package (a), a package no
@@ -16,12 +18,7 @@ import (
 // none of its code (c).
 func twoPackageModule(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("go is required in CI")
-		}
-		t.Skip("no go command")
-	}
+	testenv.NeedTool(t, "go")
 	dir := t.TempDir()
 	files := map[string]string{
 		"go.mod":      "module example.com/fx\n\ngo 1.22\n",
@@ -190,12 +187,7 @@ func TestTestCoverageFillsMapCache(t *testing.T) {
 // node --test project whose two tests of one file share a name (the
 // runner's filter runs both); a Go answer is per test.
 func TestTestsForGranularity(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is required in CI")
-		}
-		t.Skip("no node")
-	}
+	testenv.NeedTool(t, "node")
 	dir := exampleCopy(t, "jscalc")
 	writeFile := func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // lspClient is a minimal editor: it talks to a real `gauntlet lsp` process
@@ -116,7 +118,7 @@ func TestLSPPluginKilled(t *testing.T) {
 	defer cmd.Process.Kill()
 	c := &lspClient{diag: map[int][]string{}, cond: make(chan struct{}, 1)}
 	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	uri := "file://" + filepath.Join(ws, "a.go")
 	call := func(method string, params any) {
@@ -157,11 +159,19 @@ func TestLSPPluginKilled(t *testing.T) {
 			back = v
 		}
 		c.mu.Unlock()
-		time.Sleep(200 * time.Millisecond)
 	}
 	if back == 0 {
 		t.Fatalf("the plugin's findings did not come back: %v", c.diag)
 	}
+	var plugins []int // the restarted plugin (and the killed one, if not reaped yet)
+	for _, p := range procsNamed("todo-owner") {
+		if ppidOf(p) == cmd.Process.Pid || ppidOf(ppidOf(p)) == cmd.Process.Pid {
+			plugins = append(plugins, p)
+		}
+	}
+	// The answer to shutdown comes after every message the server sent
+	// before it: what is shown by then is all that was shown.
+	call("shutdown", nil)
 	c.mu.Lock()
 	shown := 0
 	for _, m := range c.msgs {
@@ -173,13 +183,16 @@ func TestLSPPluginKilled(t *testing.T) {
 	if shown != 1 {
 		t.Errorf("want the plugin's death shown once, got %d: %q", shown, c.msgs)
 	}
-	call("shutdown", nil)
 	notify("exit", nil)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("server exit: %v", err)
 	}
-	// No plugin outlives the server.
-	time.Sleep(100 * time.Millisecond)
+	// No plugin outlives the server: their exits prove it.
+	for _, p := range plugins {
+		if !testenv.WaitExit(t, p) {
+			t.Errorf("plugin process %d outlived the server", p)
+		}
+	}
 	if err := syscall.Kill(pid, 0); err == nil {
 		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
 			t.Errorf("plugin process %d outlived the server", pid)
@@ -209,7 +222,7 @@ func startLSP(t *testing.T, ws string) (*lspClient, func(method string, params a
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	c := &lspClient{diag: map[int][]string{}, byURI: map[string][]string{}, cond: make(chan struct{}, 1)}
 	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	t.Cleanup(cancel)
 	var res json.RawMessage
 	if err := c.conn.Call(ctx, "initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + ws, "capabilities": map[string]any{}}, &res); err != nil {
@@ -279,14 +292,13 @@ func (x rwc) Close() error                { return x.w.Close() }
 // command is name.
 func childNamed(t *testing.T, parent int, name string) int {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	for end := testenv.Deadline(t); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		for _, p := range procsNamed(name) {
 			// A plugin runs under gauntlet's keeper: a grandchild.
 			if ppidOf(p) == parent || ppidOf(ppidOf(p)) == parent {
 				return p
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("no %s child of %d", name, parent)
 	return 0
@@ -339,7 +351,7 @@ func TestLSPCoverage(t *testing.T) {
 	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "go", "version": 1, "text": string(src)}})
 	c.waitFor(t, "first diagnostics", func() bool { _, ok := c.diag[1]; return ok })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	var res struct {
 		Showing  bool
@@ -401,7 +413,7 @@ func TestLSPRunTestsBuildFailure(t *testing.T) {
 	os.WriteFile(calc, []byte(broken), 0o644)
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	c, _, _ := startLSP(t, ws)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	var res struct {
 		Started bool

@@ -10,10 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestMCP drives `gauntlet mcp` as an agent does: the go-sdk's own client
@@ -23,7 +24,7 @@ import (
 func TestMCP(t *testing.T) {
 	bin := gauntletBin(t)
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	cmd := exec.Command(bin, "mcp", "--root", dir, "--sandbox", "none") // the operator allows none
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
@@ -138,7 +139,7 @@ func mcpClient(t *testing.T, ctx context.Context, dir string, env ...string) *mc
 // SDK's own validator); the input schemas list the values an argument takes.
 func TestMCPOutputSchemas(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	env := []string{"GAUNTLET_MODEL=none", "GAUNTLET_CACHE=" + t.TempDir()}
 	s := mcpClient(t, ctx, dir, env...)
@@ -223,7 +224,7 @@ func TestMCPOutputSchemas(t *testing.T) {
 // A tool's error names its own arguments and every value they take.
 func TestMCPErrorTexts(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 	defer cancel()
 	s := mcpClient(t, ctx, dir)
 	for _, tc := range []struct {

@@ -3,13 +3,14 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // jsTools is the directory whose node_modules holds the pinned jest,
@@ -17,20 +18,9 @@ import (
 // ~/.cache/gauntlet-ci/js). Outside CI a missing tool skips the test.
 func jsTools(t *testing.T, tool string) string {
 	t.Helper()
-	dir := os.Getenv("GAUNTLET_JS_TOOLS")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "gauntlet-ci", "js")
-	}
-	_, nodeErr := exec.LookPath("node")
-	_, toolErr := os.Stat(filepath.Join(dir, "node_modules", ".bin", tool))
-	if nodeErr != nil || toolErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and %s (in %s, installed by .ci/run) are required in CI", tool, dir)
-		}
-		t.Skipf("no node or no %s in %s (bash .ci/run installs it)", tool, dir)
-	}
-	return dir
+	testenv.NeedTool(t, "node")
+	testenv.NeedTool(t, tool)
+	return testenv.JSToolsDir()
 }
 
 // runnerExample copies examples/jsrunners/FW and links the pinned tools'
@@ -129,9 +119,7 @@ func TestJSRunners(t *testing.T) {
 // TestUnknownJSRunner: test files under a package.json that runs karma are
 // an error that names it, never "0 passed"; verify does not accept.
 func TestUnknownJSRunner(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("no node")
-	}
+	testenv.NeedTool(t, "node")
 	dir := exampleCopy(t, filepath.Join("jsrunners", "karma"))
 	code, out, stderr := gauntletHere("test")
 	if code != exitError {
@@ -151,12 +139,7 @@ func TestUnknownJSRunner(t *testing.T) {
 // TestPytestUnittestClasses: pytest's own collection finds unittest
 // classes of any name and inherited tests; each test's coverage is its own.
 func TestPytestUnittestClasses(t *testing.T) {
-	if _, err := exec.LookPath("/usr/bin/python3"); err != nil || exec.Command("/usr/bin/python3", "-c", "import pytest, coverage").Run() != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3-pytest and python3-coverage are required in CI")
-		}
-		t.Skip("no pytest and coverage.py for /usr/bin/python3")
-	}
+	testenv.NeedPython(t, "pytest", "coverage")
 	dir := exampleCopy(t, "pyunit")
 	code, out, stderr := gauntletHere("test", "--format", "json")
 	if code != exitOK {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
 
@@ -296,23 +297,18 @@ func procsWith(s string) []string {
 	return out
 }
 
-// waitGone gives the kernel a moment (at most 10 s, within the test's
-// deadline: a loaded machine may take a while to schedule a killed process's
-// exit) to finish killing what gauntlet killed before it exited, and
-// returns the processes that still hold s: the probes sleep for days, so a
-// process that outlives gauntlet by more than that was not killed by it.
+// waitGone waits for the processes that hold s to exit (a loaded machine
+// may take a while to schedule a killed process's exit), until the test's
+// deadline, and returns those still running then: the probes sleep for
+// days, so one that outlives the test's deadline was not killed.
 func waitGone(t *testing.T, s string) []string {
-	dl := time.Now().Add(10 * time.Second)
-	if d, ok := t.Deadline(); ok && d.Before(dl) {
-		dl = d
-	}
-	for {
-		ps := procsWith(s)
-		if len(ps) == 0 || time.Now().After(dl) {
-			return ps
+	for _, p := range procsWith(s) {
+		pid, err := strconv.Atoi(strings.SplitN(p, ":", 2)[0])
+		if err == nil {
+			testenv.WaitExit(t, pid)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	return procsWith(s)
 }
 
 // TestNoLeftoverProcesses: with the sandbox off, a test's setsid child

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
 )
@@ -108,6 +109,13 @@ func startServe(t *testing.T, env []string, args ...string) *served {
 				listening <- m[1]
 			}
 		}
+		if err := sc.Err(); err != nil {
+			// Say so where the failures show the log; keep serve unblocked.
+			s.mu.Lock()
+			s.log.WriteString("(test: reading serve's stderr: " + err.Error() + ")\n")
+			s.mu.Unlock()
+			io.Copy(io.Discard, pr)
+		}
 	}()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -121,7 +129,7 @@ func startServe(t *testing.T, env []string, args ...string) *served {
 	case s.addr = <-listening:
 	case <-s.exited:
 		t.Fatalf("serve exited: %v\n%s", s.err, s.stderr())
-	case <-time.After(60 * time.Second):
+	case <-testenv.Context(t).Done():
 		t.Fatalf("serve did not listen:\n%s", s.stderr())
 	}
 	s.socket = strings.TrimPrefix(s.addr, "unix:")
@@ -190,7 +198,7 @@ func TestServeConcurrentClients(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 			defer cancel()
 			res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
 			switch {
@@ -294,7 +302,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	case <-started:
 	case a := <-done:
 		t.Fatalf("the call ended before any progress: %+v %v", a.res, a.err)
-	case <-time.After(2 * time.Minute):
+	case <-testenv.Context(t).Done():
 		t.Fatal("no progress")
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -306,7 +314,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	}
 	select {
 	case <-s.exited:
-	case <-time.After(time.Minute):
+	case <-testenv.Context(t).Done():
 		t.Fatalf("serve did not exit after SIGTERM:\n%s", s.stderr())
 	}
 	if s.err != nil {
@@ -452,18 +460,7 @@ func TestServeGrpcurlVerify(t *testing.T) {
 // github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
 func needGrpcurl(t *testing.T) string {
 	t.Helper()
-	grpcurl, err := exec.LookPath("grpcurl")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		grpcurl = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "grpcurl")
-		if _, err := os.Stat(grpcurl); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("grpcurl is required in CI")
-			}
-			t.Skip("no grpcurl")
-		}
-	}
-	return grpcurl
+	return testenv.NeedTool(t, "grpcurl")
 }
 
 // TestBackendInProcess runs the server's backend in the test process, so

@@ -4,23 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // exampleCopy copies examples/NAME into a temporary directory, makes it the
 // current directory and gives gauntlet a fresh cache there.
 func exampleCopy(t *testing.T, name string) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("go is required in CI")
-		}
-		t.Skip("no go command")
-	}
+	testenv.NeedTool(t, "go")
 	src := filepath.Join(pkgDir, "..", "..", "examples", name)
 	dst := t.TempDir()
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
@@ -214,12 +210,7 @@ func TestTestCommandPythonAndNode(t *testing.T) {
 		{"jscalc", "node", "test/calc.test.js::add"},
 	} {
 		t.Run(c.example, func(t *testing.T) {
-			if _, err := exec.LookPath(c.tool); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s is required in CI", c.tool)
-				}
-				t.Skipf("no %s", c.tool)
-			}
+			testenv.NeedTool(t, c.tool)
 			exampleCopy(t, c.example)
 			code, out, stderr := gauntletHere("test", "--coverage", "--format", "json")
 			doc := decodeTest(t, out)

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
 )
@@ -245,7 +246,7 @@ func TestConcurrentClients(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
 			defer cancel()
 			if res, err := c.Analyze(ctx, &api.AnalyzeRequest{}, api.Events{}); err != nil || string(res.Output) != "check output\n" {
 				errs <- fmt.Errorf("analyze: %v %v", err, res)
@@ -362,11 +363,10 @@ func TestDeadline(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	for end := testenv.Deadline(t); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
 		if cond() {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }

@@ -2,20 +2,18 @@ package verify
 
 import (
 	"context"
-	"os/exec"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestBlameCacheReusesBaseResultsOnlyAtSameContent: a run of tests on the
 // unedited code is answered from the cache only when the code it would run
 // has the same content; any change to the package runs the tests again.
 func TestBlameCacheReusesBaseResultsOnlyAtSameContent(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command")
-	}
+	testenv.NeedTool(t, "go")
 	files := map[string]string{
 		"go.mod":    "module example.com/m\n\ngo 1.21\n",
 		"m.go":      "package m\n\nfunc Two() int { return 2 }\n",

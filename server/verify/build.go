@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -298,9 +297,9 @@ var goErrLine = regexp.MustCompile(`^(\S+?\.go):(\d+)(?::(\d+))?: (.+)$`)
 // paths as the go command prints them (relative to where it ran).
 func goErrors(out string) []Finding {
 	var fs []Finding
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		m := goErrLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+	// strings.Lines, not a bufio.Scanner: no line is too long to read.
+	for line := range strings.Lines(out) {
+		m := goErrLine.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue
 		}

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -151,9 +150,9 @@ var fileLineCol = regexp.MustCompile(`^(.+?):(\d+):(\d+): (.+)$`)
 
 func lineFindings(out, code string) []Finding {
 	var fs []Finding
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		m := fileLineCol.FindStringSubmatch(sc.Text())
+	// strings.Lines, not a bufio.Scanner: no line is too long to read.
+	for line := range strings.Lines(out) {
+		m := fileLineCol.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
 		if m == nil {
 			continue
 		}

@@ -4,13 +4,12 @@ package python_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/plugins"
 	"github.com/gauntlet-dev/gauntlet/plugins/examples/todo-owner/todoowner"
 )
@@ -18,15 +17,7 @@ import (
 // needPython skips without Debian's python3 and its grpcio, protobuf and
 // cryptography packages, except in CI.
 func needPython(t *testing.T) {
-	out, err := exec.Command("/usr/bin/python3", "-c", "import grpc, google.protobuf, cryptography").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("/usr/bin/python3 with grpcio, protobuf and cryptography (Debian: python3-grpcio python3-protobuf python3-cryptography): %v\n%s", err, out)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.NeedPython(t, "grpc", "google.protobuf", "cryptography")
 }
 
 func TestPythonPlugin(t *testing.T) {
