@@ -13,6 +13,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 func init() {
@@ -51,7 +52,7 @@ func specsOf(cfg *config.Config) []plugins.Spec {
 }
 
 // loadPlugins starts the plugins cfg configures, for `check` and the other
-// commands that analyse: it returns their analyzers, to hand to the engine
+// commands that analyse (the workspace layer's PluginLoader): it returns their analyzers, to hand to the engine
 // beside the built-in ones, and a function that stops them. A plugin that
 // cannot start is represented by a stand-in analyzer that fails on every
 // file it would have analysed, so its failure reaches the engine's error
@@ -59,6 +60,9 @@ func specsOf(cfg *config.Config) []plugins.Spec {
 // nothing itself, to avoid saying it twice. The plugins' own stderr goes to
 // log (nil: discarded).
 func loadPlugins(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error) {
+	if len(cfg.Plugins) == 0 {
+		return nil, func() {}, nil
+	}
 	var opts []plugins.Option
 	if log != nil {
 		opts = append(opts, plugins.WithLog(log))
@@ -75,7 +79,7 @@ func loadPlugins(ctx context.Context, cfg *config.Config, log io.Writer) ([]*ana
 func startPlugins(stderr io.Writer, cmd string) (*plugins.Host, string, bool) {
 	specs, cfgPath, err := pluginSpecs()
 	if err != nil {
-		printErrors(stderr, err)
+		workspace.PrintErrors(stderr, err)
 		return nil, "", false
 	}
 	h, err := plugins.NewHost(specs)

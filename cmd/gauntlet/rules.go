@@ -15,6 +15,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/rules"
 	"github.com/gauntlet-dev/gauntlet/analysis/rules/builtin"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 func init() {
@@ -47,22 +48,15 @@ testConfigs), whose files (id, valid, invalid) are read as ast-grep writes them.
 func loadRuleSet(stderr io.Writer) (*config.Config, *rules.Set, bool) {
 	cfg, err := config.Find(".")
 	if err != nil {
-		printErrors(stderr, err)
+		workspace.PrintErrors(stderr, err)
 		return nil, nil, false
 	}
 	set, err := rules.Compile(append(builtin.Rules(), cfg.Rules...))
 	if err != nil {
-		printErrors(stderr, err)
+		workspace.PrintErrors(stderr, err)
 		return nil, nil, false
 	}
 	return cfg, set, true
-}
-
-// printErrors prints a list of errors one per line, as FILE:LINE: ...
-func printErrors(w io.Writer, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(w, line)
-	}
 }
 
 func runRulesTest(args []string, stdout, stderr io.Writer) int {
@@ -100,7 +94,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) int {
 		tests = append(tests, ts...)
 	}
 	if len(loadErrs) > 0 {
-		printErrors(stderr, errors.Join(loadErrs...))
+		workspace.PrintErrors(stderr, errors.Join(loadErrs...))
 		return exitError
 	}
 	res := set.Test(context.Background(), tests)

@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
@@ -11,7 +11,7 @@ import (
 // (backend.sandboxFor). Edits from a model (model) or from a served
 // request run in bubblewrap unless the setting says none
 // (verify.ForModelEdits).
-func sandboxMode(c *call, cfg *config.Config, requested string, model bool) (string, error) {
+func sandboxMode(c *Call, cfg *config.Config, requested string, model bool) (string, error) {
 	setting := requested
 	if setting == "" && !c.untrusted {
 		setting = cfg.Loop.Sandbox

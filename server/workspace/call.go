@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"bytes"
@@ -16,12 +16,12 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
-// call is one run of a command's work: the directory it runs in (the
+// Call is one run of a command's work: the directory it runs in (the
 // user's), where its output goes, and who hears its progress. The command
-// line makes one from the process (localCall); gauntlet serve and gauntlet
+// line makes one from the process (Local); gauntlet serve and gauntlet
 // mcp make one per request, so the same code answers both and the output
 // is the same.
-type call struct {
+type Call struct {
 	cwd   string // absolute
 	local bool   // cwd is the process's own directory
 	// untrusted: a served request (gauntlet serve, mcp), whose edits are
@@ -42,21 +42,22 @@ type call struct {
 	// wantJSON (the server sends it beside the output).
 	wantJSON bool
 	result   any
+	opts     Options
 }
 
-// localCall is a call of the command line: the process's directory and
+// Local is a call of the command line: the process's directory and
 // streams.
-func localCall(stdout, stderr io.Writer) *call {
+func Local(stdout, stderr io.Writer, opts Options) *Call {
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."
 	}
-	return &call{cwd: cwd, local: true, stdout: stdout, stderr: stderr}
+	return &Call{cwd: cwd, local: true, stdout: stdout, stderr: stderr, opts: opts}
 }
 
 // absAll resolves paths at the call's directory; the command line's stay
 // as typed, so that messages name them as the user wrote them.
-func (c *call) absAll(paths []string) []string {
+func (c *Call) absAll(paths []string) []string {
 	if c.local {
 		return paths
 	}
@@ -68,28 +69,28 @@ func (c *call) absAll(paths []string) []string {
 }
 
 // abs resolves a path as typed at the call's directory.
-func (c *call) abs(p string) string {
+func (c *Call) abs(p string) string {
 	if filepath.IsAbs(p) {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(c.cwd, p)
 }
 
-func (c *call) report(p api.Progress) {
+func (c *Call) report(p api.Progress) {
 	if c.progress != nil {
 		c.progress(p)
 	}
 }
 
 // setResult records the command's JSON document.
-func (c *call) setResult(v any) {
+func (c *Call) setResult(v any) {
 	if c.wantJSON {
 		c.result = v
 	}
 }
 
 // resultJSON is the document as --format json prints it.
-func (c *call) resultJSON() []byte {
+func (c *Call) resultJSON() []byte {
 	if c.result == nil {
 		return nil
 	}
@@ -107,7 +108,7 @@ func (c *call) resultJSON() []byte {
 // does from the process's directory: the directory of the nearest
 // .gauntlet.yaml above cwd, else cwd, widened to the common ancestor of
 // paths outside it.
-func (c *call) openWorkspace(paths []string) (*workspace, error) {
+func (c *Call) openWorkspace(paths []string) (*Workspace, error) {
 	dir := c.cwd
 	if c.local {
 		dir = "." // errors name the configuration as the user reaches it
@@ -128,7 +129,7 @@ func (c *call) openWorkspace(paths []string) (*workspace, error) {
 	}
 	c.root = root
 	stderr := c.stderr
-	ws := &workspace{root: root, cwd: c.cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr}
+	ws := &Workspace{root: root, cwd: c.cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr, plugins: c.opts.Plugins}
 	ws.engine = server.New(
 		server.WithAnalyzers(syntax.Analyzer),
 		server.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "gauntlet: %v\n", err) }),
@@ -139,7 +140,7 @@ func (c *call) openWorkspace(paths []string) (*workspace, error) {
 
 // loadAnalyzers gives the workspace's engine its analyzers: compiled and
 // started for this call, or from the server's cache.
-func (c *call) loadAnalyzers(ws *workspace, only []string) error {
+func (c *Call) loadAnalyzers(ws *Workspace, only []string) error {
 	if c.analyzers == nil {
 		return ws.loadAnalyzers(only)
 	}
@@ -181,7 +182,7 @@ func newAnalyzerCache(log io.Writer) *analyzerCache {
 // them on first use (other requests for the same workspace wait for that;
 // other workspaces do not), and a release to call when the request ends.
 // A configuration that does not compile stays an error until it changes.
-func (ac *analyzerCache) get(ws *workspace, only []string) ([]*analysis.Analyzer, func(), error) {
+func (ac *analyzerCache) get(ws *Workspace, only []string) ([]*analysis.Analyzer, func(), error) {
 	key := ws.root + "\x00" + fmt.Sprint(only)
 	stamp := configStamp(ws)
 	ac.mu.Lock()
@@ -257,7 +258,7 @@ func (ac *analyzerCache) closeAll() {
 
 // configStamp identifies the configuration's files as they are now: their
 // paths, sizes and modification times.
-func configStamp(ws *workspace) string {
+func configStamp(ws *Workspace) string {
 	files := append([]string{filepath.Join(ws.root, config.FileName), ws.cfg.Path}, ws.cfg.RuleFiles...)
 	for _, p := range ws.cfg.Plugins {
 		files = append(files, p.Path)
@@ -316,4 +317,11 @@ func (fc *fileCache) share(snap *analysis.Snapshot, paths []string) *analysis.Sn
 		shared = append(shared, f)
 	}
 	return snap.With(shared...)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
