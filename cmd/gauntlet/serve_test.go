@@ -27,6 +27,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 var (
@@ -369,8 +370,8 @@ func TestServeGrpcurl(t *testing.T) {
 func TestBackendInProcess(t *testing.T) {
 	dir := t.TempDir()
 	copyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
-	b := newBackend(dir, io.Discard)
-	defer b.analyzers.closeAll()
+	b := workspace.NewBackend(dir, "", io.Discard, options())
+	defer b.Close()
 	srv := api.NewServer(b, api.Options{})
 	sock := shortSocket(t)
 	l, err := api.Listen(api.Address{Network: "unix", Addr: sock})
