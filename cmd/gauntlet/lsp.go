@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/lsp"
 	"github.com/gauntlet-dev/gauntlet/lsp/adapter"
@@ -49,8 +48,8 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 			log = io.Discard
 		}
 		var srv *lsp.Server
-		plugs := &lspPlugins{log: log, show: func(err error) { srv.ShowError(err) }}
-		defer plugs.close()
+		plugs := plugins.NewKeeper(log, func(err error) { srv.ShowError(err) })
+		defer plugs.Close()
 		engine := server.New(
 			server.WithAnalyzers(syntax.Analyzer),
 			server.WithErrorHandler(func(err error) {
@@ -83,11 +82,7 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 					remote.SetRoot(root)
 				}
 				// The session keeps its plugin processes between reloads.
-				load := func(ctx context.Context, cfg *config.Config, _ io.Writer) ([]*analysis.Analyzer, func(), error) {
-					as, err := plugs.analyzers(ctx, cfg)
-					return as, func() {}, err
-				}
-				as, files, err := workspace.LoadLSPConfig(ctx, root, engine, lspSandbox, load, log, func(err error) { srv.ShowError(err) })
+				as, files, err := workspace.LoadLSPConfig(ctx, root, engine, lspSandbox, plugs.Load, log, func(err error) { srv.ShowError(err) })
 				return as, files, adapter.ConfigProblems(err)
 			}),
 			lsp.WithTests(adapter.NewTests),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/plugins"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
@@ -32,7 +33,7 @@ func TestLSPRemoteEngine(t *testing.T) {
 	buf := analysis.NewFile("src/new.go", []byte("package main\n\nimport \"fmt\"\n\nfunc main() {\n\ts := \"😀\"; fmt.Println(s)\n\tx := (\n}\n"), 3)
 	// The local engine of gauntlet lsp, with the workspace's analyzers.
 	engine := server.New(server.WithAnalyzers(syntax.Analyzer), server.WithFilter(analysis.Suppress))
-	as, _, err := workspace.LoadLSPConfig(context.Background(), root, engine, "", loadPlugins, io.Discard, func(error) {})
+	as, _, err := workspace.LoadLSPConfig(context.Background(), root, engine, "", plugins.Load, io.Discard, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/gauntlet-dev/gauntlet/plugins"
 	"github.com/gauntlet-dev/gauntlet/server/workspace"
 	"github.com/spf13/pflag"
 )
@@ -68,7 +69,7 @@ var version = "0.1.0-dev"
 // options is what the commands give the workspace layer: the plugin loader
 // (only cmd links the plugin host) and the version.
 func options() workspace.Options {
-	return workspace.Options{Plugins: loadPlugins, Version: version}
+	return workspace.Options{Plugins: plugins.Load, Version: version}
 }
 
 // localCall is a call of the command line: the process's directory and
