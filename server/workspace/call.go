@@ -26,7 +26,7 @@ type Call struct {
 	local bool   // cwd is the process's own directory
 	// untrusted: a served request (gauntlet serve, mcp), whose edits are
 	// a caller's or a model's; its sandbox was decided by the operator's
-	// policy (backend.sandboxFor) and runs them in bubblewrap unless that
+	// policy (Backend.sandboxFor) and runs them in bubblewrap unless that
 	// says none.
 	untrusted bool
 	root      string // the workspace root, once opened
@@ -104,11 +104,13 @@ func (c *Call) resultJSON() []byte {
 	return b.Bytes()
 }
 
-// openWorkspace finds the workspace of the call's paths as openWorkspace
-// does from the process's directory: the directory of the nearest
-// .gauntlet.yaml above cwd, else cwd, widened to the common ancestor of
-// paths outside it.
-func (c *Call) openWorkspace(paths []string) (*Workspace, error) {
+// openWorkspace finds the workspace of the call's paths: the directory of
+// the nearest .gauntlet.yaml above cwd, else cwd, widened to the common
+// ancestor of paths outside it. A configuration that does not load is an
+// error (FILE:LINE: key: message). The engine starts with the syntax
+// analyzer; loadAnalyzers adds the rest. Analyzer failures are printed to
+// stderr once each.
+func (c *Call) openWorkspace(paths []string) (*workspace, error) {
 	dir := c.cwd
 	if c.local {
 		dir = "." // errors name the configuration as the user reaches it
@@ -129,7 +131,7 @@ func (c *Call) openWorkspace(paths []string) (*Workspace, error) {
 	}
 	c.root = root
 	stderr := c.stderr
-	ws := &Workspace{root: root, cwd: c.cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr, plugins: c.opts.Plugins}
+	ws := &workspace{root: root, cwd: c.cwd, cfg: cfg, ignore: cfg.Ignore, stderr: stderr, plugins: c.opts.Plugins}
 	ws.engine = server.New(
 		server.WithAnalyzers(syntax.Analyzer),
 		server.WithErrorHandler(func(err error) { fmt.Fprintf(stderr, "gauntlet: %v\n", err) }),
@@ -140,7 +142,7 @@ func (c *Call) openWorkspace(paths []string) (*Workspace, error) {
 
 // loadAnalyzers gives the workspace's engine its analyzers: compiled and
 // started for this call, or from the server's cache.
-func (c *Call) loadAnalyzers(ws *Workspace, only []string) error {
+func (c *Call) loadAnalyzers(ws *workspace, only []string) error {
 	if c.analyzers == nil {
 		return ws.loadAnalyzers(only)
 	}
@@ -182,7 +184,7 @@ func newAnalyzerCache(log io.Writer) *analyzerCache {
 // them on first use (other requests for the same workspace wait for that;
 // other workspaces do not), and a release to call when the request ends.
 // A configuration that does not compile stays an error until it changes.
-func (ac *analyzerCache) get(ws *Workspace, only []string) ([]*analysis.Analyzer, func(), error) {
+func (ac *analyzerCache) get(ws *workspace, only []string) ([]*analysis.Analyzer, func(), error) {
 	key := ws.root + "\x00" + fmt.Sprint(only)
 	stamp := configStamp(ws)
 	ac.mu.Lock()
@@ -258,7 +260,7 @@ func (ac *analyzerCache) closeAll() {
 
 // configStamp identifies the configuration's files as they are now: their
 // paths, sizes and modification times.
-func configStamp(ws *Workspace) string {
+func configStamp(ws *workspace) string {
 	files := append([]string{filepath.Join(ws.root, config.FileName), ws.cfg.Path}, ws.cfg.RuleFiles...)
 	for _, p := range ws.cfg.Plugins {
 		files = append(files, p.Path)

@@ -15,7 +15,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
-// checkRequestError says what is wrong with a check request's flags, or "".
+// CheckRequestError says what is wrong with a check request's flags, or "".
 func CheckRequestError(req *api.AnalyzeRequest, newFromPatch bool) string {
 	if _, err := parseFailOn(orDefault(req.FailOn, "warning")); err != nil {
 		return fmt.Sprintf("--fail-on: %v", err)
@@ -29,7 +29,7 @@ func CheckRequestError(req *api.AnalyzeRequest, newFromPatch bool) string {
 	return ""
 }
 
-// checkCall is gauntlet check's work, for the command line and the server.
+// Check is gauntlet check's work, for the command line and the server.
 func Check(ctx context.Context, c *Call, req *api.AnalyzeRequest) int {
 	stderr := c.stderr
 	if msg := CheckRequestError(req, req.NewFromPatch != nil); msg != "" {
@@ -112,7 +112,7 @@ func Check(ctx context.Context, c *Call, req *api.AnalyzeRequest) int {
 // checkFiles lists the files to analyse under paths, with the open
 // buffers (an editor's unsaved changes) in the snapshot in place of the
 // disk's files; a buffer need not exist on disk.
-func (c *Call) checkFiles(ws *Workspace, snap *analysis.Snapshot, paths []string, open []api.File) (*analysis.Snapshot, []string, error) {
+func (c *Call) checkFiles(ws *workspace, snap *analysis.Snapshot, paths []string, open []api.File) (*analysis.Snapshot, []string, error) {
 	var buffers []string
 	isBuffer := map[string]bool{}
 	for _, f := range open {

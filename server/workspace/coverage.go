@@ -14,7 +14,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server/api"
 )
 
-// coverageRequestCheck validates a coverage request's flags and reads
+// CoverageRequestCheck validates a coverage request's flags and reads
 // --tests-for FILE:LINE.
 func CoverageRequestCheck(req *api.CoverageRequest) (file string, line int, err error) {
 	format := orDefault(req.Format, "text")
@@ -38,7 +38,7 @@ func CoverageRequestCheck(req *api.CoverageRequest) (file string, line int, err 
 	return file, line, nil
 }
 
-// coverageCall is gauntlet coverage's work, for the command line and the
+// Coverage is gauntlet coverage's work, for the command line and the
 // server.
 func Coverage(ctx context.Context, c *Call, req *api.CoverageRequest) int {
 	stdout, stderr := c.stdout, c.stderr

@@ -30,7 +30,7 @@ type FixJSON struct {
 	Errors   []string        `json:"errors,omitempty"`
 }
 
-// fixRequestCheck validates a fix request's flags and returns the sandbox
+// FixRequestCheck validates a fix request's flags and returns the sandbox
 // mode.
 func FixRequestCheck(req *api.FixRequest) (string, error) {
 	switch orDefault(req.Format, "text") {
@@ -48,7 +48,7 @@ func FixRequestCheck(req *api.FixRequest) (string, error) {
 	return mode, nil
 }
 
-// fixCall is gauntlet fix's work, for the command line and the server.
+// Fix is gauntlet fix's work, for the command line and the server.
 func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 	stdout, stderr := c.stdout, c.stderr
 	fail := func(err error) int {
@@ -197,7 +197,7 @@ func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 // repoPrefix is the workspace's directory relative to the top of its git
 // repository ("" at the top, or outside a repository): patches name files
 // from there, as git diff does, so that git apply takes them.
-func (ws *Workspace) repoPrefix() string {
+func (ws *workspace) repoPrefix() string {
 	for d := ws.root; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
 			rel, err := filepath.Rel(d, ws.root)
@@ -212,7 +212,7 @@ func (ws *Workspace) repoPrefix() string {
 	}
 }
 
-func writeFixText(w io.Writer, ws *Workspace, out FixJSON, applied bool) {
+func writeFixText(w io.Writer, ws *workspace, out FixJSON, applied bool) {
 	var b strings.Builder
 	where := func(p *loop.Problem) string {
 		if p.Kind == loop.KindTest {

@@ -98,7 +98,7 @@ func terminalProgress(stderr io.Writer, name string) (progress func(api.Progress
 	return progress, done
 }
 
-// withTerminalProgress gives a command line's call progress on a terminal;
+// WithTerminalProgress gives a command line's call progress on a terminal;
 // its output first clears the status line. done clears it at the end.
 func WithTerminalProgress(c *Call, name string) (_ *Call, done func()) {
 	c.progress, done = terminalProgress(c.stderr, name)

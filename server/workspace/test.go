@@ -24,7 +24,7 @@ import (
 // testJSON is the output of gauntlet test --format json.
 type testJSON = server.TestReport
 
-// testRequestError says what is wrong with a test request's flags.
+// TestRequestError says what is wrong with a test request's flags.
 func TestRequestError(req *api.TestsRequest) error {
 	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
 		return fmt.Errorf("--format: unknown format %q (want text|json)", f)
@@ -37,7 +37,7 @@ func TestRequestError(req *api.TestsRequest) error {
 	return nil
 }
 
-// testCall is gauntlet test's work, for the command line and the server.
+// Test is gauntlet test's work, for the command line and the server.
 func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 	stderr := c.stderr
 	fail := func(err error) int {
@@ -188,7 +188,7 @@ func (c *Call) relPaths(snap *analysis.Snapshot, paths []string) ([]string, erro
 // writes them relative to the repository's top; plain diff relative to where
 // it ran: the first directory (workspace root, current directory, repository
 // top) in which the patch's files exist wins.
-func rebasePatch(ws *Workspace, files []*patch.File) ([]*patch.File, error) {
+func rebasePatch(ws *workspace, files []*patch.File) ([]*patch.File, error) {
 	cands := []string{ws.root, ws.cwd}
 	for d := ws.cwd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
-// verifyRequestCheck validates a verify request's flags and returns the
+// VerifyRequestCheck validates a verify request's flags and returns the
 // sandbox mode.
 func VerifyRequestCheck(req *api.VerifyRequest) (string, error) {
 	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
@@ -26,7 +26,7 @@ func VerifyRequestCheck(req *api.VerifyRequest) (string, error) {
 	return mode, nil
 }
 
-// verifyCall is gauntlet verify's work, for the command line and the
+// Verify is gauntlet verify's work, for the command line and the
 // server.
 func Verify(ctx context.Context, c *Call, req *api.VerifyRequest) int {
 	stdout := c.stdout
@@ -103,7 +103,7 @@ func gatePercent(gate string) int {
 // (its paths made relative to the workspace, as gauntlet test does), or
 // else text that the apply gate reads as SEARCH/REPLACE blocks or fenced
 // diffs.
-func editOf(ws *Workspace, data []byte) verify.Edit {
+func editOf(ws *workspace, data []byte) verify.Edit {
 	text := string(data)
 	if !bytes.Contains(data, []byte("<<<<<<<")) && !bytes.Contains(data, []byte("```")) {
 		if files, err := patch.Parse(data); err == nil && len(files) > 0 {

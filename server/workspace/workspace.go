@@ -16,10 +16,10 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server"
 )
 
-// Workspace is what a call works on: the root directory, its
+// workspace is what a call works on: the root directory, its
 // configuration, the analyzers configured for it, and the engine that runs
 // them.
-type Workspace struct {
+type workspace struct {
 	root    string // absolute
 	cwd     string // absolute
 	cfg     *config.Config
@@ -54,7 +54,7 @@ type Options struct {
 // severities. only, if not empty, keeps just the analyzers with those ids
 // (the syntax analyzer too, unless listed). A rule that does not compile is
 // an error listing every broken rule as FILE:LINE: rule ID: reason.
-func (ws *Workspace) loadAnalyzers(only []string) error {
+func (ws *workspace) loadAnalyzers(only []string) error {
 	cfg := ws.cfg
 	if len(only) > 0 {
 		// --only runs the named rules even if they are off by default.
@@ -151,7 +151,7 @@ func sourceOf(a *analysis.Analyzer) string {
 // repoPath returns a snapshot path relative to the root of the git
 // repository the workspace is in, for SARIF and GitHub annotations; without
 // a repository, relative to the current directory.
-func (ws *Workspace) repoPath() func(string) string {
+func (ws *workspace) repoPath() func(string) string {
 	for d := ws.root; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
 			return func(rel string) string {
@@ -170,7 +170,7 @@ func (ws *Workspace) repoPath() func(string) string {
 
 // repoRoot is the directory of the enclosing git repository, the root the
 // paths of repoPath are relative to; "" when there is none.
-func (ws *Workspace) repoRoot() string {
+func (ws *workspace) repoRoot() string {
 	for d := ws.root; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
 			return d
@@ -181,14 +181,14 @@ func (ws *Workspace) repoRoot() string {
 	}
 }
 
-func (ws *Workspace) close() {
+func (ws *workspace) close() {
 	for i := len(ws.closers) - 1; i >= 0; i-- {
 		ws.closers[i]()
 	}
 }
 
 // files lists the files to analyse under paths, as snapshot paths.
-func (ws *Workspace) files(snap *analysis.Snapshot, paths []string) ([]string, error) {
+func (ws *workspace) files(snap *analysis.Snapshot, paths []string) ([]string, error) {
 	abs, err := analysis.Walk(ws.root, paths, ws.ignore)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (ws *Workspace) files(snap *analysis.Snapshot, paths []string) ([]string, e
 }
 
 // display prints a snapshot path relative to the current directory.
-func (ws *Workspace) display(rel string) string {
+func (ws *workspace) display(rel string) string {
 	abs := filepath.Join(ws.root, filepath.FromSlash(rel))
 	if r, err := filepath.Rel(ws.cwd, abs); err == nil {
 		return filepath.ToSlash(r)
