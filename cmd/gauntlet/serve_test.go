@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -324,17 +325,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 // and calls the engine through server reflection. .ci/run installs it
 // (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
 func TestServeGrpcurl(t *testing.T) {
-	grpcurl, err := exec.LookPath("grpcurl")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		grpcurl = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "grpcurl")
-		if _, err := os.Stat(grpcurl); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("grpcurl is required in CI")
-			}
-			t.Skip("no grpcurl")
-		}
-	}
+	grpcurl := needGrpcurl(t)
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
 	out, err := exec.Command(grpcurl, "-plaintext", "-unix", s.socket, "list").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "gauntlet.v1.Engine\n") || !strings.Contains(string(out), "grpc.health.v1.Health\n") {
@@ -349,19 +340,130 @@ func TestServeGrpcurl(t *testing.T) {
 	if err != nil {
 		t.Fatalf("grpcurl Analyze: %v\n%s", err, out)
 	}
+	// The typed diagnostics are those of gauntlet check --format json.
+	type diagnostic struct {
+		Path    string `json:"path"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Range   struct {
+			Start struct {
+				Line   int `json:"line"`
+				Column int `json:"column"`
+			} `json:"start"`
+		} `json:"range"`
+	}
 	var resp struct {
 		Result struct {
-			Outcome    string `json:"outcome"`
-			ResultJSON []byte `json:"resultJson"`
+			Outcome  string `json:"outcome"`
+			Analysis struct {
+				Diagnostics []diagnostic `json:"diagnostics"`
+			} `json:"analysis"`
 		} `json:"result"`
 	}
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	_, want, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
-	if resp.Result.Outcome != "OUTCOME_FINDINGS" || string(resp.Result.ResultJSON) != want {
-		t.Errorf("grpcurl Analyze: %s\n%s", resp.Result.Outcome, resp.Result.ResultJSON)
+	_, local, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
+	var want struct {
+		Diagnostics []diagnostic `json:"diagnostics"`
 	}
+	if err := json.Unmarshal([]byte(local), &want); err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Result.Analysis.Diagnostics; resp.Result.Outcome != "OUTCOME_FINDINGS" || len(want.Diagnostics) == 0 || !reflect.DeepEqual(got, want.Diagnostics) {
+		t.Errorf("grpcurl Analyze: %s\n%s\nwant:\n%s", resp.Result.Outcome, out, local)
+	}
+}
+
+// TestServeGrpcurlVerify: grpcurl sends Verify a unified diff as plain
+// text (no base64) and reads the typed verdict: rejected, with the gates
+// in order and the failing test the tests gate names, as gauntlet verify
+// reports it.
+func TestServeGrpcurlVerify(t *testing.T) {
+	grpcurl := needGrpcurl(t)
+	dir := exampleCopy(t, "gocalc")
+	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir, "--sandbox", "none")
+	patch := "--- a/calc/calc.go\n+++ b/calc/calc.go\n@@ -13,3 +13,3 @@\n func Add(a, b int) int {\n-\treturn clamp(a + b)\n+\treturn clamp(a - b)\n }\n"
+	req, err := json.Marshal(map[string]string{"cwd": dir, "patch": patch, "sandbox": "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(req), `"patch":"--- a/calc/calc.go\n+++ b/calc/calc.go\n`) {
+		t.Fatalf("not a text patch: %s", req)
+	}
+	out, err := exec.Command(grpcurl, "-plaintext", "-unix", "-d", string(req), s.socket, "gauntlet.v1.Engine/Verify").CombinedOutput()
+	if err != nil {
+		t.Fatalf("grpcurl Verify: %v\n%s", err, out)
+	}
+	type failure struct {
+		ID     string `json:"id"`
+		File   string `json:"file"`
+		Line   int    `json:"line"`
+		Status string `json:"status"`
+	}
+	type gate struct {
+		Name   string    `json:"name"`
+		OK     bool      `json:"ok"`
+		Failed []failure `json:"failed"`
+	}
+	var result struct {
+		Outcome string `json:"outcome"`
+		Verdict struct {
+			Status   string   `json:"status"`
+			Accepted bool     `json:"accepted"`
+			Gates    []gate   `json:"gates"`
+			Files    []string `json:"files"`
+		} `json:"verdict"`
+	}
+	// A stream: progress events, then the result, one JSON object each.
+	dec := json.NewDecoder(bytes.NewReader(out))
+	results := 0
+	for dec.More() {
+		var ev struct {
+			Result *json.RawMessage `json:"result"`
+		}
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("%v:\n%s", err, out)
+		}
+		if ev.Result != nil {
+			results++
+			if err := json.Unmarshal(*ev.Result, &result); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	v := result.Verdict
+	var names []string
+	for _, g := range v.Gates {
+		names = append(names, g.Name)
+	}
+	if results != 1 || result.Outcome != "OUTCOME_FINDINGS" || v.Status != "STATUS_REJECTED" || v.Accepted ||
+		strings.Join(names, " ") != "apply parse analyzers build tests coverage" || !reflect.DeepEqual(v.Files, []string{"calc/calc.go"}) {
+		t.Fatalf("grpcurl Verify:\n%s", out)
+	}
+	tests := v.Gates[4]
+	if tests.OK || len(tests.Failed) == 0 || tests.Failed[0] != (failure{ID: "example.com/gocalc/calc.TestAdd", File: "calc/calc_test.go", Line: 9, Status: "fail"}) {
+		t.Errorf("tests gate: %+v\n%s", tests, out)
+	}
+}
+
+// needGrpcurl returns the grpcurl binary: skips without it, fails in CI
+// (.ci/run installs it: go install
+// github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
+func needGrpcurl(t *testing.T) string {
+	t.Helper()
+	grpcurl, err := exec.LookPath("grpcurl")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		grpcurl = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "grpcurl")
+		if _, err := os.Stat(grpcurl); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("grpcurl is required in CI")
+			}
+			t.Skip("no grpcurl")
+		}
+	}
+	return grpcurl
 }
 
 // TestBackendInProcess runs the server's backend in the test process, so

@@ -42,8 +42,13 @@ func (o Outcome) String() string {
 // Result ends every call.
 type Result struct {
 	Outcome Outcome
-	// JSON is the command's JSON document, as `--format json` prints it.
+	// JSON is the command's JSON document, as `--format json` prints it
+	// (a client renders it from Document).
 	JSON []byte
+	// Document is that document as a Go value; a Backend may leave it nil
+	// (the service then reads JSON), a client sets it from the wire's
+	// typed messages. Nil when the job could not do its work.
+	Document Document
 	// Output is what the command prints on stdout in the requested format.
 	Output []byte
 	// Root is the workspace root the call ran in.

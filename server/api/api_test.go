@@ -63,7 +63,16 @@ func (f *fake) work(ctx context.Context, job string, ev api.Events) (*api.Result
 	if ev.Progress != nil {
 		ev.Progress(api.Progress{Kind: api.End, Job: job, Message: "done", Percent: 100})
 	}
-	return &api.Result{Outcome: api.Findings, JSON: []byte(`{"job":"` + job + `"}`), Output: []byte(job + " output\n"), Root: "/w"}, nil
+	return &api.Result{Outcome: api.Findings, JSON: []byte(fakeDocs[job]), Output: []byte(job + " output\n"), Root: "/w"}, nil
+}
+
+// fakeDocs are the fake's JSON documents, one of each command's shape.
+var fakeDocs = map[string]string{
+	"check":    "{\n  \"diagnostics\": []\n}\n",
+	"tests":    "{\n  \"passed\": true,\n  \"total_tests\": 0,\n  \"selected\": [],\n  \"tests\": []\n}\n",
+	"coverage": "{\n  \"percent\": 100,\n  \"files\": []\n}\n",
+	"verify":   "{\n  \"accepted\": true,\n  \"gates\": [],\n  \"duration_ms\": 7,\n  \"files\": [\n    \"job/verify.go\"\n  ],\n  \"sandbox\": \"none\"\n}\n",
+	"fix":      "{\n  \"accepted\": false,\n  \"model\": \"none\",\n  \"sandbox\": \"none\",\n  \"problems\": [],\n  \"attempts\": [],\n  \"patch\": \"\"\n}\n",
 }
 
 func (f *fake) Analyze(ctx context.Context, r *api.AnalyzeRequest, ev api.Events) (*api.Result, error) {
@@ -201,7 +210,7 @@ func TestStreamsProgressLogAndResult(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if res.Outcome != api.Findings || string(res.JSON) != `{"job":"verify"}` || string(res.Output) != "verify output\n" || res.Root != "/w" || res.Duration <= 0 {
+	if res.Outcome != api.Findings || string(res.JSON) != fakeDocs["verify"] || string(res.Output) != "verify output\n" || res.Root != "/w" || res.Duration <= 0 {
 		t.Errorf("result: %+v", res)
 	}
 

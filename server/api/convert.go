@@ -11,28 +11,28 @@ import (
 
 func AnalyzeToProto(r *AnalyzeRequest) *pb.AnalyzeRequest {
 	out := &pb.AnalyzeRequest{Cwd: r.Cwd, Paths: r.Paths, Format: r.Format, FailOn: r.FailOn,
-		NewFromRev: r.NewFromRev, NewFromPatch: r.NewFromPatch, Only: r.Only}
+		NewFromRev: r.NewFromRev, NewFromPatch: optString(r.NewFromPatch), Only: r.Only}
 	for _, f := range r.Files {
-		out.Files = append(out.Files, &pb.File{Path: f.Path, Content: f.Content})
+		out.Files = append(out.Files, &pb.File{Path: f.Path, Content: string(f.Content)})
 	}
 	return out
 }
 
 func AnalyzeFromProto(r *pb.AnalyzeRequest) *AnalyzeRequest {
 	out := &AnalyzeRequest{Cwd: r.GetCwd(), Paths: r.GetPaths(), Format: r.GetFormat(), FailOn: r.GetFailOn(),
-		NewFromRev: r.GetNewFromRev(), NewFromPatch: r.GetNewFromPatch(), Only: r.GetOnly()}
+		NewFromRev: r.GetNewFromRev(), NewFromPatch: optBytes(r.NewFromPatch), Only: r.GetOnly()}
 	for _, f := range r.GetFiles() {
-		out.Files = append(out.Files, File{Path: f.GetPath(), Content: f.GetContent()})
+		out.Files = append(out.Files, File{Path: f.GetPath(), Content: []byte(f.GetContent())})
 	}
 	return out
 }
 
 func TestsToProto(r *TestsRequest) *pb.RunTestsRequest {
-	return &pb.RunTestsRequest{Cwd: r.Cwd, Paths: r.Paths, AffectedBy: r.AffectedBy, Run: r.Run, Coverage: r.Coverage, Format: r.Format}
+	return &pb.RunTestsRequest{Cwd: r.Cwd, Paths: r.Paths, AffectedBy: optString(r.AffectedBy), Run: r.Run, Coverage: r.Coverage, Format: r.Format}
 }
 
 func TestsFromProto(r *pb.RunTestsRequest) *TestsRequest {
-	return &TestsRequest{Cwd: r.GetCwd(), Paths: r.GetPaths(), AffectedBy: r.GetAffectedBy(), Run: r.GetRun(), Coverage: r.GetCoverage(), Format: r.GetFormat()}
+	return &TestsRequest{Cwd: r.GetCwd(), Paths: r.GetPaths(), AffectedBy: optBytes(r.AffectedBy), Run: r.GetRun(), Coverage: r.GetCoverage(), Format: r.GetFormat()}
 }
 
 func CoverageToProto(r *CoverageRequest) *pb.CoverageRequest {
@@ -44,11 +44,11 @@ func CoverageFromProto(r *pb.CoverageRequest) *CoverageRequest {
 }
 
 func VerifyToProto(r *VerifyRequest) *pb.VerifyRequest {
-	return &pb.VerifyRequest{Cwd: r.Cwd, Patch: r.Patch, Format: r.Format, Sandbox: r.Sandbox}
+	return &pb.VerifyRequest{Cwd: r.Cwd, Patch: string(r.Patch), Format: r.Format, Sandbox: r.Sandbox}
 }
 
 func VerifyFromProto(r *pb.VerifyRequest) *VerifyRequest {
-	return &VerifyRequest{Cwd: r.GetCwd(), Patch: r.GetPatch(), Format: r.GetFormat(), Sandbox: r.GetSandbox()}
+	return &VerifyRequest{Cwd: r.GetCwd(), Patch: []byte(r.GetPatch()), Format: r.GetFormat(), Sandbox: r.GetSandbox()}
 }
 
 func FixToProto(r *FixRequest) *pb.FixRequest {
@@ -61,7 +61,9 @@ func FixFromProto(r *pb.FixRequest) *FixRequest {
 		Sandbox: r.GetSandbox(), NoTests: r.GetNoTests(), Quiet: r.GetQuiet()}
 }
 
-func ResultToProto(r *Result) *pb.Result {
+// ResultToProto is r on the wire: its document typed (r.Document, else
+// r.JSON read as kind's document).
+func ResultToProto(kind DocumentKind, r *Result) (*pb.Result, error) {
 	o := pb.Outcome_OUTCOME_ERROR
 	switch r.Outcome {
 	case OK:
@@ -69,10 +71,21 @@ func ResultToProto(r *Result) *pb.Result {
 	case Findings:
 		o = pb.Outcome_OUTCOME_FINDINGS
 	}
-	return &pb.Result{Outcome: o, ResultJson: r.JSON, Output: r.Output, Root: r.Root, DurationMs: r.Duration.Milliseconds()}
+	out := &pb.Result{Outcome: o, Output: r.Output, Root: r.Root, DurationMs: r.Duration.Milliseconds()}
+	doc := r.Document
+	if doc == nil && len(r.JSON) > 0 {
+		var err error
+		if doc, err = DecodeDocument(kind, r.JSON); err != nil {
+			return nil, err
+		}
+	}
+	DocumentToProto(out, doc)
+	return out, nil
 }
 
-func ResultFromProto(r *pb.Result) *Result {
+// ResultFromProto is the result of r, with its document and that
+// document's JSON as the command line prints it.
+func ResultFromProto(r *pb.Result) (*Result, error) {
 	o := Error
 	switch r.GetOutcome() {
 	case pb.Outcome_OUTCOME_OK:
@@ -80,7 +93,32 @@ func ResultFromProto(r *pb.Result) *Result {
 	case pb.Outcome_OUTCOME_FINDINGS:
 		o = Findings
 	}
-	return &Result{Outcome: o, JSON: r.GetResultJson(), Output: r.GetOutput(), Root: r.GetRoot(), Duration: time.Duration(r.GetDurationMs()) * time.Millisecond}
+	out := &Result{Outcome: o, Output: r.GetOutput(), Root: r.GetRoot(), Duration: time.Duration(r.GetDurationMs()) * time.Millisecond,
+		Document: DocumentFromProto(r)}
+	if out.Document != nil {
+		var err error
+		if out.JSON, err = EncodeDocument(out.Document); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// optString and optBytes carry a patch that may be absent: nil is none,
+// an empty patch is still a patch.
+func optString(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func optBytes(s *string) []byte {
+	if s == nil {
+		return nil
+	}
+	return []byte(*s)
 }
 
 func ProgressToProto(p Progress) *pb.Progress {

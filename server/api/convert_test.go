@@ -54,8 +54,20 @@ func TestConvertRoundTrip(t *testing.T) {
 		t.Errorf("fix: %+v", got)
 	}
 	for _, o := range []api.Outcome{api.OK, api.Findings, api.Error} {
-		r := &api.Result{Outcome: o, JSON: []byte("{}"), Output: []byte("out"), Root: "/w", Duration: 1500 * time.Millisecond}
-		if got := api.ResultFromProto(roundTrip(t, api.ResultToProto(r))); !reflect.DeepEqual(got, r) {
+		r := &api.Result{Outcome: o, JSON: []byte("{\n  \"diagnostics\": []\n}\n"), Output: []byte("out"), Root: "/w", Duration: 1500 * time.Millisecond}
+		pr, err := api.ResultToProto(api.AnalyzeKind, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := api.ResultFromProto(roundTrip(t, pr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.Document.(*api.AnalyzeDocument); !ok {
+			t.Errorf("document: %T", got.Document)
+		}
+		got.Document = nil
+		if !reflect.DeepEqual(got, r) {
 			t.Errorf("result: %+v", got)
 		}
 	}

@@ -36,38 +36,47 @@ func (s *service) Analyze(ctx context.Context, req *pb.AnalyzeRequest) (*pb.Anal
 	if err != nil {
 		return nil, statusOf(ctx, err)
 	}
+	pres, err := ResultToProto(AnalyzeKind, res)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	return &pb.AnalyzeResponse{Result: ResultToProto(res), Log: log}, nil
+	return &pb.AnalyzeResponse{Result: pres, Log: log}, nil
 }
 
 func (s *service) RunTests(req *pb.RunTestsRequest, stream pb.Engine_RunTestsServer) error {
-	return s.stream(stream.Context(), stream, func(ctx context.Context, ev Events) (*Result, error) {
+	return s.stream(stream.Context(), stream, TestsKind, func(ctx context.Context, ev Events) (*Result, error) {
 		return s.backend.RunTests(ctx, TestsFromProto(req), ev)
 	})
 }
 
 func (s *service) Coverage(req *pb.CoverageRequest, stream pb.Engine_CoverageServer) error {
-	return s.stream(stream.Context(), stream, func(ctx context.Context, ev Events) (*Result, error) {
+	kind := CoverageKind
+	if req.GetTestsFor() != "" {
+		kind = CoveringTestsKind
+	}
+	return s.stream(stream.Context(), stream, kind, func(ctx context.Context, ev Events) (*Result, error) {
 		return s.backend.Coverage(ctx, CoverageFromProto(req), ev)
 	})
 }
 
 func (s *service) Verify(req *pb.VerifyRequest, stream pb.Engine_VerifyServer) error {
-	return s.stream(stream.Context(), stream, func(ctx context.Context, ev Events) (*Result, error) {
+	return s.stream(stream.Context(), stream, VerifyKind, func(ctx context.Context, ev Events) (*Result, error) {
 		return s.backend.Verify(ctx, VerifyFromProto(req), ev)
 	})
 }
 
 func (s *service) Fix(req *pb.FixRequest, stream pb.Engine_FixServer) error {
-	return s.stream(stream.Context(), stream, func(ctx context.Context, ev Events) (*Result, error) {
+	return s.stream(stream.Context(), stream, FixKind, func(ctx context.Context, ev Events) (*Result, error) {
 		return s.backend.Fix(ctx, FixFromProto(req), ev)
 	})
 }
 
 // stream runs a long job once a slot is free, sends its events as they
-// come (from whichever goroutine reports them) and its result last.
-func (s *service) stream(ctx context.Context, stream interface{ Send(*pb.Event) error }, job func(context.Context, Events) (*Result, error)) error {
+// come (from whichever goroutine reports them) and its result last, its
+// document typed as kind's.
+func (s *service) stream(ctx context.Context, stream interface{ Send(*pb.Event) error }, kind DocumentKind, job func(context.Context, Events) (*Result, error)) error {
 	select {
 	case s.jobs <- struct{}{}:
 		defer func() { <-s.jobs }()
@@ -100,7 +109,11 @@ func (s *service) stream(ctx context.Context, stream interface{ Send(*pb.Event) 
 	if res.Duration == 0 {
 		res.Duration = time.Since(start)
 	}
-	send(&pb.Event{Event: &pb.Event_Result{Result: ResultToProto(res)}})
+	pres, err := ResultToProto(kind, res)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	send(&pb.Event{Event: &pb.Event_Result{Result: pres}})
 	mu.Lock()
 	defer mu.Unlock()
 	return sendErr

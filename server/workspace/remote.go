@@ -2,15 +2,14 @@ package workspace
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/api/client/diagnostics"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -75,7 +74,8 @@ func (r *RemoteEngine) AnalyzeFile(ctx context.Context, f *analysis.File) ([]ana
 }
 
 // remoteDiagnostics analyses f (a path of the workspace at root) on the
-// server and reads the answer back into byte-offset diagnostics of f.
+// server and reads its typed answer back into byte-offset diagnostics of f
+// (fixes that edit other files included).
 func remoteDiagnostics(ctx context.Context, b api.Backend, root string, f *analysis.File) ([]analysis.Diagnostic, error) {
 	var log []string
 	res, err := b.Analyze(ctx, &api.AnalyzeRequest{
@@ -85,47 +85,10 @@ func remoteDiagnostics(ctx context.Context, b api.Backend, root string, f *analy
 	if err != nil {
 		return nil, err
 	}
-	if res.Outcome == api.Error && len(res.JSON) == 0 {
+	if res.Outcome == api.Error && res.Document == nil && len(res.JSON) == 0 {
 		return nil, fmt.Errorf("%v", log)
 	}
-	var doc report.JSONReport
-	if err := json.Unmarshal(res.JSON, &doc); err != nil {
-		return nil, fmt.Errorf("reading the server's answer: %v", err)
-	}
-	m := f.Mapper()
-	offset := func(p report.Pos) int {
-		off, err := m.Offset(p.Line-1, p.Column-1, analysis.UTF8)
-		if err != nil {
-			return len(f.Content)
-		}
-		return off
-	}
-	var out []analysis.Diagnostic
-	for _, d := range doc.Diagnostics {
-		sev, err := analysis.ParseSeverity(d.Severity)
-		if err != nil {
-			sev = analysis.SeverityWarning
-		}
-		nd := analysis.Diagnostic{Path: f.Path, Start: offset(d.Range.Start), End: offset(d.Range.End), Severity: sev,
-			Code: d.Code, Source: d.Source, Message: d.Message, URL: d.URL}
-		for _, fx := range d.Fixes {
-			af := analysis.Fix{Title: fx.Title}
-			ok := true
-			for _, e := range fx.Edits {
-				if e.Path != f.Path {
-					ok = false // an edit of another file: its offsets are not f's
-					break
-				}
-				af.Edits = append(af.Edits, analysis.TextEdit{Path: f.Path, Start: offset(e.Range.Start), End: offset(e.Range.End), NewText: e.NewText})
-			}
-			if ok {
-				nd.Fixes = append(nd.Fixes, af)
-			}
-		}
-		out = append(out, nd)
-	}
-	analysis.SortDiagnostics(out)
-	return out, nil
+	return diagnostics.ForFile(res, root, f)
 }
 
 // RemoteError says what went wrong with a call in a user's words.

@@ -6,7 +6,7 @@
 //	c, err := client.Dial("unix:/run/user/1000/gauntlet/engine.sock")
 //	defer c.Close()
 //	res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: dir, Format: "json"}, api.Events{})
-//	// res.Outcome, res.JSON (gauntlet check --format json), res.Output
+//	// res.Outcome, res.Document (an *api.AnalyzeDocument), res.JSON (gauntlet check --format json), res.Output
 //
 // Over tcp, pass the server's token with WithToken (and TLS with WithTLS).
 package client
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -116,6 +117,14 @@ func (c *Client) Healthy(ctx context.Context) error {
 // Analyze reports findings (gauntlet check). The log lines arrive with
 // the result.
 func (c *Client) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.Events) (*api.Result, error) {
+	if err := utf8Text("--new-from-patch", req.NewFromPatch); err != nil {
+		return nil, err
+	}
+	for _, f := range req.Files {
+		if err := utf8Text(f.Path, f.Content); err != nil {
+			return nil, err
+		}
+	}
 	r, err := c.rpc.Analyze(ctx, api.AnalyzeToProto(req))
 	if err != nil {
 		return nil, err
@@ -128,11 +137,14 @@ func (c *Client) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.Ev
 	if r.GetResult() == nil {
 		return nil, errors.New("server sent no result")
 	}
-	return api.ResultFromProto(r.GetResult()), nil
+	return api.ResultFromProto(r.GetResult())
 }
 
 // RunTests runs tests (gauntlet test), streaming progress to ev.
 func (c *Client) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Events) (*api.Result, error) {
+	if err := utf8Text("--affected-by", req.AffectedBy); err != nil {
+		return nil, err
+	}
 	s, err := c.rpc.RunTests(ctx, api.TestsToProto(req))
 	if err != nil {
 		return nil, err
@@ -151,6 +163,9 @@ func (c *Client) Coverage(ctx context.Context, req *api.CoverageRequest, ev api.
 
 // Verify verifies an edit (gauntlet verify).
 func (c *Client) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Events) (*api.Result, error) {
+	if err := utf8Text("the patch", req.Patch); err != nil {
+		return nil, err
+	}
 	s, err := c.rpc.Verify(ctx, api.VerifyToProto(req))
 	if err != nil {
 		return nil, err
@@ -165,6 +180,15 @@ func (c *Client) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*
 		return nil, err
 	}
 	return receive(s, ev)
+}
+
+// utf8Text refuses text the wire cannot carry: the engine API's patches
+// and buffers are strings, which protobuf requires to be UTF-8.
+func utf8Text(what string, b []byte) error {
+	if !utf8.Valid(b) {
+		return api.Refuse("%s is not UTF-8 text: a server takes patches and buffers as UTF-8", what)
+	}
+	return nil
 }
 
 // receive hands a stream's events to ev and returns its result.
@@ -187,7 +211,7 @@ func receive(s interface{ Recv() (*pb.Event, error) }, ev api.Events) (*api.Resu
 				ev.Log(x.Log)
 			}
 		case *pb.Event_Result:
-			return api.ResultFromProto(x.Result), nil
+			return api.ResultFromProto(x.Result)
 		}
 	}
 }

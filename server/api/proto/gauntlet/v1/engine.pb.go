@@ -3,12 +3,17 @@
 // --server ADDR` and `gauntlet lsp --server ADDR` use it instead of an engine
 // of their own.
 //
-// Every result carries the command line's JSON document as result_json (the
-// bytes `gauntlet COMMAND --format json` prints; its shape is documented with
-// the command), so there is one definition of each result, and the output
-// in the format the request asked for, so that a remote command prints what
-// a local one would. The long calls stream progress events first and end
-// with one result.
+// Every result carries the command's answer as typed messages (Diagnostic,
+// Verdict and Gate, TestResult, FixResult...): field for field the JSON
+// document `gauntlet COMMAND --format json` prints (its shape is documented
+// with the command), so that a client renders that document byte for byte
+// from them (package server/api/client does). It also carries the output in
+// the format the request asked for, so that a remote command prints what a
+// local one would. The long calls stream progress events first and end with
+// one result.
+//
+// Patches, buffers and messages are strings (UTF-8): grpcurl sends a patch
+// as plain text, -d '{"patch": "--- a/x.go\n+++ b/x.go\n@@ ..."}'.
 //
 // Paths in requests are as a user would type them at cwd: relative to cwd,
 // or absolute. They must lie under the server's root. Paths in results are
@@ -151,18 +156,85 @@ func (Progress_Kind) EnumDescriptor() ([]byte, []int) {
 	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{2, 0}
 }
 
+type Verdict_Status int32
+
+const (
+	Verdict_STATUS_UNSPECIFIED Verdict_Status = 0
+	// Every gate passed (or was skipped): exit 0.
+	Verdict_STATUS_ACCEPTED Verdict_Status = 1
+	// A gate failed because of the edit: exit 1.
+	Verdict_STATUS_REJECTED Verdict_Status = 2
+	// A gate could not run for a reason that is not the edit's (a gate
+	// has error): exit 2.
+	Verdict_STATUS_ERROR Verdict_Status = 3
+)
+
+// Enum value maps for Verdict_Status.
+var (
+	Verdict_Status_name = map[int32]string{
+		0: "STATUS_UNSPECIFIED",
+		1: "STATUS_ACCEPTED",
+		2: "STATUS_REJECTED",
+		3: "STATUS_ERROR",
+	}
+	Verdict_Status_value = map[string]int32{
+		"STATUS_UNSPECIFIED": 0,
+		"STATUS_ACCEPTED":    1,
+		"STATUS_REJECTED":    2,
+		"STATUS_ERROR":       3,
+	}
+)
+
+func (x Verdict_Status) Enum() *Verdict_Status {
+	p := new(Verdict_Status)
+	*p = x
+	return p
+}
+
+func (x Verdict_Status) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Verdict_Status) Descriptor() protoreflect.EnumDescriptor {
+	return file_gauntlet_v1_engine_proto_enumTypes[2].Descriptor()
+}
+
+func (Verdict_Status) Type() protoreflect.EnumType {
+	return &file_gauntlet_v1_engine_proto_enumTypes[2]
+}
+
+func (x Verdict_Status) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Verdict_Status.Descriptor instead.
+func (Verdict_Status) EnumDescriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{22, 0}
+}
+
 // Result ends every call.
 type Result struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Outcome Outcome                `protobuf:"varint,1,opt,name=outcome,proto3,enum=gauntlet.v1.Outcome" json:"outcome,omitempty"`
-	// The command's JSON document, as `--format json` prints it.
-	ResultJson []byte `protobuf:"bytes,2,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
 	// The output in the requested format (what the command prints on stdout).
+	// Bytes: a test's output may be any bytes.
 	Output []byte `protobuf:"bytes,3,opt,name=output,proto3" json:"output,omitempty"`
 	// The workspace root the call ran in (absolute).
 	Root string `protobuf:"bytes,4,opt,name=root,proto3" json:"root,omitempty"`
 	// Wall time of the call on the server, in milliseconds.
-	DurationMs    int64 `protobuf:"varint,5,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	DurationMs int64 `protobuf:"varint,5,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// The command's answer; none when the job could not do its work
+	// (OUTCOME_ERROR, the log says why).
+	//
+	// Types that are valid to be assigned to Document:
+	//
+	//	*Result_Analysis
+	//	*Result_Tests
+	//	*Result_Coverage
+	//	*Result_CoveringTests
+	//	*Result_Verdict
+	//	*Result_Fix
+	Document      isResult_Document `protobuf_oneof:"document"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -204,13 +276,6 @@ func (x *Result) GetOutcome() Outcome {
 	return Outcome_OUTCOME_UNSPECIFIED
 }
 
-func (x *Result) GetResultJson() []byte {
-	if x != nil {
-		return x.ResultJson
-	}
-	return nil
-}
-
 func (x *Result) GetOutput() []byte {
 	if x != nil {
 		return x.Output
@@ -231,6 +296,113 @@ func (x *Result) GetDurationMs() int64 {
 	}
 	return 0
 }
+
+func (x *Result) GetDocument() isResult_Document {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+func (x *Result) GetAnalysis() *AnalyzeResult {
+	if x != nil {
+		if x, ok := x.Document.(*Result_Analysis); ok {
+			return x.Analysis
+		}
+	}
+	return nil
+}
+
+func (x *Result) GetTests() *TestReport {
+	if x != nil {
+		if x, ok := x.Document.(*Result_Tests); ok {
+			return x.Tests
+		}
+	}
+	return nil
+}
+
+func (x *Result) GetCoverage() *CoverageReport {
+	if x != nil {
+		if x, ok := x.Document.(*Result_Coverage); ok {
+			return x.Coverage
+		}
+	}
+	return nil
+}
+
+func (x *Result) GetCoveringTests() *CoveringTests {
+	if x != nil {
+		if x, ok := x.Document.(*Result_CoveringTests); ok {
+			return x.CoveringTests
+		}
+	}
+	return nil
+}
+
+func (x *Result) GetVerdict() *Verdict {
+	if x != nil {
+		if x, ok := x.Document.(*Result_Verdict); ok {
+			return x.Verdict
+		}
+	}
+	return nil
+}
+
+func (x *Result) GetFix() *FixResult {
+	if x != nil {
+		if x, ok := x.Document.(*Result_Fix); ok {
+			return x.Fix
+		}
+	}
+	return nil
+}
+
+type isResult_Document interface {
+	isResult_Document()
+}
+
+type Result_Analysis struct {
+	// Analyze: gauntlet check --format json.
+	Analysis *AnalyzeResult `protobuf:"bytes,6,opt,name=analysis,proto3,oneof"`
+}
+
+type Result_Tests struct {
+	// RunTests: gauntlet test --format json.
+	Tests *TestReport `protobuf:"bytes,7,opt,name=tests,proto3,oneof"`
+}
+
+type Result_Coverage struct {
+	// Coverage: gauntlet coverage --format json.
+	Coverage *CoverageReport `protobuf:"bytes,8,opt,name=coverage,proto3,oneof"`
+}
+
+type Result_CoveringTests struct {
+	// Coverage with tests_for: gauntlet coverage --tests-for --format json.
+	CoveringTests *CoveringTests `protobuf:"bytes,9,opt,name=covering_tests,json=coveringTests,proto3,oneof"`
+}
+
+type Result_Verdict struct {
+	// Verify: gauntlet verify --format json.
+	Verdict *Verdict `protobuf:"bytes,10,opt,name=verdict,proto3,oneof"`
+}
+
+type Result_Fix struct {
+	// Fix: gauntlet fix --format json.
+	Fix *FixResult `protobuf:"bytes,11,opt,name=fix,proto3,oneof"`
+}
+
+func (*Result_Analysis) isResult_Document() {}
+
+func (*Result_Tests) isResult_Document() {}
+
+func (*Result_Coverage) isResult_Document() {}
+
+func (*Result_CoveringTests) isResult_Document() {}
+
+func (*Result_Verdict) isResult_Document() {}
+
+func (*Result_Fix) isResult_Document() {}
 
 // Event is one message of a streaming call: progress while the job runs,
 // the lines the command line would print on stderr, and the result last.
@@ -439,7 +611,7 @@ type AnalyzeRequest struct {
 	// Report only findings on lines changed since this git revision.
 	NewFromRev string `protobuf:"bytes,5,opt,name=new_from_rev,json=newFromRev,proto3" json:"new_from_rev,omitempty"`
 	// Report only findings on lines this unified diff adds or changes.
-	NewFromPatch []byte `protobuf:"bytes,6,opt,name=new_from_patch,json=newFromPatch,proto3,oneof" json:"new_from_patch,omitempty"`
+	NewFromPatch *string `protobuf:"bytes,6,opt,name=new_from_patch,json=newFromPatch,proto3,oneof" json:"new_from_patch,omitempty"`
 	// Run only these analyzers or rules.
 	Only []string `protobuf:"bytes,7,rep,name=only,proto3" json:"only,omitempty"`
 	// Open buffers: analysed with this content instead of the disk's (an
@@ -515,11 +687,11 @@ func (x *AnalyzeRequest) GetNewFromRev() string {
 	return ""
 }
 
-func (x *AnalyzeRequest) GetNewFromPatch() []byte {
-	if x != nil {
-		return x.NewFromPatch
+func (x *AnalyzeRequest) GetNewFromPatch() string {
+	if x != nil && x.NewFromPatch != nil {
+		return *x.NewFromPatch
 	}
-	return nil
+	return ""
 }
 
 func (x *AnalyzeRequest) GetOnly() []string {
@@ -540,7 +712,7 @@ func (x *AnalyzeRequest) GetFiles() []*File {
 type File struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Content       string                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -582,11 +754,11 @@ func (x *File) GetPath() string {
 	return ""
 }
 
-func (x *File) GetContent() []byte {
+func (x *File) GetContent() string {
 	if x != nil {
 		return x.Content
 	}
-	return nil
+	return ""
 }
 
 type AnalyzeResponse struct {
@@ -647,7 +819,7 @@ type RunTestsRequest struct {
 	Cwd   string                 `protobuf:"bytes,1,opt,name=cwd,proto3" json:"cwd,omitempty"`
 	Paths []string               `protobuf:"bytes,2,rep,name=paths,proto3" json:"paths,omitempty"`
 	// A unified diff: run only the tests it affects.
-	AffectedBy []byte `protobuf:"bytes,3,opt,name=affected_by,json=affectedBy,proto3,oneof" json:"affected_by,omitempty"`
+	AffectedBy *string `protobuf:"bytes,3,opt,name=affected_by,json=affectedBy,proto3,oneof" json:"affected_by,omitempty"`
 	// Run only tests whose name or id matches this regular expression.
 	Run string `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
 	// Report coverage of the run.
@@ -702,11 +874,11 @@ func (x *RunTestsRequest) GetPaths() []string {
 	return nil
 }
 
-func (x *RunTestsRequest) GetAffectedBy() []byte {
-	if x != nil {
-		return x.AffectedBy
+func (x *RunTestsRequest) GetAffectedBy() string {
+	if x != nil && x.AffectedBy != nil {
+		return *x.AffectedBy
 	}
-	return nil
+	return ""
 }
 
 func (x *RunTestsRequest) GetRun() string {
@@ -804,8 +976,8 @@ type VerifyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Cwd   string                 `protobuf:"bytes,1,opt,name=cwd,proto3" json:"cwd,omitempty"`
 	// The edit: a unified diff, or SEARCH/REPLACE blocks or fenced diffs as a
-	// model writes them.
-	Patch []byte `protobuf:"bytes,2,opt,name=patch,proto3" json:"patch,omitempty"`
+	// model writes them. Plain text: grpcurl -d '{"patch": "--- a/x.go\n..."}'.
+	Patch string `protobuf:"bytes,2,opt,name=patch,proto3" json:"patch,omitempty"`
 	// text or json; empty: text.
 	Format string `protobuf:"bytes,3,opt,name=format,proto3" json:"format,omitempty"`
 	// auto (empty), bwrap or none.
@@ -851,11 +1023,11 @@ func (x *VerifyRequest) GetCwd() string {
 	return ""
 }
 
-func (x *VerifyRequest) GetPatch() []byte {
+func (x *VerifyRequest) GetPatch() string {
 	if x != nil {
 		return x.Patch
 	}
-	return nil
+	return ""
 }
 
 func (x *VerifyRequest) GetFormat() string {
@@ -978,19 +1150,1913 @@ func (x *FixRequest) GetQuiet() bool {
 	return false
 }
 
+// AnalyzeResult is gauntlet check's answer: {"diagnostics": [...]}.
+type AnalyzeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnalyzeResult) Reset() {
+	*x = AnalyzeResult{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnalyzeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnalyzeResult) ProtoMessage() {}
+
+func (x *AnalyzeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnalyzeResult.ProtoReflect.Descriptor instead.
+func (*AnalyzeResult) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AnalyzeResult) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+// Diagnostic is a syntax error or an analyzer's finding.
+type Diagnostic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Relative to the request's cwd.
+	Path  string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Range *Range `protobuf:"bytes,2,opt,name=range,proto3" json:"range,omitempty"`
+	// error, warning, info or hint.
+	Severity string `protobuf:"bytes,3,opt,name=severity,proto3" json:"severity,omitempty"`
+	// The rule or check: "syntax", "no-print", "govet/printf"...
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// The analyzer: "syntax", "rules", a plugin's name.
+	Source  string `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	Message string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	// Documentation of the code, if any.
+	Url           string `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
+	Fixes         []*Fix `protobuf:"bytes,8,rep,name=fixes,proto3" json:"fixes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Diagnostic) Reset() {
+	*x = Diagnostic{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Diagnostic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Diagnostic) ProtoMessage() {}
+
+func (x *Diagnostic) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
+func (*Diagnostic) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Diagnostic) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetRange() *Range {
+	if x != nil {
+		return x.Range
+	}
+	return nil
+}
+
+func (x *Diagnostic) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetFixes() []*Fix {
+	if x != nil {
+		return x.Fixes
+	}
+	return nil
+}
+
+type Position struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Line  int32                  `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// In bytes.
+	Column        int32 `protobuf:"varint,2,opt,name=column,proto3" json:"column,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Position) Reset() {
+	*x = Position{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Position) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Position) ProtoMessage() {}
+
+func (x *Position) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Position.ProtoReflect.Descriptor instead.
+func (*Position) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Position) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *Position) GetColumn() int32 {
+	if x != nil {
+		return x.Column
+	}
+	return 0
+}
+
+type Range struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         *Position              `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           *Position              `protobuf:"bytes,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Range) Reset() {
+	*x = Range{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Range) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Range) ProtoMessage() {}
+
+func (x *Range) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Range.ProtoReflect.Descriptor instead.
+func (*Range) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Range) GetStart() *Position {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *Range) GetEnd() *Position {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+// Fix is a suggested fix: edits, possibly of several files.
+type Fix struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Edits         []*TextEdit            `protobuf:"bytes,2,rep,name=edits,proto3" json:"edits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Fix) Reset() {
+	*x = Fix{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Fix) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Fix) ProtoMessage() {}
+
+func (x *Fix) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Fix.ProtoReflect.Descriptor instead.
+func (*Fix) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Fix) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Fix) GetEdits() []*TextEdit {
+	if x != nil {
+		return x.Edits
+	}
+	return nil
+}
+
+// TextEdit replaces a range of a file (relative to cwd) with new_text.
+type TextEdit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Range         *Range                 `protobuf:"bytes,2,opt,name=range,proto3" json:"range,omitempty"`
+	NewText       string                 `protobuf:"bytes,3,opt,name=new_text,json=newText,proto3" json:"new_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TextEdit) Reset() {
+	*x = TextEdit{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TextEdit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TextEdit) ProtoMessage() {}
+
+func (x *TextEdit) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TextEdit.ProtoReflect.Descriptor instead.
+func (*TextEdit) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TextEdit) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *TextEdit) GetRange() *Range {
+	if x != nil {
+		return x.Range
+	}
+	return nil
+}
+
+func (x *TextEdit) GetNewText() string {
+	if x != nil {
+		return x.NewText
+	}
+	return ""
+}
+
+// TestReport is gauntlet test's answer.
+type TestReport struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Passed     bool                   `protobuf:"varint,1,opt,name=passed,proto3" json:"passed,omitempty"`
+	TotalTests int32                  `protobuf:"varint,2,opt,name=total_tests,json=totalTests,proto3" json:"total_tests,omitempty"`
+	// The ids of the tests that ran.
+	Selected []string      `protobuf:"bytes,3,rep,name=selected,proto3" json:"selected,omitempty"`
+	Tests    []*TestResult `protobuf:"bytes,4,rep,name=tests,proto3" json:"tests,omitempty"`
+	// With coverage: the run's coverage.
+	Coverage *CoverageReport `protobuf:"bytes,5,opt,name=coverage,proto3,oneof" json:"coverage,omitempty"`
+	// With affected_by: changed lines no test covers.
+	UncoveredChanges []*LineRange `protobuf:"bytes,6,rep,name=uncovered_changes,json=uncoveredChanges,proto3" json:"uncovered_changes,omitempty"`
+	// With affected_by: the files whose change is only comments.
+	CommentsOnly  []string `protobuf:"bytes,7,rep,name=comments_only,json=commentsOnly,proto3" json:"comments_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestReport) Reset() {
+	*x = TestReport{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestReport) ProtoMessage() {}
+
+func (x *TestReport) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestReport.ProtoReflect.Descriptor instead.
+func (*TestReport) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *TestReport) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *TestReport) GetTotalTests() int32 {
+	if x != nil {
+		return x.TotalTests
+	}
+	return 0
+}
+
+func (x *TestReport) GetSelected() []string {
+	if x != nil {
+		return x.Selected
+	}
+	return nil
+}
+
+func (x *TestReport) GetTests() []*TestResult {
+	if x != nil {
+		return x.Tests
+	}
+	return nil
+}
+
+func (x *TestReport) GetCoverage() *CoverageReport {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
+}
+
+func (x *TestReport) GetUncoveredChanges() []*LineRange {
+	if x != nil {
+		return x.UncoveredChanges
+	}
+	return nil
+}
+
+func (x *TestReport) GetCommentsOnly() []string {
+	if x != nil {
+		return x.CommentsOnly
+	}
+	return nil
+}
+
+// TestResult is one test's outcome.
+type TestResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Go "importpath.TestName", pytest node id, node "file::name".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Go import path; the project directory for pytest and node.
+	Package string `protobuf:"bytes,2,opt,name=package,proto3" json:"package,omitempty"`
+	// The test's file, relative to cwd, and its declaration's line.
+	File string `protobuf:"bytes,3,opt,name=file,proto3" json:"file,omitempty"`
+	Line int32  `protobuf:"varint,4,opt,name=line,proto3" json:"line,omitempty"`
+	// pass, fail, skip or error (did not run to a verdict).
+	Status     string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	DurationMs int64  `protobuf:"varint,6,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// The trimmed output of a failing test; empty otherwise.
+	Output        string `protobuf:"bytes,7,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestResult) Reset() {
+	*x = TestResult{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestResult) ProtoMessage() {}
+
+func (x *TestResult) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestResult.ProtoReflect.Descriptor instead.
+func (*TestResult) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TestResult) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TestResult) GetPackage() string {
+	if x != nil {
+		return x.Package
+	}
+	return ""
+}
+
+func (x *TestResult) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *TestResult) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *TestResult) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TestResult) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *TestResult) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+// LineRange is lines start..end (both included) of a file.
+type LineRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Start         int32                  `protobuf:"varint,2,opt,name=start,proto3" json:"start,omitempty"`
+	End           int32                  `protobuf:"varint,3,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineRange) Reset() {
+	*x = LineRange{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineRange) ProtoMessage() {}
+
+func (x *LineRange) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineRange.ProtoReflect.Descriptor instead.
+func (*LineRange) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LineRange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *LineRange) GetStart() int32 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *LineRange) GetEnd() int32 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+// CoverageReport is per-file statement coverage.
+type CoverageReport struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Percent float64                `protobuf:"fixed64,1,opt,name=percent,proto3" json:"percent,omitempty"`
+	Files   []*FileCoverage        `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	// Where the per-test map came from: "cache" or "built"; empty for a
+	// single run's coverage.
+	Map string `protobuf:"bytes,3,opt,name=map,proto3" json:"map,omitempty"`
+	// "test", or "file" when a runner measured only whole test files.
+	Granularity   string `protobuf:"bytes,4,opt,name=granularity,proto3" json:"granularity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageReport) Reset() {
+	*x = CoverageReport{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageReport) ProtoMessage() {}
+
+func (x *CoverageReport) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageReport.ProtoReflect.Descriptor instead.
+func (*CoverageReport) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CoverageReport) GetPercent() float64 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *CoverageReport) GetFiles() []*FileCoverage {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *CoverageReport) GetMap() string {
+	if x != nil {
+		return x.Map
+	}
+	return ""
+}
+
+func (x *CoverageReport) GetGranularity() string {
+	if x != nil {
+		return x.Granularity
+	}
+	return ""
+}
+
+type FileCoverage struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Path    string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Percent float64                `protobuf:"fixed64,2,opt,name=percent,proto3" json:"percent,omitempty"`
+	// Uncovered lines (only path-less start and end are set).
+	Uncovered     []*LineRange `protobuf:"bytes,3,rep,name=uncovered,proto3" json:"uncovered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileCoverage) Reset() {
+	*x = FileCoverage{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileCoverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileCoverage) ProtoMessage() {}
+
+func (x *FileCoverage) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileCoverage.ProtoReflect.Descriptor instead.
+func (*FileCoverage) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FileCoverage) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FileCoverage) GetPercent() float64 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *FileCoverage) GetUncovered() []*LineRange {
+	if x != nil {
+		return x.Uncovered
+	}
+	return nil
+}
+
+// CoveringTests are the tests that run a line.
+type CoveringTests struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Tests []string               `protobuf:"bytes,1,rep,name=tests,proto3" json:"tests,omitempty"`
+	// "test", or "file" when the list may name tests of the same file that
+	// do not run the line.
+	Granularity   string `protobuf:"bytes,2,opt,name=granularity,proto3" json:"granularity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoveringTests) Reset() {
+	*x = CoveringTests{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoveringTests) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoveringTests) ProtoMessage() {}
+
+func (x *CoveringTests) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoveringTests.ProtoReflect.Descriptor instead.
+func (*CoveringTests) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CoveringTests) GetTests() []string {
+	if x != nil {
+		return x.Tests
+	}
+	return nil
+}
+
+func (x *CoveringTests) GetGranularity() string {
+	if x != nil {
+		return x.Granularity
+	}
+	return ""
+}
+
+// Verdict is verify's answer: whether the edit passed every gate.
+type Verdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Derived from accepted and the gates' errors, for readers; not part of
+	// the JSON document.
+	Status   Verdict_Status `protobuf:"varint,7,opt,name=status,proto3,enum=gauntlet.v1.Verdict_Status" json:"status,omitempty"`
+	Accepted bool           `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// In order: apply, parse, analyzers, build, tests, coverage.
+	Gates      []*Gate `protobuf:"bytes,2,rep,name=gates,proto3" json:"gates,omitempty"`
+	DurationMs int64   `protobuf:"varint,3,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// The changed paths after the edit (a deletion names the old path).
+	Files []string `protobuf:"bytes,4,rep,name=files,proto3" json:"files,omitempty"`
+	// Where the edit's builds and tests ran: "bwrap" or "none".
+	Sandbox string `protobuf:"bytes,5,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	// Tests that existed before the edit and that it changes or deletes.
+	TestsChanged  []*TestChange `protobuf:"bytes,6,rep,name=tests_changed,json=testsChanged,proto3" json:"tests_changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdict) Reset() {
+	*x = Verdict{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdict) ProtoMessage() {}
+
+func (x *Verdict) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
+func (*Verdict) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Verdict) GetStatus() Verdict_Status {
+	if x != nil {
+		return x.Status
+	}
+	return Verdict_STATUS_UNSPECIFIED
+}
+
+func (x *Verdict) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *Verdict) GetGates() []*Gate {
+	if x != nil {
+		return x.Gates
+	}
+	return nil
+}
+
+func (x *Verdict) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *Verdict) GetFiles() []string {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *Verdict) GetSandbox() string {
+	if x != nil {
+		return x.Sandbox
+	}
+	return ""
+}
+
+func (x *Verdict) GetTestsChanged() []*TestChange {
+	if x != nil {
+		return x.TestsChanged
+	}
+	return nil
+}
+
+// Gate is one gate's outcome and its evidence.
+type Gate struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Ok         bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	Skipped    bool                   `protobuf:"varint,3,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	DurationMs int64                  `protobuf:"varint,4,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// One line: what the gate found.
+	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The gate could not run for a reason that is not the edit's.
+	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	// apply: the paths refused, and why.
+	Refused []*Refusal `protobuf:"bytes,7,rep,name=refused,proto3" json:"refused,omitempty"`
+	// parse, analyzers: the new findings.
+	Findings []*Finding `protobuf:"bytes,8,rep,name=findings,proto3" json:"findings,omitempty"`
+	// analyzers: analyzers that failed on a changed file.
+	AnalyzerErrors []string `protobuf:"bytes,9,rep,name=analyzer_errors,json=analyzerErrors,proto3" json:"analyzer_errors,omitempty"`
+	// build: the commands run, the errors, those there before, the output.
+	Commands          []string   `protobuf:"bytes,10,rep,name=commands,proto3" json:"commands,omitempty"`
+	Errors            []*Finding `protobuf:"bytes,11,rep,name=errors,proto3" json:"errors,omitempty"`
+	PreexistingErrors []*Finding `protobuf:"bytes,12,rep,name=preexisting_errors,json=preexistingErrors,proto3" json:"preexisting_errors,omitempty"`
+	Output            string     `protobuf:"bytes,13,opt,name=output,proto3" json:"output,omitempty"`
+	// tests: the selection, the count passed, the failures the edit causes
+	// and those there before it.
+	Selected    []string       `protobuf:"bytes,14,rep,name=selected,proto3" json:"selected,omitempty"`
+	Passed      int32          `protobuf:"varint,15,opt,name=passed,proto3" json:"passed,omitempty"`
+	Failed      []*TestFailure `protobuf:"bytes,16,rep,name=failed,proto3" json:"failed,omitempty"`
+	Preexisting []*TestFailure `protobuf:"bytes,17,rep,name=preexisting,proto3" json:"preexisting,omitempty"`
+	// coverage: changed lines no test runs; the changed files' coverage.
+	Uncovered     []*LineRange      `protobuf:"bytes,18,rep,name=uncovered,proto3" json:"uncovered,omitempty"`
+	Coverage      []*CoverageChange `protobuf:"bytes,19,rep,name=coverage,proto3" json:"coverage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Gate) Reset() {
+	*x = Gate{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Gate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Gate) ProtoMessage() {}
+
+func (x *Gate) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Gate.ProtoReflect.Descriptor instead.
+func (*Gate) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Gate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Gate) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *Gate) GetSkipped() bool {
+	if x != nil {
+		return x.Skipped
+	}
+	return false
+}
+
+func (x *Gate) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *Gate) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *Gate) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Gate) GetRefused() []*Refusal {
+	if x != nil {
+		return x.Refused
+	}
+	return nil
+}
+
+func (x *Gate) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *Gate) GetAnalyzerErrors() []string {
+	if x != nil {
+		return x.AnalyzerErrors
+	}
+	return nil
+}
+
+func (x *Gate) GetCommands() []string {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+func (x *Gate) GetErrors() []*Finding {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *Gate) GetPreexistingErrors() []*Finding {
+	if x != nil {
+		return x.PreexistingErrors
+	}
+	return nil
+}
+
+func (x *Gate) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *Gate) GetSelected() []string {
+	if x != nil {
+		return x.Selected
+	}
+	return nil
+}
+
+func (x *Gate) GetPassed() int32 {
+	if x != nil {
+		return x.Passed
+	}
+	return 0
+}
+
+func (x *Gate) GetFailed() []*TestFailure {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
+}
+
+func (x *Gate) GetPreexisting() []*TestFailure {
+	if x != nil {
+		return x.Preexisting
+	}
+	return nil
+}
+
+func (x *Gate) GetUncovered() []*LineRange {
+	if x != nil {
+		return x.Uncovered
+	}
+	return nil
+}
+
+func (x *Gate) GetCoverage() []*CoverageChange {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
+}
+
+type Refusal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refusal) Reset() {
+	*x = Refusal{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refusal) ProtoMessage() {}
+
+func (x *Refusal) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
+func (*Refusal) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Refusal) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Refusal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Finding is a diagnostic or a compiler error.
+type Finding struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Line          int32                  `protobuf:"varint,2,opt,name=line,proto3" json:"line,omitempty"`
+	Column        int32                  `protobuf:"varint,3,opt,name=column,proto3" json:"column,omitempty"`
+	Severity      string                 `protobuf:"bytes,4,opt,name=severity,proto3" json:"severity,omitempty"`
+	Code          string                 `protobuf:"bytes,5,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Finding) Reset() {
+	*x = Finding{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Finding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Finding) ProtoMessage() {}
+
+func (x *Finding) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Finding.ProtoReflect.Descriptor instead.
+func (*Finding) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Finding) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Finding) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *Finding) GetColumn() int32 {
+	if x != nil {
+		return x.Column
+	}
+	return 0
+}
+
+func (x *Finding) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Finding) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Finding) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// TestFailure is a failing test, where it is declared, and its output.
+type TestFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	File  string                 `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	Line  int32                  `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	// fail or error.
+	Status        string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Output        string `protobuf:"bytes,5,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestFailure) Reset() {
+	*x = TestFailure{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestFailure) ProtoMessage() {}
+
+func (x *TestFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestFailure.ProtoReflect.Descriptor instead.
+func (*TestFailure) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *TestFailure) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TestFailure) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *TestFailure) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *TestFailure) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TestFailure) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+// CoverageChange is a changed file's coverage, in percent, before and
+// after the edit.
+type CoverageChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Before        float64                `protobuf:"fixed64,2,opt,name=before,proto3" json:"before,omitempty"`
+	After         float64                `protobuf:"fixed64,3,opt,name=after,proto3" json:"after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageChange) Reset() {
+	*x = CoverageChange{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageChange) ProtoMessage() {}
+
+func (x *CoverageChange) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageChange.ProtoReflect.Descriptor instead.
+func (*CoverageChange) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CoverageChange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *CoverageChange) GetBefore() float64 {
+	if x != nil {
+		return x.Before
+	}
+	return 0
+}
+
+func (x *CoverageChange) GetAfter() float64 {
+	if x != nil {
+		return x.After
+	}
+	return 0
+}
+
+// TestChange is a test the edit changes or deletes.
+type TestChange struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	File   string                 `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	Line   int32                  `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	Change string                 `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	// The helpers whose change changes the test.
+	Via []string `protobuf:"bytes,5,rep,name=via,proto3" json:"via,omitempty"`
+	// How the test as it was fares against the edited code.
+	Original      string `protobuf:"bytes,6,opt,name=original,proto3" json:"original,omitempty"`
+	Output        string `protobuf:"bytes,7,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestChange) Reset() {
+	*x = TestChange{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestChange) ProtoMessage() {}
+
+func (x *TestChange) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestChange.ProtoReflect.Descriptor instead.
+func (*TestChange) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TestChange) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TestChange) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *TestChange) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *TestChange) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *TestChange) GetVia() []string {
+	if x != nil {
+		return x.Via
+	}
+	return nil
+}
+
+func (x *TestChange) GetOriginal() string {
+	if x != nil {
+		return x.Original
+	}
+	return ""
+}
+
+func (x *TestChange) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+// FixResult is the fix loop's answer.
+type FixResult struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Accepted bool                   `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// "openai:NAME", ..., or "none".
+	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	// "bwrap" or "none".
+	Sandbox  string     `protobuf:"bytes,3,opt,name=sandbox,proto3" json:"sandbox,omitempty"`
+	Problems []*Problem `protobuf:"bytes,4,rep,name=problems,proto3" json:"problems,omitempty"`
+	Attempts []*Attempt `protobuf:"bytes,5,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	// The accepted fixes as one unified diff.
+	Patch string `protobuf:"bytes,6,opt,name=patch,proto3" json:"patch,omitempty"`
+	// With apply: the files written.
+	Applied       []string `protobuf:"bytes,7,rep,name=applied,proto3" json:"applied,omitempty"`
+	Errors        []string `protobuf:"bytes,8,rep,name=errors,proto3" json:"errors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FixResult) Reset() {
+	*x = FixResult{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FixResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FixResult) ProtoMessage() {}
+
+func (x *FixResult) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FixResult.ProtoReflect.Descriptor instead.
+func (*FixResult) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FixResult) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *FixResult) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *FixResult) GetSandbox() string {
+	if x != nil {
+		return x.Sandbox
+	}
+	return ""
+}
+
+func (x *FixResult) GetProblems() []*Problem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *FixResult) GetAttempts() []*Attempt {
+	if x != nil {
+		return x.Attempts
+	}
+	return nil
+}
+
+func (x *FixResult) GetPatch() string {
+	if x != nil {
+		return x.Patch
+	}
+	return ""
+}
+
+func (x *FixResult) GetApplied() []string {
+	if x != nil {
+		return x.Applied
+	}
+	return nil
+}
+
+func (x *FixResult) GetErrors() []string {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+// Problem is one thing to fix: a finding, a failing test, an instruction.
+type Problem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// diagnostic, test or instruction.
+	Kind        string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Path        string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Line        int32  `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	Column      int32  `protobuf:"varint,4,opt,name=column,proto3" json:"column,omitempty"`
+	Code        string `protobuf:"bytes,5,opt,name=code,proto3" json:"code,omitempty"`
+	Severity    string `protobuf:"bytes,6,opt,name=severity,proto3" json:"severity,omitempty"`
+	Message     string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	Test        string `protobuf:"bytes,8,opt,name=test,proto3" json:"test,omitempty"`
+	TestFile    string `protobuf:"bytes,9,opt,name=test_file,json=testFile,proto3" json:"test_file,omitempty"`
+	TestLine    int32  `protobuf:"varint,10,opt,name=test_line,json=testLine,proto3" json:"test_line,omitempty"`
+	Output      string `protobuf:"bytes,11,opt,name=output,proto3" json:"output,omitempty"`
+	Instruction string `protobuf:"bytes,12,opt,name=instruction,proto3" json:"instruction,omitempty"`
+	// fixed, fixed-earlier, not-fixed, error, or empty (not reached).
+	Status string `protobuf:"bytes,13,opt,name=status,proto3" json:"status,omitempty"`
+	// 1-based index of the accepted attempt.
+	FixedBy int32 `protobuf:"varint,14,opt,name=fixed_by,json=fixedBy,proto3" json:"fixed_by,omitempty"`
+	// Why nothing was attempted, if so.
+	Note          string `protobuf:"bytes,15,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Problem) Reset() {
+	*x = Problem{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Problem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Problem) ProtoMessage() {}
+
+func (x *Problem) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Problem.ProtoReflect.Descriptor instead.
+func (*Problem) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Problem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Problem) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Problem) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *Problem) GetColumn() int32 {
+	if x != nil {
+		return x.Column
+	}
+	return 0
+}
+
+func (x *Problem) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Problem) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Problem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Problem) GetTest() string {
+	if x != nil {
+		return x.Test
+	}
+	return ""
+}
+
+func (x *Problem) GetTestFile() string {
+	if x != nil {
+		return x.TestFile
+	}
+	return ""
+}
+
+func (x *Problem) GetTestLine() int32 {
+	if x != nil {
+		return x.TestLine
+	}
+	return 0
+}
+
+func (x *Problem) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *Problem) GetInstruction() string {
+	if x != nil {
+		return x.Instruction
+	}
+	return ""
+}
+
+func (x *Problem) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Problem) GetFixedBy() int32 {
+	if x != nil {
+		return x.FixedBy
+	}
+	return 0
+}
+
+func (x *Problem) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// Attempt is one proposed edit and its verdict.
+type Attempt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-based index into problems.
+	Problem int32 `protobuf:"varint,1,opt,name=problem,proto3" json:"problem,omitempty"`
+	// 1-based, within the problem.
+	Attempt int32 `protobuf:"varint,2,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// "model", "rule:ID" or "plugin:NAME".
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	Title  string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// The model's answer as it came.
+	Answer string `protobuf:"bytes,5,opt,name=answer,proto3" json:"answer,omitempty"`
+	// The edit as a unified diff; empty when it did not parse or apply.
+	Edit          string  `protobuf:"bytes,6,opt,name=edit,proto3" json:"edit,omitempty"`
+	Gates         []*Gate `protobuf:"bytes,7,rep,name=gates,proto3" json:"gates,omitempty"`
+	Accepted      bool    `protobuf:"varint,8,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	Reason        string  `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
+	Error         string  `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	DurationMs    int64   `protobuf:"varint,11,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	ModelMs       int64   `protobuf:"varint,12,opt,name=model_ms,json=modelMs,proto3" json:"model_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attempt) Reset() {
+	*x = Attempt{}
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attempt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attempt) ProtoMessage() {}
+
+func (x *Attempt) ProtoReflect() protoreflect.Message {
+	mi := &file_gauntlet_v1_engine_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
+func (*Attempt) Descriptor() ([]byte, []int) {
+	return file_gauntlet_v1_engine_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *Attempt) GetProblem() int32 {
+	if x != nil {
+		return x.Problem
+	}
+	return 0
+}
+
+func (x *Attempt) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *Attempt) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Attempt) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Attempt) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *Attempt) GetEdit() string {
+	if x != nil {
+		return x.Edit
+	}
+	return ""
+}
+
+func (x *Attempt) GetGates() []*Gate {
+	if x != nil {
+		return x.Gates
+	}
+	return nil
+}
+
+func (x *Attempt) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *Attempt) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Attempt) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Attempt) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *Attempt) GetModelMs() int64 {
+	if x != nil {
+		return x.ModelMs
+	}
+	return 0
+}
+
 var File_gauntlet_v1_engine_proto protoreflect.FileDescriptor
 
 const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\n" +
-	"\x18gauntlet/v1/engine.proto\x12\vgauntlet.v1\"\xa6\x01\n" +
+	"\x18gauntlet/v1/engine.proto\x12\vgauntlet.v1\"\xed\x03\n" +
 	"\x06Result\x12.\n" +
-	"\aoutcome\x18\x01 \x01(\x0e2\x14.gauntlet.v1.OutcomeR\aoutcome\x12\x1f\n" +
-	"\vresult_json\x18\x02 \x01(\fR\n" +
-	"resultJson\x12\x16\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2\x14.gauntlet.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06output\x18\x03 \x01(\fR\x06output\x12\x12\n" +
 	"\x04root\x18\x04 \x01(\tR\x04root\x12\x1f\n" +
 	"\vduration_ms\x18\x05 \x01(\x03R\n" +
-	"durationMs\"\x88\x01\n" +
+	"durationMs\x128\n" +
+	"\banalysis\x18\x06 \x01(\v2\x1a.gauntlet.v1.AnalyzeResultH\x00R\banalysis\x12/\n" +
+	"\x05tests\x18\a \x01(\v2\x17.gauntlet.v1.TestReportH\x00R\x05tests\x129\n" +
+	"\bcoverage\x18\b \x01(\v2\x1b.gauntlet.v1.CoverageReportH\x00R\bcoverage\x12C\n" +
+	"\x0ecovering_tests\x18\t \x01(\v2\x1a.gauntlet.v1.CoveringTestsH\x00R\rcoveringTests\x120\n" +
+	"\averdict\x18\n" +
+	" \x01(\v2\x14.gauntlet.v1.VerdictH\x00R\averdict\x12*\n" +
+	"\x03fix\x18\v \x01(\v2\x16.gauntlet.v1.FixResultH\x00R\x03fixB\n" +
+	"\n" +
+	"\bdocumentJ\x04\b\x02\x10\x03R\vresult_json\"\x88\x01\n" +
 	"\x05Event\x123\n" +
 	"\bprogress\x18\x01 \x01(\v2\x15.gauntlet.v1.ProgressH\x00R\bprogress\x12\x12\n" +
 	"\x03log\x18\x02 \x01(\tH\x00R\x03log\x12-\n" +
@@ -1016,20 +3082,20 @@ const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\afail_on\x18\x04 \x01(\tR\x06failOn\x12 \n" +
 	"\fnew_from_rev\x18\x05 \x01(\tR\n" +
 	"newFromRev\x12)\n" +
-	"\x0enew_from_patch\x18\x06 \x01(\fH\x00R\fnewFromPatch\x88\x01\x01\x12\x12\n" +
+	"\x0enew_from_patch\x18\x06 \x01(\tH\x00R\fnewFromPatch\x88\x01\x01\x12\x12\n" +
 	"\x04only\x18\a \x03(\tR\x04only\x12'\n" +
 	"\x05files\x18\b \x03(\v2\x11.gauntlet.v1.FileR\x05filesB\x11\n" +
 	"\x0f_new_from_patch\"4\n" +
 	"\x04File\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
-	"\acontent\x18\x02 \x01(\fR\acontent\"P\n" +
+	"\acontent\x18\x02 \x01(\tR\acontent\"P\n" +
 	"\x0fAnalyzeResponse\x12+\n" +
 	"\x06result\x18\x01 \x01(\v2\x13.gauntlet.v1.ResultR\x06result\x12\x10\n" +
 	"\x03log\x18\x02 \x03(\tR\x03log\"\xb5\x01\n" +
 	"\x0fRunTestsRequest\x12\x10\n" +
 	"\x03cwd\x18\x01 \x01(\tR\x03cwd\x12\x14\n" +
 	"\x05paths\x18\x02 \x03(\tR\x05paths\x12$\n" +
-	"\vaffected_by\x18\x03 \x01(\fH\x00R\n" +
+	"\vaffected_by\x18\x03 \x01(\tH\x00R\n" +
 	"affectedBy\x88\x01\x01\x12\x10\n" +
 	"\x03run\x18\x04 \x01(\tR\x03run\x12\x1a\n" +
 	"\bcoverage\x18\x05 \x01(\bR\bcoverage\x12\x16\n" +
@@ -1042,7 +3108,7 @@ const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\ttests_for\x18\x04 \x01(\tR\btestsFor\"i\n" +
 	"\rVerifyRequest\x12\x10\n" +
 	"\x03cwd\x18\x01 \x01(\tR\x03cwd\x12\x14\n" +
-	"\x05patch\x18\x02 \x01(\fR\x05patch\x12\x16\n" +
+	"\x05patch\x18\x02 \x01(\tR\x05patch\x12\x16\n" +
 	"\x06format\x18\x03 \x01(\tR\x06format\x12\x18\n" +
 	"\asandbox\x18\x04 \x01(\tR\asandbox\"\xd0\x01\n" +
 	"\n" +
@@ -1054,7 +3120,175 @@ const file_gauntlet_v1_engine_proto_rawDesc = "" +
 	"\x06format\x18\x05 \x01(\tR\x06format\x12\x18\n" +
 	"\asandbox\x18\x06 \x01(\tR\asandbox\x12\x19\n" +
 	"\bno_tests\x18\a \x01(\bR\anoTests\x12\x14\n" +
-	"\x05quiet\x18\b \x01(\bR\x05quiet*[\n" +
+	"\x05quiet\x18\b \x01(\bR\x05quiet\"J\n" +
+	"\rAnalyzeResult\x129\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x17.gauntlet.v1.DiagnosticR\vdiagnostics\"\xe6\x01\n" +
+	"\n" +
+	"Diagnostic\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12(\n" +
+	"\x05range\x18\x02 \x01(\v2\x12.gauntlet.v1.RangeR\x05range\x12\x1a\n" +
+	"\bseverity\x18\x03 \x01(\tR\bseverity\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\x12\x10\n" +
+	"\x03url\x18\a \x01(\tR\x03url\x12&\n" +
+	"\x05fixes\x18\b \x03(\v2\x10.gauntlet.v1.FixR\x05fixes\"6\n" +
+	"\bPosition\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06column\x18\x02 \x01(\x05R\x06column\"]\n" +
+	"\x05Range\x12+\n" +
+	"\x05start\x18\x01 \x01(\v2\x15.gauntlet.v1.PositionR\x05start\x12'\n" +
+	"\x03end\x18\x02 \x01(\v2\x15.gauntlet.v1.PositionR\x03end\"H\n" +
+	"\x03Fix\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12+\n" +
+	"\x05edits\x18\x02 \x03(\v2\x15.gauntlet.v1.TextEditR\x05edits\"c\n" +
+	"\bTextEdit\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12(\n" +
+	"\x05range\x18\x02 \x01(\v2\x12.gauntlet.v1.RangeR\x05range\x12\x19\n" +
+	"\bnew_text\x18\x03 \x01(\tR\anewText\"\xc5\x02\n" +
+	"\n" +
+	"TestReport\x12\x16\n" +
+	"\x06passed\x18\x01 \x01(\bR\x06passed\x12\x1f\n" +
+	"\vtotal_tests\x18\x02 \x01(\x05R\n" +
+	"totalTests\x12\x1a\n" +
+	"\bselected\x18\x03 \x03(\tR\bselected\x12-\n" +
+	"\x05tests\x18\x04 \x03(\v2\x17.gauntlet.v1.TestResultR\x05tests\x12<\n" +
+	"\bcoverage\x18\x05 \x01(\v2\x1b.gauntlet.v1.CoverageReportH\x00R\bcoverage\x88\x01\x01\x12C\n" +
+	"\x11uncovered_changes\x18\x06 \x03(\v2\x16.gauntlet.v1.LineRangeR\x10uncoveredChanges\x12#\n" +
+	"\rcomments_only\x18\a \x03(\tR\fcommentsOnlyB\v\n" +
+	"\t_coverage\"\xaf\x01\n" +
+	"\n" +
+	"TestResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\apackage\x18\x02 \x01(\tR\apackage\x12\x12\n" +
+	"\x04file\x18\x03 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x04 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12\x1f\n" +
+	"\vduration_ms\x18\x06 \x01(\x03R\n" +
+	"durationMs\x12\x16\n" +
+	"\x06output\x18\a \x01(\tR\x06output\"G\n" +
+	"\tLineRange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05start\x18\x02 \x01(\x05R\x05start\x12\x10\n" +
+	"\x03end\x18\x03 \x01(\x05R\x03end\"\x8f\x01\n" +
+	"\x0eCoverageReport\x12\x18\n" +
+	"\apercent\x18\x01 \x01(\x01R\apercent\x12/\n" +
+	"\x05files\x18\x02 \x03(\v2\x19.gauntlet.v1.FileCoverageR\x05files\x12\x10\n" +
+	"\x03map\x18\x03 \x01(\tR\x03map\x12 \n" +
+	"\vgranularity\x18\x04 \x01(\tR\vgranularity\"r\n" +
+	"\fFileCoverage\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\apercent\x18\x02 \x01(\x01R\apercent\x124\n" +
+	"\tuncovered\x18\x03 \x03(\v2\x16.gauntlet.v1.LineRangeR\tuncovered\"G\n" +
+	"\rCoveringTests\x12\x14\n" +
+	"\x05tests\x18\x01 \x03(\tR\x05tests\x12 \n" +
+	"\vgranularity\x18\x02 \x01(\tR\vgranularity\"\xf0\x02\n" +
+	"\aVerdict\x123\n" +
+	"\x06status\x18\a \x01(\x0e2\x1b.gauntlet.v1.Verdict.StatusR\x06status\x12\x1a\n" +
+	"\baccepted\x18\x01 \x01(\bR\baccepted\x12'\n" +
+	"\x05gates\x18\x02 \x03(\v2\x11.gauntlet.v1.GateR\x05gates\x12\x1f\n" +
+	"\vduration_ms\x18\x03 \x01(\x03R\n" +
+	"durationMs\x12\x14\n" +
+	"\x05files\x18\x04 \x03(\tR\x05files\x12\x18\n" +
+	"\asandbox\x18\x05 \x01(\tR\asandbox\x12<\n" +
+	"\rtests_changed\x18\x06 \x03(\v2\x17.gauntlet.v1.TestChangeR\ftestsChanged\"\\\n" +
+	"\x06Status\x12\x16\n" +
+	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fSTATUS_ACCEPTED\x10\x01\x12\x13\n" +
+	"\x0fSTATUS_REJECTED\x10\x02\x12\x10\n" +
+	"\fSTATUS_ERROR\x10\x03\"\xd6\x05\n" +
+	"\x04Gate\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x18\n" +
+	"\askipped\x18\x03 \x01(\bR\askipped\x12\x1f\n" +
+	"\vduration_ms\x18\x04 \x01(\x03R\n" +
+	"durationMs\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12.\n" +
+	"\arefused\x18\a \x03(\v2\x14.gauntlet.v1.RefusalR\arefused\x120\n" +
+	"\bfindings\x18\b \x03(\v2\x14.gauntlet.v1.FindingR\bfindings\x12'\n" +
+	"\x0fanalyzer_errors\x18\t \x03(\tR\x0eanalyzerErrors\x12\x1a\n" +
+	"\bcommands\x18\n" +
+	" \x03(\tR\bcommands\x12,\n" +
+	"\x06errors\x18\v \x03(\v2\x14.gauntlet.v1.FindingR\x06errors\x12C\n" +
+	"\x12preexisting_errors\x18\f \x03(\v2\x14.gauntlet.v1.FindingR\x11preexistingErrors\x12\x16\n" +
+	"\x06output\x18\r \x01(\tR\x06output\x12\x1a\n" +
+	"\bselected\x18\x0e \x03(\tR\bselected\x12\x16\n" +
+	"\x06passed\x18\x0f \x01(\x05R\x06passed\x120\n" +
+	"\x06failed\x18\x10 \x03(\v2\x18.gauntlet.v1.TestFailureR\x06failed\x12:\n" +
+	"\vpreexisting\x18\x11 \x03(\v2\x18.gauntlet.v1.TestFailureR\vpreexisting\x124\n" +
+	"\tuncovered\x18\x12 \x03(\v2\x16.gauntlet.v1.LineRangeR\tuncovered\x127\n" +
+	"\bcoverage\x18\x13 \x03(\v2\x1b.gauntlet.v1.CoverageChangeR\bcoverage\"5\n" +
+	"\aRefusal\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x93\x01\n" +
+	"\aFinding\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06column\x18\x03 \x01(\x05R\x06column\x12\x1a\n" +
+	"\bseverity\x18\x04 \x01(\tR\bseverity\x12\x12\n" +
+	"\x04code\x18\x05 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"u\n" +
+	"\vTestFailure\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x16\n" +
+	"\x06output\x18\x05 \x01(\tR\x06output\"R\n" +
+	"\x0eCoverageChange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06before\x18\x02 \x01(\x01R\x06before\x12\x14\n" +
+	"\x05after\x18\x03 \x01(\x01R\x05after\"\xa2\x01\n" +
+	"\n" +
+	"TestChange\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\x12\x10\n" +
+	"\x03via\x18\x05 \x03(\tR\x03via\x12\x1a\n" +
+	"\boriginal\x18\x06 \x01(\tR\boriginal\x12\x16\n" +
+	"\x06output\x18\a \x01(\tR\x06output\"\x83\x02\n" +
+	"\tFixResult\x12\x1a\n" +
+	"\baccepted\x18\x01 \x01(\bR\baccepted\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x18\n" +
+	"\asandbox\x18\x03 \x01(\tR\asandbox\x120\n" +
+	"\bproblems\x18\x04 \x03(\v2\x14.gauntlet.v1.ProblemR\bproblems\x120\n" +
+	"\battempts\x18\x05 \x03(\v2\x14.gauntlet.v1.AttemptR\battempts\x12\x14\n" +
+	"\x05patch\x18\x06 \x01(\tR\x05patch\x12\x18\n" +
+	"\aapplied\x18\a \x03(\tR\aapplied\x12\x16\n" +
+	"\x06errors\x18\b \x03(\tR\x06errors\"\xf6\x02\n" +
+	"\aProblem\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
+	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06column\x18\x04 \x01(\x05R\x06column\x12\x12\n" +
+	"\x04code\x18\x05 \x01(\tR\x04code\x12\x1a\n" +
+	"\bseverity\x18\x06 \x01(\tR\bseverity\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12\x12\n" +
+	"\x04test\x18\b \x01(\tR\x04test\x12\x1b\n" +
+	"\ttest_file\x18\t \x01(\tR\btestFile\x12\x1b\n" +
+	"\ttest_line\x18\n" +
+	" \x01(\x05R\btestLine\x12\x16\n" +
+	"\x06output\x18\v \x01(\tR\x06output\x12 \n" +
+	"\vinstruction\x18\f \x01(\tR\vinstruction\x12\x16\n" +
+	"\x06status\x18\r \x01(\tR\x06status\x12\x19\n" +
+	"\bfixed_by\x18\x0e \x01(\x05R\afixedBy\x12\x12\n" +
+	"\x04note\x18\x0f \x01(\tR\x04note\"\xc6\x02\n" +
+	"\aAttempt\x12\x18\n" +
+	"\aproblem\x18\x01 \x01(\x05R\aproblem\x12\x18\n" +
+	"\aattempt\x18\x02 \x01(\x05R\aattempt\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x16\n" +
+	"\x06answer\x18\x05 \x01(\tR\x06answer\x12\x12\n" +
+	"\x04edit\x18\x06 \x01(\tR\x04edit\x12'\n" +
+	"\x05gates\x18\a \x03(\v2\x11.gauntlet.v1.GateR\x05gates\x12\x1a\n" +
+	"\baccepted\x18\b \x01(\bR\baccepted\x12\x16\n" +
+	"\x06reason\x18\t \x01(\tR\x06reason\x12\x14\n" +
+	"\x05error\x18\n" +
+	" \x01(\tR\x05error\x12\x1f\n" +
+	"\vduration_ms\x18\v \x01(\x03R\n" +
+	"durationMs\x12\x19\n" +
+	"\bmodel_ms\x18\f \x01(\x03R\amodelMs*[\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1080,50 +3314,113 @@ func file_gauntlet_v1_engine_proto_rawDescGZIP() []byte {
 	return file_gauntlet_v1_engine_proto_rawDescData
 }
 
-var file_gauntlet_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_gauntlet_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_gauntlet_v1_engine_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_gauntlet_v1_engine_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_gauntlet_v1_engine_proto_goTypes = []any{
 	(Outcome)(0),            // 0: gauntlet.v1.Outcome
 	(Progress_Kind)(0),      // 1: gauntlet.v1.Progress.Kind
-	(*Result)(nil),          // 2: gauntlet.v1.Result
-	(*Event)(nil),           // 3: gauntlet.v1.Event
-	(*Progress)(nil),        // 4: gauntlet.v1.Progress
-	(*AnalyzeRequest)(nil),  // 5: gauntlet.v1.AnalyzeRequest
-	(*File)(nil),            // 6: gauntlet.v1.File
-	(*AnalyzeResponse)(nil), // 7: gauntlet.v1.AnalyzeResponse
-	(*RunTestsRequest)(nil), // 8: gauntlet.v1.RunTestsRequest
-	(*CoverageRequest)(nil), // 9: gauntlet.v1.CoverageRequest
-	(*VerifyRequest)(nil),   // 10: gauntlet.v1.VerifyRequest
-	(*FixRequest)(nil),      // 11: gauntlet.v1.FixRequest
+	(Verdict_Status)(0),     // 2: gauntlet.v1.Verdict.Status
+	(*Result)(nil),          // 3: gauntlet.v1.Result
+	(*Event)(nil),           // 4: gauntlet.v1.Event
+	(*Progress)(nil),        // 5: gauntlet.v1.Progress
+	(*AnalyzeRequest)(nil),  // 6: gauntlet.v1.AnalyzeRequest
+	(*File)(nil),            // 7: gauntlet.v1.File
+	(*AnalyzeResponse)(nil), // 8: gauntlet.v1.AnalyzeResponse
+	(*RunTestsRequest)(nil), // 9: gauntlet.v1.RunTestsRequest
+	(*CoverageRequest)(nil), // 10: gauntlet.v1.CoverageRequest
+	(*VerifyRequest)(nil),   // 11: gauntlet.v1.VerifyRequest
+	(*FixRequest)(nil),      // 12: gauntlet.v1.FixRequest
+	(*AnalyzeResult)(nil),   // 13: gauntlet.v1.AnalyzeResult
+	(*Diagnostic)(nil),      // 14: gauntlet.v1.Diagnostic
+	(*Position)(nil),        // 15: gauntlet.v1.Position
+	(*Range)(nil),           // 16: gauntlet.v1.Range
+	(*Fix)(nil),             // 17: gauntlet.v1.Fix
+	(*TextEdit)(nil),        // 18: gauntlet.v1.TextEdit
+	(*TestReport)(nil),      // 19: gauntlet.v1.TestReport
+	(*TestResult)(nil),      // 20: gauntlet.v1.TestResult
+	(*LineRange)(nil),       // 21: gauntlet.v1.LineRange
+	(*CoverageReport)(nil),  // 22: gauntlet.v1.CoverageReport
+	(*FileCoverage)(nil),    // 23: gauntlet.v1.FileCoverage
+	(*CoveringTests)(nil),   // 24: gauntlet.v1.CoveringTests
+	(*Verdict)(nil),         // 25: gauntlet.v1.Verdict
+	(*Gate)(nil),            // 26: gauntlet.v1.Gate
+	(*Refusal)(nil),         // 27: gauntlet.v1.Refusal
+	(*Finding)(nil),         // 28: gauntlet.v1.Finding
+	(*TestFailure)(nil),     // 29: gauntlet.v1.TestFailure
+	(*CoverageChange)(nil),  // 30: gauntlet.v1.CoverageChange
+	(*TestChange)(nil),      // 31: gauntlet.v1.TestChange
+	(*FixResult)(nil),       // 32: gauntlet.v1.FixResult
+	(*Problem)(nil),         // 33: gauntlet.v1.Problem
+	(*Attempt)(nil),         // 34: gauntlet.v1.Attempt
 }
 var file_gauntlet_v1_engine_proto_depIdxs = []int32{
 	0,  // 0: gauntlet.v1.Result.outcome:type_name -> gauntlet.v1.Outcome
-	4,  // 1: gauntlet.v1.Event.progress:type_name -> gauntlet.v1.Progress
-	2,  // 2: gauntlet.v1.Event.result:type_name -> gauntlet.v1.Result
-	1,  // 3: gauntlet.v1.Progress.kind:type_name -> gauntlet.v1.Progress.Kind
-	6,  // 4: gauntlet.v1.AnalyzeRequest.files:type_name -> gauntlet.v1.File
-	2,  // 5: gauntlet.v1.AnalyzeResponse.result:type_name -> gauntlet.v1.Result
-	5,  // 6: gauntlet.v1.Engine.Analyze:input_type -> gauntlet.v1.AnalyzeRequest
-	8,  // 7: gauntlet.v1.Engine.RunTests:input_type -> gauntlet.v1.RunTestsRequest
-	9,  // 8: gauntlet.v1.Engine.Coverage:input_type -> gauntlet.v1.CoverageRequest
-	10, // 9: gauntlet.v1.Engine.Verify:input_type -> gauntlet.v1.VerifyRequest
-	11, // 10: gauntlet.v1.Engine.Fix:input_type -> gauntlet.v1.FixRequest
-	7,  // 11: gauntlet.v1.Engine.Analyze:output_type -> gauntlet.v1.AnalyzeResponse
-	3,  // 12: gauntlet.v1.Engine.RunTests:output_type -> gauntlet.v1.Event
-	3,  // 13: gauntlet.v1.Engine.Coverage:output_type -> gauntlet.v1.Event
-	3,  // 14: gauntlet.v1.Engine.Verify:output_type -> gauntlet.v1.Event
-	3,  // 15: gauntlet.v1.Engine.Fix:output_type -> gauntlet.v1.Event
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	13, // 1: gauntlet.v1.Result.analysis:type_name -> gauntlet.v1.AnalyzeResult
+	19, // 2: gauntlet.v1.Result.tests:type_name -> gauntlet.v1.TestReport
+	22, // 3: gauntlet.v1.Result.coverage:type_name -> gauntlet.v1.CoverageReport
+	24, // 4: gauntlet.v1.Result.covering_tests:type_name -> gauntlet.v1.CoveringTests
+	25, // 5: gauntlet.v1.Result.verdict:type_name -> gauntlet.v1.Verdict
+	32, // 6: gauntlet.v1.Result.fix:type_name -> gauntlet.v1.FixResult
+	5,  // 7: gauntlet.v1.Event.progress:type_name -> gauntlet.v1.Progress
+	3,  // 8: gauntlet.v1.Event.result:type_name -> gauntlet.v1.Result
+	1,  // 9: gauntlet.v1.Progress.kind:type_name -> gauntlet.v1.Progress.Kind
+	7,  // 10: gauntlet.v1.AnalyzeRequest.files:type_name -> gauntlet.v1.File
+	3,  // 11: gauntlet.v1.AnalyzeResponse.result:type_name -> gauntlet.v1.Result
+	14, // 12: gauntlet.v1.AnalyzeResult.diagnostics:type_name -> gauntlet.v1.Diagnostic
+	16, // 13: gauntlet.v1.Diagnostic.range:type_name -> gauntlet.v1.Range
+	17, // 14: gauntlet.v1.Diagnostic.fixes:type_name -> gauntlet.v1.Fix
+	15, // 15: gauntlet.v1.Range.start:type_name -> gauntlet.v1.Position
+	15, // 16: gauntlet.v1.Range.end:type_name -> gauntlet.v1.Position
+	18, // 17: gauntlet.v1.Fix.edits:type_name -> gauntlet.v1.TextEdit
+	16, // 18: gauntlet.v1.TextEdit.range:type_name -> gauntlet.v1.Range
+	20, // 19: gauntlet.v1.TestReport.tests:type_name -> gauntlet.v1.TestResult
+	22, // 20: gauntlet.v1.TestReport.coverage:type_name -> gauntlet.v1.CoverageReport
+	21, // 21: gauntlet.v1.TestReport.uncovered_changes:type_name -> gauntlet.v1.LineRange
+	23, // 22: gauntlet.v1.CoverageReport.files:type_name -> gauntlet.v1.FileCoverage
+	21, // 23: gauntlet.v1.FileCoverage.uncovered:type_name -> gauntlet.v1.LineRange
+	2,  // 24: gauntlet.v1.Verdict.status:type_name -> gauntlet.v1.Verdict.Status
+	26, // 25: gauntlet.v1.Verdict.gates:type_name -> gauntlet.v1.Gate
+	31, // 26: gauntlet.v1.Verdict.tests_changed:type_name -> gauntlet.v1.TestChange
+	27, // 27: gauntlet.v1.Gate.refused:type_name -> gauntlet.v1.Refusal
+	28, // 28: gauntlet.v1.Gate.findings:type_name -> gauntlet.v1.Finding
+	28, // 29: gauntlet.v1.Gate.errors:type_name -> gauntlet.v1.Finding
+	28, // 30: gauntlet.v1.Gate.preexisting_errors:type_name -> gauntlet.v1.Finding
+	29, // 31: gauntlet.v1.Gate.failed:type_name -> gauntlet.v1.TestFailure
+	29, // 32: gauntlet.v1.Gate.preexisting:type_name -> gauntlet.v1.TestFailure
+	21, // 33: gauntlet.v1.Gate.uncovered:type_name -> gauntlet.v1.LineRange
+	30, // 34: gauntlet.v1.Gate.coverage:type_name -> gauntlet.v1.CoverageChange
+	33, // 35: gauntlet.v1.FixResult.problems:type_name -> gauntlet.v1.Problem
+	34, // 36: gauntlet.v1.FixResult.attempts:type_name -> gauntlet.v1.Attempt
+	26, // 37: gauntlet.v1.Attempt.gates:type_name -> gauntlet.v1.Gate
+	6,  // 38: gauntlet.v1.Engine.Analyze:input_type -> gauntlet.v1.AnalyzeRequest
+	9,  // 39: gauntlet.v1.Engine.RunTests:input_type -> gauntlet.v1.RunTestsRequest
+	10, // 40: gauntlet.v1.Engine.Coverage:input_type -> gauntlet.v1.CoverageRequest
+	11, // 41: gauntlet.v1.Engine.Verify:input_type -> gauntlet.v1.VerifyRequest
+	12, // 42: gauntlet.v1.Engine.Fix:input_type -> gauntlet.v1.FixRequest
+	8,  // 43: gauntlet.v1.Engine.Analyze:output_type -> gauntlet.v1.AnalyzeResponse
+	4,  // 44: gauntlet.v1.Engine.RunTests:output_type -> gauntlet.v1.Event
+	4,  // 45: gauntlet.v1.Engine.Coverage:output_type -> gauntlet.v1.Event
+	4,  // 46: gauntlet.v1.Engine.Verify:output_type -> gauntlet.v1.Event
+	4,  // 47: gauntlet.v1.Engine.Fix:output_type -> gauntlet.v1.Event
+	43, // [43:48] is the sub-list for method output_type
+	38, // [38:43] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_gauntlet_v1_engine_proto_init() }
 func file_gauntlet_v1_engine_proto_init() {
 	if File_gauntlet_v1_engine_proto != nil {
 		return
+	}
+	file_gauntlet_v1_engine_proto_msgTypes[0].OneofWrappers = []any{
+		(*Result_Analysis)(nil),
+		(*Result_Tests)(nil),
+		(*Result_Coverage)(nil),
+		(*Result_CoveringTests)(nil),
+		(*Result_Verdict)(nil),
+		(*Result_Fix)(nil),
 	}
 	file_gauntlet_v1_engine_proto_msgTypes[1].OneofWrappers = []any{
 		(*Event_Progress)(nil),
@@ -1132,13 +3429,14 @@ func file_gauntlet_v1_engine_proto_init() {
 	}
 	file_gauntlet_v1_engine_proto_msgTypes[3].OneofWrappers = []any{}
 	file_gauntlet_v1_engine_proto_msgTypes[6].OneofWrappers = []any{}
+	file_gauntlet_v1_engine_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gauntlet_v1_engine_proto_rawDesc), len(file_gauntlet_v1_engine_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      3,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

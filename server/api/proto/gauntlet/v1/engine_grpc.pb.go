@@ -3,12 +3,17 @@
 // --server ADDR` and `gauntlet lsp --server ADDR` use it instead of an engine
 // of their own.
 //
-// Every result carries the command line's JSON document as result_json (the
-// bytes `gauntlet COMMAND --format json` prints; its shape is documented with
-// the command), so there is one definition of each result, and the output
-// in the format the request asked for, so that a remote command prints what
-// a local one would. The long calls stream progress events first and end
-// with one result.
+// Every result carries the command's answer as typed messages (Diagnostic,
+// Verdict and Gate, TestResult, FixResult...): field for field the JSON
+// document `gauntlet COMMAND --format json` prints (its shape is documented
+// with the command), so that a client renders that document byte for byte
+// from them (package server/api/client does). It also carries the output in
+// the format the request asked for, so that a remote command prints what a
+// local one would. The long calls stream progress events first and end with
+// one result.
+//
+// Patches, buffers and messages are strings (UTF-8): grpcurl sends a patch
+// as plain text, -d '{"patch": "--- a/x.go\n+++ b/x.go\n@@ ..."}'.
 //
 // Paths in requests are as a user would type them at cwd: relative to cwd,
 // or absolute. They must lie under the server's root. Paths in results are
