@@ -26,16 +26,13 @@ func init() {
 		long: "Speaks LSP on stdin and stdout until the editor sends exit."})
 }
 
-// lspSandbox is gauntlet lsp's --sandbox.
-var lspSandbox string
-
 func lspCommand(fs *pflag.FlagSet) workFunc {
 	maxSize := fs.Int64("max-message-size", lsp.MaxMessageSize, "largest message body accepted, in `BYTES`")
 	quiet := fs.Bool("quiet", false, "log only to the editor (window/logMessage), not to stderr")
-	fs.StringVar(&lspSandbox, "sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
+	sandbox := fs.String("sandbox", "", "how edited code runs (`MODE`): auto|bwrap|none (default: loop.sandbox of .gauntlet.yaml, else auto); a model's edits need bubblewrap unless it is none")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
-		if _, err := verify.ParseSandbox(lspSandbox); err != nil {
+		if _, err := verify.ParseSandbox(*sandbox); err != nil {
 			fmt.Fprintf(stderr, "gauntlet lsp: --sandbox: %v\n", err)
 			return exitError
 		}
@@ -82,7 +79,7 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 					remote.SetRoot(root)
 				}
 				// The session keeps its plugin processes between reloads.
-				as, files, err := workspace.LoadLSPConfig(ctx, root, engine, lspSandbox, plugs.Load, log, func(err error) { srv.ShowError(err) })
+				as, files, err := workspace.LoadLSPConfig(ctx, root, engine, *sandbox, plugs.Load, log, func(err error) { srv.ShowError(err) })
 				return as, files, adapter.ConfigProblems(err)
 			}),
 			lsp.WithTests(adapter.NewTests),
