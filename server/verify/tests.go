@@ -47,10 +47,14 @@ func (r *run) testLimit() time.Duration {
 }
 
 func (r *run) suiteOptions() []testrun.Option {
+	var opts []testrun.Option
 	if r.opts.CacheDir != "" {
-		return []testrun.Option{testrun.WithCacheDir(r.opts.CacheDir)}
+		opts = append(opts, testrun.WithCacheDir(r.opts.CacheDir))
 	}
-	return nil
+	if r.opts.Runners != nil {
+		opts = append(opts, testrun.WithRunners(r.opts.Runners...))
+	}
+	return opts
 }
 
 // testGate is the fifth gate: the tests the edit affects pass. A test that
@@ -65,6 +69,12 @@ func (r *run) testGate(ctx context.Context, g *Gate) {
 	}
 	if to.out == nil {
 		g.OK, g.Detail = true, "no test is affected by the edit"
+		return
+	}
+	if len(to.out.Results) == 0 {
+		// Found nothing is not a pass: the runner ran none of them.
+		n := len(to.tests)
+		broken(g, fmt.Errorf("the test runner reported no result for the %d selected test%s (first %s)", n, plural(n), to.tests[0].ID))
 		return
 	}
 	var failed []testrun.Result
@@ -341,9 +351,16 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 	if err != nil {
 		return nil, nil, err
 	}
-	wholeAfter, _, err := r.runOn(ctx, r.after, whole)
+	wholeAfter, complete, err := r.runOn(ctx, r.after, whole)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !complete {
+		// A run that reached no verdict (the runner failed to start, or
+		// the time limit) cannot show that a failure was there before:
+		// failing the same way both times may be the runner's failure.
+		return nil, nil, fmt.Errorf("%s failed after the edit, and running the tests of its %s again on the edited code did not reach a verdict: %s",
+			both[0].ID, unitName(byID[both[0].ID]), firstLine(strings.TrimSpace(wholeAfter[both[0].ID])))
 	}
 	var broke []string
 	for _, res := range both {
@@ -377,6 +394,14 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 			len(broke), plural(len(broke)), strings.Join(broke, ", "), out, r.sb.mode())
 	}
 	return blamed, before, nil
+}
+
+// unitName says what preexisting runs whole around a test.
+func unitName(t testrun.Test) string {
+	if t.Language == "go" {
+		return "package " + t.Package
+	}
+	return "file " + t.File
 }
 
 var (

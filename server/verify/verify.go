@@ -98,6 +98,9 @@ type Options struct {
 	// CacheDir holds the coverage maps (testrun's cache); "" is the
 	// default user cache.
 	CacheDir string
+	// Runners are the test runners of the tests and coverage gates; nil
+	// is testrun's own (Go, pytest, node). Tests hand in a fake one.
+	Runners []testrun.Runner
 	// Progress, if set, hears which gate starts.
 	Progress func(gate string)
 	// TestEdits is what an edit of a test that existed before it does:
