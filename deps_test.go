@@ -3,14 +3,21 @@ package gauntlet_test
 // The dependency policy of STYLE.md, item 1, stated as a test (like go/build's
 // deps_test.go): analysis imports nothing of ours; plugins imports analysis;
 // server imports analysis; lsp imports server and analysis; only cmd wires
-// everything, and only cmd plugs plugins into the engine. internal/testenv
-// is for tests only: every tree's tests may import it, no non-test code.
+// everything, and only cmd plugs plugins into the engine (server/workspace,
+// which assembles the engine for every front end, gets them through the
+// loader cmd gives it). cmd is flags, wiring and output: no type of a main
+// package implements an interface another package defines.
+// internal/testenv is for tests only: every tree's tests may import it,
+// no non-test code.
 
 import (
 	"encoding/json"
+	"go/types"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/go/packages"
 )
 
 const module = "github.com/gauntlet-dev/gauntlet"
@@ -97,4 +104,64 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestMainImplementsNoInterface: the engine's pieces (writers, backends,
+// test runners for the LSP...) live in packages that can be tested and
+// reused, not in cmd: a type of a main package that implements another
+// package's interface is one of them left behind.
+func TestMainImplementsNoInterface(t *testing.T) {
+	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps}
+	pkgs, err := packages.Load(cfg, "./cmd/...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if packages.PrintErrors(pkgs) > 0 {
+		t.Fatal("packages did not load")
+	}
+	type iface struct {
+		name string
+		typ  *types.Interface
+	}
+	var ifaces []iface
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if p.Types == nil || p.Name == "main" {
+			return
+		}
+		scope := p.Types.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || !tn.Exported() {
+				continue
+			}
+			if it, ok := tn.Type().Underlying().(*types.Interface); ok && it.NumMethods() > 0 {
+				ifaces = append(ifaces, iface{p.PkgPath + "." + name, it})
+			}
+		}
+	})
+	checked := 0
+	for _, p := range pkgs {
+		if p.Name != "main" || p.Types == nil {
+			continue
+		}
+		scope := p.Types.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || tn.IsAlias() {
+				continue
+			}
+			if _, ok := tn.Type().Underlying().(*types.Interface); ok {
+				continue
+			}
+			checked++
+			for _, it := range ifaces {
+				if types.Implements(tn.Type(), it.typ) || types.Implements(types.NewPointer(tn.Type()), it.typ) {
+					t.Errorf("%s.%s implements %s: move it out of package main", p.PkgPath, name, it.name)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no type of a main package checked")
+	}
 }

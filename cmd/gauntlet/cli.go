@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/redact"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 // run parses the command line with cobra and runs the command it names;
@@ -37,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			so, se := red.Writer(stdout), red.Writer(stderr)
 			defer se.Close()
 			defer so.Close()
-			stdout, stderr = so, throughFilter(se, stderr)
+			stdout, stderr = so, workspace.ThroughFilter(se, stderr)
 			root = newRootCmd(stdout, stderr, &code)
 		}
 	}

@@ -9,6 +9,10 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
+	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 // TestLSPRemoteEngine: with --server, an editor's unsaved buffer gets from
@@ -27,23 +31,21 @@ func TestLSPRemoteEngine(t *testing.T) {
 	// Not on disk: the buffer of a new file, with a rule finding, a fix and a
 	// syntax error after a 4-byte character.
 	buf := analysis.NewFile("src/new.go", []byte("package main\n\nimport \"fmt\"\n\nfunc main() {\n\ts := \"😀\"; fmt.Println(s)\n\tx := (\n}\n"), 3)
-	local := &call{cwd: root, stdout: io.Discard, stderr: io.Discard}
-	ws, err := local.openWorkspace(nil)
+	// The local engine of gauntlet lsp, with the workspace's analyzers.
+	engine := server.New(server.WithAnalyzers(syntax.Analyzer), server.WithFilter(analysis.Suppress))
+	as, _, err := workspace.LoadLSPConfig(context.Background(), root, engine, "", plugins.Load, io.Discard, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.close()
-	if err := local.loadAnalyzers(ws, nil); err != nil {
-		t.Fatal(err)
-	}
-	want, errs := ws.engine.AnalyzeFile(context.Background(), buf)
+	engine.SetAnalyzers(as)
+	want, errs := engine.AnalyzeFile(context.Background(), buf)
 	if len(errs) > 0 || len(want) < 2 {
 		t.Fatalf("local: %v %+v", errs, want)
 	}
 
 	var shown []string
-	r := &remoteEngine{Engine: ws.engine, backend: c, addr: s.addr, show: func(err error) { shown = append(shown, err.Error()) }}
-	r.setRoot(root)
+	r := workspace.NewRemoteEngine(engine, c, s.addr, func(err error) { shown = append(shown, err.Error()) })
+	r.SetRoot(root)
 	got, errs := r.AnalyzeFile(context.Background(), buf)
 	if len(errs) > 0 || !reflect.DeepEqual(got, want) {
 		t.Errorf("remote:\n%+v\nlocal:\n%+v\nerrors %v", got, want, errs)
@@ -57,8 +59,8 @@ func TestLSPRemoteEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dead.Close()
-	r = &remoteEngine{Engine: ws.engine, backend: dead, addr: "unix:none.sock", show: func(err error) { shown = append(shown, err.Error()) }}
-	r.setRoot(root)
+	r = workspace.NewRemoteEngine(engine, dead, "unix:none.sock", func(err error) { shown = append(shown, err.Error()) })
+	r.SetRoot(root)
 	for i := 0; i < 2; i++ {
 		if got, _ := r.AnalyzeFile(context.Background(), buf); !reflect.DeepEqual(got, want) {
 			t.Errorf("fallback: %+v", got)

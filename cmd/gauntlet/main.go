@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 	"github.com/spf13/pflag"
 )
 
@@ -63,3 +65,15 @@ func main() {
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
+
+// options is what the commands give the workspace layer: the plugin loader
+// (only cmd links the plugin host) and the version.
+func options() workspace.Options {
+	return workspace.Options{Plugins: plugins.Load, Version: version}
+}
+
+// localCall is a call of the command line: the process's directory and
+// streams.
+func localCall(stdout, stderr io.Writer) *workspace.Call {
+	return workspace.Local(stdout, stderr, options())
+}

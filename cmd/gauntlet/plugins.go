@@ -10,9 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/plugins"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 func init() {
@@ -38,44 +38,14 @@ func pluginSpecs() ([]plugins.Spec, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return specsOf(cfg), cfg.Path, nil
-}
-
-// specsOf converts a configuration's plugins for the host.
-func specsOf(cfg *config.Config) []plugins.Spec {
-	var specs []plugins.Spec
-	for _, p := range cfg.Plugins {
-		specs = append(specs, plugins.Spec{Name: p.Name, Path: p.Path, Args: p.Args, Env: p.Env, SHA256: p.SHA256, Timeout: p.Timeout})
-	}
-	return specs
-}
-
-// loadPlugins starts the plugins cfg configures, for `check` and the other
-// commands that analyse: it returns their analyzers, to hand to the engine
-// beside the built-in ones, and a function that stops them. A plugin that
-// cannot start is represented by a stand-in analyzer that fails on every
-// file it would have analysed, so its failure reaches the engine's error
-// handler (printed once per analyzer) and `check` exits 2; the host reports
-// nothing itself, to avoid saying it twice. The plugins' own stderr goes to
-// log (nil: discarded).
-func loadPlugins(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error) {
-	var opts []plugins.Option
-	if log != nil {
-		opts = append(opts, plugins.WithLog(log))
-	}
-	h, err := plugins.NewHost(specsOf(cfg), opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", cfg.Path, err)
-	}
-	_ = h.Start(ctx) // failures surface through the stand-ins' Run
-	return h.Analyzers(), func() { h.Close() }, nil
+	return plugins.SpecsOf(cfg), cfg.Path, nil
 }
 
 // startPlugins starts the configured plugins; the caller closes the host.
 func startPlugins(stderr io.Writer, cmd string) (*plugins.Host, string, bool) {
 	specs, cfgPath, err := pluginSpecs()
 	if err != nil {
-		printErrors(stderr, err)
+		workspace.PrintErrors(stderr, err)
 		return nil, "", false
 	}
 	h, err := plugins.NewHost(specs)

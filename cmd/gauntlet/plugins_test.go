@@ -97,7 +97,7 @@ func buildPlugins(t *testing.T) string {
 	return dir
 }
 
-// What `check` gets from loadPlugins: the plugins' findings beside the
+// What `check` gets from plugins.Load: the plugins' findings beside the
 // built-in ones, and a failure naming a plugin that could not run (exit 2).
 func TestLoadPlugins(t *testing.T) {
 	bin := buildPlugins(t)
@@ -110,7 +110,7 @@ func TestLoadPlugins(t *testing.T) {
 		{Name: "ghost", Path: filepath.Join(ws, "missing"), Timeout: 5 * time.Second},
 	}
 	var log strings.Builder
-	as, stop, err := loadPlugins(context.Background(), cfg, &log)
+	as, stop, err := plugins.Load(context.Background(), cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

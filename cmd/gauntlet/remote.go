@@ -4,18 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 // serverFlag adds --server to a command: its work is then done by a
@@ -94,31 +92,11 @@ func remote(ctx context.Context, addr string, stdout, stderr io.Writer, do func(
 	}
 	res, err := do(c, cwd, api.Events{Log: func(line string) { fmt.Fprintln(stderr, line) }})
 	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet: --server %s: %s\n", addr, remoteError(err))
+		fmt.Fprintf(stderr, "gauntlet: --server %s: %s\n", addr, workspace.RemoteError(err))
 		return exitError
 	}
 	stdout.Write(res.Output)
 	return int(res.Outcome)
-}
-
-// remoteError says what went wrong with a call in a user's words.
-func remoteError(err error) string {
-	st, ok := status.FromError(err)
-	if !ok {
-		if errors.Is(err, context.Canceled) {
-			return "interrupted"
-		}
-		return err.Error()
-	}
-	switch st.Code() {
-	case codes.Unavailable:
-		return "no server answers: " + st.Message() + " (start one with gauntlet serve)"
-	case codes.Unauthenticated:
-		return "refused: " + st.Message()
-	case codes.Canceled:
-		return "interrupted"
-	}
-	return st.Message()
 }
 
 // readInput reads a file named on the command line; "-" is standard input.
@@ -127,11 +105,4 @@ func readInput(name string) ([]byte, error) {
 		return io.ReadAll(os.Stdin)
 	}
 	return os.ReadFile(name)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 var (
@@ -469,8 +470,8 @@ func needGrpcurl(t *testing.T) string {
 func TestBackendInProcess(t *testing.T) {
 	dir := t.TempDir()
 	copyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
-	b := newBackend(dir, io.Discard)
-	defer b.analyzers.closeAll()
+	b := workspace.NewBackend(dir, "", io.Discard, options())
+	defer b.Close()
 	srv := api.NewServer(b, api.Options{})
 	sock := shortSocket(t)
 	l, err := api.Listen(api.Address{Network: "unix", Addr: sock})

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,11 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/patch"
-	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
-	"github.com/gauntlet-dev/gauntlet/server/verify"
+	"github.com/gauntlet-dev/gauntlet/server/workspace"
 )
 
 func init() {
@@ -48,7 +44,7 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 			return exitError
 		}
 		req := &api.VerifyRequest{Format: *format, Sandbox: *sandbox, NoTestEdits: *noTestEdits}
-		if _, err := verifyRequestCheck(req); err != nil {
+		if _, err := workspace.VerifyRequestCheck(req); err != nil {
 			return fail(err)
 		}
 		var data []byte
@@ -78,111 +74,8 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 				return b.Verify(ctx, req, ev)
 			})
 		}
-		c, done := withTerminalProgress(localCall(stdout, stderr), "verify")
+		c, done := workspace.WithTerminalProgress(localCall(stdout, stderr), "verify")
 		defer done()
-		return verifyCall(ctx, c, req)
+		return workspace.Verify(ctx, c, req)
 	}
-}
-
-// verifyRequestCheck validates a verify request's flags and returns the
-// sandbox mode.
-func verifyRequestCheck(req *api.VerifyRequest) (string, error) {
-	if f := orDefault(req.Format, "text"); f != "text" && f != "json" {
-		return "", fmt.Errorf("--format: unknown format %q (want text|json)", f)
-	}
-	mode, err := verify.ParseSandbox(req.Sandbox)
-	if err != nil {
-		return "", fmt.Errorf("--sandbox: %v", err)
-	}
-	return mode, nil
-}
-
-// verifyCall is gauntlet verify's work, for the command line and the
-// server.
-func verifyCall(ctx context.Context, c *call, req *api.VerifyRequest) int {
-	stdout := c.stdout
-	fail := func(err error) int {
-		fmt.Fprintf(c.stderr, "gauntlet verify: %v\n", err)
-		return exitError
-	}
-	if _, err := verifyRequestCheck(req); err != nil {
-		return fail(err)
-	}
-	if len(bytes.TrimSpace(req.Patch)) == 0 {
-		return fail(fmt.Errorf("--patch: empty"))
-	}
-	ws, err := c.openWorkspace(nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer ws.close()
-	if err := c.loadAnalyzers(ws, nil); err != nil {
-		return fail(err)
-	}
-	mode, err := sandboxMode(c, ws.cfg, req.Sandbox, false)
-	if err != nil {
-		return fail(err)
-	}
-	opts := verify.FromConfig(ws.cfg)
-	opts.Sandbox = mode
-	if req.NoTestEdits {
-		opts.TestEdits = verify.TestEditsRefuse
-	}
-	ws.engine.SetLoop(server.Loop{Verify: opts})
-	var progress func(string)
-	if c.progress != nil {
-		progress = func(gate string) {
-			c.report(analysis.Progress{Kind: analysis.ProgressReport, Job: "verify", Gate: gate, Message: "gate " + gate, Percent: gatePercent(gate)})
-		}
-	}
-	snap := analysis.NewSnapshot(ws.root)
-	v, err := ws.engine.Verify(ctx, snap, editOf(ws, req.Patch), progress)
-	if err != nil {
-		return fail(err)
-	}
-	c.setResult(v)
-	if orDefault(req.Format, "text") == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			return fail(err)
-		}
-	} else if err := v.WriteText(stdout); err != nil {
-		return fail(err)
-	}
-	switch {
-	case v.Accepted:
-		return exitOK
-	case v.Errored():
-		return exitError
-	}
-	return exitFindings
-}
-
-// gatePercent is how far verify is when gate starts.
-func gatePercent(gate string) int {
-	for i, g := range verify.Gates {
-		if g == gate {
-			return i * 100 / len(verify.Gates)
-		}
-	}
-	return -1
-}
-
-// editOf reads the --patch input: a unified diff as git or diff write it
-// (its paths made relative to the workspace, as gauntlet test does), or
-// else text that the apply gate reads as SEARCH/REPLACE blocks or fenced
-// diffs.
-func editOf(ws *workspace, data []byte) verify.Edit {
-	text := string(data)
-	if !bytes.Contains(data, []byte("<<<<<<<")) && !bytes.Contains(data, []byte("```")) {
-		if files, err := patch.Parse(data); err == nil && len(files) > 0 {
-			if rebased, err := rebasePatch(ws, files); err == nil {
-				files = rebased
-			}
-			return verify.Edit{Patch: files}
-		}
-	}
-	return verify.Edit{Text: text}
 }

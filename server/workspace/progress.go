@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"fmt"
@@ -32,9 +32,9 @@ type filtered struct {
 	tty *os.File
 }
 
-// throughFilter is w, which filters what goes to orig, still known to end
+// ThroughFilter is w, which filters what goes to orig, still known to end
 // at a terminal if orig is one.
-func throughFilter(w, orig io.Writer) io.Writer {
+func ThroughFilter(w, orig io.Writer) io.Writer {
 	if f := terminalFile(orig); f != nil {
 		return filtered{w, f}
 	}
@@ -98,9 +98,9 @@ func terminalProgress(stderr io.Writer, name string) (progress func(analysis.Pro
 	return progress, done
 }
 
-// withTerminalProgress gives a command line's call progress on a terminal;
+// WithTerminalProgress gives a command line's call progress on a terminal;
 // its output first clears the status line. done clears it at the end.
-func withTerminalProgress(c *call, name string) (_ *call, done func()) {
+func WithTerminalProgress(c *Call, name string) (_ *Call, done func()) {
 	c.progress, done = terminalProgress(c.stderr, name)
 	if c.progress != nil {
 		c.stdout = clearFirst{c.stdout, done}

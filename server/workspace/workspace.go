@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server"
 )
 
-// workspace is what a command line run works on: the root directory, its
+// workspace is what a call works on: the root directory, its
 // configuration, the analyzers configured for it, and the engine that runs
 // them.
 type workspace struct {
@@ -27,20 +27,26 @@ type workspace struct {
 	stderr  io.Writer
 	engine  *server.Engine
 	closers []func()
+	plugins PluginLoader
 }
 
-// openWorkspace finds the workspace for the given paths: the directory of the
-// nearest .gauntlet.yaml above the current directory, else the current
-// directory, widened to the common ancestor of paths outside it. A
-// configuration that does not load is an error (FILE:LINE: key: message).
-// The engine starts with the syntax analyzer; loadAnalyzers adds the rules.
-// Analyzer failures are printed to stderr once each.
-func openWorkspace(paths []string, stderr io.Writer) (*workspace, error) {
-	cwd, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	return (&call{cwd: cwd, local: true, stderr: stderr}).openWorkspace(paths)
+// Exit statuses of the work, the command line's.
+const (
+	exitOK       = 0 // success, nothing at or above the threshold
+	exitFindings = 1 // findings, a rejected edit, failing tests
+	exitError    = 2 // bad flags, unreadable input, a component that did not run
+)
+
+// PluginLoader starts the plugins a configuration names: their analyzers,
+// to hand to the engine beside the built-in ones, and a function that
+// stops them; their own stderr goes to log. cmd/gauntlet provides it (the
+// dependency policy keeps server/* from importing plugins).
+type PluginLoader func(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error)
+
+// Options is what the program that embeds the workspace layer gives it.
+type Options struct {
+	Plugins PluginLoader // nil: a configuration's plugins are not started
+	Version string       // the tool's version, in reports (SARIF)
 }
 
 // loadAnalyzers compiles the built-in rules the configuration turns on and
@@ -56,24 +62,17 @@ func (ws *workspace) loadAnalyzers(only []string) error {
 		c.Enable = append(slices.Clone(cfg.Enable), only...)
 		cfg = &c
 	}
-	set, err := rules.ForConfig(cfg)
+	as, err := ruleAnalyzers(cfg, false)
 	if err != nil {
 		return err
 	}
-	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
-	if len(cfg.Plugins) > 0 {
-		// Plugins become ordinary analyzers; one that cannot start is a
-		// stand-in that fails on every file, so check exits 2 naming it.
-		pas, stop, err := loadPlugins(context.Background(), cfg, ws.stderr)
-		if err != nil {
-			return err
-		}
-		ws.closers = append(ws.closers, stop)
-		as = append(as, cfg.Apply(pas, false)...)
-	}
-	if err := uniqueNames(as); err != nil {
+	// Plugins become ordinary analyzers; one that cannot start is a
+	// stand-in that fails on every file, so check exits 2 naming it.
+	as, stop, err := withPlugins(context.Background(), cfg, as, ws.plugins, ws.stderr)
+	if err != nil {
 		return err
 	}
+	ws.closers = append(ws.closers, stop)
 	if len(only) > 0 {
 		var kept []*analysis.Analyzer
 		for _, a := range as {
@@ -90,6 +89,43 @@ func (ws *workspace) loadAnalyzers(only []string) error {
 	}
 	ws.engine.SetAnalyzers(as)
 	return nil
+}
+
+// ruleAnalyzers and withPlugins assemble the analyzers a configuration
+// asks for, the one way for the command line, gauntlet serve, mcp and lsp.
+// ruleAnalyzers compiles the built-in rules cfg turns on and its own
+// rules, beside the syntax analyzer, with the configured severities. A
+// rule that does not compile is an error listing every broken rule as
+// FILE:LINE: rule ID: reason; with partial, the rules that compile come
+// back beside that error (the editor shows the broken ones on their lines
+// and goes on with the rest), unless none could be read.
+func ruleAnalyzers(cfg *config.Config, partial bool) ([]*analysis.Analyzer, error) {
+	set, err := rules.ForConfig(cfg)
+	if err != nil && (!partial || set == nil) {
+		return nil, err
+	}
+	return append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...), err
+}
+
+// withPlugins adds the analyzers of cfg's plugins, started by load, to as
+// and refuses two analyzers with one id; stop stops the plugins.
+func withPlugins(ctx context.Context, cfg *config.Config, as []*analysis.Analyzer, load PluginLoader, log io.Writer) (_ []*analysis.Analyzer, stop func(), _ error) {
+	stop = func() {}
+	if load != nil {
+		pas, stopPlugins, err := load(ctx, cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		stop = stopPlugins
+		as = append(as, cfg.Apply(pas, false)...)
+	} else if len(cfg.Plugins) > 0 {
+		return nil, nil, fmt.Errorf("%s: plugins are not available here", cfg.Path)
+	}
+	if err := uniqueNames(as); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return as, stop, nil
 }
 
 // uniqueNames refuses two analyzers with one id (a plugin's analyzer named

@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ import (
 // before it, or after it at a file's start); its message names the
 // problems the accepted edits fixed in that file and the gates they
 // passed. Paths are relative to the repository's top, as the patch's.
-func writeFixRDJSON(w io.Writer, out fixJSON) error {
+func writeFixRDJSON(w io.Writer, out FixJSON) error {
 	doc, err := fixRDJSON(out)
 	if err != nil {
 		return err
@@ -29,7 +29,7 @@ func writeFixRDJSON(w io.Writer, out fixJSON) error {
 	return enc.Encode(doc)
 }
 
-func fixRDJSON(out fixJSON) (report.RDJSON, error) {
+func fixRDJSON(out FixJSON) (report.RDJSON, error) {
 	doc := report.RDJSON{Source: report.RDSource{Name: "gauntlet fix", URL: "https://github.com/gauntlet-dev/gauntlet"}, Diagnostics: []report.RDDiagnostic{}}
 	if out.Patch == "" {
 		return doc, nil
@@ -59,7 +59,7 @@ func fixRDJSON(out fixJSON) (report.RDJSON, error) {
 }
 
 // fixMessage says which problems the accepted edits fixed in path.
-func fixMessage(out fixJSON, path string) string {
+func fixMessage(out FixJSON, path string) string {
 	var lines []string
 	for i, p := range out.Problems {
 		if p.Status != loop.Fixed || !strings.HasSuffix("/"+path, "/"+p.Path) {

@@ -1,7 +1,8 @@
-package main
+package workspace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -9,14 +10,16 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/api/client/diagnostics"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// remoteEngine serves `gauntlet lsp --server`: the editor's diagnostics and
+// RemoteEngine serves `gauntlet lsp --server`: the editor's diagnostics and
 // code actions come from the running server's engine (its compiled rules,
 // started plugins and configuration for the workspace), with the open
 // buffers sent along. Verify and the fix loop run in the local engine it
 // embeds, which also answers when the server does not (reported once).
-type remoteEngine struct {
+type RemoteEngine struct {
 	*server.Engine
 	backend api.Backend
 	addr    string
@@ -27,7 +30,15 @@ type remoteEngine struct {
 	down bool   // the failure was shown already
 }
 
-func (r *remoteEngine) setRoot(root string) {
+// NewRemoteEngine answers from the server behind b (at addr), with engine
+// for the rest and as the fallback; show reports a server that does not
+// answer, once.
+func NewRemoteEngine(engine *server.Engine, b api.Backend, addr string, show func(error)) *RemoteEngine {
+	return &RemoteEngine{Engine: engine, backend: b, addr: addr, show: show}
+}
+
+// SetRoot sets the editor's workspace, at initialize.
+func (r *RemoteEngine) SetRoot(root string) {
 	r.mu.Lock()
 	r.root = root
 	r.mu.Unlock()
@@ -35,7 +46,7 @@ func (r *remoteEngine) setRoot(root string) {
 
 // AnalyzeFile asks the server for f's findings, with f's content as an open
 // buffer; when the server cannot answer, the local engine does.
-func (r *remoteEngine) AnalyzeFile(ctx context.Context, f *analysis.File) ([]analysis.Diagnostic, []error) {
+func (r *RemoteEngine) AnalyzeFile(ctx context.Context, f *analysis.File) ([]analysis.Diagnostic, []error) {
 	r.mu.Lock()
 	root := r.root
 	r.mu.Unlock()
@@ -52,7 +63,7 @@ func (r *remoteEngine) AnalyzeFile(ctx context.Context, f *analysis.File) ([]ana
 		r.down = true
 		r.mu.Unlock()
 		if first && r.show != nil {
-			r.show(fmt.Errorf("--server %s: %s; analysing here instead", r.addr, remoteError(err)))
+			r.show(fmt.Errorf("--server %s: %s; analysing here instead", r.addr, RemoteError(err)))
 		}
 		return r.Engine.AnalyzeFile(ctx, f)
 	}
@@ -78,4 +89,24 @@ func remoteDiagnostics(ctx context.Context, b api.Backend, root string, f *analy
 		return nil, fmt.Errorf("%v", log)
 	}
 	return diagnostics.ForFile(res, root, f)
+}
+
+// RemoteError says what went wrong with a call in a user's words.
+func RemoteError(err error) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.Canceled) {
+			return "interrupted"
+		}
+		return err.Error()
+	}
+	switch st.Code() {
+	case codes.Unavailable:
+		return "no server answers: " + st.Message() + " (start one with gauntlet serve)"
+	case codes.Unauthenticated:
+		return "refused: " + st.Message()
+	case codes.Canceled:
+		return "interrupted"
+	}
+	return st.Message()
 }

@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
@@ -8,10 +8,10 @@ import (
 // sandboxMode is the sandbox of a call's builds and tests. On the command
 // line it is the person's --sandbox (requested), else loop.sandbox of the
 // configuration; a served call's requested mode is already the policy's
-// (backend.sandboxFor). Edits from a model (model) or from a served
+// (Backend.sandboxFor). Edits from a model (model) or from a served
 // request run in bubblewrap unless the setting says none
 // (verify.ForModelEdits).
-func sandboxMode(c *call, cfg *config.Config, requested string, model bool) (string, error) {
+func sandboxMode(c *Call, cfg *config.Config, requested string, model bool) (string, error) {
 	setting := requested
 	if setting == "" && !c.untrusted {
 		setting = cfg.Loop.Sandbox

@@ -1,4 +1,4 @@
-package main
+package mcp
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// mcpStdio is gauntlet mcp's transport: newline-delimited JSON-RPC on in
+// Stdio is gauntlet mcp's transport: newline-delimited JSON-RPC on in
 // and out, as mcp.StdioTransport, but one bad line does not end the
 // server. The go-sdk's stdio connection fails its session on a line it
 // cannot decode (and it offers no hook for that), so every line is checked
@@ -21,7 +21,7 @@ import (
 // "jsonrpc" version, a method that is not a string...) an invalid-request
 // error (-32600), written beside the SDK's own answers; good lines go on
 // to the SDK unchanged.
-func mcpStdio(in io.Reader, out io.Writer) mcp.Transport {
+func Stdio(in io.Reader, out io.Writer) mcp.Transport {
 	pr, pw := io.Pipe()
 	w := &lockedWriter{w: out}
 	go func() {

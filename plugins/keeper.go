@@ -1,4 +1,4 @@
-package main
+package plugins
 
 import (
 	"context"
@@ -9,28 +9,40 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
-	"github.com/gauntlet-dev/gauntlet/plugins"
 )
 
-// lspPlugins keeps the plugin processes of an editor session. A reload that
+// Keeper keeps the plugin processes of an editor session. A reload that
 // leaves the plugins' configuration as it was keeps the running host, with
 // its restart budget: a plugin that crashed three times in a minute stays off
 // until its configuration changes. A changed configuration closes the old
 // host and starts a new one.
-type lspPlugins struct {
+type Keeper struct {
 	log  io.Writer
 	show func(error) // window/showMessage, once per message
 
 	mu    sync.Mutex
-	host  *plugins.Host
-	specs []plugins.Spec
+	host  *Host
+	specs []Spec
 }
 
-// analyzers returns the plugins' analyzers for cfg, starting or restarting
+// NewKeeper keeps plugins whose stderr goes to log and whose failures go to
+// show.
+func NewKeeper(log io.Writer, show func(error)) *Keeper {
+	return &Keeper{log: log, show: show}
+}
+
+// Load is Analyzers as server/workspace's PluginLoader: the plugins stay
+// running (Close stops them); log is the keeper's own.
+func (p *Keeper) Load(ctx context.Context, cfg *config.Config, _ io.Writer) ([]*analysis.Analyzer, func(), error) {
+	as, err := p.Analyzers(ctx, cfg)
+	return as, func() {}, err
+}
+
+// Analyzers returns the plugins' analyzers for cfg, starting or restarting
 // the host when the configured plugins changed. Failures are shown by the
 // host's failure handler (start-up, a crash mid-call, a death while idle).
-func (p *lspPlugins) analyzers(ctx context.Context, cfg *config.Config) ([]*analysis.Analyzer, error) {
-	specs := specsOf(cfg)
+func (p *Keeper) Analyzers(ctx context.Context, cfg *config.Config) ([]*analysis.Analyzer, error) {
+	specs := SpecsOf(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.host != nil && reflect.DeepEqual(specs, p.specs) {
@@ -43,7 +55,7 @@ func (p *lspPlugins) analyzers(ctx context.Context, cfg *config.Config) ([]*anal
 	if len(specs) == 0 {
 		return nil, nil
 	}
-	h, err := plugins.NewHost(specs, plugins.WithLog(p.log), plugins.OnFailure(p.show))
+	h, err := NewHost(specs, WithLog(p.log), OnFailure(p.show))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
@@ -52,8 +64,8 @@ func (p *lspPlugins) analyzers(ctx context.Context, cfg *config.Config) ([]*anal
 	return h.Analyzers(), nil
 }
 
-// close stops every plugin process.
-func (p *lspPlugins) close() {
+// Close stops every plugin process.
+func (p *Keeper) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.host != nil {
