@@ -65,18 +65,6 @@ type Events struct {
 	Log func(line string)
 }
 
-func (e Events) progress(p analysis.Progress) {
-	if e.Progress != nil {
-		e.Progress(p)
-	}
-}
-
-func (e Events) log(line string) {
-	if e.Log != nil {
-		e.Log(line)
-	}
-}
-
 // AnalyzeRequest asks for findings (gauntlet check). Paths are as typed at
 // Cwd: relative to it, or absolute; Cwd empty is the server's root.
 type AnalyzeRequest struct {
