@@ -268,23 +268,34 @@ func TestConcurrentClients(t *testing.T) {
 
 // TestMaxJobs: long jobs beyond the bound wait their turn.
 func TestMaxJobs(t *testing.T) {
-	f := &fake{pause: 30 * time.Millisecond}
-	addr := serve(t, f, "unix", api.Options{MaxJobs: 2})
-	c := dial(t, addr)
+	p := peakOf(t, 30*time.Millisecond, api.Options{MaxJobs: 2}, 8, func(c *client.Client) error {
+		_, err := c.Fix(context.Background(), &api.FixRequest{}, api.Events{})
+		return err
+	})
+	if p > 2 {
+		t.Errorf("%d long jobs ran at once; the bound is 2", p)
+	}
+}
+
+// peakOf makes n calls at once, through one client, to a fake backend whose
+// calls take pause, served with opts; it returns how many of them ran at
+// once at the most.
+func peakOf(t *testing.T, pause time.Duration, opts api.Options, n int, call func(*client.Client) error) int32 {
+	t.Helper()
+	f := &fake{pause: pause}
+	c := dial(t, serve(t, f, "unix", opts))
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Fix(context.Background(), &api.FixRequest{}, api.Events{}); err != nil {
+			if err := call(c); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if p := f.peak.Load(); p > 2 {
-		t.Errorf("%d long jobs ran at once; the bound is 2", p)
-	}
+	return f.peak.Load()
 }
 
 func TestTokenOverTCP(t *testing.T) {
@@ -448,21 +459,11 @@ func TestHealthWithoutClientPackage(t *testing.T) {
 
 // TestMaxAnalyses: analyses beyond the bound wait their turn too.
 func TestMaxAnalyses(t *testing.T) {
-	f := &fake{pause: 20 * time.Millisecond}
-	addr := serve(t, f, "unix", api.Options{MaxAnalyses: 1})
-	c := dial(t, addr)
-	var wg sync.WaitGroup
-	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := c.Analyze(context.Background(), &api.AnalyzeRequest{}, api.Events{}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if p := f.peak.Load(); p != 1 {
+	p := peakOf(t, 20*time.Millisecond, api.Options{MaxAnalyses: 1}, 6, func(c *client.Client) error {
+		_, err := c.Analyze(context.Background(), &api.AnalyzeRequest{}, api.Events{})
+		return err
+	})
+	if p != 1 {
 		t.Errorf("%d analyses ran at once; the bound is 1", p)
 	}
 }

@@ -50,14 +50,7 @@ func Rebase(changes []FileChange, to *analysis.Snapshot) ([]analysis.TextEdit, e
 	if len(blocks) == 0 {
 		return nil, nil
 	}
-	read := func(p string) ([]byte, error) {
-		f, err := to.File(p)
-		if err != nil {
-			return nil, err
-		}
-		return f.Content, nil
-	}
-	fes, err := patch.Edits(blocks, read)
+	fes, err := patch.Edits(blocks, to.ReadFile)
 	if err != nil {
 		if errors.Is(err, patch.ErrNoChange) {
 			return nil, fmt.Errorf("%w: the new version already holds the fix", ErrMoved)
