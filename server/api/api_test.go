@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -234,33 +235,22 @@ func TestStreamsProgressLogAndResult(t *testing.T) {
 func TestConcurrentClients(t *testing.T) {
 	f := &fake{pause: 50 * time.Millisecond}
 	addr := serve(t, f, "unix", api.Options{MaxJobs: 8})
-	var wg sync.WaitGroup
-	errs := make(chan error, 80)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial(addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-			defer cancel()
-			if res, err := c.Analyze(ctx, &api.AnalyzeRequest{}, api.Events{}); err != nil || string(res.Output) != "check output\n" {
-				errs <- fmt.Errorf("analyze: %v %v", err, res)
-			}
-			if res, err := c.RunTests(ctx, &api.TestsRequest{}, api.Events{}); err != nil || string(res.Output) != "tests output\n" {
-				errs <- fmt.Errorf("tests: %v %v", err, res)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	ctx := testenv.Context(t)
+	concurrently(t, 40, func() error {
+		c, err := client.Dial(addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var errs []error
+		if res, err := c.Analyze(ctx, &api.AnalyzeRequest{}, api.Events{}); err != nil || string(res.Output) != "check output\n" {
+			errs = append(errs, fmt.Errorf("analyze: %v %v", err, res))
+		}
+		if res, err := c.RunTests(ctx, &api.TestsRequest{}, api.Events{}); err != nil || string(res.Output) != "tests output\n" {
+			errs = append(errs, fmt.Errorf("tests: %v %v", err, res))
+		}
+		return errors.Join(errs...)
+	})
 	if f.peak.Load() < 2 {
 		t.Errorf("at most %d call ran at once", f.peak.Load())
 	}
@@ -284,18 +274,24 @@ func peakOf(t *testing.T, pause time.Duration, opts api.Options, n int, call fun
 	t.Helper()
 	f := &fake{pause: pause}
 	c := dial(t, serve(t, f, "unix", opts))
+	concurrently(t, n, func() error { return call(c) })
+	return f.peak.Load()
+}
+
+// concurrently runs call n times at once and reports the errors it returns.
+func concurrently(t *testing.T, n int, call func() error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := call(c); err != nil {
+			if err := call(); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	return f.peak.Load()
 }
 
 func TestTokenOverTCP(t *testing.T) {
