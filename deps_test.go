@@ -7,8 +7,8 @@ package gauntlet_test
 // which assembles the engine for every front end, gets them through the
 // loader cmd gives it). cmd is flags, wiring and output: no type of a main
 // package implements an interface another package defines.
-// internal/testenv is for tests only: every tree's tests may import it,
-// no non-test code.
+// internal/testenv and internal/prototest are for tests only: every tree's
+// tests may import them, no non-test code.
 
 import (
 	"encoding/json"
@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 }
 
 // testOnly are packages every tree's tests may import and no non-test code.
-var testOnly = []string{module + "/internal/testenv"}
+var testOnly = []string{module + "/internal/testenv", module + "/internal/prototest"}
 
 func top(importPath string) string {
 	rest := strings.TrimPrefix(strings.TrimPrefix(importPath, module), "/")

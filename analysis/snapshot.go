@@ -76,6 +76,16 @@ func (s *Snapshot) File(rel string) (*File, error) {
 	return f.(*File), nil
 }
 
+// ReadFile returns the content of the file at rel, as File finds it: the
+// reader that patch.Edits takes.
+func (s *Snapshot) ReadFile(rel string) ([]byte, error) {
+	f, err := s.File(rel)
+	if err != nil {
+		return nil, err
+	}
+	return f.Content, nil
+}
+
 // With returns a snapshot in which files replace (or add) their paths.
 func (s *Snapshot) With(files ...*File) *Snapshot {
 	n := s.clone()

@@ -5,46 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
-
-// testContext is bounded by the test's own deadline, with time left to
-// report.
-func testContext(t *testing.T) context.Context {
-	ctx := context.Background()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
-		t.Cleanup(cancel)
-	}
-	return ctx
-}
 
 // workspace writes files (path -> content) under a new directory.
 func workspace(t *testing.T, files map[string]string) *analysis.Snapshot {
 	t.Helper()
 	root := t.TempDir()
-	for p, c := range files {
-		abs := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(abs, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, root, files)
 	return analysis.NewSnapshot(root)
 }
 
@@ -110,7 +89,7 @@ func TestCheck(t *testing.T) {
 	e := New(WithAnalyzers(word("todo", "TODO", false), word("fixme", "FIXME", false, "python")), WithFilter(filter))
 	want := []string{"a.go:14 todo", "b.py:2 fixme", "sub/c.go:15 todo"}
 	for _, paths := range [][]string{{"a.go", "b.py", "sub/c.go"}, {"sub/c.go", "b.py", "a.go"}} {
-		res, err := e.Check(testContext(t), snap, paths)
+		res, err := e.Check(testenv.Context(t), snap, paths)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +102,7 @@ func TestCheck(t *testing.T) {
 	}
 	// SetFilter replaces the filter.
 	e.SetFilter(nil)
-	res, err := e.Check(testContext(t), snap, []string{"b.py"})
+	res, err := e.Check(testenv.Context(t), snap, []string{"b.py"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +129,7 @@ func TestCheckErrors(t *testing.T) {
 	)
 	paths := []string{"a.go", "b.go", "c.py", "missing.go"}
 	for i := 0; i < 2; i++ {
-		res, err := e.Check(testContext(t), snap, paths)
+		res, err := e.Check(testenv.Context(t), snap, paths)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +157,7 @@ func TestCheckErrors(t *testing.T) {
 	mu.Unlock()
 
 	e.ResetReported()
-	if _, err := e.Check(testContext(t), snap, []string{"a.go"}); err != nil {
+	if _, err := e.Check(testenv.Context(t), snap, []string{"a.go"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -187,7 +166,7 @@ func TestCheckErrors(t *testing.T) {
 	}
 	mu.Unlock()
 
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(testenv.Context(t))
 	cancel()
 	if _, err := e.Check(ctx, snap, paths); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Check: err = %v", err)
@@ -209,7 +188,7 @@ func TestSetAnalyzersDuringCheck(t *testing.T) {
 	setA := []*analysis.Analyzer{word("a1", "ONE", false), word("a2", "TWO", false)}
 	setB := []*analysis.Analyzer{word("b1", "ONE", false), word("b2", "TWO", false)}
 	e := New(WithAnalyzers(setA...))
-	ctx := testContext(t)
+	ctx := testenv.Context(t)
 	stop := make(chan struct{})
 	swapped := make(chan struct{})
 	go func() {
@@ -274,7 +253,7 @@ func TestEngineVerify(t *testing.T) {
 	e.SetLoop(Loop{Verify: verify.Options{Gates: []string{verify.GateApply, verify.GateParse, verify.GateAnalyzers}, Sandbox: verify.SandboxNone}})
 	var gates []string
 	edit := verify.Edit{Edits: []analysis.TextEdit{{Path: "a.go", Start: len(src), End: len(src), NewText: "// TODO later\n"}}}
-	v, err := e.Verify(testContext(t), snap, edit, func(g string) { gates = append(gates, g) })
+	v, err := e.Verify(testenv.Context(t), snap, edit, func(g string) { gates = append(gates, g) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +265,7 @@ func TestEngineVerify(t *testing.T) {
 	}
 	// The same edit without the analyzer (a reload) is accepted.
 	e.SetAnalyzers(nil)
-	v, err = e.Verify(testContext(t), snap, edit, nil)
+	v, err = e.Verify(testenv.Context(t), snap, edit, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +285,7 @@ func TestEngineFix(t *testing.T) {
 	if e.HasModel() {
 		t.Fatal("HasModel with no model")
 	}
-	ctx := testContext(t)
+	ctx := testenv.Context(t)
 	problems, errs := e.Problems(ctx, snap, loop.Scope{Files: []string{"a.go"}})
 	if len(errs) != 0 || len(problems) != 1 {
 		t.Fatalf("problems = %v, errors = %v", problems, errs)
@@ -353,7 +332,7 @@ func TestRunTests(t *testing.T) {
 	})
 	t.Setenv("GAUNTLET_CACHE", t.TempDir()) // the maps Select builds
 	e := New()
-	ctx := testContext(t)
+	ctx := testenv.Context(t)
 	settings := TestOptions{}
 	rep, err := e.RunTests(ctx, snap, settings)
 	if err != nil {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -234,33 +235,22 @@ func TestStreamsProgressLogAndResult(t *testing.T) {
 func TestConcurrentClients(t *testing.T) {
 	f := &fake{pause: 50 * time.Millisecond}
 	addr := serve(t, f, "unix", api.Options{MaxJobs: 8})
-	var wg sync.WaitGroup
-	errs := make(chan error, 80)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial(addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-			defer cancel()
-			if res, err := c.Analyze(ctx, &api.AnalyzeRequest{}, api.Events{}); err != nil || string(res.Output) != "check output\n" {
-				errs <- fmt.Errorf("analyze: %v %v", err, res)
-			}
-			if res, err := c.RunTests(ctx, &api.TestsRequest{}, api.Events{}); err != nil || string(res.Output) != "tests output\n" {
-				errs <- fmt.Errorf("tests: %v %v", err, res)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	ctx := testenv.Context(t)
+	concurrently(t, 40, func() error {
+		c, err := client.Dial(addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var errs []error
+		if res, err := c.Analyze(ctx, &api.AnalyzeRequest{}, api.Events{}); err != nil || string(res.Output) != "check output\n" {
+			errs = append(errs, fmt.Errorf("analyze: %v %v", err, res))
+		}
+		if res, err := c.RunTests(ctx, &api.TestsRequest{}, api.Events{}); err != nil || string(res.Output) != "tests output\n" {
+			errs = append(errs, fmt.Errorf("tests: %v %v", err, res))
+		}
+		return errors.Join(errs...)
+	})
 	if f.peak.Load() < 2 {
 		t.Errorf("at most %d call ran at once", f.peak.Load())
 	}
@@ -268,23 +258,40 @@ func TestConcurrentClients(t *testing.T) {
 
 // TestMaxJobs: long jobs beyond the bound wait their turn.
 func TestMaxJobs(t *testing.T) {
-	f := &fake{pause: 30 * time.Millisecond}
-	addr := serve(t, f, "unix", api.Options{MaxJobs: 2})
-	c := dial(t, addr)
+	p := peakOf(t, 30*time.Millisecond, api.Options{MaxJobs: 2}, 8, func(c *client.Client) error {
+		_, err := c.Fix(context.Background(), &api.FixRequest{}, api.Events{})
+		return err
+	})
+	if p > 2 {
+		t.Errorf("%d long jobs ran at once; the bound is 2", p)
+	}
+}
+
+// peakOf makes n calls at once, through one client, to a fake backend whose
+// calls take pause, served with opts; it returns how many of them ran at
+// once at the most.
+func peakOf(t *testing.T, pause time.Duration, opts api.Options, n int, call func(*client.Client) error) int32 {
+	t.Helper()
+	f := &fake{pause: pause}
+	c := dial(t, serve(t, f, "unix", opts))
+	concurrently(t, n, func() error { return call(c) })
+	return f.peak.Load()
+}
+
+// concurrently runs call n times at once and reports the errors it returns.
+func concurrently(t *testing.T, n int, call func() error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Fix(context.Background(), &api.FixRequest{}, api.Events{}); err != nil {
+			if err := call(); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if p := f.peak.Load(); p > 2 {
-		t.Errorf("%d long jobs ran at once; the bound is 2", p)
-	}
 }
 
 func TestTokenOverTCP(t *testing.T) {
@@ -448,21 +455,11 @@ func TestHealthWithoutClientPackage(t *testing.T) {
 
 // TestMaxAnalyses: analyses beyond the bound wait their turn too.
 func TestMaxAnalyses(t *testing.T) {
-	f := &fake{pause: 20 * time.Millisecond}
-	addr := serve(t, f, "unix", api.Options{MaxAnalyses: 1})
-	c := dial(t, addr)
-	var wg sync.WaitGroup
-	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := c.Analyze(context.Background(), &api.AnalyzeRequest{}, api.Events{}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if p := f.peak.Load(); p != 1 {
+	p := peakOf(t, 20*time.Millisecond, api.Options{MaxAnalyses: 1}, 6, func(c *client.Client) error {
+		_, err := c.Analyze(context.Background(), &api.AnalyzeRequest{}, api.Events{})
+		return err
+	})
+	if p != 1 {
 		t.Errorf("%d analyses ran at once; the bound is 1", p)
 	}
 }

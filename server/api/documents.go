@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/report"
 )
 
 // The commands' JSON documents as Go values: field for field (and in the
 // same order) what `gauntlet COMMAND --format json` prints, so that
 // EncodeDocument of a decoded document gives back the same bytes. They
-// mirror the engine's types (report.JSONReport, server.TestReport,
-// verify.Verdict, loop.Problem and Attempt...) instead of using them so
-// that package api and its client stay free of the engine;
-// documents_test.go keeps the two in step.
+// mirror the engine's types (server.TestReport, verify.Verdict,
+// loop.Problem and Attempt...) instead of using them so that package api
+// and its client stay free of the engine; documents_test.go keeps the two
+// in step.
 
 // Document is one of *AnalyzeDocument, *TestsDocument, *CoverageDocument,
 // *CoveringTestsDocument, *VerifyDocument and *FixDocument.
@@ -77,43 +79,24 @@ type AnalyzeDocument struct {
 	Diagnostics []Diagnostic `json:"diagnostics"`
 }
 
+// The analysis document is analysis/report's own (report.ToJSON), which
+// needs no more of the engine than package analysis.
+
 // Diagnostic is a finding: path relative to the request's cwd, 1-based
 // lines and byte columns.
-type Diagnostic struct {
-	Path     string `json:"path"`
-	Range    Range  `json:"range"`
-	Severity string `json:"severity"`
-	Code     string `json:"code"`
-	Source   string `json:"source"`
-	Message  string `json:"message"`
-	URL      string `json:"url,omitempty"`
-	Fixes    []Fix  `json:"fixes"`
-}
+type Diagnostic = report.JSONDiagnostic
 
 // Pos is a 1-based line and byte column.
-type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-}
+type Pos = report.Pos
 
 // Range is a pair of positions.
-type Range struct {
-	Start Pos `json:"start"`
-	End   Pos `json:"end"`
-}
+type Range = report.Range
 
 // Fix is a suggested fix; its edits may change other files.
-type Fix struct {
-	Title string     `json:"title"`
-	Edits []TextEdit `json:"edits"`
-}
+type Fix = report.JSONFix
 
 // TextEdit replaces a range of a file.
-type TextEdit struct {
-	Path    string `json:"path"`
-	Range   Range  `json:"range"`
-	NewText string `json:"new_text"`
-}
+type TextEdit = report.JSONEdit
 
 // TestsDocument is `gauntlet test --format json`.
 type TestsDocument struct {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/internal/prototest"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
@@ -30,7 +31,7 @@ func wire(t *testing.T, kind api.DocumentKind, doc []byte) (*api.Result, *pb.Res
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr = roundTrip(t, pr)
+	pr = prototest.RoundTrip(t, pr)
 	res, err := api.ResultFromProto(pr)
 	if err != nil {
 		t.Fatal(err)

@@ -492,14 +492,7 @@ func (r *runner) parse(text string) ([]analysis.TextEdit, *applyRejection) {
 		msg := "the answer does not parse: " + err.Error()
 		return nil, &applyRejection{detail: msg, text: msg + "\nAnswer with SEARCH/REPLACE blocks in the format of the instructions."}
 	}
-	read := func(p string) ([]byte, error) {
-		f, err := r.cur.File(p)
-		if err != nil {
-			return nil, err
-		}
-		return f.Content, nil
-	}
-	fes, err := patch.Edits(blocks, read)
+	fes, err := patch.Edits(blocks, r.cur.ReadFile)
 	if err != nil {
 		if errors.Is(err, patch.ErrNoChange) {
 			return nil, &applyRejection{detail: "the edit changes nothing", text: err.Error()}

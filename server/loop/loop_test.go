@@ -14,6 +14,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/model"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -30,15 +31,7 @@ func Add(a, b int) int {
 func workspace(t *testing.T, files map[string]string) *analysis.Snapshot {
 	t.Helper()
 	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 	return analysis.NewSnapshot(dir)
 }
 

@@ -50,14 +50,7 @@ func Rebase(changes []FileChange, to *analysis.Snapshot) ([]analysis.TextEdit, e
 	if len(blocks) == 0 {
 		return nil, nil
 	}
-	read := func(p string) ([]byte, error) {
-		f, err := to.File(p)
-		if err != nil {
-			return nil, err
-		}
-		return f.Content, nil
-	}
-	fes, err := patch.Edits(blocks, read)
+	fes, err := patch.Edits(blocks, to.ReadFile)
 	if err != nil {
 		if errors.Is(err, patch.ErrNoChange) {
 			return nil, fmt.Errorf("%w: the new version already holds the fix", ErrMoved)
@@ -80,14 +73,7 @@ func region(old, new []byte) (search, replace string, changed bool) {
 	if bytes.Equal(old, new) {
 		return "", "", false
 	}
-	p := 0
-	for p < len(old) && p < len(new) && old[p] == new[p] {
-		p++
-	}
-	s := 0
-	for s < len(old)-p && s < len(new)-p && old[len(old)-1-s] == new[len(new)-1-s] {
-		s++
-	}
+	p, s := commonEnds(old, new)
 	// [p, len(old)-s) of old becomes [p, len(new)-s) of new.
 	m := analysis.NewMapper(old)
 	// lineEnd is off when off starts a line, else the end of off's line
@@ -163,13 +149,19 @@ func (c FileChange) Edits() []analysis.TextEdit {
 	if bytes.Equal(old, nw) && !c.Created {
 		return nil
 	}
-	p := 0
-	for p < len(old) && p < len(nw) && old[p] == nw[p] {
+	p, s := commonEnds(old, nw)
+	return []analysis.TextEdit{{Path: c.Path, Start: p, End: len(old) - s, NewText: string(nw[p : len(nw)-s])}}
+}
+
+// commonEnds is how many bytes a and b share at their beginning (p), and
+// then at their end (s) in what remains of them: [p, len(a)-s) of a is
+// what differs from [p, len(b)-s) of b.
+func commonEnds(a, b []byte) (p, s int) {
+	for p < len(a) && p < len(b) && a[p] == b[p] {
 		p++
 	}
-	s := 0
-	for s < len(old)-p && s < len(nw)-p && old[len(old)-1-s] == nw[len(nw)-1-s] {
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
 		s++
 	}
-	return []analysis.TextEdit{{Path: c.Path, Start: p, End: len(old) - s, NewText: string(nw[p : len(nw)-s])}}
+	return p, s
 }

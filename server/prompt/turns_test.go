@@ -111,39 +111,42 @@ func envOf(pairs []string) func(string) string {
 }
 
 func TestScriptedTurns(t *testing.T) {
-	for _, provider := range []string{"openai", "anthropic"} {
+	// Both conversations end with a broken answer, a wrong one and the fix,
+	// and the next requests say why the first two were rejected.
+	last := []modeltest.Reply{{Text: broken}, {Text: wrong}, {Text: good}}
+	lastEvidence := []string{
+		"rejected by the parse gate", "calc.go:5:",
+		"rejected by the tests gate", "Add(2, 3) = 6, want 5",
+	}
+	for _, tc := range []struct {
+		provider string
+		start    func(testing.TB, ...modeltest.Reply) *modeltest.Server
+		first    []modeltest.Reply
+		evidence []string // what each rejected attempt's next request must say, before lastEvidence
+	}{
+		{
+			provider: "openai",
+			start:    modeltest.OpenAI,
+			first:    []modeltest.Reply{{Text: garbage}, {Text: outside}},
+			evidence: []string{
+				"rejected by the apply gate", "no SEARCH/REPLACE blocks",
+				"rejected by the apply gate", "path ../../etc/cron.d/x leaves the workspace",
+			},
+		},
+		{
+			// Provider failures are retried inside Complete; they are not attempts.
+			provider: "anthropic",
+			start:    modeltest.Anthropic,
+			first: []modeltest.Reply{
+				modeltest.Error(500, "api_error", "Internal server error"),
+				{Status: 429, Header: http.Header{"Retry-After": {"0"}}, Body: `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`},
+			},
+		},
+	} {
+		provider := tc.provider
 		t.Run(provider, func(t *testing.T) {
-			var srv *modeltest.Server
-			var wantEvidence []string // what each rejected attempt's next request must say
-			switch provider {
-			case "openai":
-				srv = modeltest.OpenAI(t,
-					modeltest.Reply{Text: garbage},
-					modeltest.Reply{Text: outside},
-					modeltest.Reply{Text: broken},
-					modeltest.Reply{Text: wrong},
-					modeltest.Reply{Text: good},
-				)
-				wantEvidence = []string{
-					"rejected by the apply gate", "no SEARCH/REPLACE blocks",
-					"rejected by the apply gate", "path ../../etc/cron.d/x leaves the workspace",
-					"rejected by the parse gate", "calc.go:5:",
-					"rejected by the tests gate", "Add(2, 3) = 6, want 5",
-				}
-			case "anthropic":
-				// Provider failures are retried inside Complete; they are not attempts.
-				srv = modeltest.Anthropic(t,
-					modeltest.Error(500, "api_error", "Internal server error"),
-					modeltest.Reply{Status: 429, Header: http.Header{"Retry-After": {"0"}}, Body: `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`},
-					modeltest.Reply{Text: broken},
-					modeltest.Reply{Text: wrong},
-					modeltest.Reply{Text: good},
-				)
-				wantEvidence = []string{
-					"rejected by the parse gate", "calc.go:5:",
-					"rejected by the tests gate", "Add(2, 3) = 6, want 5",
-				}
-			}
+			srv := tc.start(t, append(tc.first, last...)...)
+			wantEvidence := append(tc.evidence, lastEvidence...)
 			m, spec, err := model.Open(config.Model{}, model.WithGetenv(envOf(srv.Env("test-model"))), model.WithBackoff(time.Millisecond, time.Second))
 			if err != nil || m == nil {
 				t.Fatalf("%v %v", m, err)

@@ -145,20 +145,12 @@ func (c *Client) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Eve
 	if err := utf8Text("--affected-by", req.AffectedBy); err != nil {
 		return nil, err
 	}
-	s, err := c.rpc.RunTests(ctx, api.TestsToProto(req))
-	if err != nil {
-		return nil, err
-	}
-	return receive(s, ev)
+	return call(ctx, c.rpc.RunTests, api.TestsToProto(req), ev)
 }
 
 // Coverage reports coverage or the tests covering a line (gauntlet coverage).
 func (c *Client) Coverage(ctx context.Context, req *api.CoverageRequest, ev api.Events) (*api.Result, error) {
-	s, err := c.rpc.Coverage(ctx, api.CoverageToProto(req))
-	if err != nil {
-		return nil, err
-	}
-	return receive(s, ev)
+	return call(ctx, c.rpc.Coverage, api.CoverageToProto(req), ev)
 }
 
 // Verify verifies an edit (gauntlet verify).
@@ -166,20 +158,12 @@ func (c *Client) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Even
 	if err := utf8Text("the patch", req.Patch); err != nil {
 		return nil, err
 	}
-	s, err := c.rpc.Verify(ctx, api.VerifyToProto(req))
-	if err != nil {
-		return nil, err
-	}
-	return receive(s, ev)
+	return call(ctx, c.rpc.Verify, api.VerifyToProto(req), ev)
 }
 
 // Fix runs the closed loop (gauntlet fix).
 func (c *Client) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*api.Result, error) {
-	s, err := c.rpc.Fix(ctx, api.FixToProto(req))
-	if err != nil {
-		return nil, err
-	}
-	return receive(s, ev)
+	return call(ctx, c.rpc.Fix, api.FixToProto(req), ev)
 }
 
 // utf8Text refuses text the wire cannot carry: the engine API's patches
@@ -191,8 +175,13 @@ func utf8Text(what string, b []byte) error {
 	return nil
 }
 
-// receive hands a stream's events to ev and returns its result.
-func receive(s interface{ Recv() (*pb.Event, error) }, ev api.Events) (*api.Result, error) {
+// call makes one of the engine's streaming calls: it hands the stream's
+// events to ev and returns its result.
+func call[R any](ctx context.Context, rpc func(context.Context, R, ...grpc.CallOption) (grpc.ServerStreamingClient[pb.Event], error), req R, ev api.Events) (*api.Result, error) {
+	s, err := rpc(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		e, err := s.Recv()
 		if err == io.EOF {
