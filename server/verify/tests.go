@@ -311,6 +311,9 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // the map saw it pass outside is the sandbox's doing: the gate cannot judge
 // it and says so (an error, never an acceptance).
 func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []testrun.Failure, err error) {
+	if len(failed) == 0 {
+		return nil, nil, nil // nothing to blame: no run of the base
+	}
 	var existing []testrun.Test
 	for _, t := range to.tests {
 		if r.existedBefore(t) {
