@@ -345,7 +345,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		// -coverpkg=./... ./...`: the go command reports them without
 		// building a test binary.
 		for _, pkg := range untestedPkgs(m) {
-			if _, ok := byPkg[pkg.ImportPath]; !ok {
+			if _, ok := byPkg[pkg.ImportPath]; !ok && opt.coversDir(pkg.Rel) {
 				args = append(args, pkg.ImportPath)
 			}
 		}
@@ -564,6 +564,20 @@ func coverPkgs(m *goModule) []string {
 		}
 	}
 	return out
+}
+
+// coversDir reports whether the caller of Run reads the coverage of a file
+// in the directory dir (workspace path).
+func (o RunOptions) coversDir(dir string) bool {
+	if o.CoverFiles == nil {
+		return true
+	}
+	for _, f := range o.CoverFiles {
+		if path.Dir(f) == dir {
+			return true
+		}
+	}
+	return false
 }
 
 // untestedPkgs lists the module's packages with code and no test files:

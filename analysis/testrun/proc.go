@@ -129,8 +129,11 @@ func timeoutError(ctx context.Context, what string, d time.Duration) error {
 	return fmt.Errorf("%s cancelled", what)
 }
 
-// trimOutput keeps a failing test's output readable: at most the last
-// maxLines lines and maxBytes bytes.
+// TrimOutput keeps a failing test's or build's output readable: at most
+// the last 60 lines and 8 KiB, marked "…" when cut.
+func TrimOutput(s string) string { return trimOutput(s) }
+
+// trimOutput is TrimOutput.
 func trimOutput(s string) string {
 	const maxLines, maxBytes = 60, 8 << 10
 	s = strings.TrimRight(s, "\n")

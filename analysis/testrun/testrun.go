@@ -136,6 +136,12 @@ func (o *Report) Failed() []Result {
 // RunOptions tune one run.
 type RunOptions struct {
 	Coverage bool // collect coverage of the project's code (test files excluded)
+	// CoverFiles, when not nil, are the only files (workspace paths) whose
+	// coverage the caller reads. Go names a package without tests to go
+	// test, which reports its statements uncovered at the cost of a covdata
+	// run, only when it holds one of them; nil: every such package, as
+	// `go test -coverpkg=./... ./...` reports.
+	CoverFiles []string
 }
 
 // Settings configure the runners: the `tests:` key of .gauntlet.yaml.

@@ -68,7 +68,7 @@ func (r *run) build(ctx context.Context, g *Gate) {
 	}
 	if len(errs) > 0 {
 		g.Errors = errs
-		g.Output = trimOutput(strings.Join(output, "\n"))
+		g.Output = testrun.TrimOutput(strings.Join(output, "\n"))
 		e := errs[0]
 		fail(g, "%d build error%s; first %s:%d:%d: %s", len(errs), plural(len(errs)), e.Path, e.Line, e.Column, e.Message)
 		return

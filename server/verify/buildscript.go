@@ -339,22 +339,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-// trimOutput keeps the last lines of a long output.
-func trimOutput(s string) string {
-	const maxLines, maxBytes = 60, 8 << 10
-	s = strings.TrimRight(s, "\n")
-	lines := strings.Split(s, "\n")
-	cut := false
-	if len(lines) > maxLines {
-		lines, cut = lines[len(lines)-maxLines:], true
-	}
-	s = strings.Join(lines, "\n")
-	if len(s) > maxBytes {
-		s, cut = s[len(s)-maxBytes:], true
-	}
-	if cut {
-		s = "…\n" + s
-	}
-	return s
-}

@@ -207,16 +207,24 @@ func (s *shadow) fill(snap *analysis.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	// The overlays, written through os.Root: no symbolic link leads a
-	// write out of the copy.
-	r, err := os.OpenRoot(s.dir)
+	// The overlays: the apply gate checked the edit's paths; the shadow
+	// checks again what it writes, with the same check, against the
+	// workspace.
+	return writeOverlays(s.dir, root, snap)
+}
+
+// writeOverlays writes snap's edited files into the directory dir through
+// os.Root, so that no symbolic link leads a write out of it, after checking
+// each path with analysis.ResolvePath against root. A file keeps the mode of
+// the file it replaces; a hard link or read-only file already at its path is
+// replaced, not written through.
+func writeOverlays(dir, root string, snap *analysis.Snapshot) error {
+	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	for _, p := range snap.Overlays() {
-		// The apply gate checked the edit's paths; the shadow checks again
-		// what it writes, with the same check.
 		if _, err := analysis.ResolvePath(root, p); err != nil {
 			return fmt.Errorf("write %w", err)
 		}
@@ -233,7 +241,7 @@ func (s *shadow) fill(snap *analysis.Snapshot) error {
 		if info, err := os.Stat(snap.Abs(p)); err == nil {
 			mode = info.Mode().Perm()
 		}
-		r.Remove(p) // a hard link or read-only file of the copy is replaced, not written through
+		r.Remove(p)
 		if err := r.WriteFile(p, f.Content, mode); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}

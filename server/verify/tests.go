@@ -237,7 +237,8 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	settings, sbOpts := r.sandboxedSettings(limit, sh.writableDir())
 	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
 	trun := time.Now()
-	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true})
+	// Coverage of the changed files only: the coverage gate reads no other.
+	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...)})
 	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -302,8 +303,8 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // they come from each test run alone, and a test may fail alone and pass in
 // its package's run, or the other way round.
 //
-// First the same selection runs on the base: a test that passes there is
-// the edit's. A test that fails there too may do so only in this selection
+// When a test failed (none failed: nothing runs), first the same selection
+// runs on the base: a test that passes there is the edit's. A test that fails there too may do so only in this selection
 // (it depends on tests that ran before it in the full run), so the whole of
 // its package (Go) or file (pytest, node) runs, in order, before and after
 // the edit: what fails after and not before is the edit's; what fails in
@@ -311,6 +312,9 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // the map saw it pass outside is the sandbox's doing: the gate cannot judge
 // it and says so (an error, never an acceptance).
 func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []testrun.Failure, err error) {
+	if len(failed) == 0 {
+		return nil, nil, nil // nothing to blame: no run of the base
+	}
 	var existing []testrun.Test
 	for _, t := range to.tests {
 		if r.existedBefore(t) {
@@ -484,7 +488,8 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	// the edit does not change come from the sandbox's build cache, and so
 	// does the unedited version of the edited one once any verification
 	// has built it (every build gate compiles the whole module).
-	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true})
+	// The coverage is not read (CoverFiles empty, not nil).
+	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true, CoverFiles: []string{}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()

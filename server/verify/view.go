@@ -190,36 +190,8 @@ func (s *shadow) fillView(snap *analysis.Snapshot) error {
 			s.binds = append([]viewBind{{at: filepath.Join(s.dir, ".git"), tmpfs: true}}, s.binds...)
 		}
 	}
-	// The edit's files, through os.Root: no link leads a write out of the
-	// scratch directory.
-	r, err := os.OpenRoot(s.slot)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for _, p := range snap.Overlays() {
-		if _, err := analysis.ResolvePath(s.dir, p); err != nil {
-			return fmt.Errorf("write %w", err)
-		}
-		f, err := snap.File(p)
-		if err != nil {
-			return err
-		}
-		if dir := path.Dir(p); dir != "." {
-			if err := r.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("write %s: %w", p, err)
-			}
-		}
-		mode := fs.FileMode(0o644)
-		if info, err := os.Stat(snap.Abs(p)); err == nil {
-			mode = info.Mode().Perm()
-		}
-		r.Remove(p)
-		if err := r.WriteFile(p, f.Content, mode); err != nil {
-			return fmt.Errorf("write %s: %w", p, err)
-		}
-	}
-	return nil
+	// The edit's files, into the scratch directory.
+	return writeOverlays(s.slot, s.dir, snap)
 }
 
 // viewBind is one mount of the view, in order.
