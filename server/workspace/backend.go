@@ -139,7 +139,7 @@ func (b *Backend) sandboxFor(cwd, requested string) (string, error) {
 			dir = filepath.Join(b.root, dir)
 		}
 		if cfg, err := config.Find(dir); err == nil {
-			setting = cfg.Loop.Sandbox
+			setting = sandboxSetting(b.sandbox, cfg)
 		}
 	}
 	operator, err := verify.ParseSandbox(setting)

@@ -63,10 +63,7 @@ func Coverage(ctx context.Context, c *Call, req *api.CoverageRequest) int {
 		return fail(err)
 	}
 	defer ws.close()
-	settings, err := TestSettings(ws.root)
-	if err != nil {
-		return fail(err)
-	}
+	settings := testSettings(ws.cfg)
 	snap := analysis.NewSnapshot(ws.root)
 	rels, err := c.relPaths(snap, paths)
 	if err != nil {

@@ -41,22 +41,16 @@ func LoadLSPConfig(ctx context.Context, root string, engine *server.Engine, sand
 	// The operator's sandbox (--sandbox, else loop.sandbox); the model's
 	// edits need bubblewrap unless it says none: without it, fixes come
 	// from the analyzers alone.
-	vopts := verify.FromConfig(cfg)
-	setting := sandbox
-	if setting == "" {
-		setting = cfg.Loop.Sandbox
-	}
-	vopts.Sandbox, _ = verify.ParseSandbox(setting)
+	mode, _ := verify.ParseSandbox(sandboxSetting(sandbox, cfg))
 	if m != nil {
-		mode, err := verify.ForModelEdits(vopts.Sandbox)
-		if err != nil {
+		if strict, err := verify.ForModelEdits(mode); err != nil {
 			show(fmt.Errorf("no model for gauntlet.fix (the analyzers' own fixes still are): %w", err))
 			m = nil
 		} else {
-			vopts.Sandbox = mode
+			mode = strict
 		}
 	}
-	engine.SetLoop(server.Loop{Model: m, Verify: vopts, MaxAttempts: cfg.Loop.MaxAttempts})
+	engine.SetLoop(loopSettings(cfg, loopAsk{model: m, sandbox: mode}))
 	as, _, err = withPlugins(ctx, cfg, as, load, log) // load keeps the plugins
 	if err != nil {
 		return nil, nil, err

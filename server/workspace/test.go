@@ -13,12 +13,10 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
-	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // testJSON is the output of gauntlet test --format json.
@@ -67,10 +65,7 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 		return fail(err)
 	}
 	defer ws.close()
-	settings, err := TestSettings(ws.root)
-	if err != nil {
-		return fail(err)
-	}
+	settings := testSettings(ws.cfg)
 	disk := analysis.NewSnapshot(ws.root)
 	rels, err := c.relPaths(disk, paths)
 	if err != nil {
@@ -155,16 +150,6 @@ func writeTestText(w io.Writer, res testJSON, affected bool) {
 		line += fmt.Sprintf(", %d skipped", counts[testrun.Skip])
 	}
 	fmt.Fprintln(w, line)
-}
-
-// TestSettings reads the tests: key of the workspace's .gauntlet.yaml.
-func TestSettings(root string) (testrun.Settings, error) {
-	c, err := config.Find(root)
-	if err != nil {
-		return testrun.Settings{}, err
-	}
-	// One mapping of the tests: key, the one verify uses.
-	return verify.FromConfig(c).Tests, nil
 }
 
 // relPaths turns paths as typed at the call's directory into snapshot
