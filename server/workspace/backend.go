@@ -32,7 +32,7 @@ var _ api.Backend = (*Backend)(nil)
 // operator's --sandbox ("" for the configuration's); the plugins' stderr
 // and their failures go to log. Close stops the plugins it started.
 func NewBackend(root, sandbox string, log io.Writer, opts Options) *Backend {
-	return &Backend{root: root, sandbox: sandbox, analyzers: newAnalyzerCache(log), files: newFileCache(), opts: opts}
+	return &Backend{root: root, sandbox: sandbox, analyzers: newAnalyzerCache(log, opts.Plugins), files: newFileCache(), opts: opts}
 }
 
 // Close stops every cached plugin (server shutdown).

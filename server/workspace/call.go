@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -144,7 +145,7 @@ func (c *Call) loadAnalyzers(ws *workspace, only []string) error {
 	if c.analyzers == nil {
 		return ws.loadAnalyzers(only)
 	}
-	as, release, err := c.analyzers.get(ws, only)
+	as, release, err := c.analyzers.get(context.Background(), ws.root, ws.cfg, only, false)
 	if err != nil {
 		return err
 	}
