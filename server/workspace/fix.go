@@ -58,21 +58,11 @@ func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 		return fail(err)
 	}
 	quiet := req.Quiet
-	paths := req.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-
-	ws, err := c.openWorkspace(paths)
-	if err != nil {
-		printCheckError(stderr, err)
+	ws, paths, ok := c.openAnalyzed(req.Paths, nil)
+	if !ok {
 		return exitError
 	}
 	defer ws.close()
-	if err := c.loadAnalyzers(ws, nil); err != nil {
-		printCheckError(stderr, err)
-		return exitError
-	}
 	m, spec, err := model.Open(ws.cfg.Model)
 	if err != nil {
 		return fail(err)

@@ -56,13 +56,7 @@ func (ed *Editor) Load(ctx context.Context, root string) ([]*analysis.Analyzer, 
 	if as == nil {
 		return nil, nil, rulesErr
 	}
-	ed.mu.Lock()
-	prev := ed.release
-	ed.release = release
-	ed.mu.Unlock()
-	if prev != nil {
-		prev()
-	}
+	ed.hold(release)
 	ed.engine.SetLoop(ed.loop(cfg))
 	files := append([]string{filepath.Join(root, config.FileName)}, cfg.RuleFiles...)
 	if cfg.Path != "" {
@@ -92,14 +86,20 @@ func (ed *Editor) loop(cfg *config.Config) server.Loop {
 	return loopSettings(cfg, loopAsk{model: m, sandbox: mode})
 }
 
+// hold keeps the analyzers release lets go of, letting go of the ones
+// held before.
+func (ed *Editor) hold(release func()) {
+	ed.mu.Lock()
+	prev := ed.release
+	ed.release = release
+	ed.mu.Unlock()
+	if prev != nil {
+		prev()
+	}
+}
+
 // Close stops the session's plugins.
 func (ed *Editor) Close() {
-	ed.mu.Lock()
-	release := ed.release
-	ed.release = nil
-	ed.mu.Unlock()
-	if release != nil {
-		release()
-	}
+	ed.hold(nil)
 	ed.cache.closeAll()
 }

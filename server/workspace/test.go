@@ -56,21 +56,11 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 			return fail(fmt.Errorf("--affected-by: %w", err))
 		}
 	}
-	paths := req.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	ws, err := c.openWorkspace(paths)
+	ws, disk, rels, err := c.openTests(req.Paths)
 	if err != nil {
 		return fail(err)
 	}
 	defer ws.close()
-	settings := testSettings(ws.cfg)
-	disk := analysis.NewSnapshot(ws.root)
-	rels, err := c.relPaths(disk, paths)
-	if err != nil {
-		return fail(err)
-	}
 	head, base := disk, disk
 	if diff != nil {
 		if diff, err = rebasePatch(ws, diff); err != nil {
@@ -81,7 +71,7 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 		}
 	}
 	opts := server.TestOptions{Paths: rels, Base: base, Patch: diff, Match: re, Coverage: req.Coverage,
-		Settings: settings, Display: ws.display, Progress: c.testProgress("tests")}
+		Settings: testSettings(ws.cfg), Display: ws.display, Progress: c.testProgress("tests")}
 	res, err := ws.engine.RunTests(ctx, head, opts)
 	if err != nil {
 		return fail(err)
