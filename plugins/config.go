@@ -30,10 +30,22 @@ func SpecsOf(cfg *config.Config) []Spec {
 // nothing itself, to avoid saying it twice. The plugins' own stderr goes to
 // log (nil: discarded).
 func Load(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error) {
+	return load(ctx, cfg, log)
+}
+
+// LoadShowing is Load for an editor session: each plugin failure (at
+// start-up, a crash mid-call, a death while idle) is also told to show,
+// once per failure (OnFailure), for the editor to show it.
+func LoadShowing(show func(error)) func(context.Context, *config.Config, io.Writer) ([]*analysis.Analyzer, func(), error) {
+	return func(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.Analyzer, func(), error) {
+		return load(ctx, cfg, log, OnFailure(show))
+	}
+}
+
+func load(ctx context.Context, cfg *config.Config, log io.Writer, opts ...Option) ([]*analysis.Analyzer, func(), error) {
 	if len(cfg.Plugins) == 0 {
 		return nil, func() {}, nil
 	}
-	var opts []Option
 	if log != nil {
 		opts = append(opts, WithLog(log))
 	}
@@ -41,6 +53,6 @@ func Load(ctx context.Context, cfg *config.Config, log io.Writer) ([]*analysis.A
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	_ = h.Start(ctx) // failures surface through the stand-ins' Run
+	_ = h.Start(ctx) // failures surface through the stand-ins' Run (and OnFailure)
 	return h.Analyzers(), func() { h.Close() }, nil
 }

@@ -45,14 +45,12 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 			log = io.Discard
 		}
 		var srv *lsp.Server
-		plugs := plugins.NewKeeper(log, func(err error) { srv.ShowError(err) })
-		defer plugs.Close()
+		show := func(err error) { srv.ShowError(err) }
 		engine := server.New(
 			server.WithAnalyzers(syntax.Analyzer),
 			server.WithErrorHandler(func(err error) {
 				// The plugin host shows its own failures, with the plugin's last error.
-				var pe *plugins.Error
-				if !errors.As(err, &pe) {
+				if pe := (*plugins.Error)(nil); !errors.As(err, &pe) {
 					srv.ShowError(err)
 				}
 			}),
@@ -67,9 +65,12 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 				return exitError
 			}
 			defer c.Close()
-			remote = workspace.NewRemoteEngine(engine, c, *serverAddr, func(err error) { srv.ShowError(err) })
+			remote = workspace.NewRemoteEngine(engine, c, *serverAddr, show)
 			answers = remote
 		}
+		// Plugins show their own failures and stay while their configuration does.
+		ws := workspace.NewEditor(engine, *sandbox, workspace.Options{Plugins: plugins.LoadShowing(show)}, log, show)
+		defer ws.Close()
 		srv = lsp.New(answers,
 			lsp.WithLog(log),
 			lsp.WithMaxMessageSize(*maxSize),
@@ -78,8 +79,7 @@ func lspCommand(fs *pflag.FlagSet) workFunc {
 				if remote != nil {
 					remote.SetRoot(root)
 				}
-				// The session keeps its plugin processes between reloads.
-				as, files, err := workspace.LoadLSPConfig(ctx, root, engine, *sandbox, plugs.Load, log, func(err error) { srv.ShowError(err) })
+				as, files, err := ws.Load(ctx, root)
 				return as, files, adapter.ConfigProblems(err)
 			}),
 			lsp.WithTests(adapter.NewTests),

@@ -33,7 +33,9 @@ func TestLSPRemoteEngine(t *testing.T) {
 	buf := analysis.NewFile("src/new.go", []byte("package main\n\nimport \"fmt\"\n\nfunc main() {\n\ts := \"😀\"; fmt.Println(s)\n\tx := (\n}\n"), 3)
 	// The local engine of gauntlet lsp, with the workspace's analyzers.
 	engine := server.New(server.WithAnalyzers(syntax.Analyzer), server.WithFilter(analysis.Suppress))
-	as, _, err := workspace.LoadLSPConfig(context.Background(), root, engine, "", plugins.Load, io.Discard, func(error) {})
+	ws := workspace.NewEditor(engine, "", workspace.Options{Plugins: plugins.Load}, io.Discard, func(error) {})
+	defer ws.Close()
+	as, _, err := ws.Load(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}

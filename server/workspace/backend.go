@@ -32,7 +32,7 @@ var _ api.Backend = (*Backend)(nil)
 // operator's --sandbox ("" for the configuration's); the plugins' stderr
 // and their failures go to log. Close stops the plugins it started.
 func NewBackend(root, sandbox string, log io.Writer, opts Options) *Backend {
-	return &Backend{root: root, sandbox: sandbox, analyzers: newAnalyzerCache(log), files: newFileCache(), opts: opts}
+	return &Backend{root: root, sandbox: sandbox, analyzers: newAnalyzerCache(log, opts.Plugins), files: newFileCache(), opts: opts}
 }
 
 // Close stops every cached plugin (server shutdown).
@@ -105,23 +105,25 @@ func (b *Backend) Coverage(ctx context.Context, req *api.CoverageRequest, ev api
 }
 
 func (b *Backend) Verify(ctx context.Context, req *api.VerifyRequest, ev api.Events) (*api.Result, error) {
-	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
-	if err != nil {
-		return nil, err
-	}
 	r := *req
-	r.Sandbox = mode
-	return b.do(ctx, req.Cwd, nil, ev, func(c *Call) int { c.untrusted = true; return Verify(ctx, c, &r) })
+	return b.untrusted(ctx, req.Cwd, nil, &r.Sandbox, ev, func(c *Call) int { return Verify(ctx, c, &r) })
 }
 
 func (b *Backend) Fix(ctx context.Context, req *api.FixRequest, ev api.Events) (*api.Result, error) {
-	mode, err := b.sandboxFor(req.Cwd, req.Sandbox)
+	r := *req
+	return b.untrusted(ctx, req.Cwd, req.Paths, &r.Sandbox, ev, func(c *Call) int { return Fix(ctx, c, &r) })
+}
+
+// untrusted runs the work of a request whose edits are a caller's or a
+// model's: *sandbox, the one it asks for, becomes the policy's
+// (sandboxFor) before the work runs.
+func (b *Backend) untrusted(ctx context.Context, cwd string, paths []string, sandbox *string, ev api.Events, work func(*Call) int) (*api.Result, error) {
+	mode, err := b.sandboxFor(cwd, *sandbox)
 	if err != nil {
 		return nil, err
 	}
-	r := *req
-	r.Sandbox = mode
-	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *Call) int { c.untrusted = true; return Fix(ctx, c, &r) })
+	*sandbox = mode
+	return b.do(ctx, cwd, paths, ev, func(c *Call) int { c.untrusted = true; return work(c) })
 }
 
 // sandboxFor is the sandbox of a request from cwd that asks for
@@ -139,7 +141,7 @@ func (b *Backend) sandboxFor(cwd, requested string) (string, error) {
 			dir = filepath.Join(b.root, dir)
 		}
 		if cfg, err := config.Find(dir); err == nil {
-			setting = cfg.Loop.Sandbox
+			setting = sandboxSetting(b.sandbox, cfg)
 		}
 	}
 	operator, err := verify.ParseSandbox(setting)

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -138,13 +139,56 @@ func (c *Call) openWorkspace(paths []string) (*workspace, error) {
 	return ws, nil
 }
 
+// openAnalyzed opens the workspace of paths ("." if none) with its
+// analyzers for only (gauntlet check, fix). A configuration or rule that
+// does not load is printed as gauntlet check prints it (FILE:LINE: ...)
+// and ok is false; else the caller closes the workspace. It returns the
+// paths it opened.
+func (c *Call) openAnalyzed(paths, only []string) (_ *workspace, _ []string, ok bool) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ws, err := c.openWorkspace(paths)
+	if err == nil {
+		if err = c.loadAnalyzers(ws, only); err != nil {
+			ws.close()
+		}
+	}
+	if err != nil {
+		printCheckError(c.stderr, err)
+		return nil, nil, false
+	}
+	return ws, paths, true
+}
+
+// openTests opens the workspace of paths ("." if none) for a test run
+// (gauntlet test, coverage): the workspace, the snapshot of its files on
+// disk and paths as snapshot paths (each must exist). The caller closes
+// the workspace.
+func (c *Call) openTests(paths []string) (*workspace, *analysis.Snapshot, []string, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ws, err := c.openWorkspace(paths)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	disk := analysis.NewSnapshot(ws.root)
+	rels, err := c.relPaths(disk, paths)
+	if err != nil {
+		ws.close()
+		return nil, nil, nil, err
+	}
+	return ws, disk, rels, nil
+}
+
 // loadAnalyzers gives the workspace's engine its analyzers: compiled and
 // started for this call, or from the server's cache.
 func (c *Call) loadAnalyzers(ws *workspace, only []string) error {
 	if c.analyzers == nil {
 		return ws.loadAnalyzers(only)
 	}
-	as, release, err := c.analyzers.get(ws, only)
+	as, release, err := c.analyzers.get(context.Background(), ws.root, ws.cfg, only, false)
 	if err != nil {
 		return err
 	}

@@ -37,21 +37,13 @@ func Check(ctx context.Context, c *Call, req *api.AnalyzeRequest) int {
 		return exitError
 	}
 	threshold, _ := parseFailOn(orDefault(req.FailOn, "warning"))
-	paths := req.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	ws, err := c.openWorkspace(paths)
-	if err != nil {
-		printCheckError(stderr, err)
+	ws, paths, ok := c.openAnalyzed(req.Paths, req.Only)
+	if !ok {
 		return exitError
 	}
 	defer ws.close()
-	if err := c.loadAnalyzers(ws, req.Only); err != nil {
-		printCheckError(stderr, err)
-		return exitError
-	}
 	var changed changedLines
+	var err error
 	switch {
 	case req.NewFromRev != "":
 		if changed, err = changedSinceRev(ws.root, req.NewFromRev); err != nil {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
@@ -55,24 +54,12 @@ func Coverage(ctx context.Context, c *Call, req *api.CoverageRequest) int {
 	if forFile != "" && len(paths) == 0 {
 		paths = []string{forFile}
 	}
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	ws, err := c.openWorkspace(paths)
+	ws, snap, rels, err := c.openTests(paths)
 	if err != nil {
 		return fail(err)
 	}
 	defer ws.close()
-	settings, err := TestSettings(ws.root)
-	if err != nil {
-		return fail(err)
-	}
-	snap := analysis.NewSnapshot(ws.root)
-	rels, err := c.relPaths(snap, paths)
-	if err != nil {
-		return fail(err)
-	}
-	opts := server.CoverageOptions{Paths: rels, Settings: settings, Display: ws.display, Progress: c.testProgress("coverage")}
+	opts := server.CoverageOptions{Paths: rels, Settings: testSettings(ws.cfg), Display: ws.display, Progress: c.testProgress("coverage")}
 	if forFile != "" {
 		rel, err := snap.Rel(c.abs(forFile))
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 	"github.com/gauntlet-dev/gauntlet/server/model"
@@ -59,21 +58,11 @@ func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 		return fail(err)
 	}
 	quiet := req.Quiet
-	paths := req.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-
-	ws, err := c.openWorkspace(paths)
-	if err != nil {
-		printCheckError(stderr, err)
+	ws, paths, ok := c.openAnalyzed(req.Paths, nil)
+	if !ok {
 		return exitError
 	}
 	defer ws.close()
-	if err := c.loadAnalyzers(ws, nil); err != nil {
-		printCheckError(stderr, err)
-		return exitError
-	}
 	m, spec, err := model.Open(ws.cfg.Model)
 	if err != nil {
 		return fail(err)
@@ -82,13 +71,7 @@ func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 	if err != nil {
 		return fail(err)
 	}
-	vopts := verify.FromConfig(ws.cfg)
-	vopts.Sandbox = mode
-	attempts := ws.cfg.Loop.MaxAttempts
-	if req.MaxAttempts > 0 {
-		attempts = req.MaxAttempts
-	}
-	ws.engine.SetLoop(server.Loop{Model: m, Verify: vopts, MaxAttempts: attempts, PathPrefix: ws.repoPrefix()})
+	ws.engine.SetLoop(loopSettings(ws.cfg, loopAsk{model: m, sandbox: mode, maxAttempts: req.MaxAttempts, pathPrefix: ws.repoPrefix()}))
 	if ws.cfg.Loop.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, ws.cfg.Loop.Timeout)

@@ -13,8 +13,8 @@ import (
 // (verify.ForModelEdits).
 func sandboxMode(c *Call, cfg *config.Config, requested string, model bool) (string, error) {
 	setting := requested
-	if setting == "" && !c.untrusted {
-		setting = cfg.Loop.Sandbox
+	if !c.untrusted {
+		setting = sandboxSetting(requested, cfg)
 	}
 	mode, err := verify.ParseSandbox(setting)
 	if err != nil {

@@ -13,12 +13,10 @@ import (
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
-	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // testJSON is the output of gauntlet test --format json.
@@ -58,24 +56,11 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 			return fail(fmt.Errorf("--affected-by: %w", err))
 		}
 	}
-	paths := req.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	ws, err := c.openWorkspace(paths)
+	ws, disk, rels, err := c.openTests(req.Paths)
 	if err != nil {
 		return fail(err)
 	}
 	defer ws.close()
-	settings, err := TestSettings(ws.root)
-	if err != nil {
-		return fail(err)
-	}
-	disk := analysis.NewSnapshot(ws.root)
-	rels, err := c.relPaths(disk, paths)
-	if err != nil {
-		return fail(err)
-	}
 	head, base := disk, disk
 	if diff != nil {
 		if diff, err = rebasePatch(ws, diff); err != nil {
@@ -86,7 +71,7 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 		}
 	}
 	opts := server.TestOptions{Paths: rels, Base: base, Patch: diff, Match: re, Coverage: req.Coverage,
-		Settings: settings, Display: ws.display, Progress: c.testProgress("tests")}
+		Settings: testSettings(ws.cfg), Display: ws.display, Progress: c.testProgress("tests")}
 	res, err := ws.engine.RunTests(ctx, head, opts)
 	if err != nil {
 		return fail(err)
@@ -155,16 +140,6 @@ func writeTestText(w io.Writer, res testJSON, affected bool) {
 		line += fmt.Sprintf(", %d skipped", counts[testrun.Skip])
 	}
 	fmt.Fprintln(w, line)
-}
-
-// TestSettings reads the tests: key of the workspace's .gauntlet.yaml.
-func TestSettings(root string) (testrun.Settings, error) {
-	c, err := config.Find(root)
-	if err != nil {
-		return testrun.Settings{}, err
-	}
-	// One mapping of the tests: key, the one verify uses.
-	return verify.FromConfig(c).Tests, nil
 }
 
 // relPaths turns paths as typed at the call's directory into snapshot

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
-	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
@@ -52,12 +51,7 @@ func Verify(ctx context.Context, c *Call, req *api.VerifyRequest) int {
 	if err != nil {
 		return fail(err)
 	}
-	opts := verify.FromConfig(ws.cfg)
-	opts.Sandbox = mode
-	if req.NoTestEdits {
-		opts.TestEdits = verify.TestEditsRefuse
-	}
-	ws.engine.SetLoop(server.Loop{Verify: opts})
+	ws.engine.SetLoop(loopSettings(ws.cfg, loopAsk{sandbox: mode, noTestEdits: req.NoTestEdits}))
 	var progress func(string)
 	if c.progress != nil {
 		progress = func(gate string) {

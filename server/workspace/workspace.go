@@ -49,30 +49,55 @@ type Options struct {
 	Version string       // the tool's version, in reports (SARIF)
 }
 
-// loadAnalyzers compiles the built-in rules the configuration turns on and
-// its own rules, and gives the engine every analyzer with the configured
-// severities. only, if not empty, keeps just the analyzers with those ids
-// (the syntax analyzer too, unless listed). A rule that does not compile is
-// an error listing every broken rule as FILE:LINE: rule ID: reason.
+// loadAnalyzers compiles the rules and starts the plugins the
+// configuration asks for, for this call alone, and gives the engine every
+// analyzer (see assemble); the plugins stop with the workspace.
 func (ws *workspace) loadAnalyzers(only []string) error {
-	cfg := ws.cfg
+	as, err := assemble(ws.cfg, only, false, func(cfg *config.Config) ([]*analysis.Analyzer, error) {
+		pas, stop, err := startPlugins(context.Background(), cfg, ws.plugins, ws.stderr)
+		if err == nil {
+			ws.closers = append(ws.closers, stop)
+		}
+		return pas, err
+	})
+	if err != nil {
+		return err
+	}
+	ws.engine.SetAnalyzers(as)
+	return nil
+}
+
+// assemble is the one way the command line, gauntlet serve, mcp and lsp
+// put together the analyzers a configuration asks for: the built-in rules
+// cfg turns on and its own rules beside the syntax analyzer, and the
+// analyzers of its plugins (plugins gives them, started), with the
+// configured severities; two analyzers with one id are refused. only, if
+// not empty, keeps just the analyzers with those ids (the syntax analyzer
+// too, unless listed), even ones off by default. A rule that does not
+// compile is an error listing every broken rule as FILE:LINE: rule ID:
+// reason; with partial, the analyzers come back beside that error (the
+// editor shows the broken rules on their lines and goes on with the rest),
+// unless no rule could be read. Plugins that cannot start are stand-ins
+// that fail on every file, so check exits 2 naming them.
+func assemble(cfg *config.Config, only []string, partial bool, plugins func(*config.Config) ([]*analysis.Analyzer, error)) ([]*analysis.Analyzer, error) {
 	if len(only) > 0 {
-		// --only runs the named rules even if they are off by default.
 		c := *cfg
 		c.Enable = append(slices.Clone(cfg.Enable), only...)
 		cfg = &c
 	}
-	as, err := ruleAnalyzers(cfg, false)
-	if err != nil {
-		return err
+	set, rulesErr := rules.ForConfig(cfg)
+	if rulesErr != nil && (!partial || set == nil) {
+		return nil, rulesErr
 	}
-	// Plugins become ordinary analyzers; one that cannot start is a
-	// stand-in that fails on every file, so check exits 2 naming it.
-	as, stop, err := withPlugins(context.Background(), cfg, as, ws.plugins, ws.stderr)
+	as := append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...)
+	pas, err := plugins(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ws.closers = append(ws.closers, stop)
+	as = append(as, cfg.Apply(pas, false)...)
+	if err := uniqueNames(as); err != nil {
+		return nil, err
+	}
 	if len(only) > 0 {
 		var kept []*analysis.Analyzer
 		for _, a := range as {
@@ -82,50 +107,24 @@ func (ws *workspace) loadAnalyzers(only []string) error {
 		}
 		for _, id := range only {
 			if !slices.ContainsFunc(kept, func(a *analysis.Analyzer) bool { return a.Name == id }) {
-				return fmt.Errorf("--only: no analyzer or rule %q is configured (gauntlet rules list shows them)", id)
+				return nil, fmt.Errorf("--only: no analyzer or rule %q is configured (gauntlet rules list shows them)", id)
 			}
 		}
 		as = kept
 	}
-	ws.engine.SetAnalyzers(as)
-	return nil
+	return as, rulesErr
 }
 
-// ruleAnalyzers and withPlugins assemble the analyzers a configuration
-// asks for, the one way for the command line, gauntlet serve, mcp and lsp.
-// ruleAnalyzers compiles the built-in rules cfg turns on and its own
-// rules, beside the syntax analyzer, with the configured severities. A
-// rule that does not compile is an error listing every broken rule as
-// FILE:LINE: rule ID: reason; with partial, the rules that compile come
-// back beside that error (the editor shows the broken ones on their lines
-// and goes on with the rest), unless none could be read.
-func ruleAnalyzers(cfg *config.Config, partial bool) ([]*analysis.Analyzer, error) {
-	set, err := rules.ForConfig(cfg)
-	if err != nil && (!partial || set == nil) {
-		return nil, err
-	}
-	return append(cfg.Apply([]*analysis.Analyzer{syntax.Analyzer}, true), set.Analyzers()...), err
-}
-
-// withPlugins adds the analyzers of cfg's plugins, started by load, to as
-// and refuses two analyzers with one id; stop stops the plugins.
-func withPlugins(ctx context.Context, cfg *config.Config, as []*analysis.Analyzer, load PluginLoader, log io.Writer) (_ []*analysis.Analyzer, stop func(), _ error) {
-	stop = func() {}
+// startPlugins starts cfg's plugins with load; their stderr goes to log,
+// and stop stops them.
+func startPlugins(ctx context.Context, cfg *config.Config, load PluginLoader, log io.Writer) (_ []*analysis.Analyzer, stop func(), _ error) {
 	if load != nil {
-		pas, stopPlugins, err := load(ctx, cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		stop = stopPlugins
-		as = append(as, cfg.Apply(pas, false)...)
-	} else if len(cfg.Plugins) > 0 {
+		return load(ctx, cfg, log)
+	}
+	if len(cfg.Plugins) > 0 {
 		return nil, nil, fmt.Errorf("%s: plugins are not available here", cfg.Path)
 	}
-	if err := uniqueNames(as); err != nil {
-		stop()
-		return nil, nil, err
-	}
-	return as, stop, nil
+	return nil, func() {}, nil
 }
 
 // uniqueNames refuses two analyzers with one id (a plugin's analyzer named
