@@ -2,13 +2,11 @@ package rules
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
-	"weak"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -31,8 +29,7 @@ type langSet struct {
 	// can report anywhere, so edits re-run the whole query.
 	rooted bool
 
-	mu    sync.Mutex
-	cache map[weak.Pointer[analysis.File]]*entry
+	cache fileCache[entry]
 }
 
 type entry struct {
@@ -87,7 +84,7 @@ func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Er
 		}
 		return nil, errs
 	}
-	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
+	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}}
 	for _, root := range []string{"source_file", "module", "program"} {
 		ls.rooted = ls.rooted || strings.Contains(src.String(), root)
 	}
@@ -207,19 +204,7 @@ func (r *rule) run(pass *analysis.Pass) error {
 // them on first use.
 func (ls *langSet) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	key := weak.Make(f)
-	ls.mu.Lock()
-	e := ls.cache[key]
-	if e == nil {
-		e = &entry{}
-		ls.cache[key] = e
-		runtime.AddCleanup(f, func(k weak.Pointer[analysis.File]) {
-			ls.mu.Lock()
-			delete(ls.cache, k)
-			ls.mu.Unlock()
-		}, key)
-	}
-	ls.mu.Unlock()
+	e := ls.cache.entry(f)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.done {
@@ -256,9 +241,7 @@ func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagno
 	if d == nil {
 		return nil
 	}
-	ls.mu.Lock()
-	e := ls.cache[weak.Make(d.Prev)]
-	ls.mu.Unlock()
+	e := ls.cache.lookup(d.Prev)
 	if e == nil {
 		return nil
 	}

@@ -2,12 +2,10 @@ package rules
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"weak"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -120,8 +118,7 @@ type sgroup struct {
 	// (see rnode.local), so it can join incremental runs on a version
 	// where it first applies (its words appear).
 	local []bool
-	mu    sync.Mutex
-	cache map[weak.Pointer[analysis.File]]*sentry
+	cache fileCache[sentry]
 }
 
 type sentry struct {
@@ -136,7 +133,7 @@ type sentry struct {
 }
 
 func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
-	g := &sgroup{lang: lang, rules: rules, cache: map[weak.Pointer[analysis.File]]*sentry{}}
+	g := &sgroup{lang: lang, rules: rules}
 	var q strings.Builder
 	index := map[string]int{} // query pattern -> index in byPat
 	add := func(pat string, s *srule) {
@@ -201,19 +198,7 @@ func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 // tests in ast-grep's form bypass the path globs).
 func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	key := weak.Make(f)
-	g.mu.Lock()
-	e := g.cache[key]
-	if e == nil {
-		e = &sentry{}
-		g.cache[key] = e
-		runtime.AddCleanup(f, func(k weak.Pointer[analysis.File]) {
-			g.mu.Lock()
-			delete(g.cache, k)
-			g.mu.Unlock()
-		}, key)
-	}
-	g.mu.Unlock()
+	e := g.cache.entry(f)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.done {
@@ -268,9 +253,7 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		s := g.rules[i]
 		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
 	}
-	g.mu.Lock()
-	e := g.cache[weak.Make(d.Prev)]
-	g.mu.Unlock()
+	e := g.cache.lookup(d.Prev)
 	if e == nil {
 		// Not matched (no rule applied to it, or never analysed): known
 		// only if every rule that runs now is absent from it.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
 )
 
@@ -117,7 +118,7 @@ rule:
 		got, _ := analysis.Run(ctx, next, as)
 		want, _ := analysis.Run(ctx, analysis.NewFile("a.go", next.Content, int32(i+2)), as)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("step %d: incremental %s\nfull        %s", i, incSummary(got), incSummary(want))
+			t.Fatalf("step %d: incremental %s\nfull        %s", i, analysistest.Summary(got), analysistest.Summary(want))
 		}
 		n := 0
 		for _, d := range got {
@@ -126,7 +127,7 @@ rule:
 			}
 		}
 		if n != st.findings {
-			t.Errorf("step %d: %d findings, want %d: %s", i, n, st.findings, incSummary(got))
+			t.Errorf("step %d: %d findings, want %d: %s", i, n, st.findings, analysistest.Summary(got))
 		}
 		if inc := rematches.Load() > before; inc != st.incremental {
 			t.Errorf("step %d (%q -> %q): incremental %v, want %v", i, st.old, st.new, inc, st.incremental)
