@@ -3,6 +3,7 @@ package analysistest
 import (
 	"context"
 	"fmt"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -44,4 +45,16 @@ func Summary(ds []analysis.Diagnostic) string {
 		out = append(out, fmt.Sprintf("%s@%d-%d", d.Code, d.Start, d.End))
 	}
 	return strings.Join(out, " ")
+}
+
+// RandomChange is an edit as a typing editor makes them, at random: up to
+// 11 bytes of content replaced, two times in three by one of pieces.
+func RandomChange(r *rand.Rand, content []byte, pieces []string) analysis.Change {
+	n := len(content)
+	s := r.Intn(n + 1)
+	c := analysis.Change{Start: s, End: min(n, s+r.Intn(12))}
+	if r.Intn(3) > 0 {
+		c.Text = pieces[r.Intn(len(pieces))]
+	}
+	return c
 }

@@ -113,18 +113,12 @@ func incrementalEqualsFull(t *testing.T, extra string, scripted []edit, minIncre
 	r := rand.New(rand.NewSource(seed))
 	compared := 0
 	for v := int32(2); v < 150; v++ {
-		n := len(f.Content)
-		s := r.Intn(n + 1)
-		e := min(n, s+r.Intn(12))
-		text := ""
-		if r.Intn(3) > 0 {
-			text = pieces[r.Intn(len(pieces))]
-		}
+		c := analysistest.RandomChange(r, f.Content, pieces)
 		if k := int(v) - 2; k < len(scripted) {
-			s = strings.Index(string(f.Content), scripted[k].old)
-			e, text = s+len(scripted[k].old), scripted[k].new
+			s := strings.Index(string(f.Content), scripted[k].old)
+			c = analysis.Change{Start: s, End: s + len(scripted[k].old), Text: scripted[k].new}
 		}
-		next, ok := analysistest.EditEqualsFresh(t, ctx, f, analysis.Change{Start: s, End: e, Text: text}, v, as)
+		next, ok := analysistest.EditEqualsFresh(t, ctx, f, c, v, as)
 		if ok {
 			compared++
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
 )
 
 // TestPatternIncrementalWordTypedIn: an edit that brings a rule's words
@@ -65,14 +64,7 @@ rule:
 	if !withBase {
 		_, src, _ = strings.Cut(src, "---\n")
 	}
-	rs, err := config.ParseRules("team.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := Compile(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := compile(t, src)
 	as := set.Analyzers()
 	var b strings.Builder
 	b.WriteString("package a\n\n")

@@ -63,14 +63,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			}
 			r := rand.New(rand.NewSource(seed))
 			for v := int32(2); v < 120; v++ {
-				n := len(f.Content)
-				s := r.Intn(n + 1)
-				e := min(n, s+r.Intn(12))
-				text := ""
-				if r.Intn(3) > 0 {
-					text = pieces[r.Intn(len(pieces))]
-				}
-				f, _ = analysistest.EditEqualsFresh(t, ctx, f, analysis.Change{Start: s, End: e, Text: text}, v, as)
+				f, _ = analysistest.EditEqualsFresh(t, ctx, f, analysistest.RandomChange(r, f.Content, pieces), v, as)
 			}
 		})
 	}
