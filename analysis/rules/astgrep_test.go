@@ -355,7 +355,8 @@ func sortSpans(s []span) {
 	})
 }
 
-// runGauntlet returns gauntlet's findings and the source with every
+// runGauntlet returns gauntlet's findings (without those a comment
+// suppresses) and the source with every
 // non-overlapping fix applied (ast-grep skips a fix overlapping an earlier one).
 func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	t.Helper()
@@ -368,6 +369,7 @@ func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
+	diags = analysis.Suppress(f, diags) // as every driver does
 	var spans []span
 	var edits []analysis.TextEdit
 	last := -1
@@ -383,6 +385,99 @@ func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	fixed, err := analysis.ApplyEdits([]byte(src), edits)
 	must(t, err)
 	return spans, string(fixed)
+}
+
+// suppressionCases are ast-grep-ignore comments where ast-grep documents
+// them (https://ast-grep.github.io/guide/project/severity.html) and where
+// its reading of them is less obvious: a trailing comment covers the line
+// its statement starts on, a comment alone on its line the next line (and,
+// on the first line before a blank one, the whole file), ids follow a
+// colon, anything else after the marker silences every rule, and the
+// marker counts only in a comment.
+var suppressionCases = []struct {
+	name, lang, rule, src string
+}{
+	{"documented", "javascript", "rule: {pattern: console.log($A)}", `console.log('hello')  // match
+// ast-grep-ignore
+console.log('suppressed') // suppressed
+// ast-grep-ignore: no-console
+console.log('suppressed') // suppressed
+// ast-grep-ignore: other-rule
+console.log('world') // match
+console.log('x') // ast-grep-ignore
+console.log('y') // ast-grep-ignore: other-rule
+console.log('z') // ast-grep-ignore: other-rule, no-console
+`},
+	{"reading", "javascript", "rule: {pattern: console.log($A)}", `console.log(1)
+// ast-grep-ignore:no-console
+console.log(3)
+/* ast-grep-ignore */ console.log(4)
+console.log(5)
+// ast-grep-ignore
+
+console.log(8)
+foo(console.log(9), // ast-grep-ignore
+  console.log(10))
+// ast-grep-ignore: no-console -- why
+console.log(12)
+// ast-grep-ignore: other no-console, no-console reason
+console.log(14)
+// ast-grep-ignored
+console.log(16)
+// ast-grep-ignore: no-console-x
+console.log(18)
+// ast-grep-ignore-start
+console.log(20)
+console.log(
+  21
+) // ast-grep-ignore
+console.log(24) // ast-grep-ignore foo
+console.log(25)
+let x = ` + "`" + `
+// ast-grep-ignore` + "`" + `
+console.log(28)
+// ast-grep-ignore:
+console.log(30)
+`},
+	{"file", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore\n\nconsole.log(3)\n"},
+	{"file-other-id", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore: other\n\nconsole.log(3)\nconsole.log(4)\n"},
+	{"file-id", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore: no-console\n\nconsole.log(3)\n"},
+	{"first-line", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore\nconsole.log(2)\nconsole.log(3)\n"},
+	{"python", "python", "rule: {pattern: print($$$A)}", "print(1)  # ast-grep-ignore\nprint(2)\n# ast-grep-ignore: no-console\nprint(4)\n# ast-grep-ignore: other\nprint(6)\ns = '# ast-grep-ignore'\nprint(8)\n"},
+	{"go", "go", "rule: {pattern: {context: 'func t() { fmt.Println($$$A) }', selector: call_expression}}", "package p\n\nfunc f() {\n\tfmt.Println(1) // ast-grep-ignore\n\t// ast-grep-ignore: no-console\n\tfmt.Println(2)\n\tfmt.Println(3) /* ast-grep-ignore: other */\n\tfmt.Println(4)\n}\n"},
+}
+
+// TestSuppressionAgreesWithAstGrep runs each case through the real ast-grep
+// and through gauntlet, whose findings pass analysis.Suppress as every
+// driver's do: the same findings are left.
+func TestSuppressionAgreesWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	for _, tc := range suppressionCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ruleText := "id: no-console\nlanguage: " + tc.lang + "\nseverity: warning\nmessage: m\n" + tc.rule + "\n"
+			rulePath := filepath.Join(dir, "rule.yml")
+			srcPath := filepath.Join(dir, "src"+langExt[tc.lang])
+			must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
+			must(t, os.WriteFile(srcPath, []byte(tc.src), 0o644))
+			want, _ := runAstGrep(t, sg, dir, rulePath, srcPath)
+			got, _ := runGauntlet(t, ruleText, srcPath, tc.src)
+			if !slices.Equal(got, want) {
+				t.Errorf("findings differ\n  ast-grep: %s\n  gauntlet: %s", lineList(tc.src, want), lineList(tc.src, got))
+			}
+			t.Logf("findings on lines %s", lineList(tc.src, want))
+		})
+	}
+}
+
+// lineList names the lines findings start on.
+func lineList(src string, ss []span) string {
+	m := analysis.NewMapper([]byte(src))
+	var out []string
+	for _, s := range ss {
+		out = append(out, fmt.Sprint(m.Line(s.Start)+1))
+	}
+	return strings.Join(out, " ")
 }
 
 // A pattern that does not parse is an error naming the rule file's line and
