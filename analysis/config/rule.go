@@ -51,6 +51,7 @@ type Rule struct {
 	Constraints map[string]*RuleObject
 	Utils       map[string]*RuleObject // the rule's own utils
 	GlobalUtils map[string]*RuleObject // an ast-grep project's utilDirs
+	Transforms  []Transform            // ast-grep's transform, in file order
 	AstGrep     bool                   // read from an ast-grep rule file
 	Off         bool                   // ast-grep's severity: off
 

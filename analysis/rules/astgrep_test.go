@@ -250,6 +250,78 @@ fix: |-
   }
 }
 `},
+	// transform (https://ast-grep.github.io/reference/yaml/transformation.html):
+	// substring, replace and convert, in both forms, chained, in fix and message
+	{"transform-substring", "javascript", `
+rule: {pattern: "let $A = $B"}
+message: "rename $A to $NEW"
+transform:
+  NEW:
+    substring: {source: $A, startChar: 1, endChar: -1}
+  TAIL:
+    substring: {source: $A, startChar: -2}
+fix: "const $NEW = $B /* $TAIL */"`, `let fooBar = 12
+let x = 3
+let ab = 1
+let abcdef = 2
+`},
+	{"transform-replace", "python", `
+rule: {pattern: "$F = $V"}
+transform:
+  DIGITS:
+    replace: {source: $V, replace: '(\d)(\d)?', by: '<$1|$2>'}
+  NAME:
+    replace: {source: $F, replace: '^_+', by: ''}
+fix: "$NAME = $DIGITS"`, `__x = 123
+y = 'a1b22c333'
+_z = w
+`},
+	{"transform-convert", "javascript", `
+rule: {pattern: "f($A)"}
+transform:
+  L: {convert: {source: $A, toCase: lowerCase}}
+  U: {convert: {source: $A, toCase: upperCase}}
+  C: {convert: {source: $A, toCase: capitalize}}
+  CC: {convert: {source: $A, toCase: camelCase}}
+  S: {convert: {source: $A, toCase: snakeCase}}
+  K: {convert: {source: $A, toCase: kebabCase}}
+  P: {convert: {source: $A, toCase: pascalCase}}
+  SD: {convert: {source: $A, toCase: snakeCase, separatedBy: [dash]}}
+  SC: {convert: {source: $A, toCase: kebabCase, separatedBy: [caseChange]}}
+fix: "g($L, $U, $C, $CC, $S, $K, $P, $SD, $SC)"`, `f(fooBar)
+f(XMLHttpRequest)
+f(snake_case_name)
+f("some-kebab.dot/slash name")
+f(HTTP2Server)
+f(already_Mixed_CASE_x)
+f(a1B2c3)
+`},
+	{"transform-string-form", "javascript", `
+rule: {pattern: "let $A = $B"}
+transform:
+  NEW: substring($A, startChar=1, endChar=-1)
+  SNAKE: convert($A, toCase=snakeCase, separatedBy=[caseChange, underscore])
+  UP: convert($NEW, toCase=upperCase)
+  R: replace($B, replace='\d', by='#')
+fix: "const $UP = $R // $SNAKE"`, `let fooBar = 12
+let myHTTPThing = f(1, 22)
+`},
+	{"transform-multi", "go", `
+rule:
+  pattern:
+    context: 'func t() { fmt.Println($$$ARGS) }'
+    selector: call_expression
+message: "print $ARGS2"
+transform:
+  ARGS2:
+    replace: {source: $$$ARGS, replace: ', ', by: ' + '}
+fix: log.Print($ARGS2)`, `package p
+
+func f() {
+	fmt.Println(a, b, "c")
+	fmt.Println()
+}
+`},
 }
 
 var langExt = map[string]string{"go": ".go", "python": ".py", "javascript": ".js", "typescript": ".ts", "tsx": ".tsx"}
@@ -511,5 +583,32 @@ func TestBrokenPatternRuleKeepsOthers(t *testing.T) {
 	diags, _ := analysis.Run(context.Background(), f, set.Analyzers())
 	if len(diags) != 2 || diags[0].Message != "call of g" && diags[1].Message != "call of g" {
 		t.Errorf("diags %+v", diags)
+	}
+}
+
+// A transform gauntlet cannot compute is an error naming it and its line,
+// never a rule that silently fixes differently.
+func TestTransformErrors(t *testing.T) {
+	for _, tc := range []struct{ name, transform, want string }{
+		{"rewrite", "  B:\n    rewrite: {source: $A, rewriters: [r]}\n", "r.yml:7: transform.B.rewrite: the ast-grep transformation rewrite is not supported by gauntlet"},
+		{"rewrite string", "  B: rewrite($A, rewriters=[r])\n", "r.yml:6: transform.B.rewrite: the ast-grep transformation rewrite is not supported by gauntlet"},
+		{"unknown op", "  B:\n    reverse: {source: $A}\n", "r.yml:7: transform.B.reverse: unknown key (want one of: substring, replace, convert, rewrite)"},
+		{"bad source", "  B:\n    substring: {source: A}\n", "r.yml:7: transform.B.substring.source: want a metavariable such as $A or $$$ARGS"},
+		{"bad regexp", "  B:\n    replace: {source: $A, replace: '(', by: x}\n", "r.yml:7: transform.B.replace.replace: error parsing regexp"},
+		{"no by", "  B:\n    replace: {source: $A, replace: x}\n", "r.yml:7: transform.B.replace: replace needs replace (a regular expression) and by"},
+		{"bad case", "  B:\n    convert: {source: $A, toCase: screamCase}\n", "r.yml:7: transform.B.convert.toCase: unknown value \"screamCase\""},
+		{"bad string", "  B: substring\n", "r.yml:6: transform.B: cannot read the transformation \"substring\""},
+		{"cycle", "  B:\n    substring: {source: $C}\n  C:\n    substring: {source: $B}\n", "r.yml:6: rule t: transform.B: a cyclic dependency"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "id: t\nlanguage: javascript\nmessage: m\nrule: {pattern: f($A)}\ntransform:\n" + tc.transform + "fix: g($B)\n"
+			rs, err := config.ParseRules("r.yml", []byte(text))
+			if err == nil {
+				_, err = Compile(rs)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

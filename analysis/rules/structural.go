@@ -29,6 +29,7 @@ type srule struct {
 	span        need // what a matching node's own text contains
 	message     *fixTemplate
 	fix         *fixTemplate
+	transforms  []config.Transform // in the order they are computed
 }
 
 // rematches counts incremental runs of pattern rules (for tests).
@@ -72,6 +73,9 @@ func compileStructural(r *rule) error {
 		s.span = root.need(0, true)
 		if shapeFilter && len(s.kinds) > 0 {
 			s.shapes = root.shapes(lang, 0)
+		}
+		if s.transforms, err = orderTransforms(src.Transforms); err != nil {
+			return &Error{Pos: src.PosOf("transform"), Rule: src.ID, Reason: err.Error()}
 		}
 		s.message = parseFix(src.Message)
 		if src.Fix != nil {
@@ -432,6 +436,8 @@ func (s *srule) checkConstraints(c *mctx) bool {
 
 func (s *srule) diagnostic(c *mctx, node *sitter.Node, f *analysis.File) analysis.Diagnostic {
 	start, end := int(node.StartByte()), int(node.EndByte())
+	c.applyTransforms(s.transforms)
+	defer func() { c.trans = nil }()
 	d := analysis.Diagnostic{Path: f.Path, Start: start, End: end, Message: c.expandMessage(s.message)}
 	if s.fix != nil {
 		repl := s.fix.expand(c, start)
