@@ -338,19 +338,11 @@ func TestOperatorsAgreeWithAstGrep(t *testing.T) {
 	sg := astGrep(t)
 	for _, tc := range operatorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
 			head := "id: t\nlanguage: " + tc.lang + "\nseverity: warning\n"
 			if !strings.Contains(tc.rule, "\nmessage:") {
 				head += "message: m\n"
 			}
-			ruleText := head + strings.TrimPrefix(tc.rule, "\n") + "\n"
-			rulePath := filepath.Join(dir, "rule.yml")
-			srcPath := filepath.Join(dir, "src"+langExt[tc.lang])
-			must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
-			must(t, os.WriteFile(srcPath, []byte(tc.src), 0o644))
-
-			want, wantFixed := runAstGrep(t, sg, dir, rulePath, srcPath)
-			got, gotFixed := runGauntlet(t, ruleText, srcPath, tc.src)
+			want, got, wantFixed, gotFixed := runBoth(t, sg, head+strings.TrimPrefix(tc.rule, "\n")+"\n", tc.lang, tc.src)
 			if !slices.Equal(got, want) {
 				t.Errorf("matched ranges differ\n  ast-grep: %v (%s)\n  gauntlet: %v (%s)", want, texts(tc.src, want), got, texts(tc.src, got))
 			}
@@ -363,6 +355,20 @@ func TestOperatorsAgreeWithAstGrep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runBoth runs a rule file's text on a source through ast-grep and
+// through gauntlet, and returns their findings and fixed texts.
+func runBoth(t *testing.T, sg, ruleText, lang, src string) (want, got []span, wantFixed, gotFixed string) {
+	t.Helper()
+	dir := t.TempDir()
+	rulePath := filepath.Join(dir, "rule.yml")
+	srcPath := filepath.Join(dir, "src"+langExt[lang])
+	must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
+	must(t, os.WriteFile(srcPath, []byte(src), 0o644))
+	want, wantFixed = runAstGrep(t, sg, dir, rulePath, srcPath)
+	got, gotFixed = runGauntlet(t, ruleText, srcPath, src)
+	return want, got, wantFixed, gotFixed
 }
 
 func texts(src string, ss []span) string {
@@ -526,14 +532,7 @@ func TestSuppressionAgreesWithAstGrep(t *testing.T) {
 	sg := astGrep(t)
 	for _, tc := range suppressionCases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			ruleText := "id: no-console\nlanguage: " + tc.lang + "\nseverity: warning\nmessage: m\n" + tc.rule + "\n"
-			rulePath := filepath.Join(dir, "rule.yml")
-			srcPath := filepath.Join(dir, "src"+langExt[tc.lang])
-			must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
-			must(t, os.WriteFile(srcPath, []byte(tc.src), 0o644))
-			want, _ := runAstGrep(t, sg, dir, rulePath, srcPath)
-			got, _ := runGauntlet(t, ruleText, srcPath, tc.src)
+			want, got, _, _ := runBoth(t, sg, "id: no-console\nlanguage: "+tc.lang+"\nseverity: warning\nmessage: m\n"+tc.rule+"\n", tc.lang, tc.src)
 			if !slices.Equal(got, want) {
 				t.Errorf("findings differ\n  ast-grep: %s\n  gauntlet: %s", lineList(tc.src, want), lineList(tc.src, got))
 			}
