@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -33,8 +32,6 @@ type langSet struct {
 }
 
 type entry struct {
-	mu     sync.Mutex
-	done   bool
 	active []bool                  // which parts wanted the file
 	diags  [][]analysis.Diagnostic // by part index
 }
@@ -204,25 +201,18 @@ func (r *rule) run(pass *analysis.Pass) error {
 // them on first use.
 func (ls *langSet) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	e := ls.cache.entry(f)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.done {
-		return e.diags, nil
-	}
-	active := ls.active(f)
-	var diags [][]analysis.Diagnostic
-	var err error
-	if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
-		diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev, active)
-	} else {
-		diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
-	}
-	if err != nil {
-		return nil, err // not cached: a cancelled run is retried
-	}
-	e.diags, e.active, e.done = diags, active, true
-	return diags, nil
+	e, err := ls.cache.get(f, func() (entry, error) {
+		active := ls.active(f)
+		var diags [][]analysis.Diagnostic
+		var err error
+		if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
+			diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev, active)
+		} else {
+			diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
+		}
+		return entry{active: active, diags: diags}, err
+	})
+	return e.diags, err
 }
 
 // active says which parts want the file (paths and literal prefilters).
@@ -241,13 +231,8 @@ func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagno
 	if d == nil {
 		return nil
 	}
-	e := ls.cache.lookup(d.Prev)
-	if e == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.done || !slices.Equal(e.active, active) {
+	e, _, done := ls.cache.lookup(d.Prev)
+	if !done || !slices.Equal(e.active, active) {
 		return nil
 	}
 	return e.diags

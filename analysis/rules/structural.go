@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -126,8 +125,6 @@ type sgroup struct {
 }
 
 type sentry struct {
-	mu     sync.Mutex
-	done   bool
 	diags  [][]analysis.Diagnostic
 	active []bool // which rules ran
 	// global is set when a rule looked past the top-level node its
@@ -202,41 +199,34 @@ func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 // tests in ast-grep's form bypass the path globs).
 func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	e := g.cache.entry(f)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.done {
-		return e.diags, nil
-	}
-	active := make([]bool, len(g.rules))
-	for i, s := range g.rules {
-		active[i] = s == asker || s.wants(f)
-	}
-	var diags [][]analysis.Diagnostic
-	var global bool
-	var err error
-	if prev := g.previous(f, active); prev != nil && f.Delta().Exact {
-		// As for query rules (langSet.rematch): only the top-level nodes
-		// the edit touches are matched again.
-		rematches.Add(1)
-		diags, err = rematchWindow(pass.Tree, f.Delta(), prev, func(from, to int) ([][]analysis.Diagnostic, error) {
-			d, gl, err := g.find(pass.Context, f, pass.Tree, active, &[2]int{from, to})
-			global = gl
-			return d, err
-		})
-		for i, on := range active {
-			if !on && diags != nil {
-				diags[i] = nil // its words left the file with this edit
-			}
+	e, err := g.cache.get(f, func() (sentry, error) {
+		active := make([]bool, len(g.rules))
+		for i, s := range g.rules {
+			active[i] = s == asker || s.wants(f)
 		}
-	} else {
-		diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.diags, e.active, e.global, e.done = diags, active, global, true
-	return diags, nil
+		var diags [][]analysis.Diagnostic
+		var global bool
+		var err error
+		if prev := g.previous(f, active); prev != nil && f.Delta().Exact {
+			// As for query rules (langSet.rematch): only the top-level nodes
+			// the edit touches are matched again.
+			rematches.Add(1)
+			diags, err = rematchWindow(pass.Tree, f.Delta(), prev, func(from, to int) ([][]analysis.Diagnostic, error) {
+				d, gl, err := g.find(pass.Context, f, pass.Tree, active, &[2]int{from, to})
+				global = gl
+				return d, err
+			})
+			for i, on := range active {
+				if !on && diags != nil {
+					diags[i] = nil // its words left the file with this edit
+				}
+			}
+		} else {
+			diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
+		}
+		return sentry{diags: diags, active: active, global: global}, err
+	})
+	return e.diags, err
 }
 
 // previous returns the findings on the version f was edited from, when
@@ -257,8 +247,8 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		s := g.rules[i]
 		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
 	}
-	e := g.cache.lookup(d.Prev)
-	if e == nil {
+	e, present, done := g.cache.lookup(d.Prev)
+	if !present {
 		// Not matched (no rule applied to it, or never analysed): known
 		// only if every rule that runs now is absent from it.
 		for i, on := range active {
@@ -268,9 +258,7 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		}
 		return make([][]analysis.Diagnostic, len(g.rules))
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.done || e.global {
+	if !done || e.global {
 		return nil
 	}
 	for i, on := range active {
