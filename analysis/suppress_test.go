@@ -81,7 +81,10 @@ console.log(4)
 	for _, d := range Suppress(f, diags) {
 		got = append(got, f.Mapper().Line(d.Start)+1)
 	}
-	if fmt.Sprint(got) != "[5 7]" {
-		t.Errorf("kept findings on lines %v, want [5 7] (another id; ast-grep-ignore-start is not the marker)", got)
+	// ast-grep reads any comment containing its marker: with no colon
+	// after it, as ast-grep-ignore-start here, it silences every rule
+	// (see rules.TestSuppressionAgreesWithAstGrep, which asks ast-grep).
+	if fmt.Sprint(got) != "[5]" {
+		t.Errorf("kept findings on lines %v, want [5] (another id)", got)
 	}
 }

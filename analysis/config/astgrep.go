@@ -261,7 +261,7 @@ func (d *decoder) astGrepRule(n *yaml.Node, utils map[string]*RuleObject) (Rule,
 		}},
 		field{"url", func(k string, v *yaml.Node) { at(k, v); r.URL = d.str(v, k) }},
 		field{"metadata", func(k string, v *yaml.Node) {}},
-		unsupported("transform", "write the replacement with the metavariables themselves"),
+		field{"transform", func(k string, v *yaml.Node) { at(k, v); r.Transforms = d.transforms(v, k) }},
 		unsupported("rewriters", "not implemented"),
 		unsupported("labels", "not implemented"),
 	)

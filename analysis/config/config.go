@@ -390,24 +390,12 @@ func parse(name string, data []byte) (*Config, error) {
 				c.Rules = append(c.Rules, rs...)
 				c.RuleTestFiles = append(c.RuleTestFiles, p.TestFiles...)
 			}
-			if err != nil {
-				var es Errors
-				if errors.As(err, &es) {
-					d.errs = append(d.errs, es...)
-				} else {
-					d.errs = append(d.errs, &Error{Pos: Pos{File: display(f)}, Msg: err.Error()})
-				}
-			}
+			d.loadError(display(f), err)
 			continue
 		}
 		rs, err := loadRules(f, display(f))
 		if err != nil {
-			var es Errors
-			if errors.As(err, &es) {
-				d.errs = append(d.errs, es...)
-			} else {
-				d.errs = append(d.errs, &Error{Pos: Pos{File: display(f)}, Msg: err.Error()})
-			}
+			d.loadError(display(f), err)
 			continue
 		}
 		c.Rules = append(c.Rules, rs...)

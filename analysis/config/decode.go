@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,9 +49,12 @@ func (e *Error) Error() string {
 // them all at once so that a user fixes a file in one round.
 type Errors []*Error
 
-func (es Errors) Error() string {
+func (es Errors) Error() string { return Lines(es) }
+
+// Lines is the text of errs, one a line.
+func Lines[E error](errs []E) string {
 	var b strings.Builder
-	for i, e := range es {
+	for i, e := range errs {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -74,6 +79,20 @@ func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return Pos{d.file, n.Line} }
+
+// loadError records the error of loading the file named file, if any: its
+// own errors when it is Errors, else one naming the file.
+func (d *decoder) loadError(file string, err error) {
+	if err == nil {
+		return
+	}
+	var es Errors
+	if errors.As(err, &es) {
+		d.errs = append(d.errs, es...)
+	} else {
+		d.errs = append(d.errs, &Error{Pos: Pos{File: file}, Msg: err.Error()})
+	}
+}
 
 // resolve follows aliases; nil stays nil.
 func resolve(n *yaml.Node) *yaml.Node {
@@ -217,98 +236,86 @@ func (d *decoder) command(n *yaml.Node, key string) []string {
 	return d.strs(n, key)
 }
 
-func (d *decoder) boolean(n *yaml.Node, key string) bool {
-	s, ok := d.scalar(n, key, "true or false")
+// value reads a scalar and converts it with conv, whose error is the
+// key's; want says what the key takes when it is no scalar.
+func value[T any](d *decoder, n *yaml.Node, key, want string, conv func(s string) (T, error)) T {
+	var zero T
+	s, ok := d.scalar(n, key, want)
 	if !ok {
-		return false
+		return zero
 	}
-	switch s {
-	case "true":
-		return true
-	case "false":
-		return false
+	v, err := conv(s)
+	if err != nil {
+		d.errorf(n, key, "%v", err)
+		return zero
 	}
-	d.errorf(n, key, "want true or false, not %q", s)
-	return false
+	return v
+}
+
+func (d *decoder) boolean(n *yaml.Node, key string) bool {
+	return value(d, n, key, "true or false", func(s string) (bool, error) {
+		switch s {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return false, fmt.Errorf("want true or false, not %q", s)
+	})
 }
 
 func (d *decoder) integer(n *yaml.Node, key string, min int) int {
-	s, ok := d.scalar(n, key, "a whole number")
-	if !ok {
-		return 0
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		d.errorf(n, key, "want a whole number, not %q", s)
-		return 0
-	}
-	if v < min {
-		d.errorf(n, key, "must be at least %d, not %d", min, v)
-		return 0
-	}
-	return v
+	return value(d, n, key, "a whole number", func(s string) (int, error) {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("want a whole number, not %q", s)
+		}
+		if v < min {
+			return 0, fmt.Errorf("must be at least %d, not %d", min, v)
+		}
+		return v, nil
+	})
 }
 
 func (d *decoder) number(n *yaml.Node, key string, min, max float64) float64 {
-	s, ok := d.scalar(n, key, "a number")
-	if !ok {
-		return 0
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		d.errorf(n, key, "want a number, not %q", s)
-		return 0
-	}
-	if v < min || v > max {
-		d.errorf(n, key, "must be between %g and %g, not %g", min, max, v)
-		return 0
-	}
-	return v
+	return value(d, n, key, "a number", func(s string) (float64, error) {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("want a number, not %q", s)
+		}
+		if v < min || v > max {
+			return 0, fmt.Errorf("must be between %g and %g, not %g", min, max, v)
+		}
+		return v, nil
+	})
 }
 
 // duration reads a Go duration ("90s", "10m", "1h30m"); it must be positive.
 func (d *decoder) duration(n *yaml.Node, key string) time.Duration {
-	s, ok := d.scalar(n, key, "a duration such as 30s or 10m")
-	if !ok {
-		return 0
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		d.errorf(n, key, "want a duration such as 30s or 10m, not %q", s)
-		return 0
-	}
-	if v <= 0 {
-		d.errorf(n, key, "must be positive, not %s", s)
-		return 0
-	}
-	return v
+	return value(d, n, key, "a duration such as 30s or 10m", func(s string) (time.Duration, error) {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("want a duration such as 30s or 10m, not %q", s)
+		}
+		if v <= 0 {
+			return 0, fmt.Errorf("must be positive, not %s", s)
+		}
+		return v, nil
+	})
 }
 
 func (d *decoder) severity(n *yaml.Node, key string) analysis.Severity {
-	s, ok := d.scalar(n, key, "a severity (error, warning, info or hint)")
-	if !ok {
-		return 0
-	}
-	v, err := analysis.ParseSeverity(s)
-	if err != nil {
-		d.errorf(n, key, "%v", err)
-		return 0
-	}
-	return v
+	return value(d, n, key, "a severity (error, warning, info or hint)", analysis.ParseSeverity)
 }
 
 func (d *decoder) oneOf(n *yaml.Node, key string, allowed ...string) string {
-	s, ok := d.scalar(n, key, "one of "+strings.Join(allowed, ", "))
-	if !ok {
-		return ""
-	}
-	for _, a := range allowed {
-		if s == a {
-			return s
+	want := strings.Join(allowed, ", ")
+	return value(d, n, key, "one of "+want, func(s string) (string, error) {
+		if slices.Contains(allowed, s) {
+			return s, nil
 		}
-	}
-	d.errorf(n, key, "unknown value %q (want one of: %s)", s, strings.Join(allowed, ", "))
-	return ""
+		return "", fmt.Errorf("unknown value %q (want one of: %s)", s, want)
+	})
 }
 
 var idRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

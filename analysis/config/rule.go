@@ -51,6 +51,7 @@ type Rule struct {
 	Constraints map[string]*RuleObject
 	Utils       map[string]*RuleObject // the rule's own utils
 	GlobalUtils map[string]*RuleObject // an ast-grep project's utilDirs
+	Transforms  []Transform            // ast-grep's transform, in file order
 	AstGrep     bool                   // read from an ast-grep rule file
 	Off         bool                   // ast-grep's severity: off
 
@@ -104,33 +105,39 @@ func ParseRules(path string, data []byte) ([]Rule, error) { return parseRules(pa
 // per YAML document, with a top-level id); utils are an ast-grep
 // project's global utility rules.
 func parseRules(path string, data []byte, utils map[string]*RuleObject) ([]Rule, error) {
+	return parseForms(path, data, "rules", func(d *decoder, doc *yaml.Node) (Rule, bool) {
+		r, ok := d.astGrepRule(doc, utils)
+		return r, ok && !r.Off
+	}, (*decoder).rules)
+}
+
+// parseForms reads a file of items in ast-grep's form, one per YAML
+// document (with a top-level id), each read by doc, which says whether to
+// keep it, or in gauntlet's, a list under key read by list.
+func parseForms[T any](path string, data []byte, key string, doc func(d *decoder, n *yaml.Node) (T, bool), list func(d *decoder, n *yaml.Node, key string) []T) ([]T, error) {
 	docs, err := parseDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
 	d := &decoder{file: path}
+	var out []T
 	if len(docs) > 0 && isAstGrepRule(docs[0]) {
-		var rules []Rule
-		for _, doc := range docs {
-			if r, ok := d.astGrepRule(doc, utils); ok && !r.Off {
-				rules = append(rules, r)
+		for _, n := range docs {
+			if v, ok := doc(d, n); ok {
+				out = append(out, v)
 			}
 		}
-		if len(d.errs) > 0 {
-			return nil, d.errs
+	} else {
+		root, err := parseYAML(path, data)
+		if err != nil {
+			return nil, err
 		}
-		return rules, nil
+		d.mapping(root, "", field{key, func(k string, v *yaml.Node) { out = list(d, v, k) }})
 	}
-	root, err := parseYAML(path, data)
-	if err != nil {
-		return nil, err
-	}
-	var rules []Rule
-	d.mapping(root, "", field{"rules", func(k string, v *yaml.Node) { rules = d.rules(v, k) }})
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
-	return rules, nil
+	return out, nil
 }
 
 func (d *decoder) rules(n *yaml.Node, key string) []Rule {
@@ -307,44 +314,26 @@ func LoadTests(path string) ([]RuleTest, error) {
 
 // ParseTests reads a rule test file's content; path names it in errors.
 func ParseTests(path string, data []byte) ([]RuleTest, error) {
-	docs, err := parseDocuments(path, data)
-	if err != nil {
-		return nil, err
-	}
-	d := &decoder{file: path}
-	if len(docs) > 0 && isAstGrepRule(docs[0]) {
-		var tests []RuleTest
-		for _, doc := range docs {
-			tests = append(tests, d.astGrepTests(doc))
-		}
-		if len(d.errs) > 0 {
-			return nil, d.errs
-		}
-		return tests, nil
-	}
-	root, err := parseYAML(path, data)
-	if err != nil {
-		return nil, err
-	}
+	return parseForms(path, data, "tests", func(d *decoder, doc *yaml.Node) (RuleTest, bool) {
+		return d.astGrepTests(doc), true
+	}, (*decoder).ruleTests)
+}
+
+func (d *decoder) ruleTests(n *yaml.Node, key string) []RuleTest {
 	var tests []RuleTest
-	d.mapping(root, "", field{"tests", func(k string, v *yaml.Node) {
-		d.sequence(v, k, func(key string, _ int, item *yaml.Node) {
-			t := RuleTest{Pos: d.pos(item)}
-			d.mapping(item, key,
-				field{"id", func(k string, v *yaml.Node) { t.ID = d.id(v, k) }},
-				field{"valid", func(k string, v *yaml.Node) { t.Valid = d.cases(v, k, false) }},
-				field{"invalid", func(k string, v *yaml.Node) { t.Invalid = d.cases(v, k, true) }},
-			)
-			if item.Kind == yaml.MappingNode && t.ID == "" && len(d.errs) == 0 {
-				d.errorf(item, key+".id", "missing: which rule these cases test")
-			}
-			tests = append(tests, t)
-		})
-	}})
-	if len(d.errs) > 0 {
-		return nil, d.errs
-	}
-	return tests, nil
+	d.sequence(n, key, func(key string, _ int, item *yaml.Node) {
+		t := RuleTest{Pos: d.pos(item)}
+		d.mapping(item, key,
+			field{"id", func(k string, v *yaml.Node) { t.ID = d.id(v, k) }},
+			field{"valid", func(k string, v *yaml.Node) { t.Valid = d.cases(v, k, false) }},
+			field{"invalid", func(k string, v *yaml.Node) { t.Invalid = d.cases(v, k, true) }},
+		)
+		if item.Kind == yaml.MappingNode && t.ID == "" && len(d.errs) == 0 {
+			d.errorf(item, key+".id", "missing: which rule these cases test")
+		}
+		tests = append(tests, t)
+	})
+	return tests
 }
 
 func (d *decoder) cases(n *yaml.Node, key string, invalid bool) []Case {

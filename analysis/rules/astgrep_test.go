@@ -250,6 +250,78 @@ fix: |-
   }
 }
 `},
+	// transform (https://ast-grep.github.io/reference/yaml/transformation.html):
+	// substring, replace and convert, in both forms, chained, in fix and message
+	{"transform-substring", "javascript", `
+rule: {pattern: "let $A = $B"}
+message: "rename $A to $NEW"
+transform:
+  NEW:
+    substring: {source: $A, startChar: 1, endChar: -1}
+  TAIL:
+    substring: {source: $A, startChar: -2}
+fix: "const $NEW = $B /* $TAIL */"`, `let fooBar = 12
+let x = 3
+let ab = 1
+let abcdef = 2
+`},
+	{"transform-replace", "python", `
+rule: {pattern: "$F = $V"}
+transform:
+  DIGITS:
+    replace: {source: $V, replace: '(\d)(\d)?', by: '<$1|$2>'}
+  NAME:
+    replace: {source: $F, replace: '^_+', by: ''}
+fix: "$NAME = $DIGITS"`, `__x = 123
+y = 'a1b22c333'
+_z = w
+`},
+	{"transform-convert", "javascript", `
+rule: {pattern: "f($A)"}
+transform:
+  L: {convert: {source: $A, toCase: lowerCase}}
+  U: {convert: {source: $A, toCase: upperCase}}
+  C: {convert: {source: $A, toCase: capitalize}}
+  CC: {convert: {source: $A, toCase: camelCase}}
+  S: {convert: {source: $A, toCase: snakeCase}}
+  K: {convert: {source: $A, toCase: kebabCase}}
+  P: {convert: {source: $A, toCase: pascalCase}}
+  SD: {convert: {source: $A, toCase: snakeCase, separatedBy: [dash]}}
+  SC: {convert: {source: $A, toCase: kebabCase, separatedBy: [caseChange]}}
+fix: "g($L, $U, $C, $CC, $S, $K, $P, $SD, $SC)"`, `f(fooBar)
+f(XMLHttpRequest)
+f(snake_case_name)
+f("some-kebab.dot/slash name")
+f(HTTP2Server)
+f(already_Mixed_CASE_x)
+f(a1B2c3)
+`},
+	{"transform-string-form", "javascript", `
+rule: {pattern: "let $A = $B"}
+transform:
+  NEW: substring($A, startChar=1, endChar=-1)
+  SNAKE: convert($A, toCase=snakeCase, separatedBy=[caseChange, underscore])
+  UP: convert($NEW, toCase=upperCase)
+  R: replace($B, replace='\d', by='#')
+fix: "const $UP = $R // $SNAKE"`, `let fooBar = 12
+let myHTTPThing = f(1, 22)
+`},
+	{"transform-multi", "go", `
+rule:
+  pattern:
+    context: 'func t() { fmt.Println($$$ARGS) }'
+    selector: call_expression
+message: "print $ARGS2"
+transform:
+  ARGS2:
+    replace: {source: $$$ARGS, replace: ', ', by: ' + '}
+fix: log.Print($ARGS2)`, `package p
+
+func f() {
+	fmt.Println(a, b, "c")
+	fmt.Println()
+}
+`},
 }
 
 var langExt = map[string]string{"go": ".go", "python": ".py", "javascript": ".js", "typescript": ".ts", "tsx": ".tsx"}
@@ -266,19 +338,11 @@ func TestOperatorsAgreeWithAstGrep(t *testing.T) {
 	sg := astGrep(t)
 	for _, tc := range operatorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
 			head := "id: t\nlanguage: " + tc.lang + "\nseverity: warning\n"
 			if !strings.Contains(tc.rule, "\nmessage:") {
 				head += "message: m\n"
 			}
-			ruleText := head + strings.TrimPrefix(tc.rule, "\n") + "\n"
-			rulePath := filepath.Join(dir, "rule.yml")
-			srcPath := filepath.Join(dir, "src"+langExt[tc.lang])
-			must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
-			must(t, os.WriteFile(srcPath, []byte(tc.src), 0o644))
-
-			want, wantFixed := runAstGrep(t, sg, dir, rulePath, srcPath)
-			got, gotFixed := runGauntlet(t, ruleText, srcPath, tc.src)
+			want, got, wantFixed, gotFixed := runBoth(t, sg, head+strings.TrimPrefix(tc.rule, "\n")+"\n", tc.lang, tc.src)
 			if !slices.Equal(got, want) {
 				t.Errorf("matched ranges differ\n  ast-grep: %v (%s)\n  gauntlet: %v (%s)", want, texts(tc.src, want), got, texts(tc.src, got))
 			}
@@ -291,6 +355,20 @@ func TestOperatorsAgreeWithAstGrep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runBoth runs a rule file's text on a source through ast-grep and
+// through gauntlet, and returns their findings and fixed texts.
+func runBoth(t *testing.T, sg, ruleText, lang, src string) (want, got []span, wantFixed, gotFixed string) {
+	t.Helper()
+	dir := t.TempDir()
+	rulePath := filepath.Join(dir, "rule.yml")
+	srcPath := filepath.Join(dir, "src"+langExt[lang])
+	must(t, os.WriteFile(rulePath, []byte(ruleText), 0o644))
+	must(t, os.WriteFile(srcPath, []byte(src), 0o644))
+	want, wantFixed = runAstGrep(t, sg, dir, rulePath, srcPath)
+	got, gotFixed = runGauntlet(t, ruleText, srcPath, src)
+	return want, got, wantFixed, gotFixed
 }
 
 func texts(src string, ss []span) string {
@@ -355,7 +433,8 @@ func sortSpans(s []span) {
 	})
 }
 
-// runGauntlet returns gauntlet's findings and the source with every
+// runGauntlet returns gauntlet's findings (without those a comment
+// suppresses) and the source with every
 // non-overlapping fix applied (ast-grep skips a fix overlapping an earlier one).
 func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	t.Helper()
@@ -368,6 +447,7 @@ func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
+	diags = analysis.Suppress(f, diags) // as every driver does
 	var spans []span
 	var edits []analysis.TextEdit
 	last := -1
@@ -383,6 +463,92 @@ func runGauntlet(t *testing.T, ruleText, path, src string) ([]span, string) {
 	fixed, err := analysis.ApplyEdits([]byte(src), edits)
 	must(t, err)
 	return spans, string(fixed)
+}
+
+// suppressionCases are ast-grep-ignore comments where ast-grep documents
+// them (https://ast-grep.github.io/guide/project/severity.html) and where
+// its reading of them is less obvious: a trailing comment covers the line
+// its statement starts on, a comment alone on its line the next line (and,
+// on the first line before a blank one, the whole file), ids follow a
+// colon, anything else after the marker silences every rule, and the
+// marker counts only in a comment.
+var suppressionCases = []struct {
+	name, lang, rule, src string
+}{
+	{"documented", "javascript", "rule: {pattern: console.log($A)}", `console.log('hello')  // match
+// ast-grep-ignore
+console.log('suppressed') // suppressed
+// ast-grep-ignore: no-console
+console.log('suppressed') // suppressed
+// ast-grep-ignore: other-rule
+console.log('world') // match
+console.log('x') // ast-grep-ignore
+console.log('y') // ast-grep-ignore: other-rule
+console.log('z') // ast-grep-ignore: other-rule, no-console
+`},
+	{"reading", "javascript", "rule: {pattern: console.log($A)}", `console.log(1)
+// ast-grep-ignore:no-console
+console.log(3)
+/* ast-grep-ignore */ console.log(4)
+console.log(5)
+// ast-grep-ignore
+
+console.log(8)
+foo(console.log(9), // ast-grep-ignore
+  console.log(10))
+// ast-grep-ignore: no-console -- why
+console.log(12)
+// ast-grep-ignore: other no-console, no-console reason
+console.log(14)
+// ast-grep-ignored
+console.log(16)
+// ast-grep-ignore: no-console-x
+console.log(18)
+// ast-grep-ignore-start
+console.log(20)
+console.log(
+  21
+) // ast-grep-ignore
+console.log(24) // ast-grep-ignore foo
+console.log(25)
+let x = ` + "`" + `
+// ast-grep-ignore` + "`" + `
+console.log(28)
+// ast-grep-ignore:
+console.log(30)
+`},
+	{"file", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore\n\nconsole.log(3)\n"},
+	{"file-other-id", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore: other\n\nconsole.log(3)\nconsole.log(4)\n"},
+	{"file-id", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore: no-console\n\nconsole.log(3)\n"},
+	{"first-line", "javascript", "rule: {pattern: console.log($A)}", "// ast-grep-ignore\nconsole.log(2)\nconsole.log(3)\n"},
+	{"python", "python", "rule: {pattern: print($$$A)}", "print(1)  # ast-grep-ignore\nprint(2)\n# ast-grep-ignore: no-console\nprint(4)\n# ast-grep-ignore: other\nprint(6)\ns = '# ast-grep-ignore'\nprint(8)\n"},
+	{"go", "go", "rule: {pattern: {context: 'func t() { fmt.Println($$$A) }', selector: call_expression}}", "package p\n\nfunc f() {\n\tfmt.Println(1) // ast-grep-ignore\n\t// ast-grep-ignore: no-console\n\tfmt.Println(2)\n\tfmt.Println(3) /* ast-grep-ignore: other */\n\tfmt.Println(4)\n}\n"},
+}
+
+// TestSuppressionAgreesWithAstGrep runs each case through the real ast-grep
+// and through gauntlet, whose findings pass analysis.Suppress as every
+// driver's do: the same findings are left.
+func TestSuppressionAgreesWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	for _, tc := range suppressionCases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, got, _, _ := runBoth(t, sg, "id: no-console\nlanguage: "+tc.lang+"\nseverity: warning\nmessage: m\n"+tc.rule+"\n", tc.lang, tc.src)
+			if !slices.Equal(got, want) {
+				t.Errorf("findings differ\n  ast-grep: %s\n  gauntlet: %s", lineList(tc.src, want), lineList(tc.src, got))
+			}
+			t.Logf("findings on lines %s", lineList(tc.src, want))
+		})
+	}
+}
+
+// lineList names the lines findings start on.
+func lineList(src string, ss []span) string {
+	m := analysis.NewMapper([]byte(src))
+	var out []string
+	for _, s := range ss {
+		out = append(out, fmt.Sprint(m.Line(s.Start)+1))
+	}
+	return strings.Join(out, " ")
 }
 
 // A pattern that does not parse is an error naming the rule file's line and
@@ -416,5 +582,32 @@ func TestBrokenPatternRuleKeepsOthers(t *testing.T) {
 	diags, _ := analysis.Run(context.Background(), f, set.Analyzers())
 	if len(diags) != 2 || diags[0].Message != "call of g" && diags[1].Message != "call of g" {
 		t.Errorf("diags %+v", diags)
+	}
+}
+
+// A transform gauntlet cannot compute is an error naming it and its line,
+// never a rule that silently fixes differently.
+func TestTransformErrors(t *testing.T) {
+	for _, tc := range []struct{ name, transform, want string }{
+		{"rewrite", "  B:\n    rewrite: {source: $A, rewriters: [r]}\n", "r.yml:7: transform.B.rewrite: the ast-grep transformation rewrite is not supported by gauntlet"},
+		{"rewrite string", "  B: rewrite($A, rewriters=[r])\n", "r.yml:6: transform.B.rewrite: the ast-grep transformation rewrite is not supported by gauntlet"},
+		{"unknown op", "  B:\n    reverse: {source: $A}\n", "r.yml:7: transform.B.reverse: unknown key (want one of: substring, replace, convert, rewrite)"},
+		{"bad source", "  B:\n    substring: {source: A}\n", "r.yml:7: transform.B.substring.source: want a metavariable such as $A or $$$ARGS"},
+		{"bad regexp", "  B:\n    replace: {source: $A, replace: '(', by: x}\n", "r.yml:7: transform.B.replace.replace: error parsing regexp"},
+		{"no by", "  B:\n    replace: {source: $A, replace: x}\n", "r.yml:7: transform.B.replace: replace needs replace (a regular expression) and by"},
+		{"bad case", "  B:\n    convert: {source: $A, toCase: screamCase}\n", "r.yml:7: transform.B.convert.toCase: unknown value \"screamCase\""},
+		{"bad string", "  B: substring\n", "r.yml:6: transform.B: cannot read the transformation \"substring\""},
+		{"cycle", "  B:\n    substring: {source: $C}\n  C:\n    substring: {source: $B}\n", "r.yml:6: rule t: transform.B: a cyclic dependency"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "id: t\nlanguage: javascript\nmessage: m\nrule: {pattern: f($A)}\ntransform:\n" + tc.transform + "fix: g($B)\n"
+			rs, err := config.ParseRules("r.yml", []byte(text))
+			if err == nil {
+				_, err = Compile(rs)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

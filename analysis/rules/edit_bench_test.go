@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
 )
 
 // BenchmarkTeamRuleEdit replays bench/lsp/teamrule.sh's edits without the
@@ -27,18 +26,7 @@ func BenchmarkTeamRuleEdit(b *testing.B) {
 	}
 	files, _ := filepath.Glob("../../bench/rules/pack/rules/*.yml")
 	files = append(files, "../../bench/rules/go-println.yml")
-	var rs []config.Rule
-	for _, f := range files {
-		r, err := config.LoadRules(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rs = append(rs, r...)
-	}
-	set, err := Compile(rs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	set := compileFiles(b, files)
 	as := set.Analyzers()
 	ctx := context.Background()
 	line := "c.r = &connReader{conn: c, rwc: c.rwc}"

@@ -6,13 +6,12 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
 )
 
 // Rules whose findings depend on other top-level declarations than the
@@ -82,18 +81,7 @@ func incrementalEqualsFull(t *testing.T, extra string, scripted []edit, minIncre
 		}
 		files = append(files, p)
 	}
-	var rs []config.Rule
-	for _, f := range files {
-		r, err := config.LoadRules(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, r...)
-	}
-	set, err := Compile(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := compileFiles(t, files)
 	as := set.Analyzers()
 	decl := func(i int) string {
 		recv := ""
@@ -125,35 +113,14 @@ func incrementalEqualsFull(t *testing.T, extra string, scripted []edit, minIncre
 	r := rand.New(rand.NewSource(seed))
 	compared := 0
 	for v := int32(2); v < 150; v++ {
-		n := len(f.Content)
-		s := r.Intn(n + 1)
-		e := min(n, s+r.Intn(12))
-		text := ""
-		if r.Intn(3) > 0 {
-			text = pieces[r.Intn(len(pieces))]
-		}
+		c := analysistest.RandomChange(r, f.Content, pieces)
 		if k := int(v) - 2; k < len(scripted) {
-			s = strings.Index(string(f.Content), scripted[k].old)
-			e, text = s+len(scripted[k].old), scripted[k].new
+			s := strings.Index(string(f.Content), scripted[k].old)
+			c = analysis.Change{Start: s, End: s + len(scripted[k].old), Text: scripted[k].new}
 		}
-		next, err := f.Edit(ctx, []analysis.Change{{Start: s, End: e, Text: text}}, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := analysis.Run(ctx, next, as)
-		fresh := analysis.NewFile("a.go", next.Content, v)
-		want, _ := analysis.Run(ctx, fresh, as)
-		t1, _ := next.Tree(ctx)
-		t2, _ := fresh.Tree(ctx)
-		if t1.RootNode().String() != t2.RootNode().String() {
-			// tree-sitter's error recovery depends on the trees it reuses
-			// (see analysis.FuzzIncremental): compare only equal trees.
-			f = next
-			continue
-		}
-		compared++
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("version %d after replacing [%d,%d) with %q:\nincremental %s\nfull        %s\ntext:\n%s", v, s, e, text, incSummary(got), incSummary(want), next.Content)
+		next, ok := analysistest.EditEqualsFresh(t, ctx, f, c, v, as)
+		if ok {
+			compared++
 		}
 		f = next
 	}
@@ -161,12 +128,4 @@ func incrementalEqualsFull(t *testing.T, extra string, scripted []edit, minIncre
 	if n := rematches.Load() - before; n < minIncremental || compared < 50 {
 		t.Fatalf("only %d incremental runs, %d versions compared", n, compared)
 	}
-}
-
-func incSummary(ds []analysis.Diagnostic) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, fmt.Sprintf("%s@%d-%d", d.Code, d.Start, d.End))
-	}
-	return strings.Join(out, " ")
 }

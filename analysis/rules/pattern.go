@@ -378,6 +378,9 @@ type mctx struct {
 	// top-level node: the findings then depend on more than the top-level
 	// node the candidate is in (see sgroup.previous).
 	global bool
+	// trans holds the transformed metavariables of the match being
+	// reported (see applyTransforms)
+	trans map[string]string
 }
 
 func (c *mctx) text(n *sitter.Node) []byte { return c.src[n.StartByte():n.EndByte()] }

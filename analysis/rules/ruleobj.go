@@ -743,6 +743,9 @@ func (f *fixTemplate) expand(c *mctx, start int) string {
 
 // varText is a metavariable's text and start offset.
 func (c *mctx) varText(name string, multi bool) (string, int, bool) {
+	if t, ok := c.trans[name]; ok {
+		return t, 0, true
+	}
 	bnd := c.env.get(name)
 	if bnd == nil {
 		return "", 0, false

@@ -43,16 +43,7 @@ func (e *Error) Error() string {
 // Errors lists every rule of a Compile that did not compile.
 type Errors []*Error
 
-func (es Errors) Error() string {
-	var b strings.Builder
-	for i, e := range es {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (es Errors) Error() string { return config.Lines(es) }
 
 // Set is a compiled set of rules.
 type Set struct {
@@ -260,21 +251,7 @@ func newRule(src config.Rule) (*rule, *Error) {
 		if src.Fix != nil && src.Fix.Capture != "" {
 			return nil, fail(src.PosOf("fix.capture"), "fix.capture: a pattern rule's fix replaces its whole match; write the replacement as a template with $VARS")
 		}
-		r.analyzer = &analysis.Analyzer{
-			Name:      src.ID,
-			Doc:       doc,
-			URL:       src.URL,
-			Languages: langs,
-			Severity:  src.Severity,
-			Filter:    r.wantsStructural,
-			Run:       r.runStructural,
-		}
-		if r.analyzer.Severity == 0 {
-			r.analyzer.Severity = analysis.SeverityWarning
-			if src.AstGrep {
-				r.analyzer.Severity = analysis.SeverityHint // ast-grep's default
-			}
-		}
+		r.analyzer = newAnalyzer(src, doc, langs, r.wantsStructural, r.runStructural)
 		if err := compileStructural(r); err != nil {
 			if e, ok := err.(*Error); ok {
 				return nil, e
@@ -292,19 +269,29 @@ func newRule(src config.Rule) (*rule, *Error) {
 			return nil, fail(src.PosOf("fix.replace"), "fix.replace: %v", err)
 		}
 	}
-	r.analyzer = &analysis.Analyzer{
+	r.analyzer = newAnalyzer(src, doc, langs, r.wants, r.run)
+	return r, nil
+}
+
+// newAnalyzer makes a rule's analyzer. A rule without a severity warns,
+// or, in ast-grep's form, hints (ast-grep's default).
+func newAnalyzer(src config.Rule, doc string, langs []string, filter func(*analysis.File) bool, run func(*analysis.Pass) error) *analysis.Analyzer {
+	a := &analysis.Analyzer{
 		Name:      src.ID,
 		Doc:       doc,
 		URL:       src.URL,
 		Languages: langs,
 		Severity:  src.Severity,
-		Filter:    r.wants,
-		Run:       r.run,
+		Filter:    filter,
+		Run:       run,
 	}
-	if r.analyzer.Severity == 0 {
-		r.analyzer.Severity = analysis.SeverityWarning
+	if a.Severity == 0 {
+		a.Severity = analysis.SeverityWarning
+		if src.AstGrep && src.Object != nil {
+			a.Severity = analysis.SeverityHint
+		}
 	}
-	return r, nil
+	return a
 }
 
 // errorf makes the error of a part: in the rule's file, naming the language

@@ -84,6 +84,14 @@ func summary(f string, diags []analysis.Diagnostic) string {
 	return strings.Join(out, "\n")
 }
 
+// wantSummary checks a summary against its lines.
+func wantSummary(t *testing.T, got string, lines ...string) {
+	t.Helper()
+	if want := strings.Join(lines, "\n"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestRulesReport(t *testing.T) {
 	s := compile(t, printlnRule)
 	src := `package p
@@ -103,15 +111,12 @@ func f(x int) {
 `
 	diags := check(t, s, "p.go", src)
 	got := summary(src, diags)
-	want := strings.Join([]string{
+	wantSummary(t, got,
 		"go-println:06:02:fmt.Println left in code",
 		"go-sprintf-any:09:06:fmt.Sprintf with %v",
 		"go-sprintf-any:11:06:errors.Errorf with %v",
 		"go-self-assign:12:02:x is assigned to itself",
-	}, "\n")
-	if got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
+	)
 	d := diags[0]
 	if d.Severity != analysis.SeverityWarning || d.URL != "https://example.org/rules/go-println" || len(d.Fixes) != 1 {
 		t.Fatalf("%+v", d)
@@ -215,16 +220,13 @@ func TestPredicates(t *testing.T) {
 `)
 	src := "require('a')\nfoo()\nconst Big = 1, small = 2\na + b\na + a\nnew A()\nnew B(x)\nnew C(y)\n"
 	got := summary(src, check(t, s, "a.js", src))
-	want := strings.Join([]string{
+	wantSummary(t, got,
 		"not-any-of:02:01:foo",
 		"not-match:03:07:Big",
 		"not-eq-captures:04:01:a b",
 		"optional:06:05:new A",
 		"optional:07:05:new B",
-	}, "\n")
-	if got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
+	)
 }
 
 // A broken rule is reported as FILE:LINE: rule ID: reason, and the others

@@ -2,13 +2,10 @@ package rules
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
-	"weak"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -31,13 +28,10 @@ type langSet struct {
 	// can report anywhere, so edits re-run the whole query.
 	rooted bool
 
-	mu    sync.Mutex
-	cache map[weak.Pointer[analysis.File]]*entry
+	cache fileCache[entry]
 }
 
 type entry struct {
-	mu     sync.Mutex
-	done   bool
 	active []bool                  // which parts wanted the file
 	diags  [][]analysis.Diagnostic // by part index
 }
@@ -87,7 +81,7 @@ func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Er
 		}
 		return nil, errs
 	}
-	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}, cache: map[weak.Pointer[analysis.File]]*entry{}}
+	ls := &langSet{lang: lang, query: q, parts: parts, capID: map[string]uint32{}}
 	for _, root := range []string{"source_file", "module", "program"} {
 		ls.rooted = ls.rooted || strings.Contains(src.String(), root)
 	}
@@ -207,37 +201,18 @@ func (r *rule) run(pass *analysis.Pass) error {
 // them on first use.
 func (ls *langSet) results(pass *analysis.Pass) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	key := weak.Make(f)
-	ls.mu.Lock()
-	e := ls.cache[key]
-	if e == nil {
-		e = &entry{}
-		ls.cache[key] = e
-		runtime.AddCleanup(f, func(k weak.Pointer[analysis.File]) {
-			ls.mu.Lock()
-			delete(ls.cache, k)
-			ls.mu.Unlock()
-		}, key)
-	}
-	ls.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.done {
-		return e.diags, nil
-	}
-	active := ls.active(f)
-	var diags [][]analysis.Diagnostic
-	var err error
-	if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
-		diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev, active)
-	} else {
-		diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
-	}
-	if err != nil {
-		return nil, err // not cached: a cancelled run is retried
-	}
-	e.diags, e.active, e.done = diags, active, true
-	return diags, nil
+	e, err := ls.cache.get(f, func() (entry, error) {
+		active := ls.active(f)
+		var diags [][]analysis.Diagnostic
+		var err error
+		if prev := ls.previous(f, active); prev != nil && !ls.rooted && f.Delta().Exact {
+			diags, err = ls.rematch(pass.Context, f, pass.Tree, f.Delta(), prev, active)
+		} else {
+			diags, err = ls.match(pass.Context, f, pass.Tree, active, nil)
+		}
+		return entry{active: active, diags: diags}, err
+	})
+	return e.diags, err
 }
 
 // active says which parts want the file (paths and literal prefilters).
@@ -256,15 +231,8 @@ func (ls *langSet) previous(f *analysis.File, active []bool) [][]analysis.Diagno
 	if d == nil {
 		return nil
 	}
-	ls.mu.Lock()
-	e := ls.cache[weak.Make(d.Prev)]
-	ls.mu.Unlock()
-	if e == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.done || !slices.Equal(e.active, active) {
+	e, _, done := ls.cache.lookup(d.Prev)
+	if !done || !slices.Equal(e.active, active) {
 		return nil
 	}
 	return e.diags

@@ -2,14 +2,12 @@ package rules
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
 	"github.com/gauntlet-dev/gauntlet/analysis/config"
-	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // packSet compiles bench/rules/pack's rules (ast-grep rule files).
@@ -19,36 +17,32 @@ func packSet(t *testing.T) *Set {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("the pack's rule files: %v %v", files, err)
 	}
+	return compileFiles(t, files)
+}
+
+// compileFiles compiles the rules of the given rule files.
+func compileFiles(tb testing.TB, files []string) *Set {
+	tb.Helper()
 	var rs []config.Rule
 	for _, f := range files {
 		r, err := config.LoadRules(f)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		rs = append(rs, r...)
 	}
 	s, err := Compile(rs)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s
 }
 
 // goSources returns the .go files of a few packages of Go's own tree: real
-// code with findings of every kind the pack looks for. Some are large: on a
-// loaded machine their parse may take longer than analysis.ParseTimeout,
-// which the tests that use them do not measure, so for them the bound on a
-// parse is the test's deadline.
+// code with findings of every kind the pack looks for.
 func goSources(t *testing.T, pkgs ...string) map[string][]byte {
 	t.Helper()
-	old := analysis.ParseTimeout
-	analysis.ParseTimeout = testenv.Timeout(t)
-	t.Cleanup(func() { analysis.ParseTimeout = old })
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	root := filepath.Join(strings.TrimSpace(string(out)), "src")
+	root := filepath.Join(analysistest.GoRoot(t), "src")
 	srcs := map[string][]byte{}
 	for _, p := range pkgs {
 		names, _ := filepath.Glob(filepath.Join(root, p, "*.go"))

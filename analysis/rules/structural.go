@@ -2,12 +2,9 @@ package rules
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -31,6 +28,7 @@ type srule struct {
 	span        need // what a matching node's own text contains
 	message     *fixTemplate
 	fix         *fixTemplate
+	transforms  []config.Transform // in the order they are computed
 }
 
 // rematches counts incremental runs of pattern rules (for tests).
@@ -74,6 +72,9 @@ func compileStructural(r *rule) error {
 		s.span = root.need(0, true)
 		if shapeFilter && len(s.kinds) > 0 {
 			s.shapes = root.shapes(lang, 0)
+		}
+		if s.transforms, err = orderTransforms(src.Transforms); err != nil {
+			return &Error{Pos: src.PosOf("transform"), Rule: src.ID, Reason: err.Error()}
 		}
 		s.message = parseFix(src.Message)
 		if src.Fix != nil {
@@ -120,13 +121,10 @@ type sgroup struct {
 	// (see rnode.local), so it can join incremental runs on a version
 	// where it first applies (its words appear).
 	local []bool
-	mu    sync.Mutex
-	cache map[weak.Pointer[analysis.File]]*sentry
+	cache fileCache[sentry]
 }
 
 type sentry struct {
-	mu     sync.Mutex
-	done   bool
 	diags  [][]analysis.Diagnostic
 	active []bool // which rules ran
 	// global is set when a rule looked past the top-level node its
@@ -136,7 +134,7 @@ type sentry struct {
 }
 
 func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
-	g := &sgroup{lang: lang, rules: rules, cache: map[weak.Pointer[analysis.File]]*sentry{}}
+	g := &sgroup{lang: lang, rules: rules}
 	var q strings.Builder
 	index := map[string]int{} // query pattern -> index in byPat
 	add := func(pat string, s *srule) {
@@ -201,53 +199,34 @@ func newSGroup(lang *analysis.Language, rules []*srule) (*sgroup, error) {
 // tests in ast-grep's form bypass the path globs).
 func (g *sgroup) results(pass *analysis.Pass, asker *srule) ([][]analysis.Diagnostic, error) {
 	f := pass.File
-	key := weak.Make(f)
-	g.mu.Lock()
-	e := g.cache[key]
-	if e == nil {
-		e = &sentry{}
-		g.cache[key] = e
-		runtime.AddCleanup(f, func(k weak.Pointer[analysis.File]) {
-			g.mu.Lock()
-			delete(g.cache, k)
-			g.mu.Unlock()
-		}, key)
-	}
-	g.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.done {
-		return e.diags, nil
-	}
-	active := make([]bool, len(g.rules))
-	for i, s := range g.rules {
-		active[i] = s == asker || s.wants(f)
-	}
-	var diags [][]analysis.Diagnostic
-	var global bool
-	var err error
-	if prev := g.previous(f, active); prev != nil && f.Delta().Exact {
-		// As for query rules (langSet.rematch): only the top-level nodes
-		// the edit touches are matched again.
-		rematches.Add(1)
-		diags, err = rematchWindow(pass.Tree, f.Delta(), prev, func(from, to int) ([][]analysis.Diagnostic, error) {
-			d, gl, err := g.find(pass.Context, f, pass.Tree, active, &[2]int{from, to})
-			global = gl
-			return d, err
-		})
-		for i, on := range active {
-			if !on && diags != nil {
-				diags[i] = nil // its words left the file with this edit
-			}
+	e, err := g.cache.get(f, func() (sentry, error) {
+		active := make([]bool, len(g.rules))
+		for i, s := range g.rules {
+			active[i] = s == asker || s.wants(f)
 		}
-	} else {
-		diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.diags, e.active, e.global, e.done = diags, active, global, true
-	return diags, nil
+		var diags [][]analysis.Diagnostic
+		var global bool
+		var err error
+		if prev := g.previous(f, active); prev != nil && f.Delta().Exact {
+			// As for query rules (langSet.rematch): only the top-level nodes
+			// the edit touches are matched again.
+			rematches.Add(1)
+			diags, err = rematchWindow(pass.Tree, f.Delta(), prev, func(from, to int) ([][]analysis.Diagnostic, error) {
+				d, gl, err := g.find(pass.Context, f, pass.Tree, active, &[2]int{from, to})
+				global = gl
+				return d, err
+			})
+			for i, on := range active {
+				if !on && diags != nil {
+					diags[i] = nil // its words left the file with this edit
+				}
+			}
+		} else {
+			diags, global, err = g.find(pass.Context, f, pass.Tree, active, nil)
+		}
+		return sentry{diags: diags, active: active, global: global}, err
+	})
+	return e.diags, err
 }
 
 // previous returns the findings on the version f was edited from, when
@@ -268,10 +247,8 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		s := g.rules[i]
 		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
 	}
-	g.mu.Lock()
-	e := g.cache[weak.Make(d.Prev)]
-	g.mu.Unlock()
-	if e == nil {
+	e, present, done := g.cache.lookup(d.Prev)
+	if !present {
 		// Not matched (no rule applied to it, or never analysed): known
 		// only if every rule that runs now is absent from it.
 		for i, on := range active {
@@ -281,9 +258,7 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 		}
 		return make([][]analysis.Diagnostic, len(g.rules))
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.done || e.global {
+	if !done || e.global {
 		return nil
 	}
 	for i, on := range active {
@@ -449,6 +424,8 @@ func (s *srule) checkConstraints(c *mctx) bool {
 
 func (s *srule) diagnostic(c *mctx, node *sitter.Node, f *analysis.File) analysis.Diagnostic {
 	start, end := int(node.StartByte()), int(node.EndByte())
+	c.applyTransforms(s.transforms)
+	defer func() { c.trans = nil }()
 	d := analysis.Diagnostic{Path: f.Path, Start: start, End: end, Message: c.expandMessage(s.message)}
 	if s.fix != nil {
 		repl := s.fix.expand(c, start)

@@ -59,25 +59,26 @@ func (s *Set) Test(ctx context.Context, tests []config.RuleTest) TestResult {
 			}
 			res.Failures = append(res.Failures, &Failure{Pos: pos, Rule: t.ID, Msg: msg})
 		}
-		for _, c := range t.Valid {
-			for _, lang := range caseLanguages(src, c) {
-				res.Cases++
-				diags, err := runCase(ctx, a, lang, c)
-				if err != nil {
-					fail(c, lang, err.Error())
-				} else if len(diags) > 0 {
-					fail(c, lang, fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message), diags...)
-				}
-			}
-		}
-		for _, c := range t.Invalid {
-			for _, lang := range caseLanguages(src, c) {
-				res.Cases++
-				diags, err := runCase(ctx, a, lang, c)
-				if err != nil {
-					fail(c, lang, err.Error())
-				} else if msg := checkInvalid(c, diags); msg != "" {
-					fail(c, lang, msg)
+		for _, group := range []struct {
+			cases []config.Case
+			// check returns what is wrong with the case's findings, and
+			// the findings to point at
+			check func(config.Case, []analysis.Diagnostic) (string, []analysis.Diagnostic)
+		}{
+			{t.Valid, checkValid},
+			{t.Invalid, func(c config.Case, diags []analysis.Diagnostic) (string, []analysis.Diagnostic) {
+				return checkInvalid(c, diags), nil
+			}},
+		} {
+			for _, c := range group.cases {
+				for _, lang := range caseLanguages(src, c) {
+					res.Cases++
+					diags, err := runCase(ctx, a, lang, c)
+					if err != nil {
+						fail(c, lang, err.Error())
+					} else if msg, at := group.check(c, diags); msg != "" {
+						fail(c, lang, msg, at...)
+					}
 				}
 			}
 		}
@@ -112,6 +113,14 @@ func runCase(ctx context.Context, a *analysis.Analyzer, lang *analysis.Language,
 		return nil, errs[0]
 	}
 	return analysis.Suppress(f, diags), nil
+}
+
+// checkValid says what is wrong with findings on valid code: any.
+func checkValid(c config.Case, diags []analysis.Diagnostic) (string, []analysis.Diagnostic) {
+	if len(diags) > 0 {
+		return fmt.Sprintf("valid code reported on %s: %s", describeLines(c, diags), diags[0].Message), diags
+	}
+	return "", nil
 }
 
 func checkInvalid(c config.Case, diags []analysis.Diagnostic) string {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
-	"github.com/gauntlet-dev/gauntlet/analysis/config"
+	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
 )
 
 // TestPatternIncrementalWordTypedIn: an edit that brings a rule's words
@@ -64,14 +64,7 @@ rule:
 	if !withBase {
 		_, src, _ = strings.Cut(src, "---\n")
 	}
-	rs, err := config.ParseRules("team.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := Compile(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := compile(t, src)
 	as := set.Analyzers()
 	var b strings.Builder
 	b.WriteString("package a\n\n")
@@ -117,7 +110,7 @@ rule:
 		got, _ := analysis.Run(ctx, next, as)
 		want, _ := analysis.Run(ctx, analysis.NewFile("a.go", next.Content, int32(i+2)), as)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("step %d: incremental %s\nfull        %s", i, incSummary(got), incSummary(want))
+			t.Fatalf("step %d: incremental %s\nfull        %s", i, analysistest.Summary(got), analysistest.Summary(want))
 		}
 		n := 0
 		for _, d := range got {
@@ -126,7 +119,7 @@ rule:
 			}
 		}
 		if n != st.findings {
-			t.Errorf("step %d: %d findings, want %d: %s", i, n, st.findings, incSummary(got))
+			t.Errorf("step %d: %d findings, want %d: %s", i, n, st.findings, analysistest.Summary(got))
 		}
 		if inc := rematches.Load() > before; inc != st.incremental {
 			t.Errorf("step %d (%q -> %q): incremental %v, want %v", i, st.old, st.new, inc, st.incremental)

@@ -15,32 +15,16 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/analysistest"
 	"github.com/gauntlet-dev/gauntlet/analysis/syntax"
-	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 func TestSyntax(t *testing.T) {
 	analysistest.Run(t, "testdata", syntax.Analyzer)
 }
 
-// goroot is Go's own tree, whose files the tests parse. Some are large: on a
-// loaded machine their parse may take longer than analysis.ParseTimeout,
-// which these tests do not measure, so for them the bound on a parse is the
-// test's deadline.
-func goroot(t *testing.T) string {
-	old := analysis.ParseTimeout
-	analysis.ParseTimeout = testenv.Timeout(t)
-	t.Cleanup(func() { analysis.ParseTimeout = old })
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // Typing `defer cr.unlock() := := (` at line 743 of net/http/server.go is
 // reported at line 743 with the message gofmt -e gives, not at 1:1.
 func TestGoErrorWhereTyped(t *testing.T) {
-	root := goroot(t)
+	root := analysistest.GoRoot(t)
 	src, err := os.ReadFile(filepath.Join(root, "src", "net", "http", "server.go"))
 	if err != nil {
 		t.Skipf("no net/http/server.go in GOROOT: %v", err)
@@ -90,7 +74,7 @@ func TestNoGoErrorsOnGoSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parses all of GOROOT/src")
 	}
-	src := filepath.Join(goroot(t), "src")
+	src := filepath.Join(analysistest.GoRoot(t), "src")
 	var files []string
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
