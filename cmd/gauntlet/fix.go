@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -41,14 +37,6 @@ func fixCommand(fs *pflag.FlagSet) workFunc {
 		if _, err := workspace.FixRequestCheck(req); err != nil {
 			return fail(err)
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if *serverAddr != "" {
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.Fix(ctx, req, ev)
-			})
-		}
-		return workspace.Fix(ctx, localCall(stdout, stderr), req)
+		return dispatch(*serverAddr, stdout, stderr, "", req, &req.Cwd, api.Backend.Fix, workspace.Fix)
 	}
 }
