@@ -301,3 +301,23 @@ func (t *tail) reason() string {
 	}
 	return ""
 }
+
+// procStat reads /proc/PID/stat (Linux): head is "PID (NAME)", state the
+// process's state (R, S, Z for a zombie...), ppid its parent's pid.
+func procStat(pid string) (head, state string, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", "", 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", "", 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return "", "", 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return s[:i+1], f[0], ppid, err == nil
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,5 +90,23 @@ func TestWaitExit(t *testing.T) {
 	}
 	if !WaitExit(t, pid) {
 		t.Errorf("a reaped process %d is not gone", pid)
+	}
+}
+
+// TestRunningAndDirFiles: Running is true for this process and false for no
+// process; DirFiles yields a directory's files in order of name.
+func TestRunningAndDirFiles(t *testing.T) {
+	if !Running(os.Getpid()) || Running(-1) {
+		t.Errorf("Running: this process %v, pid -1 %v", Running(os.Getpid()), Running(-1))
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "b"), []byte("2"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a"), []byte("1"), 0o644)
+	var got []string
+	for name, content := range DirFiles(t, dir) {
+		got = append(got, name+"="+string(content))
+	}
+	if strings.Join(got, ",") != "a=1,b=2" {
+		t.Errorf("DirFiles: %v", got)
 	}
 }
