@@ -9,6 +9,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
 	"os/exec"
@@ -251,5 +252,34 @@ func DirFiles(t testing.TB, dir string) iter.Seq2[string, []byte] {
 				return
 			}
 		}
+	}
+}
+
+// CopyDir copies the tree src into dst (directories 0755, files 0644),
+// leaving out the caches a Python run leaves in a source tree (__pycache__,
+// .pytest_cache); an error fails the test. Not os.CopyFS: it cannot leave a
+// directory out.
+func CopyDir(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" || d.Name() == ".pytest_cache" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

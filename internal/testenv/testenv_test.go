@@ -110,3 +110,18 @@ func TestRunningAndDirFiles(t *testing.T) {
 		t.Errorf("DirFiles: %v", got)
 	}
 }
+
+// TestCopyDir: CopyDir copies a tree, leaving out Python's caches.
+func TestCopyDir(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(src, "a", "__pycache__"), 0o755)
+	os.WriteFile(filepath.Join(src, "a", "x.py"), []byte("x"), 0o755)
+	os.WriteFile(filepath.Join(src, "a", "__pycache__", "x.pyc"), []byte("c"), 0o644)
+	CopyDir(t, src, dst)
+	if b, err := os.ReadFile(filepath.Join(dst, "a", "x.py")); err != nil || string(b) != "x" {
+		t.Errorf("a/x.py: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "a", "__pycache__")); err == nil {
+		t.Errorf("__pycache__ copied")
+	}
+}
