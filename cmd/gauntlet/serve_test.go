@@ -198,27 +198,36 @@ func TestServeConcurrentClients(t *testing.T) {
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
 	_, want, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
 	cwd := filepath.Join(pkgDir, "testdata/check")
+	atOnce(t, s.addr, 40, func(_ int, c *client.Client) error {
+		res, err := c.Analyze(testenv.Context(t), &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
+		switch {
+		case err != nil:
+			return err
+		case res.Outcome != api.Findings || string(res.Output) != want || string(res.JSON) != want:
+			return fmt.Errorf("outcome %v, output:\n%s", res.Outcome, res.Output)
+		}
+		return nil
+	})
+}
+
+// atOnce runs call on n clients of the server at addr at once, each on a
+// connection of its own, and reports the errors.
+func atOnce(t *testing.T, addr string, n int, call func(i int, c *client.Client) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial(s.addr)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			c, err := client.Dial(addr)
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
-			ctx := testenv.Context(t)
-			res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
-			switch {
-			case err != nil:
+			if err := call(i, c); err != nil {
 				errs <- err
-			case res.Outcome != api.Findings || string(res.Output) != want || string(res.JSON) != want:
-				errs <- fmt.Errorf("outcome %v, output:\n%s", res.Outcome, res.Output)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -490,32 +499,16 @@ func TestBackendInProcess(t *testing.T) {
 	for _, f := range formats {
 		_, want[f], _ = gauntletHere("check", "src", "--format", f)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial("unix:" + sock)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			f := formats[i%len(formats)]
-			res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: f}, api.Events{})
-			if err != nil {
-				errs <- err
-			} else if string(res.Output) != want[f] {
-				errs <- fmt.Errorf("%s:\n%s", f, res.Output)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	atOnce(t, "unix:"+sock, 40, func(i int, c *client.Client) error {
+		f := formats[i%len(formats)]
+		res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: f}, api.Events{})
+		if err != nil {
+			return err
+		} else if string(res.Output) != want[f] {
+			return fmt.Errorf("%s:\n%s", f, res.Output)
+		}
+		return nil
+	})
 
 	// A changed configuration is read again: go-println off.
 	cfg := filepath.Join(dir, ".gauntlet.yaml")
