@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -22,8 +21,7 @@ func coverageCommand(fs *pflag.FlagSet) workFunc {
 		paths := args
 		req := &api.CoverageRequest{Paths: paths, Format: *format, TestsFor: *testsFor}
 		if _, _, err := workspace.CoverageRequestCheck(req); err != nil {
-			fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
-			return exitError
+			return failer(stderr, "coverage")(err)
 		}
 		return dispatch(*serverAddr, stdout, stderr, "coverage", req, &req.Cwd, api.Backend.Coverage, workspace.Coverage)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -29,10 +28,7 @@ func fixCommand(fs *pflag.FlagSet) workFunc {
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		paths := args
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "fix")
 		req := &api.FixRequest{Paths: paths, Apply: *apply, MaxAttempts: *maxAttempts, Format: *format, Sandbox: *sandbox, NoTests: *noTests, Quiet: *quiet}
 		if _, err := workspace.FixRequestCheck(req); err != nil {
 			return fail(err)

@@ -23,10 +23,7 @@ func testCommand(fs *pflag.FlagSet) workFunc {
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		paths := args
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "test")
 		req := &api.TestsRequest{Paths: paths, Run: *runRE, Coverage: *withCov, Format: *format}
 		if err := workspace.TestRequestError(req); err != nil {
 			return fail(err)

@@ -29,10 +29,7 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 	noTestEdits := fs.Bool("no-test-edits", false, "reject an edit that changes or deletes a test that existed before it")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet verify: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "verify")
 		if len(args) > 0 {
 			return fail(fmt.Errorf("unexpected argument %q (the edit comes from --patch)", args[0]))
 		}
