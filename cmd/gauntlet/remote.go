@@ -77,11 +77,12 @@ func readToken(name string) (string, error) {
 	return t, nil
 }
 
-// dispatch does a command's work on req, which an interrupt or SIGTERM
-// cancels: with addr, on the server there through onServer, with req's Cwd
-// (at cwd) this process's directory, the log lines going to stderr as they
-// come and the output to stdout, as if the command had run here; without, here
-// through local, showing its progress on a terminal when progress names it.
+// dispatch does a command's work on req until an interrupt or SIGTERM
+// cancels it. With a server address, the server does it (onServer, *cwd,
+// req's Cwd, set to this process's directory): its log lines go to stderr
+// as they come, its output to stdout, and its outcome is the exit status,
+// as if the command had run here. Without, local does it here, with progress
+// on a terminal when progress names the command.
 func dispatch[R any](addr string, stdout, stderr io.Writer, progress string, req R, cwd *string,
 	onServer func(api.Backend, context.Context, R, api.Events) (*api.Result, error),
 	local func(context.Context, *workspace.Call, R) int) int {
