@@ -123,25 +123,16 @@ func (p *process) settled(d time.Duration) bool {
 }
 
 // handledExit reports whether the process has exited and onExit returned.
-func (p *process) handledExit() bool {
-	if p.handled == nil {
-		return false
-	}
-	select {
-	case <-p.handled:
-		return true
-	default:
-		return false
-	}
-}
+func (p *process) handledExit() bool { return isClosed(p.handled) }
 
 // exited reports whether the process has exited.
-func (p *process) exited() bool {
-	if p.done == nil {
-		return false
-	}
+func (p *process) exited() bool { return isClosed(p.done) }
+
+// isClosed reports whether ch is closed; a nil ch (a process not started)
+// is not.
+func isClosed(ch chan struct{}) bool {
 	select {
-	case <-p.done:
+	case <-ch:
 		return true
 	default:
 		return false
