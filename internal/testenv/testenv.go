@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // InCI reports whether the tests run under CI (CI=true, as .ci/run sets),
@@ -282,4 +284,19 @@ func CopyDir(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ProtoRoundTrip marshals m and unmarshals it into a new message of its
+// type, as a connection does; an error fails the test.
+func ProtoRoundTrip[M proto.Message](t testing.TB, m M) M {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := m.ProtoReflect().New().Interface().(M)
+	if err := proto.Unmarshal(b, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

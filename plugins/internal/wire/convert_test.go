@@ -5,26 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	pb "github.com/gauntlet-dev/gauntlet/plugins/internal/pluginv1"
 )
-
-// wireTrip marshals m and unmarshals it into a new message of its type, as
-// the connection does.
-func wireTrip[M proto.Message](t *testing.T, m M) M {
-	t.Helper()
-	b, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := m.ProtoReflect().New().Interface().(M)
-	if err := proto.Unmarshal(b, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestDescriptionRoundTrip(t *testing.T) {
 	in := &Description{Name: "p", Version: "v1.2.3", Analyzers: []AnalyzerInfo{
@@ -32,7 +16,7 @@ func TestDescriptionRoundTrip(t *testing.T) {
 		{Name: "b", Severity: analysis.SeverityHint},
 		{Name: "c"},
 	}}
-	out := DescriptionFromProto(wireTrip(t, DescriptionToProto(in)))
+	out := DescriptionFromProto(testenv.ProtoRoundTrip(t, DescriptionToProto(in)))
 	if !reflect.DeepEqual(in, out) {
 		t.Errorf("got  %+v\nwant %+v", out, in)
 	}
@@ -48,7 +32,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		},
 		Analyzers: []string{"a", "b"},
 	}
-	out := RequestFromProto(wireTrip(t, RequestToProto(in)))
+	out := RequestFromProto(testenv.ProtoRoundTrip(t, RequestToProto(in)))
 	if !reflect.DeepEqual(in.Analyzers, out.Analyzers) || len(out.Files) != len(in.Files) {
 		t.Fatalf("got %+v", out)
 	}
@@ -72,7 +56,7 @@ func TestResultRoundTrip(t *testing.T) {
 		},
 		Errors: []*analysis.AnalyzerError{{Analyzer: "c", Path: "a.go", Err: errString("it broke")}},
 	}
-	out, err := ResultFromProto(wireTrip(t, ResultToProto(in)))
+	out, err := ResultFromProto(testenv.ProtoRoundTrip(t, ResultToProto(in)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +90,7 @@ func TestSeverityRoundTrip(t *testing.T) {
 func TestToProtoNeverFails(t *testing.T) {
 	d := analysis.Diagnostic{Path: "a.go", Start: -4, End: -9, Message: "bad \xff byte", Code: "c\xfe",
 		Fixes: []analysis.Fix{{Title: "t\xff", Edits: []analysis.TextEdit{{Path: "a.go", Start: -1, End: -2}}}}}
-	m := wireTrip(t, DiagnosticToProto("a", d))
+	m := testenv.ProtoRoundTrip(t, DiagnosticToProto("a", d))
 	got, err := DiagnosticFromProto(m)
 	if err != nil {
 		t.Fatal(err)
