@@ -217,6 +217,22 @@ func blocking(text string) (model.Func, chan struct{}, chan struct{}) {
 	}, asked, typed
 }
 
+// fixWhileTyping runs the fix of a fix editor and, while the model works,
+// types text in the editor; it returns the editor and the fix's response.
+func fixWhileTyping(t *testing.T, text string) (*fixEditor, *message, fixResult) {
+	m, asked, typed := blocking(fixAnswer)
+	e := newFixEditor(t, m)
+	cmd := e.fixAction(t)
+	id := e.request("workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments})
+	<-asked
+	e.typeText(text)
+	close(typed)
+	resp := e.response(id)
+	var r fixResult
+	json.Unmarshal(resp.Result, &r)
+	return e, resp, r
+}
+
 // TestFixDocumentChanged: the user edits the document while the loop
 // works. An edit elsewhere: the fix is verified again on the new text and
 // sent against the new version. An edit of the lines the fix changes: the
@@ -224,16 +240,7 @@ func blocking(text string) (model.Func, chan struct{}, chan struct{}) {
 func TestFixDocumentChanged(t *testing.T) {
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	t.Run("re-verified", func(t *testing.T) {
-		m, asked, typed := blocking(fixAnswer)
-		e := newFixEditor(t, m)
-		cmd := e.fixAction(t)
-		id := e.request("workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments})
-		<-asked
-		e.typeText("// Package calc adds.\n" + fixCalc)
-		close(typed)
-		resp := e.response(id)
-		var r fixResult
-		json.Unmarshal(resp.Result, &r)
+		e, resp, r := fixWhileTyping(t, "// Package calc adds.\n"+fixCalc)
 		if !r.Accepted || !r.Applied {
 			t.Fatalf("result %s", resp)
 		}
@@ -245,17 +252,8 @@ func TestFixDocumentChanged(t *testing.T) {
 		}
 	})
 	t.Run("dropped", func(t *testing.T) {
-		m, asked, typed := blocking(fixAnswer)
-		e := newFixEditor(t, m)
-		cmd := e.fixAction(t)
-		id := e.request("workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments})
-		<-asked
 		typedText := strings.Replace(fixCalc, "return a - b", "return b - a", 1)
-		e.typeText(typedText)
-		close(typed)
-		resp := e.response(id)
-		var r fixResult
-		json.Unmarshal(resp.Result, &r)
+		e, resp, r := fixWhileTyping(t, typedText)
 		if r.Applied || len(e.edits) != 0 || !strings.Contains(r.Summary, "the document changed") {
 			t.Fatalf("result %s, %d edits sent; want the fix dropped", resp, len(e.edits))
 		}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestNeovim drives headless Neovim (0.7's vim.lsp.start_client and
@@ -18,13 +20,7 @@ import (
 // a broken Python file show their syntax errors, and the errors clear once
 // the buffer is fixed. Neovim is Debian's `neovim` package.
 func TestNeovim(t *testing.T) {
-	nvim, err := exec.LookPath("nvim")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("nvim is not installed (apt-get install neovim); CI must run this test")
-		}
-		t.Skip("nvim is not installed (apt-get install neovim)")
-	}
+	nvim := testenv.NeedTool(t, "nvim")
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}

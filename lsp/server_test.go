@@ -256,15 +256,7 @@ func TestShutdownExit(t *testing.T) {
 	}
 	wantError(t, c.call("textDocument/codeLens", map[string]any{}), -32600)
 	c.notify("exit", nil)
-	select {
-	case code := <-c.exit:
-		c.exit <- code
-		if code != 0 {
-			t.Fatalf("exit after shutdown: status %d, want 0", code)
-		}
-	case <-time.After(waitLimit(t)):
-		t.Fatal("server did not stop on exit")
-	}
+	c.wantExit(0, "exit after shutdown")
 }
 
 func TestExitWithoutShutdown(t *testing.T) {
@@ -274,15 +266,22 @@ func TestExitWithoutShutdown(t *testing.T) {
 			c.initialize(nil)
 		}
 		c.notify("exit", nil)
-		select {
-		case code := <-c.exit:
-			c.exit <- code
-			if code != 1 {
-				t.Fatalf("exit without shutdown: status %d, want 1", code)
-			}
-		case <-time.After(waitLimit(t)):
-			t.Fatal("server did not stop on exit")
+		c.wantExit(1, "exit without shutdown")
+	}
+}
+
+// wantExit waits for the server to stop, and checks its exit status (put
+// back for newClient's cleanup, which waits for it too).
+func (c *client) wantExit(want int, what string) {
+	c.t.Helper()
+	select {
+	case code := <-c.exit:
+		c.exit <- code
+		if code != want {
+			c.t.Fatalf("%s: status %d, want %d", what, code, want)
 		}
+	case <-time.After(waitLimit(c.t)):
+		c.t.Fatal("server did not stop on exit")
 	}
 }
 

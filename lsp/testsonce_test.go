@@ -63,6 +63,10 @@ func TestTestsProblemShownOnce(t *testing.T) {
 	}
 	run("other")
 	c.await("the end of the last run", nthEnd(4))
+	// The problem is shown after the run's progress ends: wait for it.
+	c.await("the mocha problem shown", func(m *message) bool {
+		return m.Method == "window/showMessage" && strings.Contains(string(m.Params), "mocha: cannot start")
+	})
 	c.alive()
 
 	shown := map[string]int{}

@@ -1,11 +1,10 @@
 package plugins
 
 import (
-	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // SetRestartDelays replaces the restart delays for a test.
@@ -35,19 +34,11 @@ func (h *Host) SettleExits() {
 	procs := slices.Clone(h.procs)
 	h.mu.Unlock()
 	for _, p := range procs {
-		if p.exited() || terminated(p.pid) {
+		if p.exited() || !testenv.Running(p.pid) {
 			<-p.handled
 		}
 	}
 }
 
-// terminated reports whether pid is gone or a zombie.
-func terminated(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && len(s) >= i+3 && (s[i+2] == 'Z' || s[i+2] == 'X')
-}
+// ProcStat reads /proc/PID/stat.
+var ProcStat = procStat

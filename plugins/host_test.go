@@ -189,23 +189,14 @@ func TestTodoOwnerPlugin(t *testing.T) {
 	if len(as) != 1 || as[0].Name != "todo-owner" || as[0].Source != "todo-owner" || strings.Join(as[0].Languages, ",") != "go,python,javascript" {
 		t.Fatalf("analyzers: %+v", as)
 	}
-	dir := "examples/todo-owner/todoowner/testdata"
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		content, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		viaPlugin, errs := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), as)
+	for name, content := range testenv.DirFiles(t, "examples/todo-owner/todoowner/testdata") {
+		viaPlugin, errs := analysis.Run(context.Background(), analysis.NewFile(name, content, 1), as)
 		if len(errs) > 0 {
-			t.Fatalf("%s: %v", e.Name(), errs)
+			t.Fatalf("%s: %v", name, errs)
 		}
-		inProcess, _ := analysis.Run(context.Background(), analysis.NewFile(e.Name(), content, 1), []*analysis.Analyzer{todoowner.Analyzer})
+		inProcess, _ := analysis.Run(context.Background(), analysis.NewFile(name, content, 1), []*analysis.Analyzer{todoowner.Analyzer})
 		if len(viaPlugin) == 0 || len(viaPlugin) != len(inProcess) {
-			t.Fatalf("%s: %d findings through the plugin, %d in process", e.Name(), len(viaPlugin), len(inProcess))
+			t.Fatalf("%s: %d findings through the plugin, %d in process", name, len(viaPlugin), len(inProcess))
 		}
 		for i := range viaPlugin {
 			p, q := viaPlugin[i], inProcess[i]
@@ -214,7 +205,7 @@ func TestTodoOwnerPlugin(t *testing.T) {
 			}
 			p.Source, q.Source = "", ""
 			if fmt.Sprint(p) != fmt.Sprint(q) {
-				t.Errorf("%s:\nplugin     %+v\nin process %+v", e.Name(), p, q)
+				t.Errorf("%s:\nplugin     %+v\nin process %+v", name, p, q)
 			}
 		}
 	}
@@ -445,30 +436,49 @@ func TestKilledPluginComesBack(t *testing.T) {
 
 // Stopping a plugin kills what it started too.
 func TestStopKillsProcessGroup(t *testing.T) {
-	h, _, err := startHost(t, spec("parent", "child"))
+	checkStopKills(t, "child")
+}
+
+// A plugin's child that leaves the plugin's process group (setsid) is
+// killed with the plugin, when the plugin is stopped and when it is
+// restarted after a crash... and no process is left (checked through /proc).
+func TestStopKillsSetsidGrandchild(t *testing.T) {
+	checkStopKills(t, "setsid")
+}
+
+// checkStopKills checks that closing the host kills the misbehave plugin in
+// mode child or setsid and the child its finding names.
+func checkStopKills(t *testing.T, mode string) {
+	h, _, err := startHost(t, spec("parent", mode))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, errs := analyze(t, h.Analyzers(), goSrc)
-	if len(errs) > 0 || len(ds) != 1 {
-		t.Fatalf("diags %+v errs %v", ds, errs)
-	}
-	child, err := strconv.Atoi(strings.TrimPrefix(ds[0].Message, "child "))
-	if err != nil {
-		t.Fatal(err)
-	}
+	child := pluginChild(t, h)
 	plugin := h.Status()[0].PID
-	if !alive(child) || !alive(plugin) {
+	if !testenv.Running(child) || !testenv.Running(plugin) {
 		t.Fatal("the plugin or its child is not running")
 	}
 	h.Close()
-	waitFor(t, "the plugin's child to die", func() bool { return !alive(child) && !alive(plugin) })
+	waitFor(t, "the plugin's "+mode+" child to die", func() bool { return !testenv.Running(child) && !testenv.Running(plugin) })
 }
 
 // No plugin outlives gauntlet, even killed with SIGKILL.
 func TestPluginDiesWithHost(t *testing.T) {
+	checkDiesWithHost(t, "ok")
+}
+
+// No plugin, nor a child of it in a session of its own, outlives gauntlet
+// killed with SIGKILL.
+func TestSetsidGrandchildDiesWithHost(t *testing.T) {
+	checkDiesWithHost(t, "setsid")
+}
+
+// checkDiesWithHost starts hostHelper in a process group of its own with
+// the misbehave plugin in mode ok or setsid, kills it with SIGKILL, and
+// checks that the plugin, and in mode setsid its child, die with it.
+func checkDiesWithHost(t *testing.T, mode string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PLUGINS_TEST_HOST="+filepath.Join(bin, "misbehave"))
+	cmd.Env = append(os.Environ(), "PLUGINS_TEST_HOST="+filepath.Join(bin, "misbehave"), "PLUGINS_TEST_MODE="+mode)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -478,30 +488,30 @@ func TestPluginDiesWithHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "PID ") {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("host helper said %q (%v)", line, err)
+	r := bufio.NewReader(out)
+	var pids []int // the CHILD lines of the helper, then its PID line: the plugin
+	for line := ""; !strings.HasPrefix(line, "PID "); {
+		line, err = r.ReadString('\n')
+		word, n, _ := strings.Cut(strings.TrimSpace(line), " ")
+		pid, nerr := strconv.Atoi(n)
+		if err != nil || nerr != nil || word != "CHILD" && word != "PID" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("host helper said %q (%v)", line, err)
+		}
+		if word == "CHILD" {
+			defer syscall.Kill(pid, syscall.SIGKILL)
+		}
+		pids = append(pids, pid)
 	}
-	plugin, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "PID ")))
-	if !alive(plugin) {
-		t.Fatalf("plugin %d is not running", plugin)
+	for _, pid := range pids {
+		if mode == "setsid" && len(pids) < 2 || !testenv.Running(pid) {
+			t.Fatalf("the plugin or its child is not running: %v (the plugin last)", pids)
+		}
 	}
 	cmd.Process.Kill() // SIGKILL: no deferred cleanup runs in the host
 	cmd.Wait()
-	waitFor(t, "the plugin to die with its host", func() bool { return !alive(plugin) })
-}
-
-// alive reports whether pid is a live process (not gone, not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] != 'Z' && s[i+2] != 'X'
+	waitFor(t, "the plugin and its children to die with its host", func() bool { return !slices.ContainsFunc(pids, testenv.Running) })
 }
 
 // checkNoChildren fails if this process has child processes left, running
@@ -513,18 +523,9 @@ func checkNoChildren(t *testing.T) {
 		left = left[:0]
 		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 		for _, f := range stats {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			s := string(b)
-			i := strings.LastIndexByte(s, ')')
-			if i < 0 {
-				continue
-			}
-			fields := strings.Fields(s[i+1:])
-			if len(fields) > 2 && fields[1] == strconv.Itoa(os.Getpid()) {
-				left = append(left, s[:i+1]+" "+fields[0])
+			head, state, ppid, ok := plugins.ProcStat(filepath.Base(filepath.Dir(f)))
+			if ok && ppid == os.Getpid() {
+				left = append(left, head+" "+state)
 			}
 		}
 		if len(left) == 0 || time.Now().After(deadline) {
@@ -549,62 +550,6 @@ func pluginChild(t *testing.T, h *plugins.Host) int {
 		t.Fatal(err)
 	}
 	return child
-}
-
-// A plugin's child that leaves the plugin's process group (setsid) is
-// killed with the plugin, when the plugin is stopped and when it is
-// restarted after a crash... and no process is left (checked through /proc).
-func TestStopKillsSetsidGrandchild(t *testing.T) {
-	h, _, err := startHost(t, spec("parent", "setsid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := pluginChild(t, h)
-	plugin := h.Status()[0].PID
-	if !alive(child) || !alive(plugin) {
-		t.Fatal("the plugin or its child is not running")
-	}
-	h.Close()
-	waitFor(t, "the plugin's setsid child to die", func() bool { return !alive(child) && !alive(plugin) })
-}
-
-// No plugin, nor a child of it in a session of its own, outlives gauntlet
-// killed with SIGKILL.
-func TestSetsidGrandchildDiesWithHost(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PLUGINS_TEST_HOST="+filepath.Join(bin, "misbehave"), "PLUGINS_TEST_MODE=setsid")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	r := bufio.NewReader(out)
-	var child, plugin int
-	for plugin == 0 {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("host helper said %q (%v)", line, err)
-		}
-		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "CHILD "); ok {
-			child, _ = strconv.Atoi(n)
-		}
-		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "PID "); ok {
-			plugin, _ = strconv.Atoi(n)
-		}
-	}
-	if child == 0 || !alive(child) || !alive(plugin) {
-		t.Fatalf("plugin %d or its child %d is not running", plugin, child)
-	}
-	defer syscall.Kill(child, syscall.SIGKILL)
-	cmd.Process.Kill() // SIGKILL: no deferred cleanup runs in the host
-	cmd.Wait()
-	waitFor(t, "the plugin's setsid child to die with its host", func() bool { return !alive(plugin) && !alive(child) })
 }
 
 // What a plugin writes on stderr and in its findings reaches the log and

@@ -123,25 +123,16 @@ func (p *process) settled(d time.Duration) bool {
 }
 
 // handledExit reports whether the process has exited and onExit returned.
-func (p *process) handledExit() bool {
-	if p.handled == nil {
-		return false
-	}
-	select {
-	case <-p.handled:
-		return true
-	default:
-		return false
-	}
-}
+func (p *process) handledExit() bool { return isClosed(p.handled) }
 
 // exited reports whether the process has exited.
-func (p *process) exited() bool {
-	if p.done == nil {
-		return false
-	}
+func (p *process) exited() bool { return isClosed(p.done) }
+
+// isClosed reports whether ch is closed; a nil ch (a process not started)
+// is not.
+func isClosed(ch chan struct{}) bool {
 	select {
-	case <-p.done:
+	case <-ch:
 		return true
 	default:
 		return false
@@ -300,4 +291,24 @@ func (t *tail) reason() string {
 		}
 	}
 	return ""
+}
+
+// procStat reads /proc/PID/stat (Linux): head is "PID (NAME)", state the
+// process's state (R, S, Z for a zombie...), ppid its parent's pid.
+func procStat(pid string) (head, state string, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", "", 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", "", 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return "", "", 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return s[:i+1], f[0], ppid, err == nil
 }

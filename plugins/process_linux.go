@@ -147,21 +147,8 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		ppid, err := strconv.Atoi(f[1])
-		if err != nil {
+		_, state, ppid, ok := procStat(e.Name())
+		if !ok || state == "Z" || state == "X" {
 			continue
 		}
 		children[ppid] = append(children[ppid], n)

@@ -15,20 +15,13 @@ import (
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
-// astGrepBin is the real ast-grep: $AST_GREP or ast-grep on PATH; missing,
-// it skips outside CI and fails under CI=true (.ci/run installs it).
-func astGrepBin(t *testing.T) string {
-	t.Helper()
-	return testenv.NeedTool(t, "ast-grep")
-}
-
 // An ast-grep project (testdata/astgrep: sgconfig.yml with ruleDirs,
 // utilDirs and testConfigs; rules with patterns, relational and composite
 // operators, utils, constraints, files/ignores, fixes; an ast-grep-ignore
 // comment) runs unchanged: `gauntlet check` reports what `ast-grep scan`
 // does (rule, range, severity, message, replacement).
 func TestAstGrepProjectCheckAgrees(t *testing.T) {
-	sg := astGrepBin(t)
+	sg := testenv.NeedTool(t, "ast-grep")
 	dir := filepath.Join(pkgDir, "testdata/astgrep")
 	cmd := exec.Command(sg, "scan", "--json=stream")
 	cmd.Dir = dir
@@ -98,7 +91,7 @@ func TestAstGrepProjectCheckAgrees(t *testing.T) {
 // id/valid/invalid files under testConfigs) and agrees with `ast-grep
 // test`: both pass as written, both fail once a case is wrong.
 func TestAstGrepProjectRuleTestsAgree(t *testing.T) {
-	sg := astGrepBin(t)
+	sg := testenv.NeedTool(t, "ast-grep")
 	bin := gauntletBin(t)
 	src := filepath.Join(pkgDir, "testdata/astgrep")
 	run := func(dir string, name string, args ...string) (int, string) {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/api"
-	"github.com/gauntlet-dev/gauntlet/server/api/client"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
 
@@ -65,6 +64,19 @@ func newFilePatch(p, content string) string {
 	return b.String()
 }
 
+// wantApplyRefusal verifies patch in dir, the sandbox off, and wants it
+// refused by the apply gate for a reason that names want.
+func wantApplyRefusal(t *testing.T, dir, patch, want string) {
+	t.Helper()
+	code, v, out := verifyPatch(t, dir, patch, "--sandbox", "none")
+	if code != exitFindings || v.Accepted || v.failedGate() != "apply" {
+		t.Fatalf("exit %d accepted %v failed gate %q, want 1 and apply:\n%s", code, v.Accepted, v.failedGate(), out)
+	}
+	if len(v.Gates[0].Refused) == 0 || !strings.Contains(v.Gates[0].Refused[0].Reason, want) {
+		t.Errorf("refusal %+v does not name %q", v.Gates[0].Refused, want)
+	}
+}
+
 // TestVerifyRefusesGitThroughLinksAndLookalikes: an edit of
 // gitlink/info/exclude or gitlink/hooks/pre-commit, gitlink being a link
 // to .git, and edits of names that case-insensitive or normalising file
@@ -76,13 +88,7 @@ func TestVerifyRefusesGitThroughLinksAndLookalikes(t *testing.T) {
 	gitDirs(t, dir)
 	for name, p := range gitEdits {
 		t.Run(name, func(t *testing.T) {
-			code, v, out := verifyPatch(t, dir, p, "--sandbox", "none")
-			if code != exitFindings || v.Accepted || v.failedGate() != "apply" {
-				t.Fatalf("exit %d accepted %v failed gate %q, want 1 and apply:\n%s", code, v.Accepted, v.failedGate(), out)
-			}
-			if len(v.Gates[0].Refused) == 0 || !strings.Contains(v.Gates[0].Refused[0].Reason, ".git") {
-				t.Errorf("refusal %+v does not name .git", v.Gates[0].Refused)
-			}
+			wantApplyRefusal(t, dir, p, ".git")
 		})
 	}
 }
@@ -145,13 +151,8 @@ func outlinkWorkspace(t *testing.T) string {
 func TestServeRefusesLinkOutOfRoot(t *testing.T) {
 	ws := outlinkWorkspace(t)
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", ws)
-	c, err := client.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	c := s.dial(t)
+	ctx := testenv.Context(t)
 	for _, paths := range [][]string{{"outlink/bad.go"}, {"outlink"}, {filepath.Join(ws, "outlink", "bad.go")}} {
 		res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: paths, Format: "json"}, api.Events{})
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "outside the workspace") {
@@ -193,8 +194,7 @@ type mcpSession struct {
 // startMCP runs `gauntlet mcp --root ws ARGS` through the go-sdk's client.
 func startMCP(t *testing.T, ws string, args ...string) *mcpSession {
 	t.Helper()
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	t.Cleanup(cancel)
+	ctx := testenv.Context(t)
 	cmd := exec.Command(gauntletBin(t), append([]string{"mcp", "--root", ws}, args...)...)
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
 	s, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
@@ -234,14 +234,9 @@ func TestServeRefusesLooserSandbox(t *testing.T) {
 	sandboxed := hasBwrap(t)
 	dir := gocalcCopy(t, "")
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir)
-	c, err := client.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
-	_, err = c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
+	c := s.dial(t)
+	ctx := testenv.Context(t)
+	_, err := c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "loop.sandbox: none") {
 		t.Errorf("Verify sandbox none: %v, want PermissionDenied naming loop.sandbox: none", err)
 	}
@@ -257,11 +252,7 @@ func TestServeRefusesLooserSandbox(t *testing.T) {
 	}
 
 	open := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir, "--sandbox", "none")
-	c2, err := client.Dial(open.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
+	c2 := open.dial(t)
 	res, err := c2.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json", Sandbox: "none"}, api.Events{})
 	if err != nil || !strings.Contains(string(res.JSON), `"sandbox": "none"`) {
 		t.Errorf("Verify sandbox none, operator none: %v\n%v", err, res)
@@ -323,13 +314,8 @@ func TestFixRefusesUnsandboxedModelEdits(t *testing.T) {
 	}
 
 	s := startServe(t, []string{"PATH=" + noBwrapPath(t)}, "--listen", "unix:"+shortSocket(t), "--root", dir)
-	c, err := client.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	c := s.dial(t)
+	ctx := testenv.Context(t)
 	var log []string
 	res, err := c.Verify(ctx, &api.VerifyRequest{Cwd: dir, Patch: []byte(neutralEdit), Format: "json"}, api.Events{Log: func(l string) { log = append(log, l) }})
 	if err != nil || res.Outcome != api.Error || !strings.Contains(strings.Join(log, "\n"), "apt-get install bubblewrap") {
@@ -442,18 +428,6 @@ func TestMCPMalformedLines(t *testing.T) {
 	}
 }
 
-// procAlive reports whether pid is a live process (not gone, not a
-// zombie), through /proc.
-func procAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] != 'Z' && s[i+2] != 'X'
-}
-
 // TestServeKilledLeavesNoPluginChild: gauntlet serve with a plugin loaded
 // whose process started a child in a session of its own (setsid); after
 // kill -9 of serve, neither the plugin nor that child is left (/proc).
@@ -463,13 +437,8 @@ func TestServeKilledLeavesNoPluginChild(t *testing.T) {
 	os.WriteFile(filepath.Join(ws, "a.go"), []byte("package a\n"), 0o644)
 	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(fmt.Sprintf("plugins:\n  - name: daemonizer\n    path: %s/misbehave\n    args: [setsid]\n", bin)), 0o644)
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", ws)
-	c, err := client.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	c := s.dial(t)
+	ctx := testenv.Context(t)
 	res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: ws, Paths: []string{"a.go"}, Format: "json"}, api.Events{})
 	if err != nil {
 		t.Fatal(err)
@@ -480,20 +449,13 @@ func TestServeKilledLeavesNoPluginChild(t *testing.T) {
 	}
 	child, _ := strconv.Atoi(string(m[1]))
 	defer syscall.Kill(child, syscall.SIGKILL)
-	if !procAlive(child) {
+	if !testenv.Running(child) {
 		t.Fatalf("the plugin's child %d is not running", child)
 	}
 	syscall.Kill(s.cmd.Process.Pid, syscall.SIGKILL) // serve alone, not its group
 	<-s.exited
-	deadline, ok := t.Deadline()
-	if !ok {
-		deadline = time.Now().Add(time.Minute)
-	}
-	for procAlive(child) {
-		if time.Now().After(deadline.Add(-5 * time.Second)) {
-			t.Fatalf("the plugin's setsid child %d outlived gauntlet serve killed with SIGKILL", child)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.WaitExit(t, child) {
+		t.Fatalf("the plugin's setsid child %d outlived gauntlet serve killed with SIGKILL", child)
 	}
 }
 
@@ -512,13 +474,7 @@ func TestVerifyRefusesSymlinkPatches(t *testing.T) {
 	}
 	for name, p := range patches {
 		t.Run(name, func(t *testing.T) {
-			code, v, out := verifyPatch(t, dir, p, "--sandbox", "none")
-			if code != exitFindings || v.Accepted || v.failedGate() != "apply" {
-				t.Fatalf("exit %d accepted %v failed gate %q, want 1 and apply:\n%s", code, v.Accepted, v.failedGate(), out)
-			}
-			if len(v.Gates[0].Refused) == 0 || !strings.Contains(v.Gates[0].Refused[0].Reason, "mode 1") {
-				t.Errorf("refusal %+v does not name the mode", v.Gates[0].Refused)
-			}
+			wantApplyRefusal(t, dir, p, "mode 1")
 		})
 	}
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -49,14 +46,6 @@ func checkCommand(fs *pflag.FlagSet) workFunc {
 			}
 		}
 
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
-		if *serverAddr != "" {
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.Analyze(ctx, req, ev)
-			})
-		}
-		return workspace.Check(ctx, localCall(stdout, stderr), req)
+		return dispatch(*serverAddr, stdout, stderr, "", req, &req.Cwd, api.Backend.Analyze, workspace.Check)
 	}
 }

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -26,19 +21,8 @@ func coverageCommand(fs *pflag.FlagSet) workFunc {
 		paths := args
 		req := &api.CoverageRequest{Paths: paths, Format: *format, TestsFor: *testsFor}
 		if _, _, err := workspace.CoverageRequestCheck(req); err != nil {
-			fmt.Fprintf(stderr, "gauntlet coverage: %v\n", err)
-			return exitError
+			return failer(stderr, "coverage")(err)
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if *serverAddr != "" {
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.Coverage(ctx, req, ev)
-			})
-		}
-		c, done := workspace.WithTerminalProgress(localCall(stdout, stderr), "coverage")
-		defer done()
-		return workspace.Coverage(ctx, c, req)
+		return dispatch(*serverAddr, stdout, stderr, "coverage", req, &req.Cwd, api.Backend.Coverage, workspace.Coverage)
 	}
 }

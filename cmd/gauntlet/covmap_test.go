@@ -64,14 +64,32 @@ func goCoverTotal(t *testing.T, dir string) float64 {
 	return v
 }
 
+// coverageJSON is the coverage of `coverage --format json`, and of `test
+// --coverage --format json`.
 type coverageJSON struct {
 	Percent     float64 `json:"percent"`
 	Map         string  `json:"map"`
 	Granularity string  `json:"granularity"`
 	Files       []struct {
-		Path    string  `json:"path"`
-		Percent float64 `json:"percent"`
+		Path      string   `json:"path"`
+		Percent   float64  `json:"percent"`
+		Uncovered [][2]int `json:"uncovered"`
 	} `json:"files"`
+}
+
+// coverageOf runs `coverage --format json` in dir, which must exit 0 (what
+// names the run in a failure).
+func coverageOf(t *testing.T, dir string, env []string, what string) coverageJSON {
+	t.Helper()
+	code, out, stderr := runBin(t, dir, env, "", "coverage", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("%s: exit %d: %s", what, code, stderr)
+	}
+	var cov coverageJSON
+	if err := json.Unmarshal([]byte(out), &cov); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	return cov
 }
 
 // TestGoCoverageTotalsCountUntestedPackages: the totals of `test
@@ -99,14 +117,7 @@ func TestGoCoverageTotalsCountUntestedPackages(t *testing.T) {
 		t.Errorf("test --coverage does not list the untested b/b.go at 0%%: %+v", doc.Coverage.Files)
 	}
 
-	code, out, stderr = runBin(t, dir, env, "", "coverage", "--format", "json")
-	if code != exitOK {
-		t.Fatalf("coverage: exit %d: %s", code, stderr)
-	}
-	var cov coverageJSON
-	if err := json.Unmarshal([]byte(out), &cov); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	cov := coverageOf(t, dir, env, "coverage")
 	if cov.Percent != want {
 		t.Errorf("coverage total = %.1f%%, want %.1f%% (go test -coverpkg=./...)", cov.Percent, want)
 	}
@@ -148,14 +159,7 @@ func TestTestCoverageFillsMapCache(t *testing.T) {
 		t.Fatalf("test --coverage left no map in the cache %s", cache)
 	}
 
-	code, out, stderr = runBin(t, dir, env, "", "coverage", "--format", "json")
-	if code != exitOK {
-		t.Fatalf("coverage: exit %d: %s", code, stderr)
-	}
-	var cov coverageJSON
-	if err := json.Unmarshal([]byte(out), &cov); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	cov := coverageOf(t, dir, env, "coverage")
 	if cov.Map != "cache" {
 		t.Errorf("coverage after test --coverage: map = %q, want \"cache\" (the map was built again)", cov.Map)
 	}
@@ -170,13 +174,7 @@ func TestTestCoverageFillsMapCache(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "c", "c.go"), []byte("package c\n\nfunc Sub(x, y int) int { return x - y - 0 }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr = runBin(t, dir, env, "", "coverage", "--format", "json")
-	if code != exitOK {
-		t.Fatalf("coverage after an edit: exit %d: %s", code, stderr)
-	}
-	if err := json.Unmarshal([]byte(out), &cov); err != nil {
-		t.Fatal(err)
-	}
+	cov = coverageOf(t, dir, env, "coverage after an edit")
 	if cov.Map != "built" {
 		t.Errorf("coverage after an edit: map = %q, want \"built\"", cov.Map)
 	}

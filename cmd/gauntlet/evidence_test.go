@@ -1,12 +1,11 @@
 package main
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
 
@@ -22,15 +21,7 @@ func TestFixLocatesByStack(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("GAUNTLET_CACHE", cache)
 	dir := filepath.Join(t.TempDir(), "gotoml")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(pkgDir, "testdata", "gotoml"))); err != nil {
-		t.Fatal(err)
-	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			os.Chmod(p, 0o644)
-		}
-		return nil
-	})
+	testenv.CopyDir(t, filepath.Join(pkgDir, "testdata", "gotoml"), dir)
 	fix := "decode.go\n```go\n<<<<<<< SEARCH\n\tfor i := 0; i <= len(s); i++ {\n=======\n\tfor i := 0; i < len(s); i++ {\n>>>>>>> REPLACE\n```\n"
 	srv := modeltest.OpenAI(t, modeltest.Reply{Text: fix})
 	code, o, out := runFixJSON(t, dir, srv.Env("gpt-test"))

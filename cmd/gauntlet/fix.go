@@ -1,12 +1,7 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -33,22 +28,11 @@ func fixCommand(fs *pflag.FlagSet) workFunc {
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		paths := args
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet fix: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "fix")
 		req := &api.FixRequest{Paths: paths, Apply: *apply, MaxAttempts: *maxAttempts, Format: *format, Sandbox: *sandbox, NoTests: *noTests, Quiet: *quiet}
 		if _, err := workspace.FixRequestCheck(req); err != nil {
 			return fail(err)
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if *serverAddr != "" {
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.Fix(ctx, req, ev)
-			})
-		}
-		return workspace.Fix(ctx, localCall(stdout, stderr), req)
+		return dispatch(*serverAddr, stdout, stderr, "", req, &req.Cwd, api.Backend.Fix, workspace.Fix)
 	}
 }

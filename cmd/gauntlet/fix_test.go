@@ -30,21 +30,16 @@ type fixOut struct {
 		Note    string `json:"note"`
 	} `json:"problems"`
 	Attempts []struct {
-		Problem  int    `json:"problem"`
-		N        int    `json:"attempt"`
-		Source   string `json:"source"`
-		Answer   string `json:"answer"`
-		Edit     string `json:"edit"`
-		Accepted bool   `json:"accepted"`
-		Reason   string `json:"reason"`
-		Error    string `json:"error"`
-		Duration int64  `json:"duration_ms"`
-		Gates    []struct {
-			Name    string `json:"name"`
-			OK      bool   `json:"ok"`
-			Skipped bool   `json:"skipped"`
-			Detail  string `json:"detail"`
-		} `json:"gates"`
+		Problem  int        `json:"problem"`
+		N        int        `json:"attempt"`
+		Source   string     `json:"source"`
+		Answer   string     `json:"answer"`
+		Edit     string     `json:"edit"`
+		Accepted bool       `json:"accepted"`
+		Reason   string     `json:"reason"`
+		Error    string     `json:"error"`
+		Duration int64      `json:"duration_ms"`
+		Gates    []gateJSON `json:"gates"`
 	} `json:"attempts"`
 	Patch   string   `json:"patch"`
 	Applied []string `json:"applied"`
@@ -78,6 +73,27 @@ func runFixJSON(t *testing.T, dir string, env []string, args ...string) (int, fi
 		}
 	}
 	return code, o, out.String() + errb.String()
+}
+
+// gateJSON is a gate of an attempt of fix --format json, or of verify's
+// verdict.
+type gateJSON struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Skipped bool   `json:"skipped"`
+	Detail  string `json:"detail"`
+}
+
+// gitApply applies the unified diff patch in dir with git apply.
+func gitApply(t *testing.T, dir, patch string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fix.diff")
+	os.WriteFile(p, []byte(patch), 0o644)
+	cmd := exec.Command("git", "apply", p)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s\n%s", err, b, patch)
+	}
 }
 
 // brokenGocalc is a copy of examples/gocalc whose Add subtracts.
@@ -181,13 +197,7 @@ func TestFixScriptedModel(t *testing.T) {
 	}
 	// The patch applies with git apply and gives the fix.
 	target := brokenGocalc(t, "")
-	p := filepath.Join(t.TempDir(), "fix.diff")
-	os.WriteFile(p, []byte(o.Patch), 0o644)
-	cmd := exec.Command("git", "apply", p)
-	cmd.Dir = target
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git apply: %v\n%s\n%s", err, b, o.Patch)
-	}
+	gitApply(t, target, o.Patch)
 	if data, _ := os.ReadFile(filepath.Join(target, "calc", "calc.go")); !strings.Contains(string(data), "func Add(a, b int) int {\n\treturn clamp(a + b)\n}") {
 		t.Errorf("after git apply:\n%s", data)
 	}

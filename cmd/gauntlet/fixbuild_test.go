@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // fixbuildCopy copies testdata/fixbuild (a module whose tally.go holds a
@@ -22,15 +22,7 @@ func fixbuildCopy(t *testing.T) string {
 		t.Fatal("go is not on PATH")
 	}
 	dir := filepath.Join(t.TempDir(), "fixbuild")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(pkgDir, "testdata", "fixbuild"))); err != nil {
-		t.Fatal(err)
-	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			os.Chmod(p, 0o644)
-		}
-		return nil
-	})
+	testenv.CopyDir(t, filepath.Join(pkgDir, "testdata", "fixbuild"), dir)
 	return dir
 }
 
@@ -74,14 +66,8 @@ func TestFixOwnFixesBuild(t *testing.T) {
 	}
 	// The fixed file builds: apply the patch to a fresh copy and vet it.
 	target := fixbuildCopy(t)
-	p := filepath.Join(t.TempDir(), "fix.diff")
-	os.WriteFile(p, []byte(o.Patch), 0o644)
-	cmd := exec.Command("git", "apply", p)
-	cmd.Dir = target
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git apply: %v\n%s\n%s", err, b, o.Patch)
-	}
-	cmd = exec.Command("go", "vet", "./...")
+	gitApply(t, target, o.Patch)
+	cmd := exec.Command("go", "vet", "./...")
 	cmd.Dir = target
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go vet after the fix: %v\n%s", err, b)

@@ -99,42 +99,12 @@ func (c *lspClient) waitFor(t *testing.T, what string, ok func() bool) {
 // edit; no plugin process outlives the server.
 func TestLSPPluginKilled(t *testing.T) {
 	bin := buildPlugins(t)
-	gauntletBin := filepath.Join(t.TempDir(), "gauntlet")
-	if out, err := exec.Command("go", "build", "-o", gauntletBin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	ws := t.TempDir()
 	os.WriteFile(filepath.Join(ws, ".gauntlet.yaml"), []byte(fmt.Sprintf("plugins:\n  - name: todo-owner\n    path: %s/todo-owner\n", bin)), 0o644)
 	src := "package a\n\n// TODO: nobody owns this\nfunc f() {}\n"
 	os.WriteFile(filepath.Join(ws, "a.go"), []byte(src), 0o644)
-
-	cmd := exec.Command(gauntletBin, "lsp", "--quiet")
-	cmd.Dir = ws
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	c := &lspClient{diag: map[int][]string{}, cond: make(chan struct{}, 1)}
-	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	c, notify, cmd := startLSP(t, ws)
 	uri := "file://" + filepath.Join(ws, "a.go")
-	call := func(method string, params any) {
-		t.Helper()
-		var res json.RawMessage
-		if err := c.conn.Call(ctx, method, params, &res); err != nil {
-			t.Fatalf("%s: %v", method, err)
-		}
-	}
-	notify := func(method string, params any) {
-		if err := c.conn.Notify(ctx, method, params); err != nil {
-			t.Fatalf("%s: %v", method, err)
-		}
-	}
-	call("initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + ws, "capabilities": map[string]any{}})
-	notify("initialized", map[string]any{})
 	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "go", "version": 1, "text": src}})
 	hasTodo := func(v int) func() bool {
 		return func() bool { return strings.Contains(strings.Join(c.diag[v], "\n"), "todo-owner") }
@@ -171,7 +141,9 @@ func TestLSPPluginKilled(t *testing.T) {
 	}
 	// The answer to shutdown comes after every message the server sent
 	// before it: what is shown by then is all that was shown.
-	call("shutdown", nil)
+	if err := c.conn.Call(testenv.Context(t), "shutdown", nil, new(json.RawMessage)); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
 	c.mu.Lock()
 	shown := 0
 	for _, m := range c.msgs {
@@ -222,8 +194,7 @@ func startLSP(t *testing.T, ws string) (*lspClient, func(method string, params a
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	c := &lspClient{diag: map[int][]string{}, byURI: map[string][]string{}, cond: make(chan struct{}, 1)}
 	c.conn = jsonrpc2.NewConn(context.Background(), jsonrpc2.NewBufferedStream(rwc{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), c)
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	t.Cleanup(cancel)
+	ctx := testenv.Context(t)
 	var res json.RawMessage
 	if err := c.conn.Call(ctx, "initialize", map[string]any{"processId": os.Getpid(), "rootUri": "file://" + ws, "capabilities": map[string]any{}}, &res); err != nil {
 		t.Fatal(err)
@@ -351,8 +322,7 @@ func TestLSPCoverage(t *testing.T) {
 	notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "go", "version": 1, "text": string(src)}})
 	c.waitFor(t, "first diagnostics", func() bool { _, ok := c.diag[1]; return ok })
 
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	ctx := testenv.Context(t)
 	var res struct {
 		Showing  bool
 		Summary  string
@@ -413,8 +383,7 @@ func TestLSPRunTestsBuildFailure(t *testing.T) {
 	os.WriteFile(calc, []byte(broken), 0o644)
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	c, _, _ := startLSP(t, ws)
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	ctx := testenv.Context(t)
 	var res struct {
 		Started bool
 		Title   string

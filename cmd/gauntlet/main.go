@@ -5,6 +5,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
@@ -20,6 +21,15 @@ const (
 	exitFindings = 1 // findings, a rejected edit, failing tests
 	exitError    = 2 // bad flags, unreadable input, a component that did not run
 )
+
+// failer returns a command's report of an error that ends it: the error
+// on stderr, after "gauntlet CMD: ", and exit status 2.
+func failer(stderr io.Writer, cmd string) func(err error) int {
+	return func(err error) int {
+		fmt.Fprintf(stderr, "gauntlet %s: %v\n", cmd, err)
+		return exitError
+	}
+}
 
 // workFunc is a command's work: it gets the positional arguments once its
 // flags are parsed and returns the process exit status.

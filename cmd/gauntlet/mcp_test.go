@@ -24,8 +24,7 @@ import (
 func TestMCP(t *testing.T) {
 	bin := gauntletBin(t)
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	ctx := testenv.Context(t)
 	cmd := exec.Command(bin, "mcp", "--root", dir, "--sandbox", "none") // the operator allows none
 	c := mcp.NewClient(&mcp.Implementation{Name: "gauntlet-test", Version: "1"}, nil)
 	s, err := c.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
@@ -139,8 +138,7 @@ func mcpClient(t *testing.T, ctx context.Context, dir string, env ...string) *mc
 // SDK's own validator); the input schemas list the values an argument takes.
 func TestMCPOutputSchemas(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	ctx := testenv.Context(t)
 	env := []string{"GAUNTLET_MODEL=none", "GAUNTLET_CACHE=" + t.TempDir()}
 	s := mcpClient(t, ctx, dir, env...)
 	// check on a workspace with findings (and their fixes), so that the
@@ -224,8 +222,7 @@ func TestMCPOutputSchemas(t *testing.T) {
 // A tool's error names its own arguments and every value they take.
 func TestMCPErrorTexts(t *testing.T) {
 	dir := exampleCopy(t, "gocalc")
-	ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-	defer cancel()
+	ctx := testenv.Context(t)
 	s := mcpClient(t, ctx, dir)
 	for _, tc := range []struct {
 		tool string

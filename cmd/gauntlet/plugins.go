@@ -17,8 +17,8 @@ import (
 
 func init() {
 	register(&command{name: "plugins", summary: "list and check analyzer plugins (plugins list, plugins check)", long: pluginsHelp, sub: []*command{
-		{name: "list", summary: "start each configured plugin and list its version, analyzers, languages and status", run: runPluginsList},
-		{name: "check", summary: "start each plugin: verify its sha256, handshake and description; exit 1 if any fails", run: runPluginsCheck},
+		{name: "list", summary: "start each configured plugin and list its version, analyzers, languages and status", run: pluginsCommand("list", listPlugins)},
+		{name: "check", summary: "start each plugin: verify its sha256, handshake and description; exit 1 if any fails", run: pluginsCommand("check", checkPlugins)},
 	}})
 }
 
@@ -41,39 +41,38 @@ func pluginSpecs() ([]plugins.Spec, string, error) {
 	return plugins.SpecsOf(cfg), cfg.Path, nil
 }
 
-// startPlugins starts the configured plugins; the caller closes the host.
-func startPlugins(stderr io.Writer, cmd string) (*plugins.Host, string, bool) {
-	specs, cfgPath, err := pluginSpecs()
-	if err != nil {
-		workspace.PrintErrors(stderr, err)
-		return nil, "", false
+// pluginsCommand is `gauntlet plugins CMD`: it starts the configured plugins
+// and gives report their statuses, or says there are none.
+func pluginsCommand(cmd string, report func(sts []plugins.Status, stdout, stderr io.Writer) int) workFunc {
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 {
+			fmt.Fprintln(stderr, "usage: gauntlet plugins "+cmd)
+			return exitError
+		}
+		specs, cfgPath, err := pluginSpecs()
+		if err != nil {
+			workspace.PrintErrors(stderr, err)
+			return exitError
+		}
+		h, err := plugins.NewHost(specs)
+		if err != nil {
+			fmt.Fprintf(stderr, "gauntlet plugins %s: %s: %v\n", cmd, cfgPath, err)
+			return exitError
+		}
+		defer h.Close()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		_ = h.Start(ctx) // each failure is in its plugin's Status
+		stop()
+		sts := h.Status()
+		if len(sts) == 0 {
+			fmt.Fprintln(stdout, noPlugins(cfgPath))
+			return exitOK
+		}
+		return report(sts, stdout, stderr)
 	}
-	h, err := plugins.NewHost(specs)
-	if err != nil {
-		fmt.Fprintf(stderr, "gauntlet plugins %s: %s: %v\n", cmd, cfgPath, err)
-		return nil, "", false
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	_ = h.Start(ctx) // each failure is in its plugin's Status
-	return h, cfgPath, true
 }
 
-func runPluginsList(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: gauntlet plugins list")
-		return exitError
-	}
-	h, cfgPath, ok := startPlugins(stderr, "list")
-	if !ok {
-		return exitError
-	}
-	defer h.Close()
-	sts := h.Status()
-	if len(sts) == 0 {
-		fmt.Fprintln(stdout, noPlugins(cfgPath))
-		return exitOK
-	}
+func listPlugins(sts []plugins.Status, stdout, _ io.Writer) int {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tANALYZERS\tLANGUAGES\tSTATUS")
 	for _, st := range sts {
@@ -95,21 +94,7 @@ func runPluginsList(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func runPluginsCheck(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: gauntlet plugins check")
-		return exitError
-	}
-	h, cfgPath, ok := startPlugins(stderr, "check")
-	if !ok {
-		return exitError
-	}
-	defer h.Close()
-	sts := h.Status()
-	if len(sts) == 0 {
-		fmt.Fprintln(stdout, noPlugins(cfgPath))
-		return exitOK
-	}
+func checkPlugins(sts []plugins.Status, stdout, stderr io.Writer) int {
 	failed := 0
 	for _, st := range sts {
 		if st.State != plugins.StateRunning {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -75,22 +77,37 @@ func readToken(name string) (string, error) {
 	return t, nil
 }
 
-// remote does a command's work on the server at addr: the log lines go to
-// stderr as they come, the output to stdout, and the outcome is the exit
-// status, as if the command had run here.
-func remote(ctx context.Context, addr string, stdout, stderr io.Writer, do func(b api.Backend, cwd string, ev api.Events) (*api.Result, error)) int {
+// dispatch does a command's work on req until an interrupt or SIGTERM
+// cancels it. With a server address, the server does it (onServer, *cwd,
+// req's Cwd, set to this process's directory): its log lines go to stderr
+// as they come, its output to stdout, and its outcome is the exit status,
+// as if the command had run here. Without, local does it here, with progress
+// on a terminal when progress names the command.
+func dispatch[R any](addr string, stdout, stderr io.Writer, progress string, req R, cwd *string,
+	onServer func(api.Backend, context.Context, R, api.Events) (*api.Result, error),
+	local func(context.Context, *workspace.Call, R) int) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if addr == "" {
+		c := localCall(stdout, stderr)
+		if progress != "" {
+			var done func()
+			c, done = workspace.WithTerminalProgress(c, progress)
+			defer done()
+		}
+		return local(ctx, c, req)
+	}
 	c, err := dialServer(addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "gauntlet: --server: %v\n", err)
 		return exitError
 	}
 	defer c.Close()
-	cwd, err := os.Getwd()
-	if err != nil {
+	if *cwd, err = os.Getwd(); err != nil {
 		fmt.Fprintf(stderr, "gauntlet: %v\n", err)
 		return exitError
 	}
-	res, err := do(c, cwd, api.Events{Log: func(line string) { fmt.Fprintln(stderr, line) }})
+	res, err := onServer(c, ctx, req, api.Events{Log: func(line string) { fmt.Fprintln(stderr, line) }})
 	if err != nil {
 		fmt.Fprintf(stderr, "gauntlet: --server %s: %s\n", addr, workspace.RemoteError(err))
 		return exitError

@@ -87,6 +87,17 @@ func (s *served) stderr() string {
 	return s.log.String()
 }
 
+// dial connects a client to the server, closed at the end of the test.
+func (s *served) dial(t *testing.T) *client.Client {
+	t.Helper()
+	c, err := client.Dial(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // startServe runs `gauntlet serve ARGS` (in its own process group, killed
 // at the end of the test) and waits until it listens.
 func startServe(t *testing.T, env []string, args ...string) *served {
@@ -187,28 +198,36 @@ func TestServeConcurrentClients(t *testing.T) {
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
 	_, want, _ := gauntlet(t, "testdata/check", "check", "src", "--format", "json")
 	cwd := filepath.Join(pkgDir, "testdata/check")
+	atOnce(t, s.addr, 40, func(_ int, c *client.Client) error {
+		res, err := c.Analyze(testenv.Context(t), &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
+		switch {
+		case err != nil:
+			return err
+		case res.Outcome != api.Findings || string(res.Output) != want || string(res.JSON) != want:
+			return fmt.Errorf("outcome %v, output:\n%s", res.Outcome, res.Output)
+		}
+		return nil
+	})
+}
+
+// atOnce runs call on n clients of the server at addr at once, each on a
+// connection of its own, and reports the errors.
+func atOnce(t *testing.T, addr string, n int, call func(i int, c *client.Client) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial(s.addr)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			c, err := client.Dial(addr)
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
-			ctx, cancel := context.WithDeadline(context.Background(), testenv.Deadline(t))
-			defer cancel()
-			res, err := c.Analyze(ctx, &api.AnalyzeRequest{Cwd: cwd, Paths: []string{"src"}, Format: "json"}, api.Events{})
-			switch {
-			case err != nil:
+			if err := call(i, c); err != nil {
 				errs <- err
-			case res.Outcome != api.Findings || string(res.Output) != want || string(res.JSON) != want:
-				errs <- fmt.Errorf("outcome %v, output:\n%s", res.Outcome, res.Output)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -279,11 +298,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	}
 
 	// A call in flight when SIGTERM comes is answered before the exit.
-	c, err := client.Dial(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := s.dial(t)
 	started := make(chan struct{})
 	var once sync.Once
 	type answer struct {
@@ -334,7 +349,7 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 // and calls the engine through server reflection. .ci/run installs it
 // (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
 func TestServeGrpcurl(t *testing.T) {
-	grpcurl := needGrpcurl(t)
+	grpcurl := testenv.NeedTool(t, "grpcurl")
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", pkgDir)
 	out, err := exec.Command(grpcurl, "-plaintext", "-unix", s.socket, "list").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "gauntlet.v1.Engine\n") || !strings.Contains(string(out), "grpc.health.v1.Health\n") {
@@ -345,10 +360,7 @@ func TestServeGrpcurl(t *testing.T) {
 		t.Errorf("grpcurl describe: %v\n%s", err, out)
 	}
 	req := fmt.Sprintf(`{"cwd": %q, "paths": ["src"], "format": "json"}`, filepath.Join(pkgDir, "testdata/check"))
-	out, err = exec.Command(grpcurl, "-plaintext", "-unix", "-d", req, s.socket, "gauntlet.v1.Engine/Analyze").CombinedOutput()
-	if err != nil {
-		t.Fatalf("grpcurl Analyze: %v\n%s", err, out)
-	}
+	out = callGrpcurl(t, grpcurl, s.socket, "Analyze", req)
 	// The typed diagnostics are those of gauntlet check --format json.
 	type diagnostic struct {
 		Path    string `json:"path"`
@@ -389,7 +401,7 @@ func TestServeGrpcurl(t *testing.T) {
 // in order and the failing test the tests gate names, as gauntlet verify
 // reports it.
 func TestServeGrpcurlVerify(t *testing.T) {
-	grpcurl := needGrpcurl(t)
+	grpcurl := testenv.NeedTool(t, "grpcurl")
 	dir := exampleCopy(t, "gocalc")
 	s := startServe(t, nil, "--listen", "unix:"+shortSocket(t), "--root", dir, "--sandbox", "none")
 	patch := "--- a/calc/calc.go\n+++ b/calc/calc.go\n@@ -13,3 +13,3 @@\n func Add(a, b int) int {\n-\treturn clamp(a + b)\n+\treturn clamp(a - b)\n }\n"
@@ -400,10 +412,7 @@ func TestServeGrpcurlVerify(t *testing.T) {
 	if !strings.Contains(string(req), `"patch":"--- a/calc/calc.go\n+++ b/calc/calc.go\n`) {
 		t.Fatalf("not a text patch: %s", req)
 	}
-	out, err := exec.Command(grpcurl, "-plaintext", "-unix", "-d", string(req), s.socket, "gauntlet.v1.Engine/Verify").CombinedOutput()
-	if err != nil {
-		t.Fatalf("grpcurl Verify: %v\n%s", err, out)
-	}
+	out := callGrpcurl(t, grpcurl, s.socket, "Verify", string(req))
 	type failure struct {
 		ID     string `json:"id"`
 		File   string `json:"file"`
@@ -456,12 +465,15 @@ func TestServeGrpcurlVerify(t *testing.T) {
 	}
 }
 
-// needGrpcurl returns the grpcurl binary: skips without it, fails in CI
-// (.ci/run installs it: go install
-// github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4).
-func needGrpcurl(t *testing.T) string {
+// callGrpcurl calls the engine's method at the unix socket with grpcurl,
+// with the request req in JSON, and returns its output.
+func callGrpcurl(t *testing.T, grpcurl, socket, method, req string) []byte {
 	t.Helper()
-	return testenv.NeedTool(t, "grpcurl")
+	out, err := exec.Command(grpcurl, "-plaintext", "-unix", "-d", req, socket, "gauntlet.v1.Engine/"+method).CombinedOutput()
+	if err != nil {
+		t.Fatalf("grpcurl %s: %v\n%s", method, err, out)
+	}
+	return out
 }
 
 // TestBackendInProcess runs the server's backend in the test process, so
@@ -469,7 +481,7 @@ func needGrpcurl(t *testing.T) string {
 // two workspaces, and a configuration change while it serves.
 func TestBackendInProcess(t *testing.T) {
 	dir := t.TempDir()
-	copyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
+	testenv.CopyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
 	b := workspace.NewBackend(dir, "", io.Discard, options())
 	defer b.Close()
 	srv := api.NewServer(b, api.Options{})
@@ -487,32 +499,16 @@ func TestBackendInProcess(t *testing.T) {
 	for _, f := range formats {
 		_, want[f], _ = gauntletHere("check", "src", "--format", f)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := client.Dial("unix:" + sock)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			f := formats[i%len(formats)]
-			res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: f}, api.Events{})
-			if err != nil {
-				errs <- err
-			} else if string(res.Output) != want[f] {
-				errs <- fmt.Errorf("%s:\n%s", f, res.Output)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	atOnce(t, "unix:"+sock, 40, func(i int, c *client.Client) error {
+		f := formats[i%len(formats)]
+		res, err := c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: f}, api.Events{})
+		if err != nil {
+			return err
+		} else if string(res.Output) != want[f] {
+			return fmt.Errorf("%s:\n%s", f, res.Output)
+		}
+		return nil
+	})
 
 	// A changed configuration is read again: go-println off.
 	cfg := filepath.Join(dir, ".gauntlet.yaml")
@@ -543,27 +539,6 @@ func TestBackendInProcess(t *testing.T) {
 	res, err = c.Analyze(context.Background(), &api.AnalyzeRequest{Cwd: dir, Paths: []string{"src"}, Format: "json"}, api.Events{})
 	if err != nil || string(res.Output) != local || !strings.Contains(local, `"syntax"`) {
 		t.Errorf("after a file changed: %v\n%s\nlocal:\n%s", err, res.Output, local)
-	}
-}
-
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -27,10 +23,7 @@ func testCommand(fs *pflag.FlagSet) workFunc {
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
 		paths := args
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "test")
 		req := &api.TestsRequest{Paths: paths, Run: *runRE, Coverage: *withCov, Format: *format}
 		if err := workspace.TestRequestError(req); err != nil {
 			return fail(err)
@@ -44,16 +37,6 @@ func testCommand(fs *pflag.FlagSet) workFunc {
 				return fail(fmt.Errorf("--affected-by %s: %w", *affectedBy, err))
 			}
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if *serverAddr != "" {
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.RunTests(ctx, req, ev)
-			})
-		}
-		c, done := workspace.WithTerminalProgress(localCall(stdout, stderr), "test")
-		defer done()
-		return workspace.Test(ctx, c, req)
+		return dispatch(*serverAddr, stdout, stderr, "test", req, &req.Cwd, api.Backend.RunTests, workspace.Test)
 	}
 }

@@ -19,26 +19,7 @@ func exampleCopy(t *testing.T, name string) string {
 	testenv.NeedTool(t, "go")
 	src := filepath.Join(pkgDir, "..", "..", "examples", name)
 	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			if info.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyDir(t, src, dst)
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	t.Chdir(dst)
 	return dst
@@ -63,16 +44,7 @@ type testOutput struct {
 		Duration *int64 `json:"duration_ms"`
 		Output   string `json:"output"`
 	} `json:"tests"`
-	Coverage *struct {
-		Percent     float64 `json:"percent"`
-		Map         string  `json:"map"`
-		Granularity string  `json:"granularity"`
-		Files       []struct {
-			Path      string   `json:"path"`
-			Percent   float64  `json:"percent"`
-			Uncovered [][2]int `json:"uncovered"`
-		} `json:"files"`
-	} `json:"coverage"`
+	Coverage         *coverageJSON `json:"coverage"`
 	UncoveredChanges []struct {
 		Path  string `json:"path"`
 		Lines [2]int `json:"lines"`

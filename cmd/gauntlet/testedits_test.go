@@ -117,12 +117,7 @@ type testsChangedJSON struct {
 		Original string `json:"original"`
 		Output   string `json:"output"`
 	} `json:"tests_changed"`
-	Gates []struct {
-		Name    string `json:"name"`
-		OK      bool   `json:"ok"`
-		Skipped bool   `json:"skipped"`
-		Detail  string `json:"detail"`
-	} `json:"gates"`
+	Gates []gateJSON `json:"gates"`
 }
 
 // TestVerifyTestEdits: gauntlet verify of a patch that changes a test's

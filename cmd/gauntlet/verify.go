@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -32,10 +29,7 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 	noTestEdits := fs.Bool("no-test-edits", false, "reject an edit that changes or deletes a test that existed before it")
 	serverAddr := serverFlag(fs)
 	return func(args []string, stdout, stderr io.Writer) int {
-		fail := func(err error) int {
-			fmt.Fprintf(stderr, "gauntlet verify: %v\n", err)
-			return exitError
-		}
+		fail := failer(stderr, "verify")
 		if len(args) > 0 {
 			return fail(fmt.Errorf("unexpected argument %q (the edit comes from --patch)", args[0]))
 		}
@@ -63,19 +57,9 @@ func verifyCommand(fs *pflag.FlagSet) workFunc {
 
 		req.Patch = data
 
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if *serverAddr != "" {
-			if req.NoTestEdits {
-				return fail(fmt.Errorf("--no-test-edits is not carried to a server yet: set loop.allow_test_edits: false in the server workspace's .gauntlet.yaml, or verify locally"))
-			}
-			return remote(ctx, *serverAddr, stdout, stderr, func(b api.Backend, cwd string, ev api.Events) (*api.Result, error) {
-				req.Cwd = cwd
-				return b.Verify(ctx, req, ev)
-			})
+		if *serverAddr != "" && req.NoTestEdits {
+			return fail(fmt.Errorf("--no-test-edits is not carried to a server yet: set loop.allow_test_edits: false in the server workspace's .gauntlet.yaml, or verify locally"))
 		}
-		c, done := workspace.WithTerminalProgress(localCall(stdout, stderr), "verify")
-		defer done()
-		return workspace.Verify(ctx, c, req)
+		return dispatch(*serverAddr, stdout, stderr, "verify", req, &req.Cwd, api.Backend.Verify, workspace.Verify)
 	}
 }

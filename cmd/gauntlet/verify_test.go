@@ -79,24 +79,7 @@ func gocalcCopy(t *testing.T, config string) string {
 	}
 	src := filepath.Join(pkgDir, "..", "..", "examples", "gocalc")
 	dst := filepath.Join(t.TempDir(), "gocalc")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyDir(t, src, dst)
 	if config != "" {
 		if err := os.WriteFile(filepath.Join(dst, ".gauntlet.yaml"), []byte(config), 0o644); err != nil {
 			t.Fatal(err)

@@ -2,9 +2,6 @@ package testenv
 
 import (
 	"errors"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +21,7 @@ func WaitExit(t testing.TB, pid int) bool {
 	}
 	if err != nil {
 		// No pidfd (a kernel before 5.3): look at /proc until the deadline.
-		for end := Deadline(t); running(pid); time.Sleep(20 * time.Millisecond) {
+		for end := Deadline(t); Running(pid); time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(end) {
 				return false
 			}
@@ -36,7 +33,7 @@ func WaitExit(t testing.TB, pid int) bool {
 	for {
 		left := Timeout(t)
 		if left <= 0 {
-			return !running(pid)
+			return !Running(pid)
 		}
 		ms := int(left / time.Millisecond)
 		if ms < 1 {
@@ -54,15 +51,4 @@ func WaitExit(t testing.TB, pid int) bool {
 			return true
 		}
 	}
-}
-
-// running reports whether pid is a process that has not terminated.
-func running(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] != 'Z' && s[i+2] != 'X'
 }

@@ -9,9 +9,12 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +219,67 @@ func Wait[T any](t testing.TB, ch <-chan T, what string) T {
 		t.Fatalf("no %s before the test's deadline", what)
 		var zero T
 		return zero
+	}
+}
+
+// Running reports whether pid is a process that has not terminated: it
+// exists and is not a zombie (from /proc/PID/stat: Linux only).
+func Running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || len(s) < i+3 || s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// DirFiles yields the name and content of each entry of dir, in order of
+// name; a directory it cannot read, or a file, fails the test.
+func DirFiles(t testing.TB, dir string) iter.Seq2[string, []byte] {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(yield func(string, []byte) bool) {
+		for _, e := range entries {
+			content, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !yield(e.Name(), content) {
+				return
+			}
+		}
+	}
+}
+
+// CopyDir copies the tree src into dst (directories 0755, files 0644),
+// leaving out the caches a Python run leaves in a source tree (__pycache__,
+// .pytest_cache); an error fails the test. Not os.CopyFS: it cannot leave a
+// directory out.
+func CopyDir(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" || d.Name() == ".pytest_cache" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

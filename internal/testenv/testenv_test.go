@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,5 +90,38 @@ func TestWaitExit(t *testing.T) {
 	}
 	if !WaitExit(t, pid) {
 		t.Errorf("a reaped process %d is not gone", pid)
+	}
+}
+
+// TestRunningAndDirFiles: Running is true for this process and false for no
+// process; DirFiles yields a directory's files in order of name.
+func TestRunningAndDirFiles(t *testing.T) {
+	if !Running(os.Getpid()) || Running(-1) {
+		t.Errorf("Running: this process %v, pid -1 %v", Running(os.Getpid()), Running(-1))
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "b"), []byte("2"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a"), []byte("1"), 0o644)
+	var got []string
+	for name, content := range DirFiles(t, dir) {
+		got = append(got, name+"="+string(content))
+	}
+	if strings.Join(got, ",") != "a=1,b=2" {
+		t.Errorf("DirFiles: %v", got)
+	}
+}
+
+// TestCopyDir: CopyDir copies a tree, leaving out Python's caches.
+func TestCopyDir(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(src, "a", "__pycache__"), 0o755)
+	os.WriteFile(filepath.Join(src, "a", "x.py"), []byte("x"), 0o755)
+	os.WriteFile(filepath.Join(src, "a", "__pycache__", "x.pyc"), []byte("c"), 0o644)
+	CopyDir(t, src, dst)
+	if b, err := os.ReadFile(filepath.Join(dst, "a", "x.py")); err != nil || string(b) != "x" {
+		t.Errorf("a/x.py: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "a", "__pycache__")); err == nil {
+		t.Errorf("__pycache__ copied")
 	}
 }

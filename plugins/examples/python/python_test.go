@@ -39,19 +39,10 @@ func TestPythonPlugin(t *testing.T) {
 	if st.Version != "1.0.0" || st.State != plugins.StateRunning || len(st.Analyzers) != 1 || st.Analyzers[0].Name != "todo-owner" {
 		t.Fatalf("status %+v", st)
 	}
-	dir := "../todo-owner/todoowner/testdata"
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		content, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, content := range testenv.DirFiles(t, "../todo-owner/todoowner/testdata") {
 		// Then an edit (a line inserted at the top): a plugin that does not
 		// accept edits is sent the whole new text, and finds the same.
-		f := analysis.NewFile(e.Name(), content, 1)
+		f := analysis.NewFile(name, content, 1)
 		for v := int32(1); v <= 2; v++ {
 			if v == 2 {
 				f, err = f.Edit(context.Background(), []analysis.Change{{Start: 0, End: 0, Text: "\n"}}, v)
@@ -61,11 +52,11 @@ func TestPythonPlugin(t *testing.T) {
 			}
 			py, errs := analysis.Run(context.Background(), f, h.Analyzers())
 			if len(errs) > 0 {
-				t.Fatalf("%s: %v", e.Name(), errs)
+				t.Fatalf("%s: %v", name, errs)
 			}
-			golang, _ := analysis.Run(context.Background(), analysis.NewFile(e.Name(), f.Content, v), []*analysis.Analyzer{todoowner.Analyzer})
+			golang, _ := analysis.Run(context.Background(), analysis.NewFile(name, f.Content, v), []*analysis.Analyzer{todoowner.Analyzer})
 			if len(py) == 0 || len(py) != len(golang) {
-				t.Fatalf("%s version %d: %d findings from Python, %d from Go", e.Name(), v, len(py), len(golang))
+				t.Fatalf("%s version %d: %d findings from Python, %d from Go", name, v, len(py), len(golang))
 			}
 			for i := range py {
 				p, g := py[i], golang[i]
@@ -73,7 +64,7 @@ func TestPythonPlugin(t *testing.T) {
 					t.Errorf("source %q", p.Source)
 				}
 				if p.Start != g.Start || p.End != g.End || p.Message != g.Message || p.Code != g.Code || p.Severity != g.Severity {
-					t.Errorf("%s version %d:\npython %+v\ngo     %+v", e.Name(), v, p, g)
+					t.Errorf("%s version %d:\npython %+v\ngo     %+v", name, v, p, g)
 				}
 			}
 		}
