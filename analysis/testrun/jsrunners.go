@@ -574,14 +574,14 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := jsListed.Load(key); ok {
-		return append([]Test(nil), v.([]Test)...), nil
-	}
-	tmp, err := os.MkdirTemp("", "gauntlet-js-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
+	return listOnce(&jsListed, key, "gauntlet-js-", func(tmp string) ([]Test, error) {
+		return r.listIn(ctx, env, p, tmp)
+	})
+}
+
+// listIn lists the tests of p with a dry run of its framework (a run of
+// the suite where the framework has none), with tmp for its output files.
+func (r *NodeRunner) listIn(ctx context.Context, env *Env, p *Project, tmp string) ([]Test, error) {
 	run, err := r.runFramework(ctx, env, p, p.Framework, env.Snapshot.Abs(p.Dir), tmp, nil, "", false, p.Framework == fwMocha)
 	if err != nil {
 		return nil, err
@@ -627,8 +627,7 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 		}
 	}
 	sortTests(tests)
-	jsListed.Store(key, tests)
-	return append([]Test(nil), tests...), nil
+	return tests, nil
 }
 
 // jsRunTests runs tests of a jest, vitest or mocha package: everything the

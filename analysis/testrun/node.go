@@ -145,13 +145,7 @@ func (r *NodeRunner) TestsInFile(ctx context.Context, env *Env, p *Project, file
 		if err != nil {
 			return nil, err
 		}
-		var out []Test
-		for _, t := range ts {
-			if t.File == file && t.End > t.Start {
-				out = append(out, t)
-			}
-		}
-		return out, nil
+		return testsIn(ts, file, true), nil
 	}
 	if !isNodeTestFile(env.Snapshot, file) || nodeRoot(env.Snapshot, file) != p.Dir {
 		return nil, nil
@@ -165,16 +159,11 @@ var nodeSuiteFuncs = map[string]bool{"describe": true, "suite": true}
 // nodeTestsInFile finds test('name', ...) and it('name', ...) calls at the
 // top level and inside describe/suite callbacks, in the file's syntax tree.
 func nodeTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, file string) ([]Test, error) {
-	f, err := snap.File(file)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return nil, err
 	}
 	defer tree.Close()
-	src := f.Content
 	relFile := relTo(p.Dir, file)
 	var out []Test
 	var visit func(n *sitter.Node, names []string)
@@ -566,13 +555,7 @@ func (r *NodeRunner) Affected(ctx context.Context, env *Env, p *Project, file st
 	if err != nil || !isJSTestName(file) {
 		return ts, err
 	}
-	var out []Test
-	for _, t := range ts {
-		if t.File == file {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return testsIn(ts, file, false), nil
 }
 
 func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error) {
@@ -580,24 +563,12 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if err != nil {
 		return nil, err
 	}
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
-		return analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json"
-	})
+	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
+		return (analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json") && !strings.Contains(f, "node_modules/")
+	}, "node-map-v2", p.Framework, strings.Join(nodeCommand(env.Settings.Node), " "))
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"node-map-v2", p.Framework, strings.Join(nodeCommand(env.Settings.Node), " ")}
-	for _, f := range files {
-		if strings.Contains(f, "node_modules/") {
-			continue
-		}
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
-	}
-	key := coverage.Key(parts...)
 	group := "node-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:16]
 	var cached coverage.Map
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {

@@ -212,13 +212,7 @@ func (r *PythonRunner) TestsInFile(ctx context.Context, env *Env, p *Project, fi
 	if err != nil {
 		return nil, err
 	}
-	var out []Test
-	for _, t := range ts {
-		if t.File == file && t.End > t.Start {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return testsIn(ts, file, true), nil
 }
 
 // pyTestsInFile finds pytest's tests in a file's syntax tree: module-level
@@ -226,16 +220,11 @@ func (r *PythonRunner) TestsInFile(ctx context.Context, env *Env, p *Project, fi
 // bases name a TestCase. It stands in for pytest's collection only for
 // files that a snapshot changes (whose code is not run to list them).
 func pyTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, file string) ([]Test, error) {
-	f, err := snap.File(file)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return nil, err
 	}
 	defer tree.Close()
-	src := f.Content
 	relFile := relTo(p.Dir, file)
 	var out []Test
 	add := func(decl, def *sitter.Node, name, id string) {
@@ -582,39 +571,21 @@ func pyProfile(c *pyCoverageJSON, p *Project, contexts func(string) bool) *cover
 func (r *PythonRunner) Affected(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
 	if isPyTestFile(file) {
 		// A test file's module-level code concerns its own tests.
-		var out []Test
 		ts, err := r.Discover(ctx, env, p)
-		for _, t := range ts {
-			if t.File == file {
-				out = append(out, t)
-			}
-		}
-		return out, err
+		return testsIn(ts, file, false), err
 	}
 	return r.Discover(ctx, env, p)
 }
 
 func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
-		ext := path.Ext(f)
-		return ext == ".py" || ext == ".ini" || ext == ".toml" || ext == ".cfg"
-	})
-	if err != nil {
-		return nil, err
-	}
 	cmdline, err := pytestCommandFor(env, p, true)
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"pytest-map-v2", strings.Join(cmdline, " ")}
-	for _, f := range files {
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
+	key, err := listKey(env.Snapshot, p.Dir, isPyProjectFile, "pytest-map-v2", strings.Join(cmdline, " "))
+	if err != nil {
+		return nil, err
 	}
-	key := coverage.Key(parts...)
 	group := "python-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:16]
 	var cached coverage.Map
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {
