@@ -7,6 +7,7 @@
 package coverage
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -184,16 +185,12 @@ func (p *Profile) Filter(keep func(path string) bool) *Profile {
 }
 
 func blockLess(a, b Block) bool {
-	if a.StartLine != b.StartLine {
-		return a.StartLine < b.StartLine
-	}
-	if a.StartCol != b.StartCol {
-		return a.StartCol < b.StartCol
-	}
-	if a.EndLine != b.EndLine {
-		return a.EndLine < b.EndLine
-	}
-	return a.EndCol < b.EndCol
+	return cmp.Or(
+		cmp.Compare(a.StartLine, b.StartLine),
+		cmp.Compare(a.StartCol, b.StartCol),
+		cmp.Compare(a.EndLine, b.EndLine),
+		cmp.Compare(a.EndCol, b.EndCol),
+	) < 0
 }
 
 // WriteLCOV writes p in the LCOV tracefile format (one record per file, DA
