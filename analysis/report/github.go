@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -18,26 +17,15 @@ import (
 // 1-based; columns are 1-based Unicode code points. Paths are relative to
 // the repository root.
 func writeGitHub(w io.Writer, in *Input) error {
-	bw := bufio.NewWriter(w)
-	for _, d := range in.Diagnostics {
-		r := in.RangeOf(d.Path, d.Start, d.End, analysis.UTF32)
+	return in.writeLines(w, analysis.UTF32, func(bw io.Writer, d analysis.Diagnostic, r Range) {
 		fmt.Fprintf(bw, "::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
-			githubLevel(d.Severity), escapeProperty(in.repoPath(d.Path)),
+			githubLevels.of(d.Severity), escapeProperty(in.repoPath(d.Path)),
 			r.Start.Line, r.Start.Column, r.End.Line, r.End.Column,
 			escapeProperty(d.Code), escapeData(d.Message))
-	}
-	return bw.Flush()
+	})
 }
 
-func githubLevel(s analysis.Severity) string {
-	switch s {
-	case analysis.SeverityError:
-		return "error"
-	case analysis.SeverityWarning, 0:
-		return "warning"
-	}
-	return "notice"
-}
+var githubLevels = levels{"error", "warning", "notice"}
 
 // escapeData escapes a command's message as the runner expects
 // (toolkit/core's escapeData): %, CR and LF.

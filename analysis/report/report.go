@@ -5,6 +5,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -100,6 +101,30 @@ func (in *Input) RangeOf(path string, start, end int, enc analysis.Encoding) Ran
 	sl, sc := m.Position(start, enc)
 	el, ec := m.Position(end, enc)
 	return Range{Pos{sl + 1, sc + 1}, Pos{el + 1, ec + 1}}
+}
+
+// writeLines writes line's output for each diagnostic, given its range in
+// enc's columns, and flushes.
+func (in *Input) writeLines(w io.Writer, enc analysis.Encoding, line func(bw io.Writer, d analysis.Diagnostic, r Range)) error {
+	bw := bufio.NewWriter(w)
+	for _, d := range in.Diagnostics {
+		line(bw, d, in.RangeOf(d.Path, d.Start, d.End, enc))
+	}
+	return bw.Flush()
+}
+
+// levels names the severities in a format that has three: error, warning
+// (also for a diagnostic without a severity) and the rest.
+type levels struct{ error, warning, other string }
+
+func (l levels) of(s analysis.Severity) string {
+	switch s {
+	case analysis.SeverityError:
+		return l.error
+	case analysis.SeverityWarning, 0:
+		return l.warning
+	}
+	return l.other
 }
 
 func init() {

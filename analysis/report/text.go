@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -12,11 +11,8 @@ import (
 // writeText prints path:line:col: severity: message [code], one per line,
 // with 1-based byte columns as compilers print them.
 func writeText(w io.Writer, in *Input) error {
-	bw := bufio.NewWriter(w)
-	for _, d := range in.Diagnostics {
-		r := in.RangeOf(d.Path, d.Start, d.End, analysis.UTF8)
+	return in.writeLines(w, analysis.UTF8, func(bw io.Writer, d analysis.Diagnostic, r Range) {
 		msg := strings.ReplaceAll(d.Message, "\n", " ")
 		fmt.Fprintf(bw, "%s:%d:%d: %s: %s [%s]\n", in.display(d.Path), r.Start.Line, r.Start.Column, d.Severity, msg, d.Code)
-	}
-	return bw.Flush()
+	})
 }
