@@ -687,14 +687,11 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 		return nil, err
 	}
 	for _, t := range tests {
-		res := run.results[t.ID]
-		if res == nil {
-			if msg, ok := run.fileError[t.File]; ok {
-				res = &Result{Status: Error, Output: msg}
-			} else {
-				res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-			}
+		var cause *Result
+		if msg, ok := run.fileError[t.File]; ok {
+			cause = &Result{Output: msg}
 		}
+		res := orNotRun(run.results[t.ID], cause, run.output)
 		res.ID, res.Package, res.File = t.ID, t.Package, t.File
 		if t.Line > 0 {
 			res.Line = t.Line

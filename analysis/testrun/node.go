@@ -104,17 +104,7 @@ func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 }
 
 func (r *NodeRunner) testFiles(env *Env, p *Project) ([]string, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool { return isNodeTestFile(env.Snapshot, f) })
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		if nodeRoot(env.Snapshot, f) == p.Dir {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return ownFiles(env.Snapshot, p.Dir, func(f string) bool { return isNodeTestFile(env.Snapshot, f) }, nodeRoot)
 }
 
 func (r *NodeRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
@@ -524,14 +514,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 			return
 		}
 		for _, t := range byFile[file] {
-			res := run.results[t.ID]
-			if res == nil {
-				if fr := run.results[""]; fr != nil {
-					res = &Result{Status: Error, Output: fr.Output}
-				} else {
-					res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-				}
-			}
+			res := orNotRun(run.results[t.ID], run.results[""], run.output)
 			res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 			out.Results = append(out.Results, *res)
 		}

@@ -144,6 +144,22 @@ func walkFiles(snap *analysis.Snapshot, paths []string, keep func(string) bool) 
 	return kept, nil
 }
 
+// ownFiles are the files under dir that keep keeps and whose project root
+// (by root) is dir itself, not a project nested in it.
+func ownFiles(snap *analysis.Snapshot, dir string, keep func(string) bool, root func(*analysis.Snapshot, string) string) ([]string, error) {
+	files, err := walkFiles(snap, []string{dir}, keep)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if root(snap, f) == dir {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // projectRoots are the project roots (found by rootFound) of the test files
 // (those isTest keeps) under paths, and the root that contains each path
 // when a marker file makes it one and it has test files.
@@ -187,17 +203,7 @@ func (r *PythonRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 }
 
 func (r *PythonRunner) testFiles(env *Env, p *Project) ([]string, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, isPyTestFile)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		if pyRoot(env.Snapshot, f) == p.Dir {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return ownFiles(env.Snapshot, p.Dir, isPyTestFile, pyRoot)
 }
 
 func (r *PythonRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
@@ -516,15 +522,8 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 		return nil, err
 	}
 	for _, t := range tests {
-		res := run.results[t.ID]
-		if res == nil {
-			// Collection errors are reported by file.
-			if ce := run.results[relTo(p.Dir, t.File)]; ce != nil {
-				res = &Result{Status: Error, Output: ce.Output}
-			} else {
-				res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-			}
-		}
+		// Collection errors are reported by file.
+		res := orNotRun(run.results[t.ID], run.results[relTo(p.Dir, t.File)], run.output)
 		res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 		out.Results = append(out.Results, *res)
 	}

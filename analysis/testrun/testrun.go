@@ -370,6 +370,19 @@ func testsIn(ts []Test, file string, declared bool) []Test {
 	return out
 }
 
+// orNotRun is a test's result res or, when the run gave it none, an Error
+// result: with the output of cause, the failure that kept the test's file
+// from running, when there is one, else with the run's output.
+func orNotRun(res, cause *Result, runOutput string) *Result {
+	switch {
+	case res != nil:
+		return res
+	case cause != nil:
+		return &Result{Status: Error, Output: cause.Output}
+	}
+	return &Result{Status: Error, Output: trimOutput("the test did not run:\n" + runOutput)}
+}
+
 // parseTree is the syntax tree of file in snap, to Close, and its content.
 func parseTree(ctx context.Context, snap *analysis.Snapshot, file string) (*sitter.Tree, []byte, error) {
 	f, err := snap.File(file)
