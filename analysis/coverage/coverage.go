@@ -10,6 +10,8 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -155,12 +157,7 @@ func (p *Profile) Merge(o *Profile) {
 
 // Paths lists the files, sorted.
 func (p *Profile) Paths() []string {
-	out := make([]string, 0, len(p.Files))
-	for k := range p.Files {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(p.Files)
 }
 
 // Percent is the share of all statements covered.
@@ -181,6 +178,13 @@ func (p *Profile) Filter(keep func(path string) bool) *Profile {
 			out.Files[k] = f
 		}
 	}
+	return out
+}
+
+// sortedKeys lists m's keys, sorted; empty, not nil, for an empty map.
+func sortedKeys[V any](m map[string]V) []string {
+	out := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m))
+	slices.Sort(out)
 	return out
 }
 
