@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -16,13 +15,11 @@ import (
 // with ::warning for warnings and ::notice for info and hints. Lines are
 // 1-based; columns are 1-based Unicode code points. Paths are relative to
 // the repository root.
-func writeGitHub(w io.Writer, in *Input) error {
-	return in.writeLines(w, analysis.UTF32, func(bw io.Writer, d analysis.Diagnostic, r Range) {
-		fmt.Fprintf(bw, "::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
-			githubLevels.of(d.Severity), escapeProperty(in.repoPath(d.Path)),
-			r.Start.Line, r.Start.Column, r.End.Line, r.End.Column,
-			escapeProperty(d.Code), escapeData(d.Message))
-	})
+func githubLine(in *Input, d analysis.Diagnostic, r Range) string {
+	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
+		githubLevels.of(d.Severity), escapeProperty(in.repoPath(d.Path)),
+		r.Start.Line, r.Start.Column, r.End.Line, r.End.Column,
+		escapeProperty(d.Code), escapeData(d.Message))
 }
 
 var githubLevels = levels{"error", "warning", "notice"}
@@ -39,4 +36,4 @@ func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-func init() { Register("github", writeGitHub) }
+func init() { Register("github", lineFormat(analysis.UTF32, githubLine)) }

@@ -103,14 +103,16 @@ func (in *Input) RangeOf(path string, start, end int, enc analysis.Encoding) Ran
 	return Range{Pos{sl + 1, sc + 1}, Pos{el + 1, ec + 1}}
 }
 
-// writeLines writes line's output for each diagnostic, given its range in
-// enc's columns, and flushes.
-func (in *Input) writeLines(w io.Writer, enc analysis.Encoding, line func(bw io.Writer, d analysis.Diagnostic, r Range)) error {
-	bw := bufio.NewWriter(w)
-	for _, d := range in.Diagnostics {
-		line(bw, d, in.RangeOf(d.Path, d.Start, d.End, enc))
+// lineFormat is a format that prints a line a diagnostic: line's text,
+// given the diagnostic's range in enc's columns.
+func lineFormat(enc analysis.Encoding, line func(in *Input, d analysis.Diagnostic, r Range) string) Writer {
+	return func(w io.Writer, in *Input) error {
+		bw := bufio.NewWriter(w)
+		for _, d := range in.Diagnostics {
+			bw.WriteString(line(in, d, in.RangeOf(d.Path, d.Start, d.End, enc)))
+		}
+		return bw.Flush()
 	}
-	return bw.Flush()
 }
 
 // levels names the severities in a format that has three: error, warning
@@ -128,6 +130,6 @@ func (l levels) of(s analysis.Severity) string {
 }
 
 func init() {
-	Register("text", writeText)
+	Register("text", lineFormat(analysis.UTF8, textLine))
 	Register("json", writeJSON)
 }
