@@ -7,8 +7,11 @@
 package coverage
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -154,12 +157,7 @@ func (p *Profile) Merge(o *Profile) {
 
 // Paths lists the files, sorted.
 func (p *Profile) Paths() []string {
-	out := make([]string, 0, len(p.Files))
-	for k := range p.Files {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(p.Files)
 }
 
 // Percent is the share of all statements covered.
@@ -183,17 +181,20 @@ func (p *Profile) Filter(keep func(path string) bool) *Profile {
 	return out
 }
 
+// sortedKeys lists m's keys, sorted; empty, not nil, for an empty map.
+func sortedKeys[V any](m map[string]V) []string {
+	out := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m))
+	slices.Sort(out)
+	return out
+}
+
 func blockLess(a, b Block) bool {
-	if a.StartLine != b.StartLine {
-		return a.StartLine < b.StartLine
-	}
-	if a.StartCol != b.StartCol {
-		return a.StartCol < b.StartCol
-	}
-	if a.EndLine != b.EndLine {
-		return a.EndLine < b.EndLine
-	}
-	return a.EndCol < b.EndCol
+	return cmp.Or(
+		cmp.Compare(a.StartLine, b.StartLine),
+		cmp.Compare(a.StartCol, b.StartCol),
+		cmp.Compare(a.EndLine, b.EndLine),
+		cmp.Compare(a.EndCol, b.EndCol),
+	) < 0
 }
 
 // WriteLCOV writes p in the LCOV tracefile format (one record per file, DA

@@ -153,12 +153,7 @@ func mergeInts(a, b []int) []int {
 
 // TestIDs lists the tests in the map, sorted.
 func (m *Map) TestIDs() []string {
-	out := make([]string, 0, len(m.Tests))
-	for id := range m.Tests {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(m.Tests)
 }
 
 // TestsAt lists the tests that cover line (1-based) of path, sorted.

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -17,27 +15,14 @@ import (
 // with ::warning for warnings and ::notice for info and hints. Lines are
 // 1-based; columns are 1-based Unicode code points. Paths are relative to
 // the repository root.
-func writeGitHub(w io.Writer, in *Input) error {
-	bw := bufio.NewWriter(w)
-	for _, d := range in.Diagnostics {
-		r := in.RangeOf(d.Path, d.Start, d.End, analysis.UTF32)
-		fmt.Fprintf(bw, "::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
-			githubLevel(d.Severity), escapeProperty(in.repoPath(d.Path)),
-			r.Start.Line, r.Start.Column, r.End.Line, r.End.Column,
-			escapeProperty(d.Code), escapeData(d.Message))
-	}
-	return bw.Flush()
+func githubLine(in *Input, d analysis.Diagnostic, r Range) string {
+	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
+		githubLevels.of(d.Severity), escapeProperty(in.repoPath(d.Path)),
+		r.Start.Line, r.Start.Column, r.End.Line, r.End.Column,
+		escapeProperty(d.Code), escapeData(d.Message))
 }
 
-func githubLevel(s analysis.Severity) string {
-	switch s {
-	case analysis.SeverityError:
-		return "error"
-	case analysis.SeverityWarning, 0:
-		return "warning"
-	}
-	return "notice"
-}
+var githubLevels = levels{"error", "warning", "notice"}
 
 // escapeData escapes a command's message as the runner expects
 // (toolkit/core's escapeData): %, CR and LF.
@@ -51,4 +36,4 @@ func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-func init() { Register("github", writeGitHub) }
+func init() { Register("github", lineFormat(analysis.UTF32, githubLine)) }

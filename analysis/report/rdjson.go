@@ -58,7 +58,7 @@ func ToRDJSON(in *Input) RDJSON {
 		rd := RDDiagnostic{
 			Message:  d.Message,
 			Location: RDLocation{Path: in.display(d.Path), Range: in.RangeOf(d.Path, d.Start, d.End, analysis.UTF8)},
-			Severity: rdSeverity(d.Severity),
+			Severity: rdSeverities.of(d.Severity),
 			Code:     RDCode{Value: d.Code, URL: d.URL},
 		}
 		if d.Source != "" && d.Source != "gauntlet" {
@@ -85,15 +85,7 @@ func ToRDJSON(in *Input) RDJSON {
 	return out
 }
 
-func rdSeverity(s analysis.Severity) string {
-	switch s {
-	case analysis.SeverityError:
-		return "ERROR"
-	case analysis.SeverityWarning, 0:
-		return "WARNING"
-	}
-	return "INFO"
-}
+var rdSeverities = levels{"ERROR", "WARNING", "INFO"}
 
 func writeRDJSON(w io.Writer, in *Input) error {
 	enc := json.NewEncoder(w)

@@ -5,6 +5,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -102,7 +103,33 @@ func (in *Input) RangeOf(path string, start, end int, enc analysis.Encoding) Ran
 	return Range{Pos{sl + 1, sc + 1}, Pos{el + 1, ec + 1}}
 }
 
+// lineFormat is a format that prints a line a diagnostic: line's text,
+// given the diagnostic's range in enc's columns.
+func lineFormat(enc analysis.Encoding, line func(in *Input, d analysis.Diagnostic, r Range) string) Writer {
+	return func(w io.Writer, in *Input) error {
+		bw := bufio.NewWriter(w)
+		for _, d := range in.Diagnostics {
+			bw.WriteString(line(in, d, in.RangeOf(d.Path, d.Start, d.End, enc)))
+		}
+		return bw.Flush()
+	}
+}
+
+// levels names the severities in a format that has three: error, warning
+// (also for a diagnostic without a severity) and the rest.
+type levels struct{ error, warning, other string }
+
+func (l levels) of(s analysis.Severity) string {
+	switch s {
+	case analysis.SeverityError:
+		return l.error
+	case analysis.SeverityWarning, 0:
+		return l.warning
+	}
+	return l.other
+}
+
 func init() {
-	Register("text", writeText)
+	Register("text", lineFormat(analysis.UTF8, textLine))
 	Register("json", writeJSON)
 }

@@ -181,7 +181,7 @@ func ToSARIF(in *Input) SARIFLog {
 		}
 		short, _, _ := strings.Cut(doc, "\n")
 		r := SARIFRule{ID: id, ShortDescription: SARIFMessage{short}, FullDescription: SARIFMessage{doc}, HelpURI: url}
-		r.DefaultConfiguration.Level = sarifLevel(sev)
+		r.DefaultConfiguration.Level = sarifLevels.of(sev)
 		index[id] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, r)
 		return index[id]
@@ -200,7 +200,7 @@ func ToSARIF(in *Input) SARIFLog {
 		r := SARIFResult{
 			RuleID:    d.Code,
 			RuleIndex: addRule(d.Code, "", d.URL, d.Severity),
-			Level:     sarifLevel(d.Severity),
+			Level:     sarifLevels.of(d.Severity),
 			Message:   SARIFMessage{d.Message},
 			Locations: []SARIFLocation{{PhysicalLocation: SARIFPhysicalLocation{
 				ArtifactLocation: loc,
@@ -265,15 +265,7 @@ func (in *Input) fingerprint(d analysis.Diagnostic, uri string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func sarifLevel(s analysis.Severity) string {
-	switch s {
-	case analysis.SeverityError:
-		return "error"
-	case analysis.SeverityWarning, 0:
-		return "warning"
-	}
-	return "note"
-}
+var sarifLevels = levels{"error", "warning", "note"}
 
 func writeSARIF(w io.Writer, in *Input) error {
 	enc := json.NewEncoder(w)

@@ -1,22 +1,15 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 )
 
-// writeText prints path:line:col: severity: message [code], one per line,
-// with 1-based byte columns as compilers print them.
-func writeText(w io.Writer, in *Input) error {
-	bw := bufio.NewWriter(w)
-	for _, d := range in.Diagnostics {
-		r := in.RangeOf(d.Path, d.Start, d.End, analysis.UTF8)
-		msg := strings.ReplaceAll(d.Message, "\n", " ")
-		fmt.Fprintf(bw, "%s:%d:%d: %s: %s [%s]\n", in.display(d.Path), r.Start.Line, r.Start.Column, d.Severity, msg, d.Code)
-	}
-	return bw.Flush()
+// textLine prints path:line:col: severity: message [code], a line a
+// diagnostic, with 1-based byte columns as compilers print them.
+func textLine(in *Input, d analysis.Diagnostic, r Range) string {
+	msg := strings.ReplaceAll(d.Message, "\n", " ")
+	return fmt.Sprintf("%s:%d:%d: %s: %s [%s]\n", in.display(d.Path), r.Start.Line, r.Start.Column, d.Severity, msg, d.Code)
 }

@@ -13,6 +13,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"iter"
 	"strings"
 	"unicode/utf8"
 
@@ -69,10 +70,7 @@ func run(pass *analysis.Pass) error {
 			// in one) is reported where the parser first lost its way: its
 			// first stray token, or the first error inside the constructs
 			// it holds; what follows is the same mistake's cascade.
-			c := sitter.NewTreeCursor(n)
-			defer c.Close()
-			for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
-				ch := c.CurrentNode()
+			for ch := range children(n) {
 				switch {
 				case ch.IsExtra():
 					continue
@@ -90,26 +88,34 @@ func run(pass *analysis.Pass) error {
 			report(start, end, msg)
 			return
 		}
-		// A cursor steps to the next sibling in constant time; Child(i)
-		// walks from the first child, which made wide nodes (a file's
-		// top-level declarations) quadratic.
-		c := sitter.NewTreeCursor(n)
-		defer c.Close()
-		for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
-			visit(c.CurrentNode())
+		for ch := range children(n) {
+			visit(ch)
 		}
 	}
 	visit(root)
 	return nil
 }
 
+// children yields the children of n in order. A cursor steps to the next
+// sibling in constant time; Child(i) walks from the first child, which made
+// wide nodes (a file's top-level declarations) quadratic.
+func children(n *sitter.Node) iter.Seq[*sitter.Node] {
+	return func(yield func(*sitter.Node) bool) {
+		c := sitter.NewTreeCursor(n)
+		defer c.Close()
+		for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
+			if !yield(c.CurrentNode()) {
+				return
+			}
+		}
+	}
+}
+
 // hasErrorChild reports whether a child of n is or holds an ERROR or
 // MISSING node.
 func hasErrorChild(n *sitter.Node) bool {
-	c := sitter.NewTreeCursor(n)
-	defer c.Close()
-	for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
-		if c.CurrentNode().HasError() {
+	for ch := range children(n) {
+		if ch.HasError() {
 			return true
 		}
 	}
@@ -162,10 +168,8 @@ func treeErrorStarts(root *sitter.Node) []int {
 			out = append(out, int(firstLeaf(n).StartByte()))
 			return
 		}
-		c := sitter.NewTreeCursor(n)
-		defer c.Close()
-		for ok := c.GoToFirstChild(); ok; ok = c.GoToNextSibling() {
-			visit(c.CurrentNode())
+		for ch := range children(n) {
+			visit(ch)
 		}
 	}
 	visit(root)

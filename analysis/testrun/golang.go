@@ -127,16 +127,11 @@ var outputComment = regexp.MustCompile(`^//\s*(?i:unordered output|output):`)
 // tree: TestXxx(*testing.T), BenchmarkXxx(*testing.B), FuzzXxx(*testing.F)
 // and examples with an output comment (the ones go test runs).
 func goTestsInFile(ctx context.Context, snap *analysis.Snapshot, pkg *goPackage, file string) ([]Test, error) {
-	f, err := snap.File(file)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return nil, err
 	}
 	defer tree.Close()
-	src := f.Content
 	root := tree.RootNode()
 	var out []Test
 	for i := 0; i < int(root.NamedChildCount()); i++ {
@@ -674,24 +669,11 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 	var stale, staleUntested []*goPackage
 	keys := map[*goPackage]string{}
 	for _, pkg := range m.Packages {
-		if len(testsOf[pkg.ImportPath]) == 0 {
-			if len(pkg.GoFiles) == 0 {
-				continue
-			}
-			// A package no test of its own runs: its statements still
-			// count in the totals (uncovered unless another package's
-			// tests run them).
-			key, err := m.key(env.Snapshot, pkg, gv, env.Settings.Go.Flags)
-			if err != nil {
-				return nil, err
-			}
-			keys[pkg] = key
-			var e goEntry
-			if env.Cache.Get(group(pkg), key, &e) && e.Map != nil {
-				out.Merge(e.Map)
-				continue
-			}
-			staleUntested = append(staleUntested, pkg)
+		// A package no test of its own runs: its statements still count
+		// in the totals (uncovered unless another package's tests run
+		// them).
+		untested := len(testsOf[pkg.ImportPath]) == 0
+		if untested && len(pkg.GoFiles) == 0 {
 			continue
 		}
 		key, err := m.key(env.Snapshot, pkg, gv, env.Settings.Go.Flags)
@@ -700,11 +682,14 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 		}
 		keys[pkg] = key
 		var e goEntry
-		if env.Cache.Get(group(pkg), key, &e) && e.Map != nil {
+		switch {
+		case env.Cache.Get(group(pkg), key, &e) && e.Map != nil:
 			out.Merge(e.Map)
-			continue
+		case untested:
+			staleUntested = append(staleUntested, pkg)
+		default:
+			stale = append(stale, pkg)
 		}
-		stale = append(stale, pkg)
 	}
 	if len(staleUntested) > 0 {
 		maps, err := r.untestedBlocks(ctx, env, m, p, staleUntested)

@@ -574,14 +574,14 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := jsListed.Load(key); ok {
-		return append([]Test(nil), v.([]Test)...), nil
-	}
-	tmp, err := os.MkdirTemp("", "gauntlet-js-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
+	return listOnce(&jsListed, key, "gauntlet-js-", func(tmp string) ([]Test, error) {
+		return r.listIn(ctx, env, p, tmp)
+	})
+}
+
+// listIn lists the tests of p with a dry run of its framework (a run of
+// the suite where the framework has none), with tmp for its output files.
+func (r *NodeRunner) listIn(ctx context.Context, env *Env, p *Project, tmp string) ([]Test, error) {
 	run, err := r.runFramework(ctx, env, p, p.Framework, env.Snapshot.Abs(p.Dir), tmp, nil, "", false, p.Framework == fwMocha)
 	if err != nil {
 		return nil, err
@@ -627,8 +627,7 @@ func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test
 		}
 	}
 	sortTests(tests)
-	jsListed.Store(key, tests)
-	return append([]Test(nil), tests...), nil
+	return tests, nil
 }
 
 // jsRunTests runs tests of a jest, vitest or mocha package: everything the
@@ -688,14 +687,11 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 		return nil, err
 	}
 	for _, t := range tests {
-		res := run.results[t.ID]
-		if res == nil {
-			if msg, ok := run.fileError[t.File]; ok {
-				res = &Result{Status: Error, Output: msg}
-			} else {
-				res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-			}
+		var cause *Result
+		if msg, ok := run.fileError[t.File]; ok {
+			cause = &Result{Output: msg}
 		}
+		res := orNotRun(run.results[t.ID], cause, run.output)
 		res.ID, res.Package, res.File = t.ID, t.Package, t.File
 		if t.Line > 0 {
 			res.Line = t.Line

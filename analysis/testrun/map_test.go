@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 )
 
@@ -41,12 +42,18 @@ func TestGoMapAndCache(t *testing.T) {
 	needGo(t)
 	dir := copyDir(t, "../../examples/gocalc")
 	cache := t.TempDir()
-	var log progressLog
-	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add))
-	m, err := s.Map(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	// build maps the workspace with the one cache: the map, and the titles
+	// of the builds it reported.
+	build := func() (*coverage.Map, []string) {
+		t.Helper()
+		var log progressLog
+		m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add)).Map(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, log.titles()
 	}
+	m, titles := build()
 	clampLine := lineOf(t, filepath.Join(dir, "calc/calc.go"), "if v > Limit {")
 	if got, want := m.TestsAt("calc/calc.go", clampLine), []string{calcAdd, calcMul, calcSub, rpnEval}; !reflect.DeepEqual(got, want) {
 		t.Errorf("tests at calc.go:%d = %q, want %q", clampLine, got, want)
@@ -58,18 +65,13 @@ func TestGoMapAndCache(t *testing.T) {
 	if tests, pct, ok := m.Function("rpn/rpn.go", 13, 50); !ok || pct >= 100 || len(tests) != 2 {
 		t.Errorf("Eval: %q %.1f%% %v; want both rpn tests and < 100%%", tests, pct, ok)
 	}
-	if titles := log.titles(); len(titles) != 1 || !strings.Contains(titles[0], "7 tests in 2 packages") {
+	if len(titles) != 1 || !strings.Contains(titles[0], "7 tests in 2 packages") {
 		t.Fatalf("first build: progress %q", titles)
 	}
 
 	// Nothing changed: everything comes from the cache.
-	log = progressLog{}
-	s = New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add))
-	m2, err := s.Map(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if titles := log.titles(); len(titles) != 0 {
+	m2, titles := build()
+	if len(titles) != 0 {
 		t.Errorf("unchanged workspace rebuilt the map: %q", titles)
 	}
 	if !reflect.DeepEqual(m2.TestIDs(), m.TestIDs()) {
@@ -78,22 +80,12 @@ func TestGoMapAndCache(t *testing.T) {
 
 	// rpn changed: only rpn's tests run again (calc's inputs did not change).
 	writeFiles(t, dir, map[string]string{"rpn/extra.go": "package rpn\n\nfunc extra() int { return 1 }\n"})
-	log = progressLog{}
-	s = New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add))
-	if _, err := s.Map(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if titles := log.titles(); len(titles) != 1 || !strings.Contains(titles[0], "2 tests in 1 packages") {
+	if _, titles := build(); len(titles) != 1 || !strings.Contains(titles[0], "2 tests in 1 packages") {
 		t.Errorf("after an rpn change: progress %q, want only rpn rebuilt", titles)
 	}
 	// calc changed: rpn imports calc, so both are rebuilt.
 	writeFiles(t, dir, map[string]string{"calc/extra.go": "package calc\n\nfunc extra() int { return 1 }\n"})
-	log = progressLog{}
-	s = New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add))
-	if _, err := s.Map(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if titles := log.titles(); len(titles) != 1 || !strings.Contains(titles[0], "7 tests in 2 packages") {
+	if _, titles := build(); len(titles) != 1 || !strings.Contains(titles[0], "7 tests in 2 packages") {
 		t.Errorf("after a calc change: progress %q, want both rebuilt", titles)
 	}
 }

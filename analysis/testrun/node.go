@@ -104,17 +104,7 @@ func (r *NodeRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 }
 
 func (r *NodeRunner) testFiles(env *Env, p *Project) ([]string, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool { return isNodeTestFile(env.Snapshot, f) })
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		if nodeRoot(env.Snapshot, f) == p.Dir {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return ownFiles(env.Snapshot, p.Dir, func(f string) bool { return isNodeTestFile(env.Snapshot, f) }, nodeRoot)
 }
 
 func (r *NodeRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
@@ -145,13 +135,7 @@ func (r *NodeRunner) TestsInFile(ctx context.Context, env *Env, p *Project, file
 		if err != nil {
 			return nil, err
 		}
-		var out []Test
-		for _, t := range ts {
-			if t.File == file && t.End > t.Start {
-				out = append(out, t)
-			}
-		}
-		return out, nil
+		return testsIn(ts, file, true), nil
 	}
 	if !isNodeTestFile(env.Snapshot, file) || nodeRoot(env.Snapshot, file) != p.Dir {
 		return nil, nil
@@ -165,16 +149,11 @@ var nodeSuiteFuncs = map[string]bool{"describe": true, "suite": true}
 // nodeTestsInFile finds test('name', ...) and it('name', ...) calls at the
 // top level and inside describe/suite callbacks, in the file's syntax tree.
 func nodeTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, file string) ([]Test, error) {
-	f, err := snap.File(file)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return nil, err
 	}
 	defer tree.Close()
-	src := f.Content
 	relFile := relTo(p.Dir, file)
 	var out []Test
 	var visit func(n *sitter.Node, names []string)
@@ -535,14 +514,7 @@ func (r *NodeRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test
 			return
 		}
 		for _, t := range byFile[file] {
-			res := run.results[t.ID]
-			if res == nil {
-				if fr := run.results[""]; fr != nil {
-					res = &Result{Status: Error, Output: fr.Output}
-				} else {
-					res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-				}
-			}
+			res := orNotRun(run.results[t.ID], run.results[""], run.output)
 			res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 			out.Results = append(out.Results, *res)
 		}
@@ -566,13 +538,7 @@ func (r *NodeRunner) Affected(ctx context.Context, env *Env, p *Project, file st
 	if err != nil || !isJSTestName(file) {
 		return ts, err
 	}
-	var out []Test
-	for _, t := range ts {
-		if t.File == file {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return testsIn(ts, file, false), nil
 }
 
 func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error) {
@@ -580,24 +546,12 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if err != nil {
 		return nil, err
 	}
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
-		return analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json"
-	})
+	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
+		return (analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json") && !strings.Contains(f, "node_modules/")
+	}, "node-map-v2", p.Framework, strings.Join(nodeCommand(env.Settings.Node), " "))
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"node-map-v2", p.Framework, strings.Join(nodeCommand(env.Settings.Node), " ")}
-	for _, f := range files {
-		if strings.Contains(f, "node_modules/") {
-			continue
-		}
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
-	}
-	key := coverage.Key(parts...)
 	group := "node-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:16]
 	var cached coverage.Map
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {

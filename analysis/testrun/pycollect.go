@@ -138,8 +138,9 @@ func diskTests(env *Env, list func(disk *Env) ([]Test, error), files func() ([]s
 	return out, nil
 }
 
-// listKey is the cache key of a listing of the tests below dir: words, and
-// the path and content of each file there that keep says can change it.
+// listKey is the cache key of a listing of the tests below dir (or of their
+// coverage map): words, and the path and content of each file there that
+// keep says can change it.
 func listKey(snap *analysis.Snapshot, dir string, keep func(string) bool, words ...string) (string, error) {
 	files, err := walkFiles(snap, []string{dir}, keep)
 	if err != nil {
@@ -156,26 +157,30 @@ func listKey(snap *analysis.Snapshot, dir string, keep func(string) bool, words 
 	return coverage.Key(parts...), nil
 }
 
+// isPyProjectFile: the files that can change what pytest collects and runs
+// in a project (its code and configuration).
+func isPyProjectFile(f string) bool {
+	ext := path.Ext(f)
+	return ext == ".py" || ext == ".ini" || ext == ".toml" || ext == ".cfg"
+}
+
 func (r *PythonRunner) collectDisk(ctx context.Context, env *Env, p *Project, testFiles []string) ([]Test, error) {
 	cmdline, err := pytestCommandFor(env, p, false)
 	if err != nil {
 		return nil, err
 	}
-	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
-		ext := path.Ext(f)
-		return ext == ".py" || ext == ".ini" || ext == ".toml" || ext == ".cfg"
-	}, "pytest-collect-v1", env.Snapshot.Abs(p.Dir), strings.Join(cmdline, " "))
+	key, err := listKey(env.Snapshot, p.Dir, isPyProjectFile, "pytest-collect-v1", env.Snapshot.Abs(p.Dir), strings.Join(cmdline, " "))
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := collected.Load(key); ok {
-		return append([]Test(nil), v.([]Test)...), nil
-	}
-	tmp, err := os.MkdirTemp("", "gauntlet-pycollect-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
+	return listOnce(&collected, key, "gauntlet-pycollect-", func(tmp string) ([]Test, error) {
+		return r.collectIn(ctx, env, p, cmdline, testFiles, tmp)
+	})
+}
+
+// collectIn runs pytest --collect-only (cmdline) in p, with tmp for its
+// plugin and output files.
+func (r *PythonRunner) collectIn(ctx context.Context, env *Env, p *Project, cmdline, testFiles []string, tmp string) ([]Test, error) {
 	sdir, err := scriptDir(tmp)
 	if err != nil {
 		return nil, err
@@ -236,7 +241,26 @@ func (r *PythonRunner) collectDisk(ctx context.Context, env *Env, p *Project, te
 	if code != 0 {
 		return nil, fmt.Errorf("pytest --collect-only in %s exited with status %d:\n%s", p.Dir, code, trimOutput(string(out)))
 	}
-	collected.Store(key, tests)
+	return tests, nil
+}
+
+// listOnce returns the tests cached under key in cache, else those that
+// list returns (given a temporary directory, removed after), and caches
+// them. Callers get their own copy of the slice.
+func listOnce(cache *sync.Map, key, tmpPrefix string, list func(tmp string) ([]Test, error)) ([]Test, error) {
+	if v, ok := cache.Load(key); ok {
+		return append([]Test(nil), v.([]Test)...), nil
+	}
+	tmp, err := os.MkdirTemp("", tmpPrefix)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	tests, err := list(tmp)
+	if err != nil {
+		return nil, err
+	}
+	cache.Store(key, tests)
 	return append([]Test(nil), tests...), nil
 }
 
@@ -264,11 +288,7 @@ func pyTestOf(ctx context.Context, snap *analysis.Snapshot, p *Project, it pyIte
 	}
 	// The declaration: the function (or, when inherited, the class) named
 	// by the node id.
-	f, err := snap.File(file)
-	if err != nil {
-		return t
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return t
 	}
@@ -284,7 +304,7 @@ func pyTestOf(ctx context.Context, snap *analysis.Snapshot, p *Project, it pyIte
 		if node.Type() == "class_definition" {
 			body = node.ChildByFieldName("body")
 		}
-		next := pyChild(body, name, f.Content)
+		next := pyChild(body, name, src)
 		if next == nil {
 			break
 		}

@@ -144,6 +144,22 @@ func walkFiles(snap *analysis.Snapshot, paths []string, keep func(string) bool) 
 	return kept, nil
 }
 
+// ownFiles are the files under dir that keep keeps and whose project root
+// (by root) is dir itself, not a project nested in it.
+func ownFiles(snap *analysis.Snapshot, dir string, keep func(string) bool, root func(*analysis.Snapshot, string) string) ([]string, error) {
+	files, err := walkFiles(snap, []string{dir}, keep)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if root(snap, f) == dir {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // projectRoots are the project roots (found by rootFound) of the test files
 // (those isTest keeps) under paths, and the root that contains each path
 // when a marker file makes it one and it has test files.
@@ -187,17 +203,7 @@ func (r *PythonRunner) Projects(env *Env, paths []string) ([]*Project, error) {
 }
 
 func (r *PythonRunner) testFiles(env *Env, p *Project) ([]string, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, isPyTestFile)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		if pyRoot(env.Snapshot, f) == p.Dir {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return ownFiles(env.Snapshot, p.Dir, isPyTestFile, pyRoot)
 }
 
 func (r *PythonRunner) Discover(ctx context.Context, env *Env, p *Project) ([]Test, error) {
@@ -212,13 +218,7 @@ func (r *PythonRunner) TestsInFile(ctx context.Context, env *Env, p *Project, fi
 	if err != nil {
 		return nil, err
 	}
-	var out []Test
-	for _, t := range ts {
-		if t.File == file && t.End > t.Start {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return testsIn(ts, file, true), nil
 }
 
 // pyTestsInFile finds pytest's tests in a file's syntax tree: module-level
@@ -226,16 +226,11 @@ func (r *PythonRunner) TestsInFile(ctx context.Context, env *Env, p *Project, fi
 // bases name a TestCase. It stands in for pytest's collection only for
 // files that a snapshot changes (whose code is not run to list them).
 func pyTestsInFile(ctx context.Context, snap *analysis.Snapshot, p *Project, file string) ([]Test, error) {
-	f, err := snap.File(file)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := f.Tree(ctx)
+	tree, src, err := parseTree(ctx, snap, file)
 	if err != nil {
 		return nil, err
 	}
 	defer tree.Close()
-	src := f.Content
 	relFile := relTo(p.Dir, file)
 	var out []Test
 	add := func(decl, def *sitter.Node, name, id string) {
@@ -527,15 +522,8 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 		return nil, err
 	}
 	for _, t := range tests {
-		res := run.results[t.ID]
-		if res == nil {
-			// Collection errors are reported by file.
-			if ce := run.results[relTo(p.Dir, t.File)]; ce != nil {
-				res = &Result{Status: Error, Output: ce.Output}
-			} else {
-				res = &Result{Status: Error, Output: trimOutput("the test did not run:\n" + run.output)}
-			}
-		}
+		// Collection errors are reported by file.
+		res := orNotRun(run.results[t.ID], run.results[relTo(p.Dir, t.File)], run.output)
 		res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 		out.Results = append(out.Results, *res)
 	}
@@ -582,39 +570,21 @@ func pyProfile(c *pyCoverageJSON, p *Project, contexts func(string) bool) *cover
 func (r *PythonRunner) Affected(ctx context.Context, env *Env, p *Project, file string) ([]Test, error) {
 	if isPyTestFile(file) {
 		// A test file's module-level code concerns its own tests.
-		var out []Test
 		ts, err := r.Discover(ctx, env, p)
-		for _, t := range ts {
-			if t.File == file {
-				out = append(out, t)
-			}
-		}
-		return out, err
+		return testsIn(ts, file, false), err
 	}
 	return r.Discover(ctx, env, p)
 }
 
 func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map, error) {
-	files, err := walkFiles(env.Snapshot, []string{p.Dir}, func(f string) bool {
-		ext := path.Ext(f)
-		return ext == ".py" || ext == ".ini" || ext == ".toml" || ext == ".cfg"
-	})
-	if err != nil {
-		return nil, err
-	}
 	cmdline, err := pytestCommandFor(env, p, true)
 	if err != nil {
 		return nil, err
 	}
-	parts := []string{"pytest-map-v2", strings.Join(cmdline, " ")}
-	for _, f := range files {
-		fl, err := env.Snapshot.File(f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f, string(fl.Content))
+	key, err := listKey(env.Snapshot, p.Dir, isPyProjectFile, "pytest-map-v2", strings.Join(cmdline, " "))
+	if err != nil {
+		return nil, err
 	}
-	key := coverage.Key(parts...)
 	group := "python-" + coverage.Key(env.Snapshot.Abs(p.Dir))[:16]
 	var cached coverage.Map
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {

@@ -49,6 +49,34 @@ func editedTests(t *testing.T, before, after map[string]string) []string {
 	return out
 }
 
+// checkEdited: the tests that edit (files that replace base's) changes are
+// want.
+func checkEdited(t *testing.T, base, edit map[string]string, want []string) {
+	t.Helper()
+	got := editedTests(t, base, edit)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// editCase is an edit of a test file (its new content) and the tests it
+// changes.
+type editCase struct {
+	name, edit string
+	want       []string
+}
+
+// checkEdits runs each case as a subtest: file, whose content is src,
+// replaced by the case's edit.
+func checkEdits(t *testing.T, file, src string, cases []editCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkEdited(t, map[string]string{file: src}, map[string]string{file: tc.edit}, tc.want)
+		})
+	}
+}
+
 func TestEditedTestsGo(t *testing.T) {
 	const src = `package calc
 
@@ -100,12 +128,7 @@ func TestSub(t *testing.T) {
 			"other_test.go": other + "\nfunc TestSub(t *testing.T) {\n\tif Sub(3, 2) != 1 {\n\t\tt.Fatal(\"Sub\")\n\t}\n}\n"}, nil},
 		{"TestMain", map[string]string{"other_test.go": other + "\nfunc TestMain(m *testing.M) {}\n"}, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := editedTests(t, base, tc.edit)
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkEdited(t, base, tc.edit, tc.want) })
 	}
 	// Changing TestMain changes every test of the package.
 	withMain := map[string]string{"go.mod": "module example.com/calc\n", "other_test.go": other + "\nfunc TestMain(m *testing.M) { m.Run() }\n"}
@@ -142,12 +165,7 @@ class TestCalc:
     def test_param(self, a, b, want):
         assert add(a, b) == want
 `
-	base := map[string]string{"test_calc.py": src}
-	for _, tc := range []struct {
-		name string
-		edit string
-		want []string
-	}{
+	checkEdits(t, "test_calc.py", src, []editCase{
 		{"assertion", strings.Replace(src, "== self.x", "!= self.x", 1), []string{"TestCalc::test_sub test_calc.py:20"}},
 		{"parametrize", strings.Replace(src, "(1, 1, 2)", "(1, 1, 3)", 1), []string{"TestCalc::test_param test_calc.py:24"}},
 		{"constant", strings.Replace(src, "WANT = 5", "WANT = -1", 1), []string{"test_add test_calc.py:11 via WANT"}},
@@ -155,14 +173,7 @@ class TestCalc:
 		{"setup", strings.Replace(src, "self.x = 1", "self.x = 2", 1), []string{"TestCalc::test_sub test_calc.py:20 via setup_method", "TestCalc::test_param test_calc.py:24 via setup_method"}},
 		{"comment and docstring", strings.Replace(strings.Replace(src, "# the sum", "# the sum of both", 1), `"""Adds."""`, `"""Adds two."""`, 1), nil},
 		{"deleted", strings.Replace(src, "def test_add(pair):", "def _add(pair):", 1), []string{"test_add test_calc.py:11 deleted"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := editedTests(t, base, map[string]string{"test_calc.py": tc.edit})
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-			}
-		})
-	}
+	})
 }
 
 func TestEditedTestsJS(t *testing.T) {
@@ -183,23 +194,11 @@ test('subs', () => {
   assert.strictEqual(sub(3, 2), 1);
 });
 `
-	base := map[string]string{"calc.test.mjs": src}
-	for _, tc := range []struct {
-		name string
-		edit string
-		want []string
-	}{
+	checkEdits(t, "calc.test.mjs", src, []editCase{
 		{"assertion", strings.Replace(src, "sub(3, 2), 1)", "sub(3, 2), 2)", 1), []string{"subs calc.test.mjs:14"}},
 		{"constant", strings.Replace(src, "const want = 5", "const want = 6", 1), []string{"calc > adds calc.test.mjs:9 via want"}},
 		{"hook", strings.Replace(src, "x = 1;", "x = 2;", 1), []string{"calc > adds calc.test.mjs:9 via beforeEach", "subs calc.test.mjs:14 via beforeEach"}},
 		{"comment", strings.Replace(src, "// sum", "// the sum", 1), nil},
 		{"renamed test", strings.Replace(src, "test('subs'", "test('subtracts'", 1), []string{"subs calc.test.mjs:14 deleted"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := editedTests(t, base, map[string]string{"calc.test.mjs": tc.edit})
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-			}
-		})
-	}
+	})
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	sitter "github.com/smacker/go-tree-sitter"
 )
 
 // Kind is what sort of test function a Test is.
@@ -361,6 +362,44 @@ func filterPaths(ts []Test, paths []string) []Test {
 		}
 	}
 	return out
+}
+
+// testsIn keeps the tests of ts whose file is file; with declared, only
+// those with a declaration range (the ones the syntax tree places).
+func testsIn(ts []Test, file string, declared bool) []Test {
+	var out []Test
+	for _, t := range ts {
+		if t.File == file && (!declared || t.End > t.Start) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// orNotRun is a test's result res or, when the run gave it none, an Error
+// result: with the output of cause, the failure that kept the test's file
+// from running, when there is one, else with the run's output.
+func orNotRun(res, cause *Result, runOutput string) *Result {
+	switch {
+	case res != nil:
+		return res
+	case cause != nil:
+		return &Result{Status: Error, Output: cause.Output}
+	}
+	return &Result{Status: Error, Output: trimOutput("the test did not run:\n" + runOutput)}
+}
+
+// parseTree is the syntax tree of file in snap, to Close, and its content.
+func parseTree(ctx context.Context, snap *analysis.Snapshot, file string) (*sitter.Tree, []byte, error) {
+	f, err := snap.File(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tree, f.Content, nil
 }
 
 // TestsInFile lists the tests declared in file (relative to the workspace
