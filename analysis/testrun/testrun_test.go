@@ -18,42 +18,23 @@ import (
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			if info.Name() == "__pycache__" || info.Name() == ".pytest_cache" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyDir(t, src, dst)
 	return dst
 }
 
-// writeFiles writes files (path -> content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+// goModuleAB writes into a fresh temporary directory the Go module
+// example.com/m with package a (func A returning 1) and package b (func B,
+// without tests), then files (path -> content): a's tests and any more.
+func goModuleAB(t *testing.T, files map[string]string) string {
 	t.Helper()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.21\n",
+		"a/a.go": "package a\n\nfunc A() int { return 1 }\n",
+		"b/b.go": "package b\n\nfunc B() int { return 2 }\n",
+	})
+	testenv.WriteFiles(t, dir, files)
+	return dir
 }
 
 func needGo(t *testing.T) {
@@ -144,7 +125,7 @@ func TestGoDiscover(t *testing.T) {
 
 func TestGoDiscoverRules(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"go.mod": "module example.com/m\n\ngo 1.22\n",
 		"m_test.go": `package m
 
@@ -250,7 +231,7 @@ func TestGoRunOverlay(t *testing.T) {
 func TestGoBuildFailureIsError(t *testing.T) {
 	needGo(t)
 	dir := copyDir(t, "../../examples/gocalc")
-	writeFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
 	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
 	out, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestAdd"}, RunOptions{})
 	if err != nil {
