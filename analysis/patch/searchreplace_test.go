@@ -66,6 +66,18 @@ func TestParseBlocks(t *testing.T) {
 	}
 }
 
+// wantErrors checks that parse (named name) refuses each case's answer with
+// the error message want.
+func wantErrors[T any](t *testing.T, name string, parse func(string) (T, error), cases []struct{ answer, want string }) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := parse(c.answer)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s(%q)\n got error %v\nwant %s", name, c.answer, err, c.want)
+		}
+	}
+}
+
 func TestParseBlocksErrors(t *testing.T) {
 	cases := []struct{ answer, want string }{
 		{"Here is the fix:\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n",
@@ -79,12 +91,7 @@ func TestParseBlocksErrors(t *testing.T) {
 		{"a.go\n<<<<<<< SEARCH\na\n=======\nb\nb.go\n<<<<<<< SEARCH\n",
 			"answer line 2: the SEARCH block for a.go has no >>>>>>> REPLACE line before the next block at line 7"},
 	}
-	for _, c := range cases {
-		_, err := ParseBlocks(c.answer)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("ParseBlocks(%q)\n got error %v\nwant %s", c.answer, err, c.want)
-		}
-	}
+	wantErrors(t, "ParseBlocks", ParseBlocks, cases)
 }
 
 func TestParseAnswerDiff(t *testing.T) {
@@ -141,12 +148,7 @@ func TestParseAnswerErrors(t *testing.T) {
 		{"```diff\n@@ -1 +1 @@\n-a\n+b\n```\n",
 			"answer line 2: hunk before any ---/+++ file header"},
 	}
-	for _, c := range cases {
-		_, err := ParseAnswer(c.answer)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("ParseAnswer(%q)\n got error %v\nwant %s", c.answer, err, c.want)
-		}
-	}
+	wantErrors(t, "ParseAnswer", ParseAnswer, cases)
 	if _, err := ParseAnswer("no edits here"); !errors.Is(err, ErrNoEdits) {
 		t.Errorf("want ErrNoEdits, got %v", err)
 	}
