@@ -47,12 +47,12 @@ func TestGoMapAndCache(t *testing.T) {
 	// of the builds it reported.
 	build := func() (*coverage.Map, []string) {
 		t.Helper()
-		var log progressLog
-		m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add)).Map(context.Background())
+		var log testenv.Recorder[analysis.Progress]
+		m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.Add)).Map(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m, log.titles()
+		return m, beginTitles(log.All())
 	}
 	m, titles := build()
 	clampLine := lineOf(t, filepath.Join(dir, "calc/calc.go"), "if v > Limit {")

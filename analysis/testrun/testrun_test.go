@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
@@ -41,23 +40,10 @@ func needGo(t *testing.T) {
 	testenv.NeedTool(t, "go")
 }
 
-// progressLog records progress reports.
-type progressLog struct {
-	mu     sync.Mutex
-	events []analysis.Progress
-}
-
-func (l *progressLog) add(p analysis.Progress) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, p)
-}
-
-func (l *progressLog) titles() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// beginTitles lists the titles of the reports that begin a piece of work.
+func beginTitles(events []analysis.Progress) []string {
 	var out []string
-	for _, e := range l.events {
+	for _, e := range events {
 		if e.Kind == analysis.ProgressBegin {
 			out = append(out, e.Title)
 		}
@@ -165,8 +151,8 @@ func TestGoRun(t *testing.T) {
 	calc := filepath.Join(dir, "calc", "calc.go")
 	src, _ := os.ReadFile(calc)
 	os.WriteFile(calc, []byte(strings.Replace(string(src), "clamp(a + b)", "clamp(a - b)", 1)), 0o644)
-	var log progressLog
-	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""), WithProgress(log.add))
+	var log testenv.Recorder[analysis.Progress]
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""), WithProgress(log.Add))
 	tests, err := s.Discover(context.Background(), "calc")
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +185,7 @@ func TestGoRun(t *testing.T) {
 	if f == nil || f.Percent() < 90 {
 		t.Errorf("coverage of calc/calc.go: %+v", f)
 	}
-	if titles := log.titles(); len(titles) == 0 || !strings.HasPrefix(titles[0], "Running 5 tests") {
+	if titles := beginTitles(log.All()); len(titles) == 0 || !strings.HasPrefix(titles[0], "Running 5 tests") {
 		t.Errorf("progress titles %q", titles)
 	}
 }
