@@ -15,7 +15,7 @@ import (
 // says "file" instead of passing the shared coverage off as each test's own.
 func TestNodeMapGranularity(t *testing.T) {
 	needNode(t)
-	dir := copyDir(t, "../../examples/jscalc")
+	dir := testenv.CopyTemp(t, "../../examples/jscalc")
 	m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir())).Map(context.Background())
 	if err != nil {
 		t.Fatal(err)

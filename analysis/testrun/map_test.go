@@ -41,7 +41,7 @@ func lineOf(t *testing.T, file, text string) int {
 
 func TestGoMapAndCache(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
 	cache := t.TempDir()
 	// build maps the workspace with the one cache: the map, and the titles
 	// of the builds it reported.

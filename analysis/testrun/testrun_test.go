@@ -12,15 +12,6 @@ import (
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
-// copyDir copies an example project into a fresh temporary directory, so
-// that tests can change it.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	testenv.CopyDir(t, src, dst)
-	return dst
-}
-
 // goModuleAB writes into a fresh temporary directory the Go module
 // example.com/m with package a (func A returning 1) and package b (func B,
 // without tests), then files (path -> content): a's tests and any more.
@@ -146,7 +137,7 @@ func ExampleUnordered() {
 
 func TestGoRun(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
 	// Break Add: TestAdd fails at its t.Errorf line, the others pass.
 	calc := filepath.Join(dir, "calc", "calc.go")
 	src, _ := os.ReadFile(calc)
@@ -216,7 +207,7 @@ func TestGoRunOverlay(t *testing.T) {
 
 func TestGoBuildFailureIsError(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
 	testenv.WriteFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
 	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
 	out, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestAdd"}, RunOptions{})
