@@ -50,16 +50,21 @@ func TestParseBlocks(t *testing.T) {
 		">>>>>>> REPLACE\n" +
 		"```\n" +
 		"That's all.\n"
-	got, err := ParseBlocks(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Block{
+	wantBlocks(t, ParseBlocks, answer, []Block{
 		{Path: "calc/calc.go", Search: "\treturn a - b\n", Replace: "\treturn a + b\n", Line: 5},
 		{Path: "calc/calc.go", Search: "func Sub() {}\n", Replace: "", Line: 13},
 		{Path: "calc/doc.go", Search: "", Replace: "// Package calc adds.\npackage calc\n", Line: 22},
 		{Path: "README.md", Search: "old\n", Replace: "new\n=======\n", Line: 29},
 		{Path: "calc.py", Search: "x = 1\n", Replace: "x = 2\n", Line: 36},
+	})
+}
+
+// wantBlocks checks that parse reads answer as the blocks want.
+func wantBlocks(t *testing.T, parse func(string) ([]Block, error), answer string, want []Block) {
+	t.Helper()
+	got, err := parse(answer)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%#v\nwant\n%#v", got, want)
@@ -114,22 +119,15 @@ func TestParseAnswerDiff(t *testing.T) {
 		"+package calc\n" +
 		"```\n" +
 		"Done.\n"
-	got, err := ParseAnswer(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Block{
+	wantBlocks(t, ParseAnswer, answer, []Block{
 		{Path: "calc/calc.go", Search: "func Add(a, b int) int {\n\treturn a - b\n", Replace: "func Add(a, b int) int {\n\treturn a + b\n", Line: 6, Hint: 3},
 		{Path: "calc/calc.go", Search: "func Mul(a, b int) int {\n\n\treturn a + b\n", Replace: "func Mul(a, b int) int {\n\n\treturn a * b\n", Line: 10},
 		{Path: "calc/doc.go", Search: "", Replace: "package calc\n", Line: 17},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got\n%#v\nwant\n%#v", got, want)
-	}
+	})
 
 	// Without fences, a whole answer that is a diff counts.
 	bare := "--- calc.py\n+++ calc.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
-	got, err = ParseAnswer(bare)
+	got, err := ParseAnswer(bare)
 	if err != nil || len(got) != 1 || got[0].Search != "x = 1\n" || got[0].Replace != "x = 2\n" || got[0].Hint != 1 {
 		t.Errorf("bare diff: got %#v, %v", got, err)
 	}
