@@ -2,10 +2,11 @@ package analysis
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -122,22 +123,12 @@ func (s *Snapshot) Reverted(paths ...string) *Snapshot {
 
 // Overlays lists the paths that differ from the disk, sorted.
 func (s *Snapshot) Overlays() []string {
-	var out []string
-	for p := range s.overlay {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.overlay))
 }
 
 // Deleted lists the paths deleted in this snapshot, sorted.
 func (s *Snapshot) Deleted() []string {
-	var out []string
-	for p := range s.deleted {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.deleted))
 }
 
 func (s *Snapshot) clone() *Snapshot {

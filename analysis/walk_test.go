@@ -7,20 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-func writeTree(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
+)
 
 func walkRel(t *testing.T, root string, paths ...string) []string {
 	t.Helper()
@@ -46,7 +35,7 @@ func TestWalkIgnoresAsGit(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	root := filepath.Join(t.TempDir(), "repo")
-	writeTree(t, root, map[string]string{
+	testenv.WriteFiles(t, root, map[string]string{
 		".git/info/exclude":   "# local excludes\nexcluded.go\n",
 		".git/config":         "[core]\n\trepositoryformatversion = 0\n",
 		".git/HEAD":           "ref: refs/heads/main\n",
@@ -70,13 +59,13 @@ func TestWalkIgnoresAsGit(t *testing.T) {
 		"other/o.go":          "package o\n",
 	})
 	// git's default global excludes file.
-	writeTree(t, home, map[string]string{".config/git/ignore": "default_global.js\n"})
+	testenv.WriteFiles(t, home, map[string]string{".config/git/ignore": "default_global.js\n"})
 	got := walkRel(t, root, root)
 	if want := "a.go globally.go keep.gen.go other/o.go sub/deeper/d.go sub/keep.js sub/top.py"; strings.Join(got, " ") != want {
 		t.Errorf("with git's default global excludes:\n got %v\nwant %s", got, want)
 	}
 	// core.excludesFile in ~/.gitconfig replaces the default path.
-	writeTree(t, home, map[string]string{
+	testenv.WriteFiles(t, home, map[string]string{
 		".gitconfig":  "[core]\n\texcludesFile = ~/my-excludes\n",
 		"my-excludes": "globally.go\n",
 	})
@@ -103,7 +92,7 @@ func TestWalkIgnoresAsGit(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	writeTree(t, root, map[string]string{".git/info/exclude": "excluded.go\n"})
+	testenv.WriteFiles(t, root, map[string]string{".git/info/exclude": "excluded.go\n"})
 	out, err := exec.Command(gitBin, "-C", root, "ls-files", "--others", "--exclude-standard").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +115,7 @@ func TestWalkWorktreeExclude(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("XDG_CONFIG_HOME", "")
 	base := t.TempDir()
-	writeTree(t, base, map[string]string{
+	testenv.WriteFiles(t, base, map[string]string{
 		"main/.git/info/exclude":           "secret.go\n",
 		"main/.git/worktrees/wt/commondir": "../..\n",
 		"wt/.git":                          "gitdir: " + filepath.Join(base, "main/.git/worktrees/wt") + "\n",

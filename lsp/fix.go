@@ -156,7 +156,7 @@ func (s *Server) fix(ctx context.Context, p executeCommandParams) (any, error) {
 		if problem.Kind == loop.KindTest {
 			s.clearFailure(problem.Test)
 		}
-		out.Summary = fmt.Sprintf("applied a verified fix for %s (%s; %s)", problem.String(), accepted.Source, gateList(accepted))
+		out.Summary = fmt.Sprintf("applied a verified fix for %s (%s; %s)", problem.String(), accepted.Source, accepted.PassedGates())
 		return out, outcome{end: "applied", show: "gauntlet: " + out.Summary}, nil
 	})
 }
@@ -395,15 +395,4 @@ func noFix(res *loop.Result) string {
 		return "no fix for " + p.String()
 	}
 	return "no verified fix for " + p.String() + ": " + strings.Join(parts, "; ")
-}
-
-// gateList names the gates an accepted attempt passed.
-func gateList(a *loop.Attempt) string {
-	var names []string
-	for _, g := range a.Gates {
-		if !g.Skipped {
-			names = append(names, g.Name)
-		}
-	}
-	return strings.Join(names, ", ") + " passed"
 }

@@ -53,7 +53,7 @@ func TestPluginGetsEdits(t *testing.T) {
 	if whole != 1 || edits != versions-1 {
 		t.Errorf("sent %d files whole and %d as edits; want 1 and %d", whole, edits, versions-1)
 	}
-	if errs := fs.list(); len(errs) > 0 {
+	if errs := fs.All(); len(errs) > 0 {
 		t.Errorf("failures reported: %v", errs)
 	}
 }

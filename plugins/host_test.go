@@ -75,23 +75,6 @@ func hostHelper(path string) {
 	time.Sleep(time.Minute)
 }
 
-type failures struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (f *failures) add(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.errs = append(f.errs, err)
-}
-
-func (f *failures) list() []error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.errs)
-}
-
 // waitFor polls cond until the test's deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -106,11 +89,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // reported waits for n failure reports, then checks that no more come:
 // once the exits of the plugin processes that died have been handled
 // (SettleExits), nothing is left to report them.
-func reported(t *testing.T, h *plugins.Host, fs *failures, n int) []error {
+func reported(t *testing.T, h *plugins.Host, fs *testenv.Recorder[error], n int) []error {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d failure reports", n), func() bool { return len(fs.list()) >= n })
+	waitFor(t, fmt.Sprintf("%d failure reports", n), func() bool { return len(fs.All()) >= n })
 	h.SettleExits()
-	got := fs.list()
+	got := fs.All()
 	if len(got) != n {
 		t.Errorf("%d failure reports, want %d: %q", len(got), n, got)
 	}
@@ -127,12 +110,12 @@ func todoSpec() plugins.Spec {
 
 // startHost starts a host for specs, closed (and checked for leftover
 // processes) when the test ends.
-func startHost(t *testing.T, specs ...plugins.Spec) (*plugins.Host, *failures, error) {
+func startHost(t *testing.T, specs ...plugins.Spec) (*plugins.Host, *testenv.Recorder[error], error) {
 	t.Helper()
-	fs := &failures{}
+	fs := &testenv.Recorder[error]{}
 	var log strings.Builder
 	var logMu sync.Mutex
-	h, err := plugins.NewHost(specs, plugins.OnFailure(fs.add), plugins.WithLog(writerFunc(func(b []byte) {
+	h, err := plugins.NewHost(specs, plugins.OnFailure(fs.Add), plugins.WithLog(writerFunc(func(b []byte) {
 		logMu.Lock()
 		log.Write(b)
 		logMu.Unlock()
@@ -213,7 +196,7 @@ func TestTodoOwnerPlugin(t *testing.T) {
 	if st.State != plugins.StateRunning || st.PID == 0 || st.Err != nil || len(st.Analyzers) != 1 {
 		t.Errorf("status %+v", st)
 	}
-	if errs := fs.list(); len(errs) > 0 {
+	if errs := fs.All(); len(errs) > 0 {
 		t.Errorf("failures reported: %v", errs)
 	}
 }
@@ -358,8 +341,8 @@ func TestAnalyzerPanicInsidePlugin(t *testing.T) {
 	if st := h.Status()[0]; st.PID != pid || st.State != plugins.StateRunning {
 		t.Errorf("status %+v, want still pid %d", st, pid)
 	}
-	if len(fs.list()) > 0 {
-		t.Errorf("reported %v", fs.list())
+	if len(fs.All()) > 0 {
+		t.Errorf("reported %v", fs.All())
 	}
 }
 
@@ -420,8 +403,8 @@ func TestKilledPluginComesBack(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the failure report", func() bool { return len(fs.list()) > 0 })
-	if got := fs.list(); !strings.Contains(got[0].Error(), "plugin target: exited (signal: killed); it restarts on next use") {
+	waitFor(t, "the failure report", func() bool { return len(fs.All()) > 0 })
+	if got := fs.All(); !strings.Contains(got[0].Error(), "plugin target: exited (signal: killed); it restarts on next use") {
 		t.Errorf("reported %q", got)
 	}
 	ds, errs := analyze(t, h.Analyzers(), goSrc)

@@ -50,19 +50,36 @@ func TestParseBlocks(t *testing.T) {
 		">>>>>>> REPLACE\n" +
 		"```\n" +
 		"That's all.\n"
-	got, err := ParseBlocks(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Block{
+	wantBlocks(t, ParseBlocks, answer, []Block{
 		{Path: "calc/calc.go", Search: "\treturn a - b\n", Replace: "\treturn a + b\n", Line: 5},
 		{Path: "calc/calc.go", Search: "func Sub() {}\n", Replace: "", Line: 13},
 		{Path: "calc/doc.go", Search: "", Replace: "// Package calc adds.\npackage calc\n", Line: 22},
 		{Path: "README.md", Search: "old\n", Replace: "new\n=======\n", Line: 29},
 		{Path: "calc.py", Search: "x = 1\n", Replace: "x = 2\n", Line: 36},
+	})
+}
+
+// wantBlocks checks that parse reads answer as the blocks want.
+func wantBlocks(t *testing.T, parse func(string) ([]Block, error), answer string, want []Block) {
+	t.Helper()
+	got, err := parse(answer)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%#v\nwant\n%#v", got, want)
+	}
+}
+
+// wantErrors checks that parse (named name) refuses each case's answer with
+// the error message want.
+func wantErrors[T any](t *testing.T, name string, parse func(string) (T, error), cases []struct{ answer, want string }) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := parse(c.answer)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s(%q)\n got error %v\nwant %s", name, c.answer, err, c.want)
+		}
 	}
 }
 
@@ -79,12 +96,7 @@ func TestParseBlocksErrors(t *testing.T) {
 		{"a.go\n<<<<<<< SEARCH\na\n=======\nb\nb.go\n<<<<<<< SEARCH\n",
 			"answer line 2: the SEARCH block for a.go has no >>>>>>> REPLACE line before the next block at line 7"},
 	}
-	for _, c := range cases {
-		_, err := ParseBlocks(c.answer)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("ParseBlocks(%q)\n got error %v\nwant %s", c.answer, err, c.want)
-		}
-	}
+	wantErrors(t, "ParseBlocks", ParseBlocks, cases)
 }
 
 func TestParseAnswerDiff(t *testing.T) {
@@ -107,22 +119,15 @@ func TestParseAnswerDiff(t *testing.T) {
 		"+package calc\n" +
 		"```\n" +
 		"Done.\n"
-	got, err := ParseAnswer(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Block{
+	wantBlocks(t, ParseAnswer, answer, []Block{
 		{Path: "calc/calc.go", Search: "func Add(a, b int) int {\n\treturn a - b\n", Replace: "func Add(a, b int) int {\n\treturn a + b\n", Line: 6, Hint: 3},
 		{Path: "calc/calc.go", Search: "func Mul(a, b int) int {\n\n\treturn a + b\n", Replace: "func Mul(a, b int) int {\n\n\treturn a * b\n", Line: 10},
 		{Path: "calc/doc.go", Search: "", Replace: "package calc\n", Line: 17},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got\n%#v\nwant\n%#v", got, want)
-	}
+	})
 
 	// Without fences, a whole answer that is a diff counts.
 	bare := "--- calc.py\n+++ calc.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
-	got, err = ParseAnswer(bare)
+	got, err := ParseAnswer(bare)
 	if err != nil || len(got) != 1 || got[0].Search != "x = 1\n" || got[0].Replace != "x = 2\n" || got[0].Hint != 1 {
 		t.Errorf("bare diff: got %#v, %v", got, err)
 	}
@@ -141,12 +146,7 @@ func TestParseAnswerErrors(t *testing.T) {
 		{"```diff\n@@ -1 +1 @@\n-a\n+b\n```\n",
 			"answer line 2: hunk before any ---/+++ file header"},
 	}
-	for _, c := range cases {
-		_, err := ParseAnswer(c.answer)
-		if err == nil || err.Error() != c.want {
-			t.Errorf("ParseAnswer(%q)\n got error %v\nwant %s", c.answer, err, c.want)
-		}
-	}
+	wantErrors(t, "ParseAnswer", ParseAnswer, cases)
 	if _, err := ParseAnswer("no edits here"); !errors.Is(err, ErrNoEdits) {
 		t.Errorf("want ErrNoEdits, got %v", err)
 	}

@@ -8,12 +8,8 @@ import (
 )
 
 func TestGoCoverFlagsAndContentKey(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"go.mod":              "module example.com/m\n\ngo 1.21\n",
-		"a/a.go":              "package a\n\nfunc A() int { return 1 }\n",
+	dir := goModuleAB(t, map[string]string{
 		"a/a_test.go":         "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) { _ = A() }\n",
-		"b/b.go":              "package b\n\nfunc B() int { return 2 }\n",
 		"onlytests/x_test.go": "package onlytests\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
 	})
 	snap := analysis.NewSnapshot(dir)

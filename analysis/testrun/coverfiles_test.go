@@ -12,12 +12,8 @@ import (
 // files, and left out otherwise.
 func TestGoRunCoverFiles(t *testing.T) {
 	needGo(t)
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"go.mod":      "module example.com/m\n\ngo 1.21\n",
-		"a/a.go":      "package a\n\nfunc A() int { return 1 }\n",
+	dir := goModuleAB(t, map[string]string{
 		"a/a_test.go": "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(A())\n\t}\n}\n",
-		"b/b.go":      "package b\n\nfunc B() int { return 2 }\n",
 	})
 	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
 	tests, err := s.Discover(context.Background(), "a")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // TestNodeMapGranularity: each test of jscalc runs alone, so its map is
@@ -14,7 +15,7 @@ import (
 // says "file" instead of passing the shared coverage off as each test's own.
 func TestNodeMapGranularity(t *testing.T) {
 	needNode(t)
-	dir := copyDir(t, "../../examples/jscalc")
+	dir := testenv.CopyTemp(t, "../../examples/jscalc")
 	m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir())).Map(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -23,25 +24,7 @@ func TestNodeMapGranularity(t *testing.T) {
 		t.Errorf("jscalc map granularity = %q, want %q", m.Granularity, coverage.PerTest)
 	}
 
-	writeFiles(t, dir, map[string]string{"test/twice.test.js": `'use strict';
-
-const { describe, test } = require('node:test');
-const assert = require('node:assert');
-const calc = require('../calc');
-const { sum } = require('../format');
-
-describe('calc', () => {
-  test('works', () => {
-    assert.strictEqual(calc.add(1, 2), 3);
-  });
-});
-
-describe('format', () => {
-  test('works', () => {
-    assert.strictEqual(sum(1, 2), '1 + 2 = 3');
-  });
-});
-`})
+	testenv.WriteFiles(t, dir, map[string]string{"test/twice.test.js": testenv.JSCalcTwiceTest})
 	m, err = New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(t.TempDir())).Map(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 const (
@@ -40,18 +41,18 @@ func lineOf(t *testing.T, file, text string) int {
 
 func TestGoMapAndCache(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
 	cache := t.TempDir()
 	// build maps the workspace with the one cache: the map, and the titles
 	// of the builds it reported.
 	build := func() (*coverage.Map, []string) {
 		t.Helper()
-		var log progressLog
-		m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.add)).Map(context.Background())
+		var log testenv.Recorder[analysis.Progress]
+		m, err := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(cache), WithProgress(log.Add)).Map(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m, log.titles()
+		return m, beginTitles(log.All())
 	}
 	m, titles := build()
 	clampLine := lineOf(t, filepath.Join(dir, "calc/calc.go"), "if v > Limit {")
@@ -79,12 +80,12 @@ func TestGoMapAndCache(t *testing.T) {
 	}
 
 	// rpn changed: only rpn's tests run again (calc's inputs did not change).
-	writeFiles(t, dir, map[string]string{"rpn/extra.go": "package rpn\n\nfunc extra() int { return 1 }\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"rpn/extra.go": "package rpn\n\nfunc extra() int { return 1 }\n"})
 	if _, titles := build(); len(titles) != 1 || !strings.Contains(titles[0], "2 tests in 1 packages") {
 		t.Errorf("after an rpn change: progress %q, want only rpn rebuilt", titles)
 	}
 	// calc changed: rpn imports calc, so both are rebuilt.
-	writeFiles(t, dir, map[string]string{"calc/extra.go": "package calc\n\nfunc extra() int { return 1 }\n"})
+	testenv.WriteFiles(t, dir, map[string]string{"calc/extra.go": "package calc\n\nfunc extra() int { return 1 }\n"})
 	if _, titles := build(); len(titles) != 1 || !strings.Contains(titles[0], "7 tests in 2 packages") {
 		t.Errorf("after a calc change: progress %q, want both rebuilt", titles)
 	}

@@ -34,7 +34,7 @@ func alive(pid int) bool {
 func loopingModule(t *testing.T) (dir, pidfile string) {
 	dir = t.TempDir()
 	pidfile = filepath.Join(dir, "child.pid")
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"go.mod":  "module example.com/loop\n\ngo 1.22\n",
 		"loop.go": "package loop\n\nfunc Spin() {\n\tfor {\n\t}\n}\n",
 		"loop_test.go": `package loop

@@ -81,8 +81,8 @@ func selectFor(t *testing.T, base *analysis.Snapshot, file, old, new string) *Se
 
 func TestPytest(t *testing.T) {
 	needPytest(t)
-	dir := copyDir(t, "../../examples/pycalc")
-	writeFiles(t, dir, map[string]string{"tests/test_more.py": `import pytest
+	dir := testenv.CopyTemp(t, "../../examples/pycalc")
+	testenv.WriteFiles(t, dir, map[string]string{"tests/test_more.py": `import pytest
 
 from calc import sub
 
@@ -147,8 +147,8 @@ def test_skipped():
 
 func TestNodeTest(t *testing.T) {
 	needNode(t)
-	dir := copyDir(t, "../../examples/jscalc")
-	writeFiles(t, dir, map[string]string{"test/broken.test.mjs": `import { test } from 'node:test';
+	dir := testenv.CopyTemp(t, "../../examples/jscalc")
+	testenv.WriteFiles(t, dir, map[string]string{"test/broken.test.mjs": `import { test } from 'node:test';
 import assert from 'node:assert';
 import calc from '../calc.js';
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // editedTests runs EditedTests on files written before and after (content
@@ -15,7 +16,7 @@ import (
 func editedTests(t *testing.T, before, after map[string]string) []string {
 	t.Helper()
 	dir := t.TempDir()
-	writeFiles(t, dir, before)
+	testenv.WriteFiles(t, dir, before)
 	snap := analysis.NewSnapshot(dir)
 	var changed []*analysis.File
 	var gone []string

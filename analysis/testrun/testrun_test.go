@@ -6,77 +6,35 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
-// copyDir copies an example project into a fresh temporary directory, so
-// that tests can change it.
-func copyDir(t *testing.T, src string) string {
+// goModuleAB writes into a fresh temporary directory the Go module
+// example.com/m with package a (func A returning 1) and package b (func B,
+// without tests), then files (path -> content): a's tests and any more.
+func goModuleAB(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			if info.Name() == "__pycache__" || info.Name() == ".pytest_cache" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
+	dir := t.TempDir()
+	testenv.WriteFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.21\n",
+		"a/a.go": "package a\n\nfunc A() int { return 1 }\n",
+		"b/b.go": "package b\n\nfunc B() int { return 2 }\n",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-// writeFiles writes files (path -> content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
+	return dir
 }
 
 func needGo(t *testing.T) {
 	testenv.NeedTool(t, "go")
 }
 
-// progressLog records progress reports.
-type progressLog struct {
-	mu     sync.Mutex
-	events []analysis.Progress
-}
-
-func (l *progressLog) add(p analysis.Progress) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, p)
-}
-
-func (l *progressLog) titles() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// beginTitles lists the titles of the reports that begin a piece of work.
+func beginTitles(events []analysis.Progress) []string {
 	var out []string
-	for _, e := range l.events {
+	for _, e := range events {
 		if e.Kind == analysis.ProgressBegin {
 			out = append(out, e.Title)
 		}
@@ -144,7 +102,7 @@ func TestGoDiscover(t *testing.T) {
 
 func TestGoDiscoverRules(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testenv.WriteFiles(t, dir, map[string]string{
 		"go.mod": "module example.com/m\n\ngo 1.22\n",
 		"m_test.go": `package m
 
@@ -179,13 +137,13 @@ func ExampleUnordered() {
 
 func TestGoRun(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
 	// Break Add: TestAdd fails at its t.Errorf line, the others pass.
 	calc := filepath.Join(dir, "calc", "calc.go")
 	src, _ := os.ReadFile(calc)
 	os.WriteFile(calc, []byte(strings.Replace(string(src), "clamp(a + b)", "clamp(a - b)", 1)), 0o644)
-	var log progressLog
-	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""), WithProgress(log.add))
+	var log testenv.Recorder[analysis.Progress]
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""), WithProgress(log.Add))
 	tests, err := s.Discover(context.Background(), "calc")
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +176,7 @@ func TestGoRun(t *testing.T) {
 	if f == nil || f.Percent() < 90 {
 		t.Errorf("coverage of calc/calc.go: %+v", f)
 	}
-	if titles := log.titles(); len(titles) == 0 || !strings.HasPrefix(titles[0], "Running 5 tests") {
+	if titles := beginTitles(log.All()); len(titles) == 0 || !strings.HasPrefix(titles[0], "Running 5 tests") {
 		t.Errorf("progress titles %q", titles)
 	}
 }
@@ -249,8 +207,8 @@ func TestGoRunOverlay(t *testing.T) {
 
 func TestGoBuildFailureIsError(t *testing.T) {
 	needGo(t)
-	dir := copyDir(t, "../../examples/gocalc")
-	writeFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
+	testenv.WriteFiles(t, dir, map[string]string{"calc/broken.go": "package calc\n\nfunc broken() int { return \"x\" }\n"})
 	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
 	out, err := s.RunIDs(context.Background(), []string{"example.com/gocalc/calc.TestAdd"}, RunOptions{})
 	if err != nil {

@@ -187,30 +187,7 @@ func TestTestCoverageFillsMapCache(t *testing.T) {
 func TestTestsForGranularity(t *testing.T) {
 	testenv.NeedTool(t, "node")
 	dir := exampleCopy(t, "jscalc")
-	writeFile := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeFile("test/twice.test.js", `'use strict';
-
-const { describe, test } = require('node:test');
-const assert = require('node:assert');
-const calc = require('../calc');
-const { sum } = require('../format');
-
-describe('calc', () => {
-  test('works', () => {
-    assert.strictEqual(calc.add(1, 2), 3);
-  });
-});
-
-describe('format', () => {
-  test('works', () => {
-    assert.strictEqual(sum(1, 2), '1 + 2 = 3');
-  });
-});
-`)
+	testenv.WriteFiles(t, dir, map[string]string{"test/twice.test.js": testenv.JSCalcTwiceTest})
 	code, out, stderr := runBin(t, dir, nil, "", "coverage", "--tests-for", "format.js:7", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("coverage --tests-for: exit %d: %s", code, stderr)

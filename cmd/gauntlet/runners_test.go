@@ -13,23 +13,16 @@ import (
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
-// jsTools is the directory whose node_modules holds the pinned jest,
-// vitest and mocha that .ci/run installs ($GAUNTLET_JS_TOOLS, by default
-// ~/.cache/gauntlet-ci/js). Outside CI a missing tool skips the test.
-func jsTools(t *testing.T, tool string) string {
+// runnerExample copies examples/jsrunners/FW and links into it the
+// node_modules of the pinned jest, vitest and mocha that .ci/run installs
+// ($GAUNTLET_JS_TOOLS, by default ~/.cache/gauntlet-ci/js). Outside CI a
+// missing node or TOOL skips the test.
+func runnerExample(t *testing.T, fw, tool string) string {
 	t.Helper()
 	testenv.NeedTool(t, "node")
 	testenv.NeedTool(t, tool)
-	return testenv.JSToolsDir()
-}
-
-// runnerExample copies examples/jsrunners/FW and links the pinned tools'
-// node_modules into it.
-func runnerExample(t *testing.T, fw, tool string) string {
-	t.Helper()
-	tools := jsTools(t, tool)
 	dir := exampleCopy(t, filepath.Join("jsrunners", fw))
-	if err := os.Symlink(filepath.Join(tools, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+	if err := os.Symlink(filepath.Join(testenv.JSToolsDir(), "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	return dir

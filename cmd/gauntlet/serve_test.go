@@ -480,8 +480,7 @@ func callGrpcurl(t *testing.T, grpcurl, socket, method, req string) []byte {
 // that `go test -race` sees its shared caches under 40 concurrent calls on
 // two workspaces, and a configuration change while it serves.
 func TestBackendInProcess(t *testing.T) {
-	dir := t.TempDir()
-	testenv.CopyDir(t, filepath.Join(pkgDir, "testdata/checkrules"), dir)
+	dir := testenv.CopyTemp(t, filepath.Join(pkgDir, "testdata/checkrules"))
 	b := workspace.NewBackend(dir, "", io.Discard, options())
 	defer b.Close()
 	srv := api.NewServer(b, api.Options{})

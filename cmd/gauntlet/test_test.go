@@ -18,8 +18,7 @@ func exampleCopy(t *testing.T, name string) string {
 	t.Helper()
 	testenv.NeedTool(t, "go")
 	src := filepath.Join(pkgDir, "..", "..", "examples", name)
-	dst := t.TempDir()
-	testenv.CopyDir(t, src, dst)
+	dst := testenv.CopyTemp(t, src)
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	t.Chdir(dst)
 	return dst

@@ -255,6 +255,15 @@ func DirFiles(t testing.TB, dir string) iter.Seq2[string, []byte] {
 	}
 }
 
+// CopyTemp copies the tree src (as CopyDir does) into a fresh temporary
+// directory, which it returns, so that a test can change the copy.
+func CopyTemp(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	CopyDir(t, src, dst)
+	return dst
+}
+
 // CopyDir copies the tree src into dst (directories 0755, files 0644),
 // leaving out the caches a Python run leaves in a source tree (__pycache__,
 // .pytest_cache); an error fails the test. Not os.CopyFS: it cannot leave a

@@ -205,6 +205,18 @@ type Attempt struct {
 	evidence *prompt.Attempt
 }
 
+// PassedGates names the gates the attempt passed, for a summary:
+// "apply, parse, analyzers, build, tests, coverage, fixed passed".
+func (a *Attempt) PassedGates() string {
+	var names []string
+	for _, g := range a.Gates {
+		if !g.Skipped {
+			names = append(names, g.Name)
+		}
+	}
+	return strings.Join(names, ", ") + " passed"
+}
+
 // MarshalJSON adds the durations, in milliseconds: duration_ms and
 // model_ms.
 func (a *Attempt) MarshalJSON() ([]byte, error) {

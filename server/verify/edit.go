@@ -215,6 +215,28 @@ func (a *applier) claim(p, form string) string {
 	return clean
 }
 
+// claimPair claims the paths of one file's change from form: its old path
+// and, when it is another, its new path ("" for either that the change does
+// not have; a new path equal to the old one is the old one's claim). ok is
+// false once a path is refused.
+func (a *applier) claimPair(oldP, newP, form string) (oldPath, newPath string, ok bool) {
+	if oldP != "" {
+		if oldPath = a.claim(oldP, form); oldPath == "" {
+			return "", "", false
+		}
+	}
+	switch {
+	case newP == "":
+	case newP == oldP:
+		newPath = oldPath
+	default:
+		if newPath = a.claim(newP, form); newPath == "" {
+			return "", "", false
+		}
+	}
+	return oldPath, newPath, true
+}
+
 // read returns a base file's content; ok is false (after refusing the path)
 // when it does not exist.
 func (a *applier) read(p string) ([]byte, bool) {
@@ -236,18 +258,9 @@ func (a *applier) exists(p string) bool {
 }
 
 func (a *applier) patchFile(f *patch.File) {
-	var oldPath, newPath string
-	if f.OldPath != "" {
-		if oldPath = a.claim(f.OldPath, "the patch"); oldPath == "" {
-			return
-		}
-	}
-	if f.NewPath != "" && f.NewPath != f.OldPath {
-		if newPath = a.claim(f.NewPath, "the patch"); newPath == "" {
-			return
-		}
-	} else if f.NewPath != "" {
-		newPath = oldPath
+	oldPath, newPath, ok := a.claimPair(f.OldPath, f.NewPath, "the patch")
+	if !ok {
+		return
 	}
 	if f.Binary {
 		a.refuse(f.Path(), "a binary diff cannot be verified")
@@ -341,18 +354,9 @@ func (a *applier) textEdits(p string, es []analysis.TextEdit) {
 }
 
 func (a *applier) fileChange(fc FileChange) {
-	var oldPath, newPath string
-	if fc.OldPath != "" {
-		if oldPath = a.claim(fc.OldPath, "a file change"); oldPath == "" {
-			return
-		}
-	}
-	if fc.Path != "" && fc.Path != fc.OldPath {
-		if newPath = a.claim(fc.Path, "a file change"); newPath == "" {
-			return
-		}
-	} else if fc.Path != "" {
-		newPath = oldPath
+	oldPath, newPath, ok := a.claimPair(fc.OldPath, fc.Path, "a file change")
+	if !ok {
+		return
 	}
 	if oldPath == "" && newPath == "" {
 		a.refuse("", "a file change names no path")

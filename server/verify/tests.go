@@ -173,6 +173,17 @@ func (r *run) stopTests() {
 	}
 }
 
+// brokenUnlessCanceled returns ctx's error once ctx is done (the caller has
+// gone; g is left as it is); else it marks g broken by what failed and
+// returns err.
+func brokenUnlessCanceled(ctx context.Context, g *Gate, what string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	broken(g, fmt.Errorf("%s: %w", what, err))
+	return err
+}
+
 // computeTests selects the tests the edit affects and runs them in the
 // shadow copy, with coverage. On failure it marks g and returns nil.
 func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
@@ -191,11 +202,7 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	sel, err := testrun.New(r.after, r.opts.Tests, opts...).Select(selCtx, r.base, r.diff)
 	trace(tsel, "tests: selection (the base's per-test map)")
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		broken(g, fmt.Errorf("selecting the affected tests: %w", err))
-		return nil, err
+		return nil, brokenUnlessCanceled(ctx, g, "selecting the affected tests", err)
 	}
 	to := &testOutcome{sel: sel, selected: map[string]bool{}}
 	for _, t := range sel.Tests {
@@ -209,11 +216,7 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	to.baseMap, err = r.baseMap(selCtx)
 	trace(tmap, "tests: the base's coverage map")
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		broken(g, fmt.Errorf("coverage map before the edit: %w", err))
-		return nil, err
+		return nil, brokenUnlessCanceled(ctx, g, "coverage map before the edit", err)
 	}
 	if len(to.tests) == 0 {
 		return to, nil
@@ -241,15 +244,11 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...)})
 	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if tctx.Err() != nil {
+		if ctx.Err() == nil && tctx.Err() != nil {
 			fail(g, "the tests did not finish within %v (loop.test_timeout) and were killed", limit)
 			return nil, err
 		}
-		broken(g, fmt.Errorf("running the tests: %w", err))
-		return nil, err
+		return nil, brokenUnlessCanceled(ctx, g, "running the tests", err)
 	}
 	to.out = out
 	return to, nil

@@ -226,7 +226,7 @@ func writeFixText(w io.Writer, ws *workspace, out FixJSON, applied bool) {
 			}
 			switch {
 			case a.Accepted:
-				fmt.Fprintf(&b, "   attempt %d (%s): accepted: %s\n", a.N, src, passedGates(a))
+				fmt.Fprintf(&b, "   attempt %d (%s): accepted: %s\n", a.N, src, a.PassedGates())
 			case a.Error != "":
 				fmt.Fprintf(&b, "   attempt %d (%s): error: %s\n", a.N, src, a.Error)
 			default:
@@ -269,16 +269,4 @@ func writeFixText(w io.Writer, ws *workspace, out FixJSON, applied bool) {
 		}
 	}
 	io.WriteString(w, b.String())
-}
-
-// passedGates summarises an accepted attempt's gates: "apply, parse,
-// analyzers, build, tests, coverage, fixed".
-func passedGates(a *loop.Attempt) string {
-	var names []string
-	for _, g := range a.Gates {
-		if !g.Skipped {
-			names = append(names, g.Name)
-		}
-	}
-	return strings.Join(names, ", ") + " passed"
 }

@@ -67,7 +67,7 @@ func fixMessage(out FixJSON, path string) string {
 		}
 		for _, a := range out.Attempts {
 			if a.Problem == i+1 && a.Accepted {
-				lines = append(lines, fmt.Sprintf("- %s (%s; %s)", p.String(), a.Source, passedGates(a)))
+				lines = append(lines, fmt.Sprintf("- %s (%s; %s)", p.String(), a.Source, a.PassedGates()))
 			}
 		}
 	}
