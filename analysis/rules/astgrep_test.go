@@ -172,6 +172,80 @@ rule:
     pattern: return $X;`, `function f() { a(); b(); return 1; }
 function g() { a(); }
 `},
+	{"inside-stopby-rule", "javascript", `
+rule:
+  pattern: console.log($$$)
+  inside:
+    kind: if_statement
+    stopBy: {kind: function_declaration}`, `if (a) { function f() { console.log(1) } }
+if (b) { function g() { if (c) { console.log(2) } } }
+if (d) { console.log(3) }
+`},
+	{"follows-end", "javascript", `
+rule:
+  pattern: use($A);
+  follows:
+    pattern: let $A = $B;
+    stopBy: end`, `let x = 1;
+foo();
+use(x);
+use(y);
+let y = 2;
+`},
+	{"follows-stopby-rule", "javascript", `
+rule:
+  pattern: use($A);
+  follows:
+    pattern: init();
+    stopBy: {pattern: reset();}`, `init();
+a();
+use(1);
+reset();
+b();
+use(2);
+init();
+use(3);
+`},
+	{"precedes-neighbor", "python", `
+rule:
+  kind: expression_statement
+  precedes: {kind: return_statement}`, `def f():
+    a()
+    b()
+    return 1
+`},
+	{"precedes-stopby-rule", "javascript", `
+rule:
+  kind: expression_statement
+  precedes:
+    pattern: done();
+    stopBy: {kind: if_statement}`, `a(); b(); if (x) {} c(); done();
+`},
+	{"has-field-end", "javascript", `
+rule:
+  kind: call_expression
+  has:
+    field: arguments
+    stopBy: end
+    kind: number`, `f(1); g(h(2)); k(x); m[3](y)
+`},
+	{"pattern-non-capturing", "javascript", `
+rule: {pattern: $_FUNC($_FUNC)}`, `test(a); testFunc(1 + 1); f(f)
+`},
+	{"pattern-smart-unnamed", "javascript", `
+rule: {pattern: 'function $A() {}'}`, `function foo() {}
+async function bar() {}
+function baz(x) {}
+`},
+	{"pattern-smart-keyword", "javascript", `
+rule: {pattern: 'async function $A() {}'}`, `function foo() {}
+async function bar() {}
+`},
+	{"fix-object-template", "javascript", `
+rule: {pattern: var $A = $B}
+fix:
+  template: let $A = $B`, `var a = 1; var b = c
+`},
 	{"all", "javascript", `
 rule:
   all:
