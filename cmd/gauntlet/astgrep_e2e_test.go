@@ -24,8 +24,8 @@ func astGrepBin(t *testing.T) string {
 
 // An ast-grep project (testdata/astgrep: sgconfig.yml with ruleDirs,
 // utilDirs and testConfigs; rules with patterns, relational and composite
-// operators, utils, constraints, files/ignores, fixes; an ast-grep-ignore
-// comment) runs unchanged: `gauntlet check` reports what `ast-grep scan`
+// operators, utils, constraints, files/ignores, fixes; every severity,
+// hint and off included; an ast-grep-ignore comment) runs unchanged: `gauntlet check` reports what `ast-grep scan`
 // does (rule, range, severity, message, replacement).
 func TestAstGrepProjectCheckAgrees(t *testing.T) {
 	sg := astGrepBin(t)
