@@ -241,6 +241,10 @@ func (d *decoder) astGrepRule(n *yaml.Node, utils map[string]*RuleObject) (Rule,
 				r.Fix = &RuleFix{Replace: v.Value}
 				return
 			}
+			if v.Kind == yaml.SequenceNode {
+				d.errorf(v, k, "a list of fixes is not supported by gauntlet (give one fix)")
+				return
+			}
 			fix := &RuleFix{}
 			d.mapping(v, k,
 				field{"template", func(k string, v *yaml.Node) { fix.Replace = d.str(v, k) }},

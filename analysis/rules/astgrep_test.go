@@ -685,3 +685,40 @@ func TestTransformErrors(t *testing.T) {
 		})
 	}
 }
+
+// An ast-grep feature gauntlet does not implement is an error naming it
+// and its line, never a silently different rule; the real ast-grep accepts
+// each rule file, so each is a feature, not a typo.
+func TestUnsupportedAstGrepFeatures(t *testing.T) {
+	sg := astGrep(t)
+	for _, tc := range []struct{ name, rule, want string }{
+		{"nthChild", "rule: {kind: identifier, nthChild: 1}\n", "r.yml:5: rule.nthChild: the ast-grep rule key nthChild is not supported by gauntlet"},
+		{"range", "rule:\n  kind: identifier\n  range: {start: {line: 0, column: 0}, end: {line: 0, column: 1}}\n", "r.yml:7: rule.range: the ast-grep rule key range is not supported by gauntlet"},
+		{"strictness", "rule:\n  pattern: {context: f($A), strictness: cst}\n", "r.yml:6: rule.pattern.strictness: strictness cst is not supported by gauntlet"},
+		{"expandEnd", "rule: {pattern: f($A)}\nfix:\n  template: g($A)\n  expandEnd: {regex: ','}\n", "r.yml:8: fix.expandEnd: the ast-grep key expandEnd is not supported by gauntlet"},
+		{"fix list", "rule: {pattern: f($A)}\nfix:\n  - {template: g($A), title: G}\n  - {template: h($A), title: H}\n", "r.yml:7: fix: a list of fixes is not supported by gauntlet"},
+		{"rewriters", "rule: {pattern: f($A)}\nrewriters:\n  - {id: r, rule: {kind: identifier}, fix: y}\n", "r.yml:7: rewriters: the ast-grep key rewriters is not supported by gauntlet"},
+		{"labels", "rule: {pattern: f($A)}\nlabels:\n  A: {style: primary, message: arg}\n", "r.yml:7: labels: the ast-grep key labels is not supported by gauntlet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "id: t\nlanguage: javascript\nmessage: m\nseverity: warning\n" + tc.rule
+			dir := t.TempDir()
+			rulePath := filepath.Join(dir, "r.yml")
+			srcPath := filepath.Join(dir, "src.js")
+			must(t, os.WriteFile(rulePath, []byte(text), 0o644))
+			must(t, os.WriteFile(srcPath, []byte("f(a, b)\n"), 0o644))
+			cmd := exec.Command(sg, "scan", "--rule", rulePath, srcPath)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 1 {
+				t.Fatalf("ast-grep rejects the rule file: %v\n%s", err, out)
+			}
+			rs, err := config.ParseRules("r.yml", []byte(text))
+			if err == nil {
+				_, err = Compile(rs)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
