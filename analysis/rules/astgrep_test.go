@@ -241,6 +241,61 @@ function baz(x) {}
 rule: {pattern: 'async function $A() {}'}`, `function foo() {}
 async function bar() {}
 `},
+	{"pattern-unnamed-metavar", "javascript", `
+rule: {pattern: 'return $$A'}
+message: got $$A`, `function f() { return; }
+function g() { return 1; }
+`},
+	{"pattern-multi-empty", "python", `
+rule: {pattern: 'f($$$)'}
+fix: g()`, `f()
+f(1)
+f(1, *a, **k)
+`},
+	{"regex-multiline", "javascript", `
+rule: {kind: string, regex: 'a.b'}`, `x = "a\nb"; y = "axb"; z = ` + "`a\nb`" + `
+`},
+	{"kind-not-has", "go", `
+rule:
+  kind: function_declaration
+  not:
+    has: {kind: comment, stopBy: end}`, `package p
+
+func a() {
+	// note
+}
+
+func b() {}
+`},
+	{"inside-field-stopby-end", "javascript", `
+rule:
+  kind: identifier
+  inside:
+    kind: call_expression
+    field: function
+    stopBy: end`, `a.b(c); d(e.f)
+`},
+	{"matches-recursive-utils", "javascript", `
+utils:
+  lit: {any: [{kind: number}, {kind: string}]}
+  lit-or-arr:
+    any:
+      - matches: lit
+      - {kind: array, has: {matches: lit}}
+rule:
+  pattern: f($A)
+constraints:
+  A: {matches: lit-or-arr}`, `f(1); f([2]); f([x]); f(y)
+`},
+	{"any-metavars-in-fix", "python", `
+rule:
+  any:
+    - pattern: $A == None
+    - pattern: None == $A
+fix: $A is None`, `if x == None: pass
+if None == y: pass
+if z == 1: pass
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
