@@ -296,6 +296,45 @@ fix: $A is None`, `if x == None: pass
 if None == y: pass
 if z == 1: pass
 `},
+	{"metavar-shared-with-has", "javascript", `
+rule:
+  pattern: 'if ($A) { $$$ }'
+  has: {pattern: return $A, stopBy: end}`, `if (x) { return x }
+if (y) { return z }
+if (w) { f(); if (q) { return w } }
+`},
+	{"multi-same-name-twice", "javascript", `
+rule: {pattern: 'f($$$A) || g($$$A)'}`, `f(1, 2) || g(1, 2); f(1) || g(2); f() || g()
+`},
+	{"comment-in-target", "javascript", `
+rule: {pattern: console.log($A)}
+fix: log($A)`, `console.log(/* c */ a); console.log(a /* d */); console.log(
+  // e
+  b)
+`},
+	{"go-statements-ellipsis", "go", `
+rule:
+  pattern:
+    context: 'func t() { $$$BEFORE; return $X }'
+    selector: block
+fix: '{ return $X }'`, `package p
+
+func f() int {
+	a()
+	b()
+	return 1
+}
+
+func g() int { return 2 }
+`},
+	{"not-inside-any", "typescript", `
+rule:
+  pattern: $X!
+  not:
+    inside:
+      any: [{kind: if_statement}, {kind: ternary_expression}]
+      stopBy: end`, `const a = b!; if (c) { d! }; const e = f ? g! : h
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
