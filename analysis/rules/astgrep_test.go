@@ -335,6 +335,70 @@ rule:
       any: [{kind: if_statement}, {kind: ternary_expression}]
       stopBy: end`, `const a = b!; if (c) { d! }; const e = f ? g! : h
 `},
+	{"py-kwargs", "python", `
+rule: {pattern: 'open($F, $$$, mode=$M, $$$)'}
+message: mode $M`, `open(p, mode="r")
+open(p, "r")
+open(p, encoding="u", mode="w", newline="")
+`},
+	{"py-decorator", "python", `
+rule:
+  kind: function_definition
+  inside:
+    kind: decorated_definition
+    has: {kind: decorator, regex: ^@pytest\.fixture$}`, `import pytest
+@pytest.fixture
+def a(): pass
+@other
+def b(): pass
+`},
+	{"js-arrow", "javascript", `
+rule: {pattern: '($$$P) => { return $E }'}
+fix: '($$$P) => $E'`, `const f = (a, b) => { return a + b }
+const g = () => { return 1 }
+const h = x => { return x }
+`},
+	{"js-object", "javascript", `
+rule: {pattern: {context: 'x = { $$$, debug: true, $$$ }', selector: object}}`, `a({debug: true}); b({x: 1, debug: true, y}); c({debug: false})
+`},
+	{"js-optional-chain", "javascript", `
+rule: {pattern: '$A?.$B'}`, `a?.b; c.d; e?.f?.g
+`},
+	{"ts-type-annotation", "typescript", `
+rule: {pattern: 'let $A: any = $B'}
+fix: 'let $A: unknown = $B'`, `let a: any = 1; let b: string = "x"; let c: any = f()
+`},
+	{"tsx-self-closing-attrs", "tsx", `
+rule: {pattern: '<img $$$A />', not: {has: {kind: jsx_attribute, regex: ^alt, stopBy: end}}}`, `const a = <img src="x" />
+const b = <img src="y" alt="z" />
+`},
+	{"go-if-err", "go", `
+rule:
+  pattern:
+    context: 'func t() { if $E := $C; $E != nil { $$$B } }'
+    selector: if_statement`, `package p
+
+func f() {
+	if err := g(); err != nil {
+		return
+	}
+	if x := g(); err != nil {
+	}
+}
+`},
+	{"go-method-call-has", "go", `
+rule:
+  kind: function_declaration
+  has:
+    stopBy: end
+    pattern:
+      context: 'func t() { defer $F($$$) }'
+      selector: defer_statement`, `package p
+
+func a() { defer f() }
+func b() { g() }
+func c() { if x { defer m.Close() } }
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
