@@ -252,3 +252,29 @@ func TestTestsEnvAndMaxOutput(t *testing.T) {
 		t.Fatalf("error %v should name tests.max_output on line 2 and tests.env", err)
 	}
 }
+
+// The sgconfig.yml keys gauntlet does not implement (ast-grep's
+// AstGrepConfig: languageGlobs, customLanguages, languageInjections) are
+// errors naming the key and its line, never ignored.
+func TestAstGrepProjectUnsupportedKeys(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"languageGlobs", "ruleDirs: [rules]\nlanguageGlobs:\n  ts: ['*.mts']\n", "sgconfig.yml:3: languageGlobs: the ast-grep key languageGlobs is not supported by gauntlet"},
+		{"customLanguages", "ruleDirs: [rules]\ncustomLanguages:\n  mojo: {libraryPath: mojo.so, extensions: [mojo]}\n", "sgconfig.yml:3: customLanguages: the ast-grep key customLanguages is not supported by gauntlet"},
+		{"languageInjections", "ruleDirs: [rules]\nlanguageInjections:\n  - {hostLanguage: js, rule: {pattern: styled.$A`$CSS`}, injected: css}\n", "sgconfig.yml:3: languageInjections: the ast-grep key languageInjections is not supported by gauntlet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "sgconfig.yml")
+			if err := os.Mkdir(filepath.Join(dir, "rules"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadAstGrepProject(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
