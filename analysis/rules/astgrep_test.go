@@ -399,6 +399,60 @@ func a() { defer f() }
 func b() { g() }
 func c() { if x { defer m.Close() } }
 `},
+	{"nested-matches-fix", "javascript", `
+rule: {pattern: f($A)}
+fix: g($A)`, `f(f(1)); f(2)
+`},
+	{"py-fix-indent", "python", `
+rule: {pattern: 'if $C: $$$B'}
+fix: |-
+  if not ($C):
+      pass
+  else:
+      $$$B`, `def f():
+    if x:
+        a()
+        if y:
+            b()
+`},
+	{"semicolon-optional", "javascript", `
+rule: {pattern: console.log($A);}`, `console.log(1)
+console.log(2);
+x = console.log(3)
+`},
+	{"constraints-not", "javascript", `
+rule: {pattern: $F($$$)}
+constraints:
+  F: {not: {regex: ^(require|import)$}, kind: identifier}`, `require("x"); load(1); a.b(2); import_(3)
+`},
+	{"follows-metavar", "javascript", `
+rule:
+  pattern: $X.close();
+  follows: {pattern: $X.open();, stopBy: end}`, `a.open();
+b.close();
+a.close();
+`},
+	{"regex-unicode", "javascript", `
+rule: {kind: string, regex: 'é+'}
+fix: '"x"'`, `a = "café"; b = "cafe"; c = "éé"
+`},
+	{"transform-replace-groups", "javascript", `
+rule: {pattern: 'f($A)'}
+transform:
+  B: {replace: {source: $A, replace: '(?P<w>[a-z]+)(\d+)', by: '${2}_$w'}}
+fix: g($B)`, `f(abc12); f(x9y8); f(Q)
+`},
+	{"transform-unicode-substring", "javascript", `
+rule: {pattern: 'f($A)'}
+transform:
+  B: {substring: {source: $A, startChar: 1, endChar: -1}}
+fix: g($B)`, `f("héllo"); f('ü')
+`},
+	{"fix-dollar-digits", "javascript", `
+rule: {pattern: price($A)}
+message: costs $A or $5
+fix: price($A, "$1 $$ $ $2B")`, `price(x)
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
@@ -875,6 +929,64 @@ func TestUnsupportedAstGrepFeatures(t *testing.T) {
 				_, err = Compile(rs)
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A metavariable that constraints, transform or fix use must be one the
+// rule defines, and a transformation may not redefine one, as ast-grep
+// checks (check_var.rs): each rule file is rejected by both or accepted by
+// both.
+func TestUndefinedMetavariablesAgreeWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	for _, tc := range []struct{ name, rule, want string }{
+		{"fix", "rule: {pattern: f($A)}\nfix: g($Q)\n", "r.yml:5: rule t: fix: $Q is not a metavariable of the rule"},
+		{"fix dropped", "rule: {pattern: f($_)}\nfix: g($_)\n", "r.yml:5: rule t: fix: $_ is not a metavariable of the rule"},
+		{"fix digits are text", "rule: {pattern: f($A)}\nfix: g($A, $1)\n", ""},
+		{"constraints", "rule: {pattern: f($A)}\nconstraints:\n  Z: {kind: number}\n", "r.yml:6: rule t: constraints: $Z is not a metavariable of the rule"},
+		{"transform source", "rule: {pattern: f($A)}\ntransform:\n  B: {substring: {source: $C, startChar: 1}}\n", "r.yml:6: rule t: transform.B: $C is not a metavariable of the rule"},
+		{"transform redefines", "rule: {pattern: 'f($A, $B)'}\ntransform:\n  B: {substring: {source: $A, startChar: 1}}\n", "r.yml:6: rule t: transform.B: $B is already a metavariable of the rule"},
+		{"fix from a project util", "rule: {matches: util-a}\nfix: g($A)\n", "r.yml:5: rule t: fix: $A is not a metavariable of the rule"},
+		{"message is not checked", "rule: {pattern: f($A)}\nmessage: m $Q\n", ""},
+		{"defined in has", "rule: {kind: call_expression, has: {pattern: $X, stopBy: end, kind: identifier}}\nfix: g($X)\n", ""},
+		{"defined in stopBy", "rule: {kind: identifier, inside: {kind: call_expression, stopBy: {pattern: f($S)}}}\nfix: $S\n", ""},
+		{"defined in not", "rule: {pattern: f($A), not: {pattern: f($N)}}\nfix: $N\n", ""},
+		{"defined in a local util", "utils:\n  u: {pattern: f($U)}\nrule: {pattern: f($A)}\nfix: $U\n", ""},
+		{"defined in a constraint", "rule: {pattern: f($A)}\nconstraints:\n  A: {pattern: $C}\nfix: $C\n", ""},
+		{"unnamed capture", "rule: {pattern: f($$A)}\nfix: $A\n", ""},
+		{"transform of transform", "rule: {pattern: f($A)}\ntransform:\n  B: {substring: {source: $A, startChar: 1}}\n  C: {substring: {source: $B, startChar: 1}}\nfix: $C\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "id: t\nlanguage: javascript\nseverity: warning\n" + tc.rule
+			if !strings.Contains(tc.rule, "message:") {
+				text = "id: t\nlanguage: javascript\nmessage: m\n" + tc.rule
+			}
+			dir := t.TempDir()
+			must(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
+			must(t, os.MkdirAll(filepath.Join(dir, "utils"), 0o755))
+			must(t, os.WriteFile(filepath.Join(dir, "sgconfig.yml"), []byte("ruleDirs: [rules]\nutilDirs: [utils]\n"), 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "utils/util-a.yml"), []byte("id: util-a\nlanguage: javascript\nrule: {pattern: f($A)}\n"), 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "rules/r.yml"), []byte(text), 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "src.js"), []byte("f(a)\n"), 0o644))
+			cmd := exec.Command(sg, "scan", "src.js")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			sgRejects := err != nil && cmd.ProcessState.ExitCode() != 1
+			if sgRejects != (tc.want != "") {
+				t.Fatalf("ast-grep rejects the rule: %v, want %v\n%s", sgRejects, tc.want != "", out)
+			}
+			p, err := config.LoadAstGrepProject(filepath.Join(dir, "sgconfig.yml"))
+			must(t, err)
+			rs, err := p.LoadRules(func(s string) string { return s })
+			if err == nil {
+				_, err = Compile(rs)
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})

@@ -80,6 +80,9 @@ func compileStructural(r *rule) error {
 		if src.Fix != nil {
 			s.fix = parseFix(src.Fix.Replace)
 		}
+		if err := checkVars(src, s, c.utils.local); err != nil {
+			return withLang(err, src, lang)
+		}
 		r.structural[lang] = s
 	}
 	r.parts = nil
