@@ -42,7 +42,9 @@ type Rule struct {
 	Report    string // capture name, without "@"; "" means the first capture
 	Fix       *RuleFix
 	Paths     []string
-	URL       string
+	// An ast-grep rule's files (nil: every file) and ignores.
+	AstGrepFiles, AstGrepIgnores []AstGrepGlob
+	URL                          string
 
 	// Pattern rules (ast-grep's rule objects): Object is the rule (a
 	// `pattern:` shorthand is an Object with only a pattern); the whole

@@ -992,3 +992,64 @@ func TestUndefinedMetavariablesAgreeWithAstGrep(t *testing.T) {
 		})
 	}
 }
+
+// files and ignores globs select files as ast-grep's do (the globset
+// crate: `*` and `?` cross directories, `**/` may match none, the glob
+// matches the whole relative path): for each, the same files are reported.
+func TestFilesGlobsAgreeWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	paths := []string{"a.ts", "src/b.ts", "src/sub/c.ts", "src/x.d.ts", "lib/Up.TS.ts", "src/[x].ts"}
+	for i, globs := range []string{
+		`files: ["*.ts"]`, `files: ["src/*.ts"]`, `files: ["**/*.ts"]`, `files: ["src/**"]`, `files: ["sub/*.ts"]`,
+		`files: ["./src/*.ts"]`, `files: ["src"]`, `files: ["src/**/c.ts"]`, `files: ["?.ts"]`, `files: ["src/{b,sub/c}.ts"]`,
+		`files: ["src/[a-c].ts"]`, `files: ["src/[!b].ts"]`, `files: ["src/\\[x\\].ts"]`, `files: []`,
+		`files: [{glob: "LIB/*.ts", caseInsensitive: true}]`, `files: ["LIB/*.ts"]`,
+		`ignores: ["*.d.ts"]`, `ignores: ["src/*"]`, `files: ["src/**"]` + "\nignores: [\"**/sub/**\"]",
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			dir := t.TempDir()
+			must(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
+			must(t, os.WriteFile(filepath.Join(dir, "sgconfig.yml"), []byte("ruleDirs: [rules]\n"), 0o644))
+			rule := "id: t\nlanguage: ts\nseverity: warning\nmessage: m\n" + globs + "\nrule: {pattern: $E as any}\n"
+			must(t, os.WriteFile(filepath.Join(dir, "rules/r.yml"), []byte(rule), 0o644))
+			for _, p := range paths {
+				must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
+				must(t, os.WriteFile(filepath.Join(dir, p), []byte("const q = y as any\n"), 0o644))
+			}
+			cmd := exec.Command(sg, "scan", "--json=stream")
+			cmd.Dir = dir
+			out, err := cmd.Output()
+			if err != nil && cmd.ProcessState.ExitCode() != 1 {
+				t.Fatalf("ast-grep scan: %v", err)
+			}
+			var want []string
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				var m struct{ File string }
+				if line != "" {
+					must(t, json.Unmarshal([]byte(line), &m))
+					want = append(want, m.File)
+				}
+			}
+			slices.Sort(want)
+
+			p, err := config.LoadAstGrepProject(filepath.Join(dir, "sgconfig.yml"))
+			must(t, err)
+			rs, err := p.LoadRules(func(s string) string { return s })
+			must(t, err)
+			set, err := Compile(rs)
+			must(t, err)
+			var got []string
+			for _, path := range paths {
+				f := analysis.NewFileLang(path, []byte("const q = y as any\n"), 1, analysis.LanguageForPath(path))
+				if diags, _ := analysis.Run(context.Background(), f, set.Analyzers()); len(diags) > 0 {
+					got = append(got, path)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s\n  ast-grep: %v\n  gauntlet: %v", globs, want, got)
+			}
+			t.Logf("%s: %v", globs, want)
+		})
+	}
+}
