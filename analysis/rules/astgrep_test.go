@@ -453,6 +453,18 @@ rule: {pattern: price($A)}
 message: costs $A or $5
 fix: price($A, "$1 $$ $ $2B")`, `price(x)
 `},
+	{"constraints-multi", "javascript", `
+rule: {pattern: f($$$A)}
+constraints:
+  A: {kind: number}`, `f(1); f(x); f(1, 2); f()
+`},
+	{"constraints-in-has", "javascript", `
+rule:
+  kind: call_expression
+  has: {pattern: $X, kind: identifier, field: function}
+constraints:
+  X: {regex: ^log}`, `logger(1); print(2); logIt()
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
