@@ -926,12 +926,8 @@ func TestUnsupportedAstGrepFeatures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "id: t\nlanguage: javascript\nmessage: m\nseverity: warning\n" + tc.rule
-			dir := t.TempDir()
-			rulePath := filepath.Join(dir, "r.yml")
-			srcPath := filepath.Join(dir, "src.js")
-			must(t, os.WriteFile(rulePath, []byte(text), 0o644))
-			must(t, os.WriteFile(srcPath, []byte("f(a, b)\n"), 0o644))
-			cmd := exec.Command(sg, "scan", "--rule", rulePath, srcPath)
+			dir := writeProject(t, map[string]string{"r.yml": text, "src.js": "f(a, b)\n"})
+			cmd := exec.Command(sg, "scan", "--rule", "r.yml", "src.js")
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 1 {
 				t.Fatalf("ast-grep rejects the rule file: %v\n%s", err, out)
@@ -975,13 +971,12 @@ func TestUndefinedMetavariablesAgreeWithAstGrep(t *testing.T) {
 			if !strings.Contains(tc.rule, "message:") {
 				text = "id: t\nlanguage: javascript\nmessage: m\n" + tc.rule
 			}
-			dir := t.TempDir()
-			must(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
-			must(t, os.MkdirAll(filepath.Join(dir, "utils"), 0o755))
-			must(t, os.WriteFile(filepath.Join(dir, "sgconfig.yml"), []byte("ruleDirs: [rules]\nutilDirs: [utils]\n"), 0o644))
-			must(t, os.WriteFile(filepath.Join(dir, "utils/util-a.yml"), []byte("id: util-a\nlanguage: javascript\nrule: {pattern: f($A)}\n"), 0o644))
-			must(t, os.WriteFile(filepath.Join(dir, "rules/r.yml"), []byte(text), 0o644))
-			must(t, os.WriteFile(filepath.Join(dir, "src.js"), []byte("f(a)\n"), 0o644))
+			dir := writeProject(t, map[string]string{
+				"sgconfig.yml":     "ruleDirs: [rules]\nutilDirs: [utils]\n",
+				"utils/util-a.yml": "id: util-a\nlanguage: javascript\nrule: {pattern: f($A)}\n",
+				"rules/r.yml":      text,
+				"src.js":           "f(a)\n",
+			})
 			cmd := exec.Command(sg, "scan", "src.js")
 			cmd.Dir = dir
 			out, err := cmd.CombinedOutput()
@@ -989,12 +984,7 @@ func TestUndefinedMetavariablesAgreeWithAstGrep(t *testing.T) {
 			if sgRejects != (tc.want != "") {
 				t.Fatalf("ast-grep rejects the rule: %v, want %v\n%s", sgRejects, tc.want != "", out)
 			}
-			p, err := config.LoadAstGrepProject(filepath.Join(dir, "sgconfig.yml"))
-			must(t, err)
-			rs, err := p.LoadRules(func(s string) string { return s })
-			if err == nil {
-				_, err = Compile(rs)
-			}
+			_, err = compileProject(t, dir)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("error %v, want none", err)
@@ -1019,15 +1009,14 @@ func TestFilesGlobsAgreeWithAstGrep(t *testing.T) {
 		`ignores: ["*.d.ts"]`, `ignores: ["src/*"]`, `files: ["src/**"]` + "\nignores: [\"**/sub/**\"]",
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			dir := t.TempDir()
-			must(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
-			must(t, os.WriteFile(filepath.Join(dir, "sgconfig.yml"), []byte("ruleDirs: [rules]\n"), 0o644))
-			rule := "id: t\nlanguage: ts\nseverity: warning\nmessage: m\n" + globs + "\nrule: {pattern: $E as any}\n"
-			must(t, os.WriteFile(filepath.Join(dir, "rules/r.yml"), []byte(rule), 0o644))
-			for _, p := range paths {
-				must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
-				must(t, os.WriteFile(filepath.Join(dir, p), []byte("const q = y as any\n"), 0o644))
+			files := map[string]string{
+				"sgconfig.yml": "ruleDirs: [rules]\n",
+				"rules/r.yml":  "id: t\nlanguage: ts\nseverity: warning\nmessage: m\n" + globs + "\nrule: {pattern: $E as any}\n",
 			}
+			for _, p := range paths {
+				files[p] = "const q = y as any\n"
+			}
+			dir := writeProject(t, files)
 			cmd := exec.Command(sg, "scan", "--json=stream")
 			cmd.Dir = dir
 			out, err := cmd.Output()
@@ -1044,11 +1033,7 @@ func TestFilesGlobsAgreeWithAstGrep(t *testing.T) {
 			}
 			slices.Sort(want)
 
-			p, err := config.LoadAstGrepProject(filepath.Join(dir, "sgconfig.yml"))
-			must(t, err)
-			rs, err := p.LoadRules(func(s string) string { return s })
-			must(t, err)
-			set, err := Compile(rs)
+			set, err := compileProject(t, dir)
 			must(t, err)
 			var got []string
 			for _, path := range paths {
@@ -1064,4 +1049,29 @@ func TestFilesGlobsAgreeWithAstGrep(t *testing.T) {
 			t.Logf("%s: %v", globs, want)
 		})
 	}
+}
+
+// writeProject writes files (slash-separated paths to contents) into a new
+// directory and returns it.
+func writeProject(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	return dir
+}
+
+// compileProject compiles the rules of the ast-grep project in dir.
+func compileProject(t *testing.T, dir string) (*Set, error) {
+	t.Helper()
+	p, err := config.LoadAstGrepProject(filepath.Join(dir, "sgconfig.yml"))
+	must(t, err)
+	rs, err := p.LoadRules(func(s string) string { return s })
+	if err != nil {
+		return nil, err
+	}
+	return Compile(rs)
 }
