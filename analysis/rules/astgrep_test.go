@@ -465,6 +465,47 @@ rule:
 constraints:
   X: {regex: ^log}`, `logger(1); print(2); logIt()
 `},
+	{"metavar-in-string", "javascript", `
+rule: {pattern: "require('$M')"}
+message: module $M`, `require('fs'); require("path"); require(x); require('a b')
+`},
+	{"trailing-comma", "javascript", `
+rule: {pattern: 'f($A, $B)'}`, `f(1, 2,); f(1, 2); f(1,
+  2,
+)
+`},
+	{"py-trailing-comma-multi", "python", `
+rule: {pattern: 'f($$$A, x=$X)'}
+fix: g($X)`, `f(1, x=2)
+f(x=3,)
+f(1, 2, x=4,)
+`},
+	{"go-composite-literal", "go", `
+rule:
+  pattern:
+    context: 'var _ = $T{$$$F}'
+    selector: composite_literal`, `package p
+
+var a = T{1, 2}
+var b = []int{}
+var c = map[string]int{"a": 1}
+`},
+	{"go-selector-method", "go", `
+rule:
+  pattern:
+    context: 'func t() { $X.Close() }'
+    selector: call_expression
+message: close $X`, `package p
+
+func f() {
+	f.Close()
+	a.b.Close()
+	Close()
+	defer r.Close()
+}
+`},
+	{"js-template-string", "javascript", `
+rule: {pattern: 'console.log(` + "`$$$S`" + `)'}`, "console.log(`a ${b}`); console.log(`c`); console.log('d')\n"},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
