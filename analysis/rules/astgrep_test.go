@@ -506,6 +506,23 @@ func f() {
 `},
 	{"js-template-string", "javascript", `
 rule: {pattern: 'console.log(` + "`$$$S`" + `)'}`, "console.log(`a ${b}`); console.log(`c`); console.log('d')\n"},
+	{"follows-over-comment", "javascript", `
+rule:
+  pattern: b();
+  follows: {pattern: a();}`, `a();
+// c
+b();
+a(); /* d */ b();
+a(); b();
+`},
+	{"precedes-unnamed-sibling", "go", `
+rule:
+  kind: identifier
+  inside: {kind: parameter_declaration}
+  precedes: {kind: type_identifier}`, `package p
+
+func f(a, b int, c string) {}
+`},
 	{"fix-object-template", "javascript", `
 rule: {pattern: var $A = $B}
 fix:
