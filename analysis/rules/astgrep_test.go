@@ -957,13 +957,7 @@ func TestTransformErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "id: t\nlanguage: javascript\nmessage: m\nrule: {pattern: f($A)}\ntransform:\n" + tc.transform + "fix: g($B)\n"
-			rs, err := config.ParseRules("r.yml", []byte(text))
-			if err == nil {
-				_, err = Compile(rs)
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v, want %q", err, tc.want)
-			}
+			wantCompileError(t, "r.yml", text, tc.want)
 		})
 	}
 }
@@ -990,13 +984,7 @@ func TestUnsupportedAstGrepFeatures(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 1 {
 				t.Fatalf("ast-grep rejects the rule file: %v\n%s", err, out)
 			}
-			rs, err := config.ParseRules("r.yml", []byte(text))
-			if err == nil {
-				_, err = Compile(rs)
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v, want %q", err, tc.want)
-			}
+			wantCompileError(t, "r.yml", text, tc.want)
 		})
 	}
 }
@@ -1132,4 +1120,17 @@ func compileProject(t *testing.T, dir string) (*Set, error) {
 		return nil, err
 	}
 	return Compile(rs)
+}
+
+// wantCompileError reads and compiles a rule file's text: it must fail
+// with an error that contains want.
+func wantCompileError(t *testing.T, path, text, want string) {
+	t.Helper()
+	rs, err := config.ParseRules(path, []byte(text))
+	if err == nil {
+		_, err = Compile(rs)
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
 }
