@@ -169,8 +169,14 @@ func (r *Rule) AllowsPath(p string) bool {
 	if includes && !included {
 		return false
 	}
+	if r.AstGrepFiles == nil && r.AstGrepIgnores == nil {
+		return true
+	}
+	// ast-grep's globs are relative to its project's directory; a path
+	// outside it is one ast-grep never scans.
+	rel, inside := strings.CutPrefix(p, r.AstGrepBase)
 	for _, g := range r.AstGrepIgnores {
-		if g.Match(p) {
+		if inside && g.Match(rel) {
 			return false
 		}
 	}
@@ -178,7 +184,7 @@ func (r *Rule) AllowsPath(p string) bool {
 		return true
 	}
 	for _, g := range r.AstGrepFiles {
-		if g.Match(p) {
+		if inside && g.Match(rel) {
 			return true
 		}
 	}

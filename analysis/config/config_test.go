@@ -278,3 +278,43 @@ func TestAstGrepProjectUnsupportedKeys(t *testing.T) {
 		})
 	}
 }
+
+// An sgconfig.yml listed in rule_files from another directory keeps its
+// rules' files and ignores relative to its own directory, as ast-grep run
+// there reads them.
+func TestAstGrepGlobsRelativeToTheProject(t *testing.T) {
+	dir := t.TempDir()
+	for path, text := range map[string]string{
+		FileName:                "rule_files: [proj/sgconfig.yml]\n",
+		"proj/sgconfig.yml":     "ruleDirs: [rules]\n",
+		"proj/rules/r.yml":      "id: r\nlanguage: ts\nrule: {kind: identifier}\nfiles: [\"src/*.ts\"]\nignores: [\"src/gen/*\"]\n",
+		"proj/rules/r-open.yml": "id: r-open\nlanguage: ts\nrule: {kind: identifier}\nignores: [\"src/gen/*\"]\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{
+		"r":      {"proj/src/a.ts": true, "proj/src/x/b.ts": true, "proj/src/gen/c.ts": false, "src/a.ts": false, "proj/lib/d.ts": false},
+		"r-open": {"proj/src/a.ts": true, "proj/src/gen/c.ts": false, "src/gen/c.ts": true},
+	}
+	for _, r := range c.Rules {
+		for path, ok := range want[r.ID] {
+			if got := r.AllowsPath(path); got != ok {
+				t.Errorf("rule %s on %s: %v, want %v", r.ID, path, got, ok)
+			}
+		}
+		delete(want, r.ID)
+	}
+	if len(want) > 0 {
+		t.Errorf("rules missing: %v", want)
+	}
+}
