@@ -1134,3 +1134,32 @@ func wantCompileError(t *testing.T, path, text, want string) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// A pattern rule in gauntlet's own form (a `rules` list) reports and fixes
+// the whole match, as the same rule in ast-grep's form does: deleting a
+// Go call deletes all of it, not its first node.
+func TestGauntletFormPatternRuleAgreesWithAstGrep(t *testing.T) {
+	sg := astGrep(t)
+	const src = "package p\n\nfunc f() {\n\tfmt.Println(\"debug\", x)\n\tg()\n}\n"
+	dir := writeProject(t, map[string]string{
+		"rule.yml": "id: go-println\nlanguage: go\nseverity: warning\nmessage: m\n" +
+			"rule:\n  pattern:\n    context: 'func t() { fmt.Println($$$A) }'\n    selector: call_expression\nfix: ''\n",
+		"src.go": src,
+	})
+	want, wantFixed := runAstGrep(t, sg, dir, filepath.Join(dir, "rule.yml"), filepath.Join(dir, "src.go"))
+	got, gotFixed := runGauntlet(t, `rules:
+  - id: go-println
+    language: go
+    message: m
+    pattern:
+      context: 'func t() { fmt.Println($$$A) }'
+      selector: call_expression
+    fix: {replace: ""}
+`, filepath.Join(dir, "src.go"), src)
+	if len(want) != 1 || !slices.Equal(got, want) {
+		t.Errorf("matched ranges\n  ast-grep: %v (%s)\n  gauntlet: %v (%s)", want, texts(src, want), got, texts(src, got))
+	}
+	if gotFixed != wantFixed {
+		t.Errorf("fixed text differs\n--- ast-grep\n%s\n--- gauntlet\n%s", wantFixed, gotFixed)
+	}
+}
