@@ -241,6 +241,10 @@ func (d *decoder) astGrepRule(n *yaml.Node, utils map[string]*RuleObject) (Rule,
 				r.Fix = &RuleFix{Replace: v.Value}
 				return
 			}
+			if v.Kind == yaml.SequenceNode {
+				d.errorf(v, k, "a list of fixes is not supported by gauntlet (give one fix)")
+				return
+			}
 			fix := &RuleFix{}
 			d.mapping(v, k,
 				field{"template", func(k string, v *yaml.Node) { fix.Replace = d.str(v, k) }},
@@ -252,13 +256,8 @@ func (d *decoder) astGrepRule(n *yaml.Node, utils map[string]*RuleObject) (Rule,
 		}},
 		field{"constraints", func(k string, v *yaml.Node) { at(k, v); r.Constraints = d.ruleMap(v, k) }},
 		field{"utils", func(k string, v *yaml.Node) { at(k, v); r.Utils = d.ruleMap(v, k) }},
-		field{"files", func(k string, v *yaml.Node) { at(k, v); r.Paths = append(r.Paths, d.globs(v, k, false)...) }},
-		field{"ignores", func(k string, v *yaml.Node) {
-			at(k, v)
-			for _, g := range d.globs(v, k, false) {
-				r.Paths = append(r.Paths, "!"+g)
-			}
-		}},
+		field{"files", func(k string, v *yaml.Node) { at(k, v); r.AstGrepFiles = d.astGrepGlobs(v, k) }},
+		field{"ignores", func(k string, v *yaml.Node) { at(k, v); r.AstGrepIgnores = d.astGrepGlobs(v, k) }},
 		field{"url", func(k string, v *yaml.Node) { at(k, v); r.URL = d.str(v, k) }},
 		field{"metadata", func(k string, v *yaml.Node) {}},
 		field{"transform", func(k string, v *yaml.Node) { at(k, v); r.Transforms = d.transforms(v, k) }},

@@ -387,6 +387,11 @@ func parse(name string, data []byte) (*Config, error) {
 			if err == nil {
 				var rs []Rule
 				rs, err = p.LoadRules(display)
+				if rel, rerr := filepath.Rel(c.Dir, filepath.Dir(f)); rerr == nil && rel != "." {
+					for i := range rs {
+						rs[i].AstGrepBase = filepath.ToSlash(rel) + "/"
+					}
+				}
 				c.Rules = append(c.Rules, rs...)
 				c.RuleTestFiles = append(c.RuleTestFiles, p.TestFiles...)
 			}

@@ -252,3 +252,69 @@ func TestTestsEnvAndMaxOutput(t *testing.T) {
 		t.Fatalf("error %v should name tests.max_output on line 2 and tests.env", err)
 	}
 }
+
+// The sgconfig.yml keys gauntlet does not implement (ast-grep's
+// AstGrepConfig: languageGlobs, customLanguages, languageInjections) are
+// errors naming the key and its line, never ignored.
+func TestAstGrepProjectUnsupportedKeys(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"languageGlobs", "ruleDirs: [rules]\nlanguageGlobs:\n  ts: ['*.mts']\n", "sgconfig.yml:3: languageGlobs: the ast-grep key languageGlobs is not supported by gauntlet"},
+		{"customLanguages", "ruleDirs: [rules]\ncustomLanguages:\n  mojo: {libraryPath: mojo.so, extensions: [mojo]}\n", "sgconfig.yml:3: customLanguages: the ast-grep key customLanguages is not supported by gauntlet"},
+		{"languageInjections", "ruleDirs: [rules]\nlanguageInjections:\n  - {hostLanguage: js, rule: {pattern: styled.$A`$CSS`}, injected: css}\n", "sgconfig.yml:3: languageInjections: the ast-grep key languageInjections is not supported by gauntlet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "sgconfig.yml")
+			if err := os.Mkdir(filepath.Join(dir, "rules"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadAstGrepProject(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// An sgconfig.yml listed in rule_files from another directory keeps its
+// rules' files and ignores relative to its own directory, as ast-grep run
+// there reads them.
+func TestAstGrepGlobsRelativeToTheProject(t *testing.T) {
+	dir := t.TempDir()
+	for path, text := range map[string]string{
+		FileName:                "rule_files: [proj/sgconfig.yml]\n",
+		"proj/sgconfig.yml":     "ruleDirs: [rules]\n",
+		"proj/rules/r.yml":      "id: r\nlanguage: ts\nrule: {kind: identifier}\nfiles: [\"src/*.ts\"]\nignores: [\"src/gen/*\"]\n",
+		"proj/rules/r-open.yml": "id: r-open\nlanguage: ts\nrule: {kind: identifier}\nignores: [\"src/gen/*\"]\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{
+		"r":      {"proj/src/a.ts": true, "proj/src/x/b.ts": true, "proj/src/gen/c.ts": false, "src/a.ts": false, "proj/lib/d.ts": false},
+		"r-open": {"proj/src/a.ts": true, "proj/src/gen/c.ts": false, "src/gen/c.ts": true},
+	}
+	for _, r := range c.Rules {
+		for path, ok := range want[r.ID] {
+			if got := r.AllowsPath(path); got != ok {
+				t.Errorf("rule %s on %s: %v, want %v", r.ID, path, got, ok)
+			}
+		}
+		delete(want, r.ID)
+	}
+	if len(want) > 0 {
+		t.Errorf("rules missing: %v", want)
+	}
+}

@@ -42,7 +42,13 @@ type Rule struct {
 	Report    string // capture name, without "@"; "" means the first capture
 	Fix       *RuleFix
 	Paths     []string
-	URL       string
+	// An ast-grep rule's files (nil: every file) and ignores, matched
+	// against paths relative to AstGrepBase: the directory of its
+	// sgconfig.yml relative to the configuration's, with a trailing slash
+	// ("" when they are the same).
+	AstGrepFiles, AstGrepIgnores []AstGrepGlob
+	AstGrepBase                  string
+	URL                          string
 
 	// Pattern rules (ast-grep's rule objects): Object is the rule (a
 	// `pattern:` shorthand is an Object with only a pattern); the whole

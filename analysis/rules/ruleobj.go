@@ -673,10 +673,10 @@ func parseFix(t string) *fixTemplate {
 			dollars++
 		}
 		k := j
-		for k < len(t) && (t[k] >= 'A' && t[k] <= 'Z' || t[k] == '_' || t[k] >= '0' && t[k] <= '9') {
+		for k < len(t) && (t[k] >= 'A' && t[k] <= 'Z' || t[k] == '_' || k > j && t[k] >= '0' && t[k] <= '9') {
 			k++
 		}
-		if k == j {
+		if k == j { // $1 is text, as in ast-grep 0.51
 			i = j
 			continue
 		}

@@ -154,7 +154,7 @@ func (r *rule) wants(f *analysis.File) bool {
 
 func (p *part) wants(f *analysis.File) bool {
 	r := p.rule
-	if !pathAllowed(r.src.Paths, f.Path) {
+	if !r.src.AllowsPath(f.Path) {
 		return false
 	}
 	for _, n := range p.need {
@@ -167,21 +167,6 @@ func (p *part) wants(f *analysis.File) bool {
 
 // pathAllowed applies a rule's path globs: the path must match one of the
 // include globs, if there are any, and none of the "!" ones.
-func pathAllowed(globs []string, p string) bool {
-	included, includes := false, false
-	for _, g := range globs {
-		if neg, ok := strings.CutPrefix(g, "!"); ok {
-			if analysis.MatchGlob(neg, p) {
-				return false
-			}
-			continue
-		}
-		includes = true
-		included = included || analysis.MatchGlob(g, p)
-	}
-	return included || !includes
-}
-
 func (r *rule) run(pass *analysis.Pass) error {
 	p := r.parts[pass.File.Lang]
 	if p == nil {

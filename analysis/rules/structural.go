@@ -80,6 +80,9 @@ func compileStructural(r *rule) error {
 		if src.Fix != nil {
 			s.fix = parseFix(src.Fix.Replace)
 		}
+		if err := checkVars(src, s, c.utils.local); err != nil {
+			return withLang(err, src, lang)
+		}
 		r.structural[lang] = s
 	}
 	r.parts = nil
@@ -94,7 +97,7 @@ func withLang(err error, src config.Rule, lang *analysis.Language) error {
 }
 
 func (s *srule) wants(f *analysis.File) bool {
-	return pathAllowed(s.rule.src.Paths, f.Path) && s.need.met(f.Content)
+	return s.rule.src.AllowsPath(f.Path) && s.need.met(f.Content)
 }
 
 // try matches the rule at node and returns its finding.
@@ -245,7 +248,7 @@ func (g *sgroup) previous(f *analysis.File, active []bool) [][]analysis.Diagnost
 	// same outside the edited declarations now
 	absent := func(i int) bool {
 		s := g.rules[i]
-		return g.local[i] && pathAllowed(s.rule.src.Paths, f.Path) && !s.need.met(d.Prev.Content)
+		return g.local[i] && s.rule.src.AllowsPath(f.Path) && !s.need.met(d.Prev.Content)
 	}
 	e, present, done := g.cache.lookup(d.Prev)
 	if !present {

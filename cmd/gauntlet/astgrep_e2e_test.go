@@ -17,8 +17,8 @@ import (
 
 // An ast-grep project (testdata/astgrep: sgconfig.yml with ruleDirs,
 // utilDirs and testConfigs; rules with patterns, relational and composite
-// operators, utils, constraints, files/ignores, fixes; an ast-grep-ignore
-// comment) runs unchanged: `gauntlet check` reports what `ast-grep scan`
+// operators, utils, constraints, files/ignores, fixes; every severity,
+// hint and off included; an ast-grep-ignore comment) runs unchanged: `gauntlet check` reports what `ast-grep scan`
 // does (rule, range, severity, message, replacement).
 func TestAstGrepProjectCheckAgrees(t *testing.T) {
 	sg := testenv.NeedTool(t, "ast-grep")
@@ -111,26 +111,38 @@ func TestAstGrepProjectRuleTestsAgree(t *testing.T) {
 		t.Fatalf("gauntlet rules test: exit %d, want 0\n%s", code, out)
 	}
 
-	// A wrong case: valid code that the rule reports.
-	broken := t.TempDir()
-	if err := os.CopyFS(broken, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(broken, "rule-tests/py-print-literal-test.yml")
-	data, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = bytes.Replace(data, []byte("  - print(x)\n"), []byte("  - print(x)\n  - print('wrongly valid')\n"), 1)
-	if err := os.WriteFile(f, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, out := run(broken, sg, "test", "--skip-snapshot-tests"); code == 0 {
-		t.Fatalf("ast-grep test passed a wrong case\n%s", out)
-	}
-	code, out = run(broken, bin, "rules", "test")
-	if code != exitFindings || !strings.Contains(out, "py-print-literal-test.yml:4: rule py-print-literal: valid code reported") {
-		t.Errorf("gauntlet rules test: exit %d, want 1 naming the case\n%s", code, out)
+	// Wrong cases: valid code that the rule reports, invalid code it does not.
+	for _, tc := range []struct{ name, file, old, new, want string }{
+		{"wrongly valid", "py-print-literal-test.yml", "  - print(x)\n", "  - print(x)\n  - print('wrongly valid')\n",
+			"py-print-literal-test.yml:4: rule py-print-literal: valid code reported"},
+		{"wrongly invalid", "no-var-test.yml", "  - \"var a = 1\"\n", "  - \"var a = 1\"\n  - \"let wrongly = 'invalid'\"\n",
+			"no-var-test.yml:6: rule no-var: invalid code not reported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := t.TempDir()
+			if err := os.CopyFS(broken, os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+			f := filepath.Join(broken, "rule-tests", tc.file)
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(tc.old)) {
+				t.Fatalf("%s has no %q", tc.file, tc.old)
+			}
+			data = bytes.Replace(data, []byte(tc.old), []byte(tc.new), 1)
+			if err := os.WriteFile(f, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, out := run(broken, sg, "test", "--skip-snapshot-tests"); code == 0 {
+				t.Fatalf("ast-grep test passed a wrong case\n%s", out)
+			}
+			code, out := run(broken, bin, "rules", "test")
+			if code != exitFindings || !strings.Contains(out, tc.want) {
+				t.Errorf("gauntlet rules test: exit %d, want 1 naming the case (%s)\n%s", code, tc.want, out)
+			}
+		})
 	}
 }
 

@@ -1,4 +1,5 @@
 function run(x) {
+  var n = x + 1;
   console.log("start", x);
   try {
     work(x);
