@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
 )
 
@@ -41,7 +43,7 @@ func DocumentToProto(r *pb.Result, d Document) {
 	case *TestsDocument:
 		r.Document = &pb.Result_Tests{Tests: testsToProto(d)}
 	case *CoverageDocument:
-		r.Document = &pb.Result_Coverage{Coverage: coverageToProto(d)}
+		r.Document = &pb.Result_Coverage{Coverage: coverageToProto((*server.CoverageReport)(d))}
 	case *CoveringTestsDocument:
 		r.Document = &pb.Result_CoveringTests{CoveringTests: &pb.CoveringTests{Tests: d.Tests, Granularity: d.Granularity}}
 	case *VerifyDocument:
@@ -59,7 +61,7 @@ func DocumentFromProto(r *pb.Result) Document {
 	case *pb.Result_Tests:
 		return testsFromProto(x.Tests)
 	case *pb.Result_Coverage:
-		return coverageFromProto(x.Coverage)
+		return (*CoverageDocument)(coverageFromProto(x.Coverage))
 	case *pb.Result_CoveringTests:
 		return &CoveringTestsDocument{Tests: all(x.CoveringTests.GetTests(), same), Granularity: x.CoveringTests.GetGranularity()}
 	case *pb.Result_Verdict:
@@ -105,7 +107,7 @@ func diagnosticFromProto(d *pb.Diagnostic) Diagnostic {
 func testsToProto(d *TestsDocument) *pb.TestReport {
 	out := &pb.TestReport{Passed: d.Passed, TotalTests: int32(d.TotalTests), Selected: d.Selected,
 		Tests: each(d.Tests, func(t TestResult) *pb.TestResult {
-			return &pb.TestResult{Id: t.ID, Package: t.Package, File: t.File, Line: int32(t.Line), Status: t.Status, DurationMs: t.Duration, Output: t.Output}
+			return &pb.TestResult{Id: t.ID, Package: t.Package, File: t.File, Line: int32(t.Line), Status: string(t.Status), DurationMs: t.Duration, Output: t.Output}
 		}),
 		UncoveredChanges: each(d.UncoveredChanges, func(l LineRange) *pb.LineRange {
 			return &pb.LineRange{Path: l.Path, Start: int32(l.Lines[0]), End: int32(l.Lines[1])}
@@ -120,7 +122,7 @@ func testsToProto(d *TestsDocument) *pb.TestReport {
 func testsFromProto(r *pb.TestReport) *TestsDocument {
 	out := &TestsDocument{Passed: r.GetPassed(), TotalTests: int(r.GetTotalTests()), Selected: all(r.GetSelected(), same),
 		Tests: all(r.GetTests(), func(t *pb.TestResult) TestResult {
-			return TestResult{ID: t.GetId(), Package: t.GetPackage(), File: t.GetFile(), Line: int(t.GetLine()), Status: t.GetStatus(),
+			return TestResult{ID: t.GetId(), Package: t.GetPackage(), File: t.GetFile(), Line: int(t.GetLine()), Status: testrun.Status(t.GetStatus()),
 				Duration: t.GetDurationMs(), Output: t.GetOutput()}
 		}),
 		UncoveredChanges: each(r.GetUncoveredChanges(), func(l *pb.LineRange) LineRange {
@@ -133,7 +135,7 @@ func testsFromProto(r *pb.TestReport) *TestsDocument {
 	return out
 }
 
-func coverageToProto(d *CoverageDocument) *pb.CoverageReport {
+func coverageToProto(d *server.CoverageReport) *pb.CoverageReport {
 	return &pb.CoverageReport{Percent: d.Percent, Map: d.Map, Granularity: d.Granularity,
 		Files: each(d.Files, func(f FileCoverage) *pb.FileCoverage {
 			return &pb.FileCoverage{Path: f.Path, Percent: f.Percent, Uncovered: each(f.Uncovered, func(l [2]int) *pb.LineRange {
@@ -142,8 +144,8 @@ func coverageToProto(d *CoverageDocument) *pb.CoverageReport {
 		})}
 }
 
-func coverageFromProto(r *pb.CoverageReport) *CoverageDocument {
-	return &CoverageDocument{Percent: r.GetPercent(), Map: r.GetMap(), Granularity: r.GetGranularity(),
+func coverageFromProto(r *pb.CoverageReport) *server.CoverageReport {
+	return &server.CoverageReport{Percent: r.GetPercent(), Map: r.GetMap(), Granularity: r.GetGranularity(),
 		Files: all(r.GetFiles(), func(f *pb.FileCoverage) FileCoverage {
 			return FileCoverage{Path: f.GetPath(), Percent: f.GetPercent(), Uncovered: all(f.GetUncovered(), func(l *pb.LineRange) [2]int {
 				return [2]int{int(l.GetStart()), int(l.GetEnd())}
@@ -186,11 +188,11 @@ func findingFromProto(f *pb.Finding) Finding {
 }
 
 func failureToProto(f TestFailure) *pb.TestFailure {
-	return &pb.TestFailure{Id: f.ID, File: f.File, Line: int32(f.Line), Status: f.Status, Output: f.Output}
+	return &pb.TestFailure{Id: f.ID, File: f.File, Line: int32(f.Line), Status: string(f.Status), Output: f.Output}
 }
 
 func failureFromProto(f *pb.TestFailure) TestFailure {
-	return TestFailure{ID: f.GetId(), File: f.GetFile(), Line: int(f.GetLine()), Status: f.GetStatus(), Output: f.GetOutput()}
+	return TestFailure{ID: f.GetId(), File: f.GetFile(), Line: int(f.GetLine()), Status: testrun.Status(f.GetStatus()), Output: f.GetOutput()}
 }
 
 func gateToProto(g *Gate) *pb.Gate {
