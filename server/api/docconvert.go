@@ -1,9 +1,12 @@
 package api
 
 import (
+	"time"
+
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
+	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
 // Conversions between the documents and the wire's typed messages. The
@@ -230,14 +233,14 @@ func gateFromProto(g *pb.Gate) *Gate {
 func fixToProto(d *FixDocument) *pb.FixResult {
 	return &pb.FixResult{Accepted: d.Accepted, Model: d.Model, Sandbox: d.Sandbox, Patch: d.Patch, Applied: d.Applied, Errors: d.Errors,
 		Problems: each(d.Problems, func(p *Problem) *pb.Problem {
-			return &pb.Problem{Kind: p.Kind, Path: p.Path, Line: int32(p.Line), Column: int32(p.Column), Code: p.Code, Severity: p.Severity,
+			return &pb.Problem{Kind: string(p.Kind), Path: p.Path, Line: int32(p.Line), Column: int32(p.Column), Code: p.Code, Severity: p.Severity,
 				Message: p.Message, Test: p.Test, TestFile: p.TestFile, TestLine: int32(p.TestLine), Output: p.Output,
-				Instruction: p.Instruction, Status: p.Status, FixedBy: int32(p.FixedBy), Note: p.Note}
+				Instruction: p.Instruction, Status: string(p.Status), FixedBy: int32(p.FixedBy), Note: p.Note}
 		}),
 		Attempts: each(d.Attempts, func(a *Attempt) *pb.Attempt {
 			return &pb.Attempt{Problem: int32(a.Problem), Attempt: int32(a.N), Source: a.Source, Title: a.Title, Answer: a.Answer,
 				Edit: a.Edit, Gates: each(a.Gates, gateToProto), Accepted: a.Accepted, Reason: a.Reason, Error: a.Error,
-				DurationMs: a.Duration, ModelMs: a.Model}
+				DurationMs: a.Duration.Milliseconds(), ModelMs: a.Model.Milliseconds()}
 		})}
 }
 
@@ -245,14 +248,17 @@ func fixFromProto(r *pb.FixResult) *FixDocument {
 	return &FixDocument{Accepted: r.GetAccepted(), Model: r.GetModel(), Sandbox: r.GetSandbox(), Patch: r.GetPatch(),
 		Applied: each(r.GetApplied(), same), Errors: each(r.GetErrors(), same),
 		Problems: all(r.GetProblems(), func(p *pb.Problem) *Problem {
-			return &Problem{Kind: p.GetKind(), Path: p.GetPath(), Line: int(p.GetLine()), Column: int(p.GetColumn()), Code: p.GetCode(),
+			return &Problem{Kind: loop.Kind(p.GetKind()), Path: p.GetPath(), Line: int(p.GetLine()), Column: int(p.GetColumn()), Code: p.GetCode(),
 				Severity: p.GetSeverity(), Message: p.GetMessage(), Test: p.GetTest(), TestFile: p.GetTestFile(), TestLine: int(p.GetTestLine()),
-				Output: p.GetOutput(), Instruction: p.GetInstruction(), Status: p.GetStatus(), FixedBy: int(p.GetFixedBy()), Note: p.GetNote()}
+				Output: p.GetOutput(), Instruction: p.GetInstruction(), Status: loop.Status(p.GetStatus()), FixedBy: int(p.GetFixedBy()), Note: p.GetNote()}
 		}),
 		Attempts: all(r.GetAttempts(), func(a *pb.Attempt) *Attempt {
 			// An attempt without a verdict has gates null, not [].
 			return &Attempt{Problem: int(a.GetProblem()), N: int(a.GetAttempt()), Source: a.GetSource(), Title: a.GetTitle(),
 				Answer: a.GetAnswer(), Edit: a.GetEdit(), Gates: each(a.GetGates(), gateFromProto), Accepted: a.GetAccepted(),
-				Reason: a.GetReason(), Error: a.GetError(), Duration: a.GetDurationMs(), Model: a.GetModelMs()}
+				Reason: a.GetReason(), Error: a.GetError(), Duration: ms(a.GetDurationMs()), Model: ms(a.GetModelMs())}
 		})}
 }
+
+// ms is n milliseconds, as the documents write durations.
+func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }

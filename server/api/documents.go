@@ -8,6 +8,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/loop"
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
@@ -100,11 +101,13 @@ type Fix = report.JSONFix
 // TextEdit replaces a range of a file.
 type TextEdit = report.JSONEdit
 
-// The other documents are the engine's own result types (package server's
-// TestReport and CoverageReport, verify.Verdict): their fields exist once,
-// and a field tagged json:"-" is not carried. The documents are defined
-// types over them (their fields, not their methods) so that they can be
-// Documents.
+// The other documents are made of the engine's own result types (package
+// server's TestReport and CoverageReport, verify.Verdict, loop.Problem and
+// Attempt): their fields exist once, and a field tagged json:"-" is not
+// carried. The documents that are an engine type are defined types over it
+// (its fields, not its methods) so that they can be Documents; the fix and
+// --tests-for documents, which package workspace puts together, are
+// defined here.
 
 // TestsDocument is `gauntlet test --format json`.
 type TestsDocument server.TestReport
@@ -120,12 +123,6 @@ type CoverageDocument server.CoverageReport
 
 // FileCoverage is one file's statement coverage and uncovered lines.
 type FileCoverage = server.FileCoverage
-
-// CoveringTestsDocument is `gauntlet coverage --tests-for --format json`.
-type CoveringTestsDocument struct {
-	Tests       []string `json:"tests"`
-	Granularity string   `json:"granularity"`
-}
 
 // VerifyDocument is `gauntlet verify --format json`: the verdict.
 type VerifyDocument verify.Verdict
@@ -152,52 +149,31 @@ type CoverageChange = verify.FileCoverage
 // TestChange is a test the edit changes or deletes.
 type TestChange = verify.TestChange
 
+// CoveringTestsDocument is `gauntlet coverage --tests-for --format json`.
+type CoveringTestsDocument struct {
+	Tests []string `json:"tests"`
+	// Granularity is "test" when each test's coverage is its own, "file"
+	// when some is its test file's.
+	Granularity string `json:"granularity"`
+}
+
 // FixDocument is `gauntlet fix --format json`.
 type FixDocument struct {
 	Accepted bool       `json:"accepted"`
-	Model    string     `json:"model"`
-	Sandbox  string     `json:"sandbox"`
+	Model    string     `json:"model"`   // "openai:NAME", ..., or "none"
+	Sandbox  string     `json:"sandbox"` // where the edits' builds and tests ran: "bwrap" or "none"
 	Problems []*Problem `json:"problems"`
 	Attempts []*Attempt `json:"attempts"`
 	Patch    string     `json:"patch"`
-	Applied  []string   `json:"applied,omitempty"`
+	Applied  []string   `json:"applied,omitempty"` // with --apply: the files written
 	Errors   []string   `json:"errors,omitempty"`
 }
 
 // Problem is one thing the loop set out to fix.
-type Problem struct {
-	Kind        string `json:"kind"`
-	Path        string `json:"path"`
-	Line        int    `json:"line"`
-	Column      int    `json:"column"`
-	Code        string `json:"code,omitempty"`
-	Severity    string `json:"severity,omitempty"`
-	Message     string `json:"message,omitempty"`
-	Test        string `json:"test,omitempty"`
-	TestFile    string `json:"test_file,omitempty"`
-	TestLine    int    `json:"test_line,omitempty"`
-	Output      string `json:"output,omitempty"`
-	Instruction string `json:"instruction,omitempty"`
-	Status      string `json:"status"`
-	FixedBy     int    `json:"fixed_by,omitempty"`
-	Note        string `json:"note,omitempty"`
-}
+type Problem = loop.Problem
 
 // Attempt is one proposed edit and its verdict.
-type Attempt struct {
-	Problem  int     `json:"problem"`
-	N        int     `json:"attempt"`
-	Source   string  `json:"source"`
-	Title    string  `json:"title,omitempty"`
-	Answer   string  `json:"answer,omitempty"`
-	Edit     string  `json:"edit"`
-	Gates    []*Gate `json:"gates"`
-	Accepted bool    `json:"accepted"`
-	Reason   string  `json:"reason,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Duration int64   `json:"duration_ms"`
-	Model    int64   `json:"model_ms"`
-}
+type Attempt = loop.Attempt
 
 func (*AnalyzeDocument) isDocument()       {}
 func (*TestsDocument) isDocument()         {}
@@ -205,11 +181,3 @@ func (*CoverageDocument) isDocument()      {}
 func (*CoveringTestsDocument) isDocument() {}
 func (*VerifyDocument) isDocument()        {}
 func (*FixDocument) isDocument()           {}
-
-// MarshalJSON writes the attempt as the engine's loop.Attempt does: through
-// json.Marshal, which escapes <, > and & even where the document around it
-// does not.
-func (a *Attempt) MarshalJSON() ([]byte, error) {
-	type plain Attempt
-	return json.Marshal((*plain)(a))
-}
