@@ -1,7 +1,12 @@
 package api
 
 import (
+	"time"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server"
 	pb "github.com/gauntlet-dev/gauntlet/server/api/proto/gauntlet/v1"
+	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
 // Conversions between the documents and the wire's typed messages. The
@@ -41,7 +46,7 @@ func DocumentToProto(r *pb.Result, d Document) {
 	case *TestsDocument:
 		r.Document = &pb.Result_Tests{Tests: testsToProto(d)}
 	case *CoverageDocument:
-		r.Document = &pb.Result_Coverage{Coverage: coverageToProto(d)}
+		r.Document = &pb.Result_Coverage{Coverage: coverageToProto((*server.CoverageReport)(d))}
 	case *CoveringTestsDocument:
 		r.Document = &pb.Result_CoveringTests{CoveringTests: &pb.CoveringTests{Tests: d.Tests, Granularity: d.Granularity}}
 	case *VerifyDocument:
@@ -59,7 +64,7 @@ func DocumentFromProto(r *pb.Result) Document {
 	case *pb.Result_Tests:
 		return testsFromProto(x.Tests)
 	case *pb.Result_Coverage:
-		return coverageFromProto(x.Coverage)
+		return (*CoverageDocument)(coverageFromProto(x.Coverage))
 	case *pb.Result_CoveringTests:
 		return &CoveringTestsDocument{Tests: all(x.CoveringTests.GetTests(), same), Granularity: x.CoveringTests.GetGranularity()}
 	case *pb.Result_Verdict:
@@ -105,7 +110,7 @@ func diagnosticFromProto(d *pb.Diagnostic) Diagnostic {
 func testsToProto(d *TestsDocument) *pb.TestReport {
 	out := &pb.TestReport{Passed: d.Passed, TotalTests: int32(d.TotalTests), Selected: d.Selected,
 		Tests: each(d.Tests, func(t TestResult) *pb.TestResult {
-			return &pb.TestResult{Id: t.ID, Package: t.Package, File: t.File, Line: int32(t.Line), Status: t.Status, DurationMs: t.Duration, Output: t.Output}
+			return &pb.TestResult{Id: t.ID, Package: t.Package, File: t.File, Line: int32(t.Line), Status: string(t.Status), DurationMs: t.Duration, Output: t.Output}
 		}),
 		UncoveredChanges: each(d.UncoveredChanges, func(l LineRange) *pb.LineRange {
 			return &pb.LineRange{Path: l.Path, Start: int32(l.Lines[0]), End: int32(l.Lines[1])}
@@ -120,7 +125,7 @@ func testsToProto(d *TestsDocument) *pb.TestReport {
 func testsFromProto(r *pb.TestReport) *TestsDocument {
 	out := &TestsDocument{Passed: r.GetPassed(), TotalTests: int(r.GetTotalTests()), Selected: all(r.GetSelected(), same),
 		Tests: all(r.GetTests(), func(t *pb.TestResult) TestResult {
-			return TestResult{ID: t.GetId(), Package: t.GetPackage(), File: t.GetFile(), Line: int(t.GetLine()), Status: t.GetStatus(),
+			return TestResult{ID: t.GetId(), Package: t.GetPackage(), File: t.GetFile(), Line: int(t.GetLine()), Status: testrun.Status(t.GetStatus()),
 				Duration: t.GetDurationMs(), Output: t.GetOutput()}
 		}),
 		UncoveredChanges: each(r.GetUncoveredChanges(), func(l *pb.LineRange) LineRange {
@@ -133,7 +138,7 @@ func testsFromProto(r *pb.TestReport) *TestsDocument {
 	return out
 }
 
-func coverageToProto(d *CoverageDocument) *pb.CoverageReport {
+func coverageToProto(d *server.CoverageReport) *pb.CoverageReport {
 	return &pb.CoverageReport{Percent: d.Percent, Map: d.Map, Granularity: d.Granularity,
 		Files: each(d.Files, func(f FileCoverage) *pb.FileCoverage {
 			return &pb.FileCoverage{Path: f.Path, Percent: f.Percent, Uncovered: each(f.Uncovered, func(l [2]int) *pb.LineRange {
@@ -142,8 +147,8 @@ func coverageToProto(d *CoverageDocument) *pb.CoverageReport {
 		})}
 }
 
-func coverageFromProto(r *pb.CoverageReport) *CoverageDocument {
-	return &CoverageDocument{Percent: r.GetPercent(), Map: r.GetMap(), Granularity: r.GetGranularity(),
+func coverageFromProto(r *pb.CoverageReport) *server.CoverageReport {
+	return &server.CoverageReport{Percent: r.GetPercent(), Map: r.GetMap(), Granularity: r.GetGranularity(),
 		Files: all(r.GetFiles(), func(f *pb.FileCoverage) FileCoverage {
 			return FileCoverage{Path: f.GetPath(), Percent: f.GetPercent(), Uncovered: all(f.GetUncovered(), func(l *pb.LineRange) [2]int {
 				return [2]int{int(l.GetStart()), int(l.GetEnd())}
@@ -186,11 +191,11 @@ func findingFromProto(f *pb.Finding) Finding {
 }
 
 func failureToProto(f TestFailure) *pb.TestFailure {
-	return &pb.TestFailure{Id: f.ID, File: f.File, Line: int32(f.Line), Status: f.Status, Output: f.Output}
+	return &pb.TestFailure{Id: f.ID, File: f.File, Line: int32(f.Line), Status: string(f.Status), Output: f.Output}
 }
 
 func failureFromProto(f *pb.TestFailure) TestFailure {
-	return TestFailure{ID: f.GetId(), File: f.GetFile(), Line: int(f.GetLine()), Status: f.GetStatus(), Output: f.GetOutput()}
+	return TestFailure{ID: f.GetId(), File: f.GetFile(), Line: int(f.GetLine()), Status: testrun.Status(f.GetStatus()), Output: f.GetOutput()}
 }
 
 func gateToProto(g *Gate) *pb.Gate {
@@ -228,14 +233,14 @@ func gateFromProto(g *pb.Gate) *Gate {
 func fixToProto(d *FixDocument) *pb.FixResult {
 	return &pb.FixResult{Accepted: d.Accepted, Model: d.Model, Sandbox: d.Sandbox, Patch: d.Patch, Applied: d.Applied, Errors: d.Errors,
 		Problems: each(d.Problems, func(p *Problem) *pb.Problem {
-			return &pb.Problem{Kind: p.Kind, Path: p.Path, Line: int32(p.Line), Column: int32(p.Column), Code: p.Code, Severity: p.Severity,
+			return &pb.Problem{Kind: string(p.Kind), Path: p.Path, Line: int32(p.Line), Column: int32(p.Column), Code: p.Code, Severity: p.Severity,
 				Message: p.Message, Test: p.Test, TestFile: p.TestFile, TestLine: int32(p.TestLine), Output: p.Output,
-				Instruction: p.Instruction, Status: p.Status, FixedBy: int32(p.FixedBy), Note: p.Note}
+				Instruction: p.Instruction, Status: string(p.Status), FixedBy: int32(p.FixedBy), Note: p.Note}
 		}),
 		Attempts: each(d.Attempts, func(a *Attempt) *pb.Attempt {
 			return &pb.Attempt{Problem: int32(a.Problem), Attempt: int32(a.N), Source: a.Source, Title: a.Title, Answer: a.Answer,
 				Edit: a.Edit, Gates: each(a.Gates, gateToProto), Accepted: a.Accepted, Reason: a.Reason, Error: a.Error,
-				DurationMs: a.Duration, ModelMs: a.Model}
+				DurationMs: a.Duration.Milliseconds(), ModelMs: a.Model.Milliseconds()}
 		})}
 }
 
@@ -243,14 +248,17 @@ func fixFromProto(r *pb.FixResult) *FixDocument {
 	return &FixDocument{Accepted: r.GetAccepted(), Model: r.GetModel(), Sandbox: r.GetSandbox(), Patch: r.GetPatch(),
 		Applied: each(r.GetApplied(), same), Errors: each(r.GetErrors(), same),
 		Problems: all(r.GetProblems(), func(p *pb.Problem) *Problem {
-			return &Problem{Kind: p.GetKind(), Path: p.GetPath(), Line: int(p.GetLine()), Column: int(p.GetColumn()), Code: p.GetCode(),
+			return &Problem{Kind: loop.Kind(p.GetKind()), Path: p.GetPath(), Line: int(p.GetLine()), Column: int(p.GetColumn()), Code: p.GetCode(),
 				Severity: p.GetSeverity(), Message: p.GetMessage(), Test: p.GetTest(), TestFile: p.GetTestFile(), TestLine: int(p.GetTestLine()),
-				Output: p.GetOutput(), Instruction: p.GetInstruction(), Status: p.GetStatus(), FixedBy: int(p.GetFixedBy()), Note: p.GetNote()}
+				Output: p.GetOutput(), Instruction: p.GetInstruction(), Status: loop.Status(p.GetStatus()), FixedBy: int(p.GetFixedBy()), Note: p.GetNote()}
 		}),
 		Attempts: all(r.GetAttempts(), func(a *pb.Attempt) *Attempt {
 			// An attempt without a verdict has gates null, not [].
 			return &Attempt{Problem: int(a.GetProblem()), N: int(a.GetAttempt()), Source: a.GetSource(), Title: a.GetTitle(),
 				Answer: a.GetAnswer(), Edit: a.GetEdit(), Gates: each(a.GetGates(), gateFromProto), Accepted: a.GetAccepted(),
-				Reason: a.GetReason(), Error: a.GetError(), Duration: a.GetDurationMs(), Model: a.GetModelMs()}
+				Reason: a.GetReason(), Error: a.GetError(), Duration: ms(a.GetDurationMs()), Model: ms(a.GetModelMs())}
 		})}
 }
+
+// ms is n milliseconds, as the documents write durations.
+func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }

@@ -6,15 +6,18 @@ import (
 	"fmt"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server"
+	"github.com/gauntlet-dev/gauntlet/server/loop"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // The commands' JSON documents as Go values: field for field (and in the
 // same order) what `gauntlet COMMAND --format json` prints, so that
-// EncodeDocument of a decoded document gives back the same bytes. They
-// mirror the engine's types (server.TestReport, verify.Verdict,
-// loop.Problem and Attempt...) instead of using them so that package api
-// and its client stay free of the engine; documents_test.go keeps the two
-// in step.
+// EncodeDocument of a decoded document gives back the same bytes. They are
+// the engine's own types where it has them (server.TestReport,
+// verify.Verdict...); documents_test.go checks that every field they put
+// in a document survives the typed messages.
 
 // Document is one of *AnalyzeDocument, *TestsDocument, *CoverageDocument,
 // *CoveringTestsDocument, *VerifyDocument and *FixDocument.
@@ -98,185 +101,79 @@ type Fix = report.JSONFix
 // TextEdit replaces a range of a file.
 type TextEdit = report.JSONEdit
 
+// The other documents are made of the engine's own result types (package
+// server's TestReport and CoverageReport, verify.Verdict, loop.Problem and
+// Attempt): their fields exist once, and a field tagged json:"-" is not
+// carried. The documents that are an engine type are defined types over it
+// (its fields, not its methods) so that they can be Documents; the fix and
+// --tests-for documents, which package workspace puts together, are
+// defined here.
+
 // TestsDocument is `gauntlet test --format json`.
-type TestsDocument struct {
-	Passed           bool              `json:"passed"`
-	TotalTests       int               `json:"total_tests"`
-	Selected         []string          `json:"selected"`
-	Tests            []TestResult      `json:"tests"`
-	Coverage         *CoverageDocument `json:"coverage,omitempty"`
-	UncoveredChanges []LineRange       `json:"uncovered_changes,omitempty"`
-	CommentsOnly     []string          `json:"comments_only,omitempty"`
-}
+type TestsDocument server.TestReport
 
 // TestResult is one test's outcome.
-type TestResult struct {
-	ID       string `json:"id"`
-	Package  string `json:"package"`
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Status   string `json:"status"`
-	Duration int64  `json:"duration_ms"`
-	Output   string `json:"output"`
-}
+type TestResult = testrun.Result
 
 // LineRange is lines [start, end] of a file, as gauntlet test writes it.
-type LineRange struct {
-	Path  string `json:"path"`
-	Lines [2]int `json:"lines"`
-}
+type LineRange = server.LineRange
 
 // CoverageDocument is `gauntlet coverage --format json`.
-type CoverageDocument struct {
-	Percent     float64        `json:"percent"`
-	Files       []FileCoverage `json:"files"`
-	Map         string         `json:"map,omitempty"`
-	Granularity string         `json:"granularity,omitempty"`
-}
+type CoverageDocument server.CoverageReport
 
 // FileCoverage is one file's statement coverage and uncovered lines.
-type FileCoverage struct {
-	Path      string   `json:"path"`
-	Percent   float64  `json:"percent"`
-	Uncovered [][2]int `json:"uncovered"`
-}
-
-// CoveringTestsDocument is `gauntlet coverage --tests-for --format json`.
-type CoveringTestsDocument struct {
-	Tests       []string `json:"tests"`
-	Granularity string   `json:"granularity"`
-}
+type FileCoverage = server.FileCoverage
 
 // VerifyDocument is `gauntlet verify --format json`: the verdict.
-type VerifyDocument struct {
-	Accepted     bool         `json:"accepted"`
-	Gates        []*Gate      `json:"gates"`
-	Duration     int64        `json:"duration_ms"`
-	Files        []string     `json:"files"`
-	Sandbox      string       `json:"sandbox"`
-	TestsChanged []TestChange `json:"tests_changed,omitempty"`
-}
+type VerifyDocument verify.Verdict
 
 // Gate is one gate's outcome and evidence.
-type Gate struct {
-	Name              string           `json:"name"`
-	OK                bool             `json:"ok"`
-	Skipped           bool             `json:"skipped"`
-	Duration          int64            `json:"duration_ms"`
-	Detail            string           `json:"detail"`
-	Error             string           `json:"error,omitempty"`
-	Refused           []Refusal        `json:"refused,omitempty"`
-	Findings          []Finding        `json:"findings,omitempty"`
-	AnalyzerErrors    []string         `json:"analyzer_errors,omitempty"`
-	Commands          []string         `json:"commands,omitempty"`
-	Errors            []Finding        `json:"errors,omitempty"`
-	PreexistingErrors []Finding        `json:"preexisting_errors,omitempty"`
-	Output            string           `json:"output,omitempty"`
-	Selected          []string         `json:"selected,omitempty"`
-	Passed            int              `json:"passed,omitempty"`
-	Failed            []TestFailure    `json:"failed,omitempty"`
-	Preexisting       []TestFailure    `json:"preexisting,omitempty"`
-	Uncovered         []Lines          `json:"uncovered,omitempty"`
-	Coverage          []CoverageChange `json:"coverage,omitempty"`
-}
+type Gate = verify.Gate
 
 // Refusal is a path the apply gate refused.
-type Refusal struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
-}
+type Refusal = verify.Refusal
 
 // Finding is a diagnostic or a compiler error at a 1-based line and byte
 // column.
-type Finding struct {
-	Path     string `json:"path"`
-	Line     int    `json:"line"`
-	Column   int    `json:"column"`
-	Severity string `json:"severity,omitempty"`
-	Code     string `json:"code,omitempty"`
-	Message  string `json:"message"`
-}
+type Finding = verify.Finding
 
 // TestFailure is a failing test and its trimmed output.
-type TestFailure struct {
-	ID     string `json:"id"`
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Status string `json:"status"`
-	Output string `json:"output"`
-}
+type TestFailure = testrun.Failure
 
 // Lines is lines [Start, End] of a file, as verify writes them.
-type Lines struct {
-	Path  string `json:"path"`
-	Start int    `json:"start"`
-	End   int    `json:"end"`
-}
+type Lines = testrun.Lines
 
 // CoverageChange is a changed file's coverage before and after the edit.
-type CoverageChange struct {
-	Path   string  `json:"path"`
-	Before float64 `json:"before"`
-	After  float64 `json:"after"`
-}
+type CoverageChange = verify.FileCoverage
 
 // TestChange is a test the edit changes or deletes.
-type TestChange struct {
-	ID       string   `json:"id"`
-	File     string   `json:"file"`
-	Line     int      `json:"line"`
-	Change   string   `json:"change"`
-	Via      []string `json:"via,omitempty"`
-	Original string   `json:"original,omitempty"`
-	Output   string   `json:"output,omitempty"`
+type TestChange = verify.TestChange
+
+// CoveringTestsDocument is `gauntlet coverage --tests-for --format json`.
+type CoveringTestsDocument struct {
+	Tests []string `json:"tests"`
+	// Granularity is "test" when each test's coverage is its own, "file"
+	// when some is its test file's.
+	Granularity string `json:"granularity"`
 }
 
 // FixDocument is `gauntlet fix --format json`.
 type FixDocument struct {
 	Accepted bool       `json:"accepted"`
-	Model    string     `json:"model"`
-	Sandbox  string     `json:"sandbox"`
+	Model    string     `json:"model"`   // "openai:NAME", ..., or "none"
+	Sandbox  string     `json:"sandbox"` // where the edits' builds and tests ran: "bwrap" or "none"
 	Problems []*Problem `json:"problems"`
 	Attempts []*Attempt `json:"attempts"`
 	Patch    string     `json:"patch"`
-	Applied  []string   `json:"applied,omitempty"`
+	Applied  []string   `json:"applied,omitempty"` // with --apply: the files written
 	Errors   []string   `json:"errors,omitempty"`
 }
 
 // Problem is one thing the loop set out to fix.
-type Problem struct {
-	Kind        string `json:"kind"`
-	Path        string `json:"path"`
-	Line        int    `json:"line"`
-	Column      int    `json:"column"`
-	Code        string `json:"code,omitempty"`
-	Severity    string `json:"severity,omitempty"`
-	Message     string `json:"message,omitempty"`
-	Test        string `json:"test,omitempty"`
-	TestFile    string `json:"test_file,omitempty"`
-	TestLine    int    `json:"test_line,omitempty"`
-	Output      string `json:"output,omitempty"`
-	Instruction string `json:"instruction,omitempty"`
-	Status      string `json:"status"`
-	FixedBy     int    `json:"fixed_by,omitempty"`
-	Note        string `json:"note,omitempty"`
-}
+type Problem = loop.Problem
 
 // Attempt is one proposed edit and its verdict.
-type Attempt struct {
-	Problem  int     `json:"problem"`
-	N        int     `json:"attempt"`
-	Source   string  `json:"source"`
-	Title    string  `json:"title,omitempty"`
-	Answer   string  `json:"answer,omitempty"`
-	Edit     string  `json:"edit"`
-	Gates    []*Gate `json:"gates"`
-	Accepted bool    `json:"accepted"`
-	Reason   string  `json:"reason,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Duration int64   `json:"duration_ms"`
-	Model    int64   `json:"model_ms"`
-}
+type Attempt = loop.Attempt
 
 func (*AnalyzeDocument) isDocument()       {}
 func (*TestsDocument) isDocument()         {}
@@ -284,11 +181,3 @@ func (*CoverageDocument) isDocument()      {}
 func (*CoveringTestsDocument) isDocument() {}
 func (*VerifyDocument) isDocument()        {}
 func (*FixDocument) isDocument()           {}
-
-// MarshalJSON writes the attempt as the engine's loop.Attempt does: through
-// json.Marshal, which escapes <, > and & even where the document around it
-// does not.
-func (a *Attempt) MarshalJSON() ([]byte, error) {
-	type plain Attempt
-	return json.Marshal((*plain)(a))
-}

@@ -266,3 +266,27 @@ func TestDocumentNotOnTheWire(t *testing.T) {
 		t.Errorf("latin-1 buffer: %v", err)
 	}
 }
+
+// TestDecodeDocumentStrict: a field a document's types do not have is an
+// error, also inside an attempt (which reads itself: loop.Attempt's
+// UnmarshalJSON).
+func TestDecodeDocumentStrict(t *testing.T) {
+	for _, c := range []struct {
+		kind api.DocumentKind
+		doc  string
+	}{
+		{api.VerifyKind, `{"accepted": true, "gates": [{"name": "apply", "gate_v2": 1}]}`},
+		{api.FixKind, `{"attempts": [{"problem": 1, "duration_ms": 3, "gate_v2": 1}]}`},
+	} {
+		if _, err := api.DecodeDocument(c.kind, []byte(c.doc)); err == nil || !strings.Contains(err.Error(), "gate_v2") {
+			t.Errorf("%s: %v", c.doc, err)
+		}
+	}
+	d, err := api.DecodeDocument(api.FixKind, []byte(`{"attempts": [{"problem": 1, "duration_ms": 3, "model_ms": 2}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := d.(*api.FixDocument).Attempts[0]; a.Problem != 1 || a.Duration != 3*time.Millisecond || a.Model != 2*time.Millisecond {
+		t.Errorf("attempt: %+v", a)
+	}
+}

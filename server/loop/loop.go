@@ -20,6 +20,7 @@
 package loop
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -226,6 +227,25 @@ func (a *Attempt) MarshalJSON() ([]byte, error) {
 		Duration int64 `json:"duration_ms"`
 		Model    int64 `json:"model_ms"`
 	}{(*plain)(a), a.Duration.Milliseconds(), a.Model.Milliseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (a client of gauntlet serve
+// reads the fix document), strictly: a field the attempt does not have is
+// an error, as in the rest of the document.
+func (a *Attempt) UnmarshalJSON(data []byte) error {
+	type plain Attempt
+	x := struct {
+		*plain
+		Duration int64 `json:"duration_ms"`
+		Model    int64 `json:"model_ms"`
+	}{plain: (*plain)(a)}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&x); err != nil {
+		return err
+	}
+	a.Duration, a.Model = time.Duration(x.Duration)*time.Millisecond, time.Duration(x.Model)*time.Millisecond
+	return nil
 }
 
 // FileChange is what the accepted edits do to one file: its content when

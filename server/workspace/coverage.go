@@ -69,7 +69,7 @@ func Coverage(ctx context.Context, c *Call, req *api.CoverageRequest) int {
 		if err != nil {
 			return fail(err)
 		}
-		doc := TestsForJSON{Tests: tests, Granularity: granularity}
+		doc := api.CoveringTestsDocument{Tests: tests, Granularity: granularity}
 		c.setResult(doc)
 		if format == "json" {
 			return writeJSON(stdout, stderr, doc)
@@ -116,14 +116,6 @@ func Coverage(ctx context.Context, c *Call, req *api.CoverageRequest) int {
 		fmt.Fprintf(stdout, "%6.1f%%  total (%d tests)\n", cov.Percent, cov.Tests)
 	}
 	return exitOK
-}
-
-// TestsForJSON is coverage --tests-for's JSON answer.
-type TestsForJSON struct {
-	Tests []string `json:"tests"`
-	// Granularity is "test" when each test's coverage is its own, "file"
-	// when some is its test file's.
-	Granularity string `json:"granularity"`
 }
 
 func writeJSON(stdout, stderr io.Writer, v any) int {

@@ -17,18 +17,6 @@ import (
 	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
-// FixJSON is the output of gauntlet fix --format json.
-type FixJSON struct {
-	Accepted bool            `json:"accepted"`
-	Model    string          `json:"model"`   // "openai:NAME", ..., or "none"
-	Sandbox  string          `json:"sandbox"` // where the edits' builds and tests ran: "bwrap" or "none"
-	Problems []*loop.Problem `json:"problems"`
-	Attempts []*loop.Attempt `json:"attempts"`
-	Patch    string          `json:"patch"`
-	Applied  []string        `json:"applied,omitempty"` // with --apply: the files written
-	Errors   []string        `json:"errors,omitempty"`
-}
-
 // FixRequestCheck validates a fix request's flags and returns the sandbox
 // mode.
 func FixRequestCheck(req *api.FixRequest) (string, error) {
@@ -123,7 +111,7 @@ func Fix(ctx context.Context, c *Call, req *api.FixRequest) int {
 			return fail(runErr)
 		}
 	}
-	out := FixJSON{Accepted: res.Accepted(), Model: spec.String(), Sandbox: verify.Effective(mode), Problems: res.Problems, Attempts: res.Attempts, Patch: res.Patch, Errors: res.Errors}
+	out := api.FixDocument{Accepted: res.Accepted(), Model: spec.String(), Sandbox: verify.Effective(mode), Problems: res.Problems, Attempts: res.Attempts, Patch: res.Patch, Errors: res.Errors}
 	if out.Problems == nil {
 		out.Problems = []*loop.Problem{}
 	}
@@ -196,7 +184,7 @@ func (ws *workspace) repoPrefix() string {
 	}
 }
 
-func writeFixText(w io.Writer, ws *workspace, out FixJSON, applied bool) {
+func writeFixText(w io.Writer, ws *workspace, out api.FixDocument, applied bool) {
 	var b strings.Builder
 	where := func(p *loop.Problem) string {
 		if p.Kind == loop.KindTest {

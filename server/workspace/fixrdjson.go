@@ -8,6 +8,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/report"
+	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
@@ -19,7 +20,7 @@ import (
 // before it, or after it at a file's start); its message names the
 // problems the accepted edits fixed in that file and the gates they
 // passed. Paths are relative to the repository's top, as the patch's.
-func writeFixRDJSON(w io.Writer, out FixJSON) error {
+func writeFixRDJSON(w io.Writer, out api.FixDocument) error {
 	doc, err := fixRDJSON(out)
 	if err != nil {
 		return err
@@ -29,7 +30,7 @@ func writeFixRDJSON(w io.Writer, out FixJSON) error {
 	return enc.Encode(doc)
 }
 
-func fixRDJSON(out FixJSON) (report.RDJSON, error) {
+func fixRDJSON(out api.FixDocument) (report.RDJSON, error) {
 	doc := report.RDJSON{Source: report.RDSource{Name: "gauntlet fix", URL: "https://github.com/gauntlet-dev/gauntlet"}, Diagnostics: []report.RDDiagnostic{}}
 	if out.Patch == "" {
 		return doc, nil
@@ -59,7 +60,7 @@ func fixRDJSON(out FixJSON) (report.RDJSON, error) {
 }
 
 // fixMessage says which problems the accepted edits fixed in path.
-func fixMessage(out FixJSON, path string) string {
+func fixMessage(out api.FixDocument, path string) string {
 	var lines []string
 	for i, p := range out.Problems {
 		if p.Status != loop.Fixed || !strings.HasSuffix("/"+path, "/"+p.Path) {

@@ -4,13 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gauntlet-dev/gauntlet/server/api"
 	"github.com/gauntlet-dev/gauntlet/server/loop"
 )
 
 // TestFixRDJSONSuggestions: each change of the verified patch becomes a
 // whole-line suggestion on the lines it replaces.
 func TestFixRDJSONSuggestions(t *testing.T) {
-	out := FixJSON{
+	out := api.FixDocument{
 		Patch: "diff --git a/pkg/a.go b/pkg/a.go\n--- a/pkg/a.go\n+++ b/pkg/a.go\n" +
 			"@@ -1,4 +1,4 @@\n package a\n-var x = 1\n+var x = 2\n \n func f() {}\n" +
 			"@@ -10,3 +10,4 @@\n func g() {\n+\tprintln()\n \treturn\n }\n" +

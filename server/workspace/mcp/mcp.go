@@ -87,13 +87,13 @@ func NewServer(b api.Backend, root, version string) *mcp.Server {
 				return b.RunTests(ctx, &api.TestsRequest{Cwd: root, Paths: in.Paths, AffectedBy: []byte(in.Patch), Coverage: in.Coverage, Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", OutputSchema: outputSchema[workspace.TestsForJSON](), Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
+	mcp.AddTool(s, &mcp.Tool{Name: "tests_for_line", OutputSchema: outputSchema[api.CoveringTestsDocument](), Description: "List the tests that cover a line, from the per-test coverage map (gauntlet coverage --tests-for FILE:LINE --format json)."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in testsForArgs) (*mcp.CallToolResult, any, error) {
 			return t.do(ctx, req, testsForErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Coverage(ctx, &api.CoverageRequest{Cwd: root, TestsFor: fmt.Sprintf("%s:%d", in.File, in.Line), Format: "json"}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "fix", OutputSchema: outputSchema[workspace.FixJSON](), Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
+	mcp.AddTool(s, &mcp.Tool{Name: "fix", OutputSchema: outputSchema[api.FixDocument](), Description: "Fix findings and failing tests through the closed loop (gauntlet fix --format json): every proposed edit is verified; the result holds the verified patch. Files are not written."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in fixArgs) (*mcp.CallToolResult, any, error) {
 			return t.do(ctx, req, fixErrors, func(ev api.Events) (*api.Result, error) {
 				return b.Fix(ctx, &api.FixRequest{Cwd: root, Paths: in.Paths, MaxAttempts: in.MaxAttempts, NoTests: in.NoTests, Format: "json", Quiet: true, Sandbox: in.Sandbox}, ev)
