@@ -303,7 +303,8 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // its package's run, or the other way round.
 //
 // When a test failed (none failed: nothing runs), first the same selection
-// runs on the base: a test that passes there is the edit's. A test that fails there too may do so only in this selection
+// runs on the base: a test that passes there is the edit's. A test that
+// fails there too may do so only in this selection
 // (it depends on tests that ran before it in the full run), so the whole of
 // its package (Go) or file (pytest, node) runs, in order, before and after
 // the edit: what fails after and not before is the edit's; what fails in
