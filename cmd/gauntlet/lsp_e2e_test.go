@@ -111,7 +111,10 @@ func TestLSPPluginKilled(t *testing.T) {
 	}
 	c.waitFor(t, "the plugin's finding for version 1", hasTodo(1))
 
-	pid := childNamed(t, cmd.Process.Pid, "todo-owner")
+	// This test's own build of the plugin: other tests running at the same
+	// time start todo-owner processes of their own, from other paths.
+	exe := filepath.Join(bin, "todo-owner")
+	pid := childRunning(t, cmd.Process.Pid, exe)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +137,7 @@ func TestLSPPluginKilled(t *testing.T) {
 		t.Fatalf("the plugin's findings did not come back: %v", c.diag)
 	}
 	var plugins []int // the restarted plugin (and the killed one, if not reaped yet)
-	for _, p := range procsNamed("todo-owner") {
+	for _, p := range procsRunning(exe) {
 		if ppidOf(p) == cmd.Process.Pid || ppidOf(ppidOf(p)) == cmd.Process.Pid {
 			plugins = append(plugins, p)
 		}
@@ -170,8 +173,10 @@ func TestLSPPluginKilled(t *testing.T) {
 			t.Errorf("plugin process %d outlived the server", pid)
 		}
 	}
-	for _, p := range procsNamed("todo-owner") {
-		if ppidOf(p) == cmd.Process.Pid || ppidOf(p) == 1 {
+	// Any process still running this test's plugin binary is a leak,
+	// whoever its parent is now (an orphan is reparented to a subreaper).
+	for _, p := range procsRunning(exe) {
+		if !testenv.WaitExit(t, p) {
 			t.Errorf("a todo-owner process %d is left behind", p)
 		}
 	}
@@ -259,23 +264,25 @@ func (x rwc) Read(p []byte) (int, error)  { return x.r.Read(p) }
 func (x rwc) Write(p []byte) (int, error) { return x.w.Write(p) }
 func (x rwc) Close() error                { return x.w.Close() }
 
-// childNamed finds the child (or grandchild) process of parent whose
-// command is name.
-func childNamed(t *testing.T, parent int, name string) int {
+// childRunning is the child or grandchild of parent that runs the
+// executable exe.
+func childRunning(t *testing.T, parent int, exe string) int {
 	t.Helper()
 	for end := testenv.Deadline(t); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		for _, p := range procsNamed(name) {
+		for _, p := range procsRunning(exe) {
 			// A plugin runs under gauntlet's keeper: a grandchild.
 			if ppidOf(p) == parent || ppidOf(ppidOf(p)) == parent {
 				return p
 			}
 		}
 	}
-	t.Fatalf("no %s child of %d", name, parent)
+	t.Fatalf("no %s child of %d", exe, parent)
 	return 0
 }
 
-func procsNamed(name string) []int {
+// procsRunning lists the live processes whose executable is exe (a
+// zombie has none, so it is not listed).
+func procsRunning(exe string) []int {
 	var out []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -283,8 +290,7 @@ func procsNamed(name string) []int {
 		if err != nil {
 			continue
 		}
-		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err == nil && strings.TrimSpace(string(comm)) == name {
+		if link, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && link == exe {
 			out = append(out, pid)
 		}
 	}
