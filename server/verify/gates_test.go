@@ -109,12 +109,17 @@ func (f *fakeRunner) Run(ctx context.Context, env *testrun.Env, p *testrun.Proje
 }
 
 // Map is the per-test map of the code before the edit: every test runs
-// every line fakeCoverage says runs.
+// every line fakeCoverage says runs, and fares as outcome says.
 func (f *fakeRunner) Map(ctx context.Context, env *testrun.Env, p *testrun.Project) (*coverage.Map, error) {
 	m := coverage.NewMap()
-	prof := fakeCoverage(fakeSource(env.Snapshot))
+	src := fakeSource(env.Snapshot)
+	prof := fakeCoverage(src)
 	for _, t := range f.tests {
-		m.AddTest(t.ID, string(testrun.Pass), prof)
+		st := testrun.Pass
+		if f.outcome != nil {
+			st, _ = f.outcome(src, t)
+		}
+		m.AddTest(t.ID, string(st), prof)
 	}
 	return m, nil
 }
@@ -322,7 +327,8 @@ func TestGates(t *testing.T) {
 			// edit) fails to start, the same way each time: the gate
 			// cannot judge the failure, and must not call it preexisting.
 			name: "runner fails on the base", edit: sub,
-			fake: &fakeRunner{tests: tests, outcome: failsWhen("s -= b", addOut), runErr: errors.New("fork/exec go: resource temporarily unavailable"), failAfter: 1},
+			// TestAdd failed before too (the map says so): the base runs.
+			fake: &fakeRunner{tests: tests, outcome: failsWhen("s :=", addOut), runErr: errors.New("fork/exec go: resource temporarily unavailable"), failAfter: 1},
 			want: "error", gate: GateTests, detail: "resource temporarily unavailable",
 		},
 		{
@@ -419,22 +425,39 @@ func TestGates(t *testing.T) {
 	}
 }
 
-// TestBlameCacheThroughVerify: the tests gate runs the selection on the
-// unedited code to blame a failure only when no run of the same tests on
-// the same content is kept; a base with other content runs again.
+// TestBlameCacheThroughVerify: a failing test that the base's per-test
+// map saw pass is blamed without running the base; one the map saw fail
+// runs on the unedited code, unless a run of the same tests on the same
+// content is kept; a base with other content runs again.
 func TestBlameCacheThroughVerify(t *testing.T) {
 	const sub = "package calc\n\n// Add returns a+b.\nfunc Add(a, b int) int {\n\ts := a\n\ts -= b\n\treturn s\n}\n\nfunc Unused() int {\n\treturn 0 // never\n}\n"
-	cache := t.TempDir()
-	fake := &fakeRunner{tests: []testrun.Test{gateAdd, gateSub}, outcome: failsWhen("s -= b", "calc_test.go:7: got -1\n")}
-	opts := Options{CacheDir: cache}
 	blamed := func(v *Verdict) {
 		t.Helper()
 		if g := v.Failed(); g == nil || g.Name != GateTests || len(g.Failed) != 1 || g.Failed[0].ID != gateAdd.ID {
 			t.Fatalf("want TestAdd blamed: %s", v.Summary())
 		}
 	}
-
 	base := gateWorkspace(t, gateSrc)
+
+	known := &fakeRunner{tests: []testrun.Test{gateAdd, gateSub}, outcome: failsWhen("s -= b", "calc_test.go:7: got -1\n")}
+	blamed(verdictOf(t, base, editCalc(sub), known, Options{CacheDir: t.TempDir()}))
+	if n := known.runsOn(gateSrc); n != 0 {
+		t.Errorf("a failure the map saw pass: %d runs on the base, want none", n)
+	}
+
+	// TestAdd fails before the edit too, differently: the base must run.
+	cache := t.TempDir()
+	fake := &fakeRunner{tests: []testrun.Test{gateAdd, gateSub}, outcome: func(src string, tt testrun.Test) (testrun.Status, string) {
+		if tt.ID != gateAdd.ID {
+			return testrun.Pass, ""
+		}
+		if strings.Contains(src, "s -= b") {
+			return testrun.Fail, "calc_test.go:7: got -1\n"
+		}
+		return testrun.Fail, "calc_test.go:7: got 4\n"
+	}}
+	opts := Options{CacheDir: cache}
+
 	blamed(verdictOf(t, base, editCalc(sub), fake, opts))
 	if n := fake.runsOn(gateSrc); n != 1 {
 		t.Fatalf("first verification: %d runs on the base, want 1", n)
@@ -444,8 +467,10 @@ func TestBlameCacheThroughVerify(t *testing.T) {
 	if n := fake.runsOn(gateSrc); n != 1 {
 		t.Errorf("same content: %d runs on the base, want the kept result (1 run in all)", n)
 	}
-	if n := fake.runsOn(sub); n != 2 {
-		t.Errorf("runs on the edit = %d, want one per verification", n)
+	// Per verification: the selection, then (failing both ways) its
+	// package whole.
+	if n := fake.runsOn(sub); n != 4 {
+		t.Errorf("runs on the edit = %d, want two per verification", n)
 	}
 	// The same workspace whose package differs (an unsaved buffer with
 	// one comment more): a run of its own, kept in turn.

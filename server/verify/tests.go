@@ -312,8 +312,20 @@ func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.
 // the map saw it pass outside is the sandbox's doing: the gate cannot judge
 // it and says so (an error, never an acceptance).
 func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun.Result) (blamed, before []testrun.Failure, err error) {
-	if len(failed) == 0 {
-		return nil, nil, nil // nothing to blame: no run of the base
+	// A failing test that the base's per-test map saw pass, at the same
+	// content, is the edit's: no second run of the base. Its map ran outside
+	// the sandbox, so a failure bearing the sandbox's marks still goes to
+	// the run below, which tells the two apart.
+	var unknown []testrun.Result
+	for _, res := range failed {
+		if passedAlone(to.baseMap, res.ID) && !sandboxish(res.Output) {
+			blamed = append(blamed, res.AsFailure())
+		} else {
+			unknown = append(unknown, res)
+		}
+	}
+	if failed = unknown; len(failed) == 0 {
+		return blamed, nil, nil // nothing left to blame: no run of the base
 	}
 	var existing []testrun.Test
 	for _, t := range to.tests {
@@ -441,6 +453,9 @@ var sandboxMarks = []string{
 	"connection refused", "network is unreachable", "no such host", "lookup ", "dial tcp", "dial udp",
 	"read-only file system", "permission denied", "operation not permitted", "resource temporarily unavailable",
 	"EROFS", "EACCES", "EPERM", "ECONNREFUSED", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND",
+	// Files outside the workspace (the home directory, /etc) and programs
+	// the sandbox does not show.
+	"no such file or directory", "ENOENT", "executable file not found",
 }
 
 // sandboxish reports whether a failure's output bears a sandbox's marks.
