@@ -46,6 +46,24 @@ func (c *Cache) path(group, key string) string {
 	return filepath.Join(c.Dir, safeName(group), key+".json")
 }
 
+// Has reports whether the group holds any entry, of any key: whether what
+// it caches was ever built here.
+func (c *Cache) Has(group string) bool {
+	if c == nil || c.Dir == "" {
+		return false
+	}
+	ents, err := os.ReadDir(filepath.Join(c.Dir, safeName(group)))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".json") {
+			return true
+		}
+	}
+	return false
+}
+
 // Get reads the entry group/key into v; ok is false when there is none or it
 // cannot be read (a damaged entry is a miss, not an error).
 func (c *Cache) Get(group, key string, v any) bool {

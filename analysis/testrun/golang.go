@@ -667,6 +667,7 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 	out := coverage.NewMap()
 	out.Granularity = coverage.PerTest // every test runs alone
 	var stale, staleUntested []*goPackage
+	built := false // some package's map was built here, at some content
 	keys := map[*goPackage]string{}
 	for _, pkg := range m.Packages {
 		// A package no test of its own runs: its statements still count
@@ -685,10 +686,21 @@ func (r *GoRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.Map
 		switch {
 		case env.Cache.Get(group(pkg), key, &e) && e.Map != nil:
 			out.Merge(e.Map)
+			built = true
 		case untested:
 			staleUntested = append(staleUntested, pkg)
 		default:
 			stale = append(stale, pkg)
+		}
+	}
+	if env.NoColdMap && !built && len(stale)+len(staleUntested) > 0 {
+		for _, pkg := range append(append([]*goPackage{}, stale...), staleUntested...) {
+			if built = env.Cache.Has(group(pkg)); built {
+				break
+			}
+		}
+		if !built {
+			return nil, errNoMap // never mapped here: a fresh clone, a CI machine
 		}
 	}
 	if len(staleUntested) > 0 {

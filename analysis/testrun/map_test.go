@@ -152,6 +152,47 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// TestSelectWithoutMapBuild: on a workspace never mapped, Select with
+// WithoutMapBuild runs no test to map it and picks the tests of the edited
+// package and of those that import it; once the workspace was mapped (at
+// any content), the map is brought up to date and selects by test again.
+func TestSelectWithoutMapBuild(t *testing.T) {
+	needGo(t)
+	cache := t.TempDir()
+	dir := testenv.CopyTemp(t, "../../examples/gocalc")
+	base := analysis.NewSnapshot(dir)
+	head, p := edit(t, base, "calc/calc.go", "return a / b, nil", "return a * b, nil")
+	selectNoBuild := func() ([]string, []string) {
+		t.Helper()
+		var log testenv.Recorder[analysis.Progress]
+		sel, err := New(head, Settings{}, WithCacheDir(cache), WithProgress(log.Add), WithoutMapBuild()).Select(context.Background(), base, []*patch.File{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(sel.Tests), beginTitles(log.All())
+	}
+	got, titles := selectNoBuild()
+	if want := []string{calcAbs, calcAdd, calcDiv, calcMul, calcSub, rpnEval, rpnError}; !reflect.DeepEqual(got, want) || len(titles) != 0 {
+		t.Errorf("never mapped: selected %q (want the calc and rpn packages' %q), progress %q (want no map built)", got, want, titles)
+	}
+	m, err := New(base, Settings{}, WithCacheDir(cache), WithoutMapBuild()).Map(context.Background())
+	if err != nil || len(m.TestIDs()) != 0 {
+		t.Errorf("never mapped: Map = %q, %v; want an empty map", m.TestIDs(), err)
+	}
+
+	// Mapped once, then calc changes on disk: the stale part is built.
+	if _, err := New(base, Settings{}, WithCacheDir(cache)).Map(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WriteFiles(t, dir, map[string]string{"calc/extra.go": "package calc\n\nfunc extra() int { return 1 }\n"})
+	base = analysis.NewSnapshot(dir)
+	head, p = edit(t, base, "calc/calc.go", "return a / b, nil", "return a * b, nil")
+	got, titles = selectNoBuild()
+	if want := []string{calcDiv, rpnEval}; !reflect.DeepEqual(got, want) || len(titles) != 1 {
+		t.Errorf("mapped before: selected %q (want %q), progress %q (want the stale map built)", got, want, titles)
+	}
+}
+
 // mutants flips operators and constants, one at a time, in every line of
 // the example's code.
 var mutations = [][2]string{

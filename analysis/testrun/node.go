@@ -557,6 +557,9 @@ func (r *NodeRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage.M
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {
 		return &cached, nil
 	}
+	if env.NoColdMap && !env.Cache.Has(group) {
+		return nil, errNoMap // never mapped here
+	}
 	m, err := r.jsMap(ctx, env, p, tests)
 	if err != nil {
 		return nil, err

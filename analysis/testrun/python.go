@@ -590,6 +590,9 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 	if env.Cache.Get(group, key, &cached) && cached.Tests != nil {
 		return &cached, nil
 	}
+	if env.NoColdMap && !env.Cache.Has(group) {
+		return nil, errNoMap // never mapped here
+	}
 	tests, err := r.Discover(ctx, env, p)
 	if err != nil {
 		return nil, err

@@ -95,9 +95,9 @@ func (s *Suite) Select(ctx context.Context, base *analysis.Snapshot, files []*pa
 	for _, p := range projects {
 		dirs = append(dirs, p.Dir)
 	}
-	m := coverage.NewMap()
+	m, cold := coverage.NewMap(), map[string]bool{}
 	if len(dirs) > 0 {
-		if m, err = s.mapOf(ctx, base, dirs...); err != nil {
+		if m, cold, err = s.mapOf(ctx, base, dirs...); err != nil {
 			return nil, fmt.Errorf("coverage map before the edit: %w", err)
 		}
 	}
@@ -147,6 +147,17 @@ func (s *Suite) Select(ctx context.Context, base *analysis.Snapshot, files []*pa
 			}
 			for _, t := range inside {
 				pick(t, "test changed")
+			}
+		case cold[projectKey(p)] && isSourceOf(lang, file):
+			// No per-test map (WithoutMapBuild): the tests of the package
+			// and of those that import it.
+			if err := affected(p, file, file+" changed (no per-test map of "+p.Dir+" yet: the tests of its package and of the packages that import it)"); err != nil {
+				return nil, err
+			}
+			if q := ownerOf(projects, f.OldPath); f.Status == patch.Renamed && q != nil {
+				if err := affected(q, f.OldPath, f.OldPath+" renamed"); err != nil {
+					return nil, err
+				}
 			}
 		case isSourceOf(lang, file) && f.Status != patch.Added && f.Status != patch.Deleted && !f.Binary:
 			outside := false

@@ -19,6 +19,7 @@ package testrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -210,6 +211,16 @@ func WithProgress(f func(analysis.Progress)) Option { return func(s *Suite) { s.
 
 // WithLauncher starts every runner process (go test, pytest, node, the
 // test binaries) through l: in a sandbox.
+// WithoutMapBuild: Select and Map build no per-test map for a project that
+// was never mapped here (nothing in the cache for it at any content: a
+// fresh clone, a CI machine), where building it would run every test
+// alone, several times the whole suite. Select then picks the tests of the
+// packages (files) each change affects, as for a change outside any
+// covered block, and Map leaves the project out. A project mapped before
+// has its stale parts built as ever: an editor's edits keep making parts of
+// it stale.
+func WithoutMapBuild() Option { return func(s *Suite) { s.noColdMap = true } }
+
 func WithLauncher(l Launcher) Option { return func(s *Suite) { s.launch = l } }
 
 // A Launcher runs a runner's process in a sandbox.
@@ -231,6 +242,8 @@ type Suite struct {
 	cache    *coverage.Cache
 	runners  []Runner
 	launch   Launcher
+	// noColdMap: WithoutMapBuild.
+	noColdMap bool
 
 	mu       sync.Mutex
 	progress func(analysis.Progress)
@@ -260,7 +273,7 @@ func (s *Suite) env(snap *analysis.Snapshot) *Env {
 	if snap == nil {
 		snap = s.snap
 	}
-	return &Env{Snapshot: snap, Settings: s.settings, Cache: s.cache, Progress: s.report, Launch: s.launch}
+	return &Env{Snapshot: snap, Settings: s.settings, Cache: s.cache, Progress: s.report, Launch: s.launch, NoColdMap: s.noColdMap}
 }
 
 // Env is what a Runner works with: the snapshot (its overlays are the files
@@ -271,6 +284,9 @@ type Env struct {
 	Cache    *coverage.Cache
 	Progress func(analysis.Progress)
 	Launch   Launcher // nil: processes run here
+	// NoColdMap: Map returns errNoMap rather than build the map of a
+	// project never mapped here (WithoutMapBuild).
+	NoColdMap bool
 }
 
 // Project is one unit a runner works on: a Go module, a pytest root, a node
@@ -540,32 +556,46 @@ func within(dir, file string) bool {
 // when empty), merged. Projects whose inputs did not change since the last
 // build come from the cache.
 func (s *Suite) Map(ctx context.Context, paths ...string) (*coverage.Map, error) {
-	return s.mapOf(ctx, s.snap, paths...)
+	m, _, err := s.mapOf(ctx, s.snap, paths...)
+	return m, err
 }
 
-func (s *Suite) mapOf(ctx context.Context, snap *analysis.Snapshot, paths ...string) (*coverage.Map, error) {
+// mapOf is Map of snap. With WithoutMapBuild, a project that has no map
+// cached at all is left out, and listed in cold (by projectKey).
+func (s *Suite) mapOf(ctx context.Context, snap *analysis.Snapshot, paths ...string) (m *coverage.Map, cold map[string]bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
 	defer cancel()
 	env := s.env(snap)
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	m := coverage.NewMap()
+	m, cold = coverage.NewMap(), map[string]bool{}
 	for _, r := range s.runners {
 		ps, err := r.Projects(env, paths)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, p := range ps {
 			pm, err := r.Map(ctx, env, p)
+			if errors.Is(err, errNoMap) {
+				cold[projectKey(p)] = true
+				continue
+			}
 			if err != nil {
-				return nil, fmt.Errorf("%s coverage map of %s: %w", r.Name(), p.Dir, err)
+				return nil, nil, fmt.Errorf("%s coverage map of %s: %w", r.Name(), p.Dir, err)
 			}
 			m.Merge(pm)
 		}
 	}
-	return m, nil
+	return m, cold, nil
 }
+
+// errNoMap is what a runner's Map returns, under Env.NoColdMap, for a
+// project never mapped here.
+var errNoMap = errors.New("no per-test map of the project is cached")
+
+// projectKey names a project across calls of Projects.
+func projectKey(p *Project) string { return p.Runner.Name() + "\x00" + p.Dir }
 
 func sortTests(ts []Test) {
 	sort.Slice(ts, func(i, j int) bool {

@@ -279,6 +279,11 @@ func TestServeTestsCoverageAndSIGTERM(t *testing.T) {
 	s := startServe(t, nil, "--listen", "unix:"+sock, "--root", dir, "--sandbox", "none")
 	edit := filepath.Join(t.TempDir(), "edit.diff")
 	os.WriteFile(edit, []byte("--- a/calc/calc.go\n+++ b/calc/calc.go\n@@ -13,3 +13,3 @@\n func Add(a, b int) int {\n-\treturn clamp(a + b)\n+\treturn clamp(a - b)\n }\n"), 0o644)
+	// The map first, so that each call below finds it cached on both sides
+	// (a verify on a workspace never mapped builds none).
+	if code, out, stderr := gauntletHere("coverage"); code != exitOK {
+		t.Fatalf("coverage: exit %d\n%s%s", code, out, stderr)
+	}
 	for _, args := range [][]string{
 		{"verify", "--patch", edit, "--sandbox", "none", "--format", "json"},
 		{"verify", "--patch", edit, "--sandbox", "none"},

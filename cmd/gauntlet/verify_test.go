@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -403,7 +404,7 @@ func TestVerifyGocalc(t *testing.T) {
 		}
 		defer os.Remove(netTest)
 		code, v, out = verifyPatch(t, dir, declEdit)
-		if code != exitError || v.Accepted || !strings.Contains(out, "calc.TestPhoneHome") || !strings.Contains(out, "fail in it without the edit too") {
+		if code != exitError || v.Accepted || !strings.Contains(out, "calc.TestPhoneHome") || !strings.Contains(out, "without the edit too") {
 			t.Errorf("exit %d, want 2 and an error naming TestPhoneHome:\n%s", code, out)
 		}
 	})
@@ -420,6 +421,29 @@ func processesWith(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestVerifyNeverMapped: verify in a workspace never mapped on this
+// machine (a fresh clone, a CI runner) maps nothing, which would run every
+// test alone: it runs the tests of the edited package and of the packages
+// that import it, and rejects the mutant they kill; the map is still to be
+// built afterwards.
+func TestVerifyNeverMapped(t *testing.T) {
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := gocalcCopy(t, "")
+	code, v, out := verifyPatch(t, dir, mutant, "--sandbox", "none")
+	if code != exitFindings || v.failedGate() != "tests" || strings.Contains(out, "Building the coverage map") {
+		t.Fatalf("exit %d, failed gate %q, want tests and no map built:\n%s", code, v.failedGate(), out)
+	}
+	for _, g := range v.Gates {
+		if g.Name == "tests" && len(g.Selected) != 7 {
+			t.Errorf("selected %q, want the 7 tests of calc and rpn (which imports it)", g.Selected)
+		}
+	}
+	var cov bytes.Buffer
+	if code := run([]string{"coverage", "--format", "json"}, &cov, io.Discard); code != exitOK || !strings.Contains(cov.String(), `"map": "built"`) {
+		t.Errorf("coverage after verify: exit %d, want the map built now:\n%s", code, cov.String())
+	}
 }
 
 func TestVerifyUsage(t *testing.T) {
