@@ -49,8 +49,8 @@ func (r *run) testLimit() time.Duration {
 func (r *run) suiteOptions() []testrun.Option {
 	var opts []testrun.Option
 	if !r.opts.CheckCoverageDrop {
-		// A workspace with no per-test map at all (a fresh clone, a CI
-		// machine) is not mapped first, which would run every test alone:
+		// A workspace never mapped on this machine (a fresh clone, a CI
+		// runner) is not mapped first, which would run every test alone:
 		// the tests of the packages the edit affects run instead. The
 		// coverage-drop check needs the map's figures before the edit.
 		opts = append(opts, testrun.WithoutMapBuild())
