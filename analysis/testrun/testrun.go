@@ -209,8 +209,6 @@ func WithCacheDir(dir string) Option { return func(s *Suite) { s.cache = &covera
 // WithProgress reports long jobs to f (called from one goroutine at a time).
 func WithProgress(f func(analysis.Progress)) Option { return func(s *Suite) { s.progress = f } }
 
-// WithLauncher starts every runner process (go test, pytest, node, the
-// test binaries) through l: in a sandbox.
 // WithoutMapBuild: Select and Map build no per-test map for a project that
 // was never mapped here (nothing in the cache for it at any content: a
 // fresh clone, a CI machine), where building it would run every test
@@ -221,6 +219,8 @@ func WithProgress(f func(analysis.Progress)) Option { return func(s *Suite) { s.
 // it stale.
 func WithoutMapBuild() Option { return func(s *Suite) { s.noColdMap = true } }
 
+// WithLauncher starts every runner process (go test, pytest, node, the
+// test binaries) through l: in a sandbox.
 func WithLauncher(l Launcher) Option { return func(s *Suite) { s.launch = l } }
 
 // A Launcher runs a runner's process in a sandbox.
@@ -560,8 +560,8 @@ func (s *Suite) Map(ctx context.Context, paths ...string) (*coverage.Map, error)
 	return m, err
 }
 
-// mapOf is Map of snap. With WithoutMapBuild, a project that has no map
-// cached at all is left out, and listed in cold (by projectKey).
+// mapOf is Map of snap. With WithoutMapBuild, a project never mapped here
+// is left out, and listed in cold (by projectKey).
 func (s *Suite) mapOf(ctx context.Context, snap *analysis.Snapshot, paths ...string) (m *coverage.Map, cold map[string]bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
 	defer cancel()
