@@ -27,11 +27,34 @@ func SameCode(ctx context.Context, before, after *File) bool {
 	if before.Lang.Name == "go" && (strings.Contains(string(after.Content), `import "C"`) || strings.Contains(string(before.Content), `import "C"`)) {
 		return false
 	}
-	a, ok := codeTokens(ctx, before)
+	return sameTokens(ctx, before, after, false)
+}
+
+// SameOutsideBodies reports whether two versions of a Go file differ only
+// inside the bodies of top-level functions and methods, and in comments
+// that are not directives: the same test as SameCode, with each such body
+// taken as one token. Such a change leaves the package's declarations —
+// its types, signatures, constants and variables — as they were, so no
+// package that imports it can stop compiling: verify's build gate then
+// compiles the edited packages alone. A function literal outside any
+// function, a cgo file or any other language is never "only bodies".
+func SameOutsideBodies(ctx context.Context, before, after *File) bool {
+	if before == nil || after == nil || before.Lang == nil || before.Lang.Name != "go" || after.Lang != before.Lang {
+		return false
+	}
+	if strings.Contains(string(after.Content), `import "C"`) || strings.Contains(string(before.Content), `import "C"`) {
+		return false
+	}
+	return sameTokens(ctx, before, after, true)
+}
+
+// sameTokens compares the two files' codeTokens.
+func sameTokens(ctx context.Context, before, after *File, skipBodies bool) bool {
+	a, ok := codeTokens(ctx, before, skipBodies)
 	if !ok {
 		return false
 	}
-	b, ok := codeTokens(ctx, after)
+	b, ok := codeTokens(ctx, after, skipBodies)
 	if !ok || len(a) != len(b) {
 		return false
 	}
@@ -44,9 +67,10 @@ func SameCode(ctx context.Context, before, after *File) bool {
 }
 
 // codeTokens lists a file's tokens but its comments, with the directive
-// comments' lines as tokens; ok is false when the file does not parse
-// cleanly.
-func codeTokens(ctx context.Context, f *File) ([]string, bool) {
+// comments' lines as tokens, and with skipBodies the body of each top-level
+// Go function or method as the one token "body"; ok is false when the file
+// does not parse cleanly.
+func codeTokens(ctx context.Context, f *File, skipBodies bool) ([]string, bool) {
 	tree, err := f.Tree(ctx)
 	if err != nil {
 		return nil, false
@@ -72,8 +96,17 @@ func codeTokens(ctx context.Context, f *File) ([]string, bool) {
 			out = append(out, n.Type()+"\x00"+n.Content(f.Content))
 			return
 		}
+		var body *sitter.Node
+		if skipBodies && (n.Type() == "function_declaration" || n.Type() == "method_declaration") && n.Parent() != nil && n.Parent().Type() == "source_file" {
+			body = n.ChildByFieldName("body")
+		}
 		for i := 0; i < int(n.ChildCount()); i++ {
-			walk(n.Child(i))
+			c := n.Child(i)
+			if body != nil && c.Equal(body) {
+				out = append(out, "body")
+				continue
+			}
+			walk(c)
 		}
 	}
 	walk(root)

@@ -354,6 +354,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	outputs := map[string]*capped{} // by id: the test's output, subtests included
 	pkgOutput := map[string]*capped{}
 	started := map[string]bool{}
+	built := map[string]bool{} // packages in out.Built; "path\x00fail" in out.BuildFailed
 	want := map[string]Test{}
 	for _, t := range tests {
 		want[t.ID] = t
@@ -380,6 +381,15 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		pkg := ev.Package
 		if pkg == "" {
 			pkg = strings.Fields(ev.ImportPath + " ")[0]
+		}
+		if ev.Action == "build-fail" && !built[ev.ImportPath+"\x00fail"] {
+			built[ev.ImportPath+"\x00fail"] = true
+			out.BuildFailed = append(out.BuildFailed, ev.ImportPath)
+		}
+		if ev.Test != "" && ev.Action == "run" && !built[pkg] {
+			// A test ran: its binary, and every package in it, compiled.
+			built[pkg] = true
+			out.Built = append(out.Built, pkg)
 		}
 		if ev.Test == "" {
 			b := pkgOutput[pkg]

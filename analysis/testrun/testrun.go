@@ -112,6 +112,14 @@ type Report struct {
 	Results  []Result          // sorted by id
 	Coverage *coverage.Profile // with RunOptions.Coverage
 	Elapsed  time.Duration
+	// Built lists the packages (import paths, sorted) whose test binaries
+	// the runner compiled and that ran a test: the Go runner, whose go test
+	// compiles what it runs. verify's build gate reads it (an edit's
+	// packages that built and ran need no compile of their own); runners
+	// that compile nothing leave it empty.
+	Built []string
+	// BuildFailed lists the packages that go test could not compile.
+	BuildFailed []string
 }
 
 // Passed reports whether no test failed or errored.
@@ -464,11 +472,15 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Report,
 			continue
 		}
 		out.Results = append(out.Results, o.Results...)
+		out.Built = append(out.Built, o.Built...)
+		out.BuildFailed = append(out.BuildFailed, o.BuildFailed...)
 		if opt.Coverage {
 			out.Coverage.Merge(o.Coverage)
 		}
 	}
 	sortResults(out.Results)
+	sort.Strings(out.Built)
+	sort.Strings(out.BuildFailed)
 	out.Elapsed = time.Since(start)
 	s.report(analysis.Progress{Kind: analysis.ProgressEnd, Message: summary(out)})
 	return out, firstErr

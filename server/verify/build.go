@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +45,17 @@ func (r *run) build(ctx context.Context, g *Gate) {
 	var steps []string
 	var errs []Finding
 	var output []string
-	for _, b := range []func(context.Context, *buildResult) error{r.buildGo, r.buildPython, r.buildJS} {
+	buildGo := r.buildGo
+	if res, ok, err := r.buildGoInTests(ctx); err != nil {
+		broken(g, err)
+		return
+	} else if ok {
+		// The tests' run compiled the Go code: its result stands for buildGo's.
+		buildGo = func(context.Context, *buildResult) error { return nil }
+		g.Commands = append(g.Commands, res.commands...)
+		steps = append(steps, res.steps...)
+	}
+	for _, b := range []func(context.Context, *buildResult) error{buildGo, r.buildPython, r.buildJS} {
 		res := &buildResult{}
 		err := b(bctx, res)
 		if timedOut(ctx, bctx) {
@@ -127,7 +141,8 @@ type goPkg struct {
 }
 
 // buildGo compiles every package of each module the edit touches, with
-// its tests, through go list -e -export -test: the compiler runs on the
+// its tests (only the edited packages where the edit changes only function
+// bodies: goBodiesOnly), through go list -e -export -test: the compiler runs on the
 // packages, their test variants and the test mains, writing export data
 // and no binaries, and the build cache (keyed by content: the shadow's path
 // is stable) makes the packages the edit does not affect free. Errors that
@@ -135,9 +150,8 @@ type goPkg struct {
 func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	mods := map[string]bool{}
 	for _, p := range r.changedPaths() {
-		base := path.Base(p)
-		if !strings.HasSuffix(p, ".go") && base != "go.mod" && base != "go.sum" && base != "go.work" && !r.hasGoFiles(path.Dir(p)) {
-			continue // data files matter to //go:embed only where Go code lives
+		if !r.goRelevant(p) {
+			continue
 		}
 		if mod := r.goModuleOf(p); mod != "" {
 			mods[mod] = true
@@ -155,6 +169,7 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	}
 	sort.Strings(modDirs)
 	npkgs := 0
+	bodies := false // some module compiled only its edited packages
 	var outputs []string
 	for _, mod := range modDirs {
 		// The tests gate's coverage flags: the compile here is the one its
@@ -163,7 +178,13 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 		if err != nil {
 			cover = nil // the go command reports what go/build could not read
 		}
-		found, n, out, err := r.goCompile(ctx, r.shadow.abs(mod), cover, res)
+		pkgs := r.goBodiesOnly(ctx, mod)
+		if pkgs == nil {
+			pkgs = []string{"./..."}
+		} else {
+			bodies = true
+		}
+		found, n, out, err := r.goCompile(ctx, r.shadow.abs(mod), cover, pkgs, res)
 		if err != nil {
 			return err
 		}
@@ -183,7 +204,7 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 				flags = []string{"-overlay=" + overlay}
 			}
 			// The unedited workspace: without the edited view bound over it.
-			bf, _, _, err := r.goCompileIn(ctx, r.sb.withoutView(), r.base.Abs(mod), flags, res)
+			bf, _, _, err := r.goCompileIn(ctx, r.sb.withoutView(), r.base.Abs(mod), flags, pkgs, res)
 			if err != nil {
 				return err
 			}
@@ -204,24 +225,263 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	}
 	res.output = strings.Join(outputs, "\n")
 	if npkgs > 0 {
-		res.steps = append(res.steps, fmt.Sprintf("Go: %d package%s and their tests compile", npkgs, plural(npkgs)))
+		step := fmt.Sprintf("Go: %d package%s and their tests compile", npkgs, plural(npkgs))
+		if bodies {
+			step += " (the edit changes only function bodies: no package that imports them can break)"
+		}
+		res.steps = append(res.steps, step)
 	}
 	return nil
+}
+
+// buildGoInTests is the Go build gate of an edit that changes only function
+// bodies (goBodiesOnly) when the tests gate's go test, started ahead,
+// compiles every edited package anyway: the gate takes that run's compile
+// instead of compiling the packages once more in a go command of its own
+// (a fatih/color mutant: verify 1.08 s against 1.33 s at the median). It
+// applies when the edit stays in one module, each edited package has a
+// selected test of its own, and its test files that are part of the package
+// declare no method and nothing the edited files name — then the package
+// compiles without its tests exactly when it compiles with them. The
+// compile is vouched for by the run: every edited package's test binary
+// built and ran a test. ok is false whenever that is not so (a package
+// without a selected test, a compile error, a run that did not finish, a
+// runner that compiles nothing): the caller compiles as usual, and a
+// compile error is then reported with the base's errors told apart. ctx
+// is the verification's, not the build gate's time limit: the run has its
+// own.
+func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, err error) {
+	a := r.ahead
+	if a == nil {
+		return nil, false, nil
+	}
+	mod := ""
+	for _, p := range r.changedPaths() {
+		if !r.goRelevant(p) {
+			continue
+		}
+		m := r.goModuleOf(p)
+		if m == "" || mod != "" && m != mod {
+			return nil, false, nil // no module, or more than one
+		}
+		mod = m
+	}
+	if mod == "" {
+		return nil, false, nil
+	}
+	var dirs []string // workspace paths of the edited packages
+	for _, pkg := range r.goBodiesOnly(ctx, mod) {
+		d := path.Join(mod, pkg)
+		if !r.compilesWithoutTests(d) {
+			return nil, false, nil
+		}
+		dirs = append(dirs, d)
+	}
+	if len(dirs) == 0 {
+		return nil, false, nil
+	}
+	select {
+	case <-a.selected:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	inDir := map[string][]string{} // package directory → its selected Go tests' packages
+	for _, t := range a.picked {
+		if t.Language == "go" && t.Kind != testrun.KindBenchmark {
+			d := path.Dir(t.File)
+			inDir[d] = append(inDir[d], t.Package)
+		}
+	}
+	for _, d := range dirs {
+		if len(inDir[d]) == 0 {
+			return nil, false, nil
+		}
+	}
+	t := time.Now()
+	r.built() // the run need not wait for a compile of the build gate's
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	trace(t, "build: the tests' go test compiled and ran")
+	to := r.tests
+	if to == nil || to.out == nil || len(to.out.BuildFailed) > 0 {
+		return nil, false, nil
+	}
+	for _, d := range dirs {
+		ran := false
+		for _, pkg := range inDir[d] {
+			ran = ran || slices.Contains(to.out.Built, pkg)
+		}
+		if !ran {
+			return nil, false, nil
+		}
+	}
+	n := len(dirs)
+	return &buildResult{
+		commands: []string{"go test (the tests gate's run, which compiles the edited packages with their tests)"},
+		steps:    []string{fmt.Sprintf("Go: %d package%s and their tests compile, in the tests' go test (the edit changes only function bodies: no package that imports them can break)", n, plural(n))},
+	}, true, nil
+}
+
+// compilesWithoutTests reports whether the Go package in dir compiles
+// without its test files whenever it compiles with them, after the edit:
+// its test files that belong to the package (not the _test package) declare
+// no method (which could make a type of the package satisfy an interface)
+// and nothing that the edited files of the package name. A file that does
+// not parse answers no.
+func (r *run) compilesWithoutTests(dir string) bool {
+	entries, err := os.ReadDir(r.shadow.abs(dir))
+	if err != nil {
+		return false
+	}
+	fset := token.NewFileSet()
+	parse := func(p string) *ast.File {
+		f, err := r.after.File(p)
+		if err != nil {
+			return nil
+		}
+		af, err := parser.ParseFile(fset, p, f.Content, parser.SkipObjectResolution)
+		if err != nil {
+			return nil
+		}
+		return af
+	}
+	testOnly := map[string]bool{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		af := parse(path.Join(dir, e.Name()))
+		if af == nil {
+			return false
+		}
+		if strings.HasSuffix(af.Name.Name, "_test") {
+			continue
+		}
+		for _, d := range af.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv != nil {
+					return false
+				}
+				testOnly[d.Name.Name] = true
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						testOnly[sp.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range sp.Names {
+							testOnly[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	delete(testOnly, "_")
+	delete(testOnly, "init")
+	if len(testOnly) == 0 {
+		return true
+	}
+	for _, c := range r.changes {
+		p := c.path()
+		if path.Dir(p) != dir || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		af := parse(p)
+		if af == nil {
+			return false
+		}
+		named := false
+		ast.Inspect(af, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && testOnly[id.Name] {
+				named = true
+			}
+			return !named
+		})
+		if named {
+			return false
+		}
+	}
+	return true
+}
+
+// goRelevant reports whether a changed path can change what a Go module
+// compiles: Go files and the module's files, and data files where Go code
+// lives (//go:embed).
+func (r *run) goRelevant(p string) bool {
+	base := path.Base(p)
+	return strings.HasSuffix(p, ".go") || base == "go.mod" || base == "go.sum" || base == "go.work" || r.hasGoFiles(path.Dir(p))
+}
+
+// goBodiesOnly returns the package patterns ("./dir", relative to the
+// module) that the build gate must compile in the module mod when every
+// change there is to the bodies of top-level functions and methods of Go
+// files that stay where they are (analysis.SameOutsideBodies): such an edit
+// leaves every declaration as it was, so only its own packages (and their
+// tests) can stop compiling, and the packages that import them need no
+// compile of their own (on go-cmp, a body edit of cmp/compare.go otherwise
+// compiles the test variants of every package that imports it: 4.3 s of a
+// 6.5 s verification). It returns nil when the whole module must compile.
+func (r *run) goBodiesOnly(ctx context.Context, mod string) []string {
+	seen := map[string]bool{}
+	var pkgs []string
+	for _, c := range r.changes {
+		p := c.path()
+		if !r.goRelevant(p) || r.goModuleOf(p) != mod {
+			continue
+		}
+		if c.oldPath == "" || c.newPath != c.oldPath || !strings.HasSuffix(p, ".go") {
+			return nil
+		}
+		before, err1 := r.base.File(c.oldPath)
+		after, err2 := r.after.File(c.newPath)
+		if err1 != nil || err2 != nil || !analysis.SameOutsideBodies(ctx, before, after) {
+			return nil
+		}
+		rel := path.Dir(p) // the package's directory, relative to mod
+		switch {
+		case rel == mod:
+			rel = "."
+		case mod != ".":
+			rel = strings.TrimPrefix(rel, mod+"/")
+		}
+		for _, e := range strings.Split(rel, "/") {
+			// Directories ./... leaves out: compiling them by name would
+			// compile what the full build never did.
+			if e == "testdata" || e == "vendor" || e != "." && strings.HasPrefix(e, ".") || strings.HasPrefix(e, "_") {
+				return nil
+			}
+		}
+		pattern := "./" + rel
+		if rel == "." {
+			pattern = "."
+		}
+		if !seen[pattern] {
+			seen[pattern] = true
+			pkgs = append(pkgs, pattern)
+		}
+	}
+	sort.Strings(pkgs)
+	return pkgs
 }
 
 // goCompile compiles the module in dir and returns its compile errors
 // (paths relative to dir), how many packages compiled, and the errors'
 // text.
-func (r *run) goCompile(ctx context.Context, dir string, flags []string, res *buildResult) ([]Finding, int, string, error) {
-	return r.goCompileIn(ctx, r.sb, dir, flags, res)
+func (r *run) goCompile(ctx context.Context, dir string, flags, pkgs []string, res *buildResult) ([]Finding, int, string, error) {
+	return r.goCompileIn(ctx, r.sb, dir, flags, pkgs, res)
 }
 
 // goCompileIn is goCompile in the sandbox sb.
-func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags []string, res *buildResult) ([]Finding, int, string, error) {
+func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags, pkgs []string, res *buildResult) ([]Finding, int, string, error) {
 	args := []string{"go", "list", "-e", "-export", "-test", "-json=ImportPath,Export,Error"}
 	args = append(args, flags...)
 	args = append(args, r.opts.Tests.Go.Flags...)
-	args = append(args, "./...")
+	args = append(args, pkgs...)
 	res.commands = append(res.commands, strings.Join(args, " "))
 	out, err := sb.run(ctx, dir, nil, args...)
 	if ctx.Err() != nil {
@@ -240,11 +500,10 @@ func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags []
 		}
 	}
 	n := 0
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
+	for _, obj := range goListObjects(out) {
 		var p goPkg
-		if derr := dec.Decode(&p); derr != nil {
-			break // the go command's own complaint, below
+		if json.Unmarshal(obj, &p) != nil {
+			continue
 		}
 		if p.Export != "" && !strings.HasSuffix(p.ImportPath, ".test") && !strings.Contains(p.ImportPath, " [") {
 			n++
@@ -276,6 +535,36 @@ func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags []
 		text = append(text, msg)
 	}
 	return found, n, strings.Join(text, "\n"), nil
+}
+
+// goListObjects returns the JSON objects of go list -json in its output,
+// without the go command's own lines around them (its stderr shares the
+// output: "warning: no packages being built depend on matches for pattern"
+// when -coverpkg names packages the listed ones do not import). Each object
+// starts with a line "{" and ends with a line "}", as go list prints them.
+func goListObjects(out []byte) [][]byte {
+	var objs [][]byte
+	for len(out) > 0 {
+		i := bytes.Index(out, []byte("{\n"))
+		for i > 0 && out[i-1] != '\n' {
+			j := bytes.Index(out[i+1:], []byte("{\n"))
+			if j < 0 {
+				i = -1
+				break
+			}
+			i += 1 + j
+		}
+		if i < 0 {
+			break
+		}
+		end := bytes.Index(out[i:], []byte("\n}\n"))
+		if end < 0 {
+			break
+		}
+		objs = append(objs, out[i:i+end+3])
+		out = out[i+end+3:]
+	}
+	return objs
 }
 
 func (r *run) hasGoFiles(dir string) bool {

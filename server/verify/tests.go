@@ -142,6 +142,20 @@ type ahead struct {
 	// once would each do the work).
 	built     chan struct{}
 	builtOnce sync.Once
+	// selected is closed once the tests are selected (or the selection
+	// failed), with picked holding them: the build gate reads them to
+	// know whether the run compiles the edited packages (buildGoInTests).
+	selected   chan struct{}
+	picked     []testrun.Test
+	pickedOnce sync.Once
+}
+
+// pick publishes the selection of a run started ahead.
+func (a *ahead) pick(tests []testrun.Test) {
+	a.pickedOnce.Do(func() {
+		a.picked = tests
+		close(a.selected)
+	})
 }
 
 // built tells a run started ahead that the build gate is done.
@@ -163,10 +177,11 @@ func (r *run) startTests(ctx context.Context) {
 		return // the build gate reports it
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	a := &ahead{cancel: cancel, done: make(chan struct{}), built: make(chan struct{})}
+	a := &ahead{cancel: cancel, done: make(chan struct{}), built: make(chan struct{}), selected: make(chan struct{})}
 	r.ahead, r.testsGate = a, &Gate{}
 	go func() {
 		defer close(a.done)
+		defer a.pick(nil) // a selection that failed picked nothing
 		r.tests, _ = r.computeTests(ctx, r.testsGate)
 	}()
 }
@@ -224,6 +239,9 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	trace(tmap, "tests: the base's coverage map")
 	if err != nil {
 		return nil, brokenUnlessCanceled(ctx, g, "coverage map before the edit", err)
+	}
+	if a := r.ahead; a != nil {
+		a.pick(to.tests)
 	}
 	if len(to.tests) == 0 {
 		return to, nil
