@@ -36,3 +36,47 @@ func TestGoRunCoverFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestGoRunCoverOwn: CoverOwn covers a package alone only where that gives
+// the same coverage of the files read: tests of that one package. Tests of
+// another package that run the file's code still count (the file is
+// covered through -coverpkg, as without CoverOwn).
+func TestGoRunCoverOwn(t *testing.T) {
+	needGo(t)
+	dir := goModuleAB(t, map[string]string{
+		"a/a.go":      "package a\n\nfunc A() int { return 1 }\n\nfunc A2() int { return 2 }\n",
+		"a/a_test.go": "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(A())\n\t}\n}\n",
+		"b/b.go":      "package b\n\nimport \"example.com/m/a\"\n\nfunc B() int { return a.A2() }\n",
+		"b/b_test.go": "package b\n\nimport \"testing\"\n\nfunc TestB(t *testing.T) {\n\tif B() != 2 {\n\t\tt.Fatal(B())\n\t}\n}\n",
+	})
+	s := New(analysis.NewSnapshot(dir), Settings{}, WithCacheDir(""))
+	byName := map[string]Test{}
+	for _, p := range []string{"a", "b"} {
+		tests, err := s.Discover(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			byName[tt.Name] = tt
+		}
+	}
+	for _, names := range [][]string{{"TestA"}, {"TestB"}, {"TestA", "TestB"}} {
+		var tests []Test
+		for _, n := range names {
+			tests = append(tests, byName[n])
+		}
+		for _, own := range []bool{false, true} {
+			out, err := s.Run(context.Background(), tests, RunOptions{Coverage: true, CoverFiles: []string{"a/a.go"}, CoverOwn: own})
+			if err != nil || !out.Passed() {
+				t.Fatalf("%v: %+v, %v", names, out, err)
+			}
+			want := 50.0 // A or A2
+			if len(names) == 2 {
+				want = 100
+			}
+			if f := out.Coverage.Files["a/a.go"]; f == nil || f.Percent() != want {
+				t.Errorf("tests %v, CoverOwn %v: coverage of a/a.go %+v, want %v%%", names, own, f, want)
+			}
+		}
+	}
+}

@@ -332,7 +332,14 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		args = append(args, "-bench=^("+strings.Join(benches, "|")+")$", "-benchtime=1x")
 	}
 	profile := filepath.Join(w.tmp, "cover.out")
-	if opt.Coverage {
+	own := false // only the one tested package is covered
+	if opt.Coverage && len(pkgs) == 1 && m.byPath[pkgs[0]] != nil {
+		own = opt.ownCover(m.byPath[pkgs[0]].Rel)
+	}
+	switch {
+	case own:
+		args = append(args, "-cover", "-covermode=set", "-coverprofile="+profile)
+	case opt.Coverage:
 		args = append(args, goCoverFlags(m)...)
 		args = append(args, "-coverprofile="+profile)
 		// Packages without tests are listed too, so that their statements

@@ -297,6 +297,9 @@ func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, er
 			return nil, false, nil
 		}
 	}
+	// No compile of the build gate's to share: the run may cover only the
+	// package it tests, which compiles it once instead of twice.
+	r.coverOwn = true
 	t := time.Now()
 	r.built() // the run need not wait for a compile of the build gate's
 	select {

@@ -266,7 +266,7 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
 	trun := time.Now()
 	// Coverage of the changed files only: the coverage gate reads no other.
-	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...)})
+	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...), CoverOwn: r.coverOwn})
 	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
 		if ctx.Err() == nil && tctx.Err() != nil {
@@ -533,9 +533,10 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	// With coverage, as the build and tests gates compile: the packages
 	// the edit does not change come from the sandbox's build cache, and so
 	// does the unedited version of the edited one once any verification
-	// has built it (every build gate compiles the whole module).
+	// has built it (every build gate compiles the whole module), or as the
+	// tests gate's run covered (CoverOwn).
 	// The coverage is not read (CoverFiles empty, not nil).
-	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true, CoverFiles: []string{}})
+	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true, CoverFiles: []string{}, CoverOwn: r.coverOwn})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()

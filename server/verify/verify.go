@@ -267,7 +267,11 @@ type run struct {
 	tests     *testOutcome  // the selected tests' run, for the tests and coverage gates
 	testsGate *Gate         // how computing it went
 	ahead     *ahead        // the run, when started beside the build gate
-	cleanup   []func()
+	// coverOwn: the build gate compiled nothing for the run to share, so
+	// a Go run of one package's tests covers that package alone
+	// (testrun.RunOptions.CoverOwn).
+	coverOwn bool
+	cleanup  []func()
 }
 
 // Verify applies edit to base in a shadow snapshot and runs the gates. base
