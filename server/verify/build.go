@@ -234,6 +234,38 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	return nil
 }
 
+// namedOnlyInBodies reports whether no Go file of the package in dir (after
+// the edit) names one of the unexported functions outside function bodies:
+// then what importers see of the package does not depend on them.
+func (r *run) namedOnlyInBodies(ctx context.Context, dir string, names []string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	entries, err := os.ReadDir(r.shadow.abs(dir))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		f, err := r.after.File(path.Join(dir, e.Name()))
+		if err != nil {
+			return false
+		}
+		named, ok := analysis.NamesOutsideBodies(ctx, f)
+		if !ok {
+			return false
+		}
+		for _, n := range names {
+			if named[n] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // buildGoInTests is the Go build gate of an edit that changes only function
 // bodies (goBodiesOnly) when the tests gate's go test, started ahead,
 // compiles every edited package anyway: the gate takes that run's compile
@@ -422,10 +454,12 @@ func (r *run) goRelevant(p string) bool {
 
 // goBodiesOnly returns the package patterns ("./dir", relative to the
 // module) that the build gate must compile in the module mod when every
-// change there is to the bodies of top-level functions and methods of Go
-// files that stay where they are (analysis.SameOutsideBodies): such an edit
-// leaves every declaration as it was, so only its own packages (and their
-// tests) can stop compiling, and the packages that import them need no
+// change there is one importers cannot see — to the bodies of top-level
+// functions and methods, blank declarations, unexported functions that no
+// code outside a body names — of Go files that stay where they are
+// (analysis.SameOutsideBodies): such an edit leaves every declaration an
+// importer sees as it was, so only its own packages (and their tests) can
+// stop compiling, and the packages that import them need no
 // compile of their own (on go-cmp, a body edit of cmp/compare.go otherwise
 // compiles the test variants of every package that imports it: 4.3 s of a
 // 6.5 s verification). It returns nil when the whole module must compile.
@@ -442,7 +476,11 @@ func (r *run) goBodiesOnly(ctx context.Context, mod string) []string {
 		}
 		before, err1 := r.base.File(c.oldPath)
 		after, err2 := r.after.File(c.newPath)
-		if err1 != nil || err2 != nil || !analysis.SameOutsideBodies(ctx, before, after) {
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		same, private := analysis.SameOutsideBodies(ctx, before, after)
+		if !same || !r.namedOnlyInBodies(ctx, path.Dir(p), private) {
 			return nil
 		}
 		rel := path.Dir(p) // the package's directory, relative to mod

@@ -10,18 +10,20 @@ import (
 // code must not use, and app, which imports lib.
 var buildModule = map[string]string{
 	"go.mod":          "module example.com/m\n\ngo 1.21\n",
-	"lib/lib.go":      "package lib\n\n// Double returns 2x.\nfunc Double(x int) int {\n\treturn x * 2\n}\n",
+	"lib/lib.go":      "package lib\n\n// Double returns 2x.\nfunc Double(x int) int {\n\treturn x * 2\n}\n\n// Unit is one.\nvar Unit = one()\n\nfunc one() int { return 1 }\n",
 	"lib/lib_test.go": "package lib\n\nimport \"testing\"\n\nfunc two() int { return 2 }\n\nfunc TestDouble(t *testing.T) {\n\tif Double(two()) != 4 {\n\t\tt.Fatal(\"Double(2) != 4\")\n\t}\n}\n",
-	"app/app.go":      "package app\n\nimport \"example.com/m/lib\"\n\n// Quad returns 4x.\nfunc Quad(x int) int { return lib.Double(lib.Double(x)) }\n",
+	"app/app.go":      "package app\n\nimport \"example.com/m/lib\"\n\n// Quad returns 4x.\nfunc Quad(x int) int { return lib.Double(lib.Double(x)) }\n\nvar _ int = lib.Unit\n",
 	"app/app_test.go": "package app\n\nimport \"testing\"\n\nfunc TestQuad(t *testing.T) {\n\tif Quad(1) != 4 {\n\t\tt.Fatal(\"Quad(1) != 4\")\n\t}\n}\n",
 }
 
-// TestBuildGateOfBodyEdits: an edit that changes only function bodies is
-// compiled with its own packages and their tests alone — by the tests'
-// go test where it builds and runs them — and is still rejected for what
-// does not compile: a type error, and code that names what only the
-// package's test files declare (it compiles with the tests, not without).
-// An edit of a declaration compiles every package, and the importer's
+// TestBuildGateOfBodyEdits: an edit that changes only what importers cannot
+// see (function bodies, blank declarations, private helpers) is compiled
+// with its own packages and their tests alone — by the tests' go test
+// where it builds and runs them — and is still rejected for what does not
+// compile: a type error, and code that names what only the package's test
+// files declare (it compiles with the tests, not without). An edit of a
+// declaration importers see, or of a private function whose result type
+// an exported variable takes, compiles every package, and the importer's
 // error is found.
 func TestBuildGateOfBodyEdits(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
@@ -48,6 +50,8 @@ func TestBuildGateOfBodyEdits(t *testing.T) {
 		{name: "body fails its test", edit: edit("return x * 2", "return x * 3"), gate: GateTests, command: "the tests gate's run"},
 		{name: "type error in a body", edit: edit("return x * 2", "return x * \"2\""), gate: GateBuild, errAt: "lib/lib.go mismatched types", command: "go list"},
 		{name: "body names a test helper", edit: edit("return x * 2", "return x * two()"), gate: GateBuild, errAt: "lib/lib.go undefined: two", command: "go list"},
+		{name: "blank declaration and a private helper", edit: edit("\treturn x * 2\n}\n", "\treturn twice(x)\n}\n\nvar _ = Double\n\nfunc twice(x int) int { return x * 2 }\n"), command: "the tests gate's run"},
+		{name: "a private function whose type an exported variable takes", edit: edit("func one() int {", "func one() int64 {"), gate: GateBuild, errAt: "app/app.go", command: "./..."},
 		{name: "signature breaks the importer", edit: edit("func Double(x int) int {\n\treturn x * 2", "func Double(x int) int64 {\n\treturn int64(x * 2)"), gate: GateBuild, errAt: "app/app.go", command: "./..."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
