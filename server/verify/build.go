@@ -141,8 +141,8 @@ type goPkg struct {
 }
 
 // buildGo compiles every package of each module the edit touches, with
-// its tests (only the edited packages where the edit changes only function
-// bodies: goBodiesOnly), through go list -e -export -test: the compiler runs on the
+// its tests (only the edited packages where the edit changes nothing
+// importers see: goBodiesOnly), through go list -e -export -test: the compiler runs on the
 // packages, their test variants and the test mains, writing export data
 // and no binaries, and the build cache (keyed by content: the shadow's path
 // is stable) makes the packages the edit does not affect free. Errors that
@@ -227,7 +227,7 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	if npkgs > 0 {
 		step := fmt.Sprintf("Go: %d package%s and their tests compile", npkgs, plural(npkgs))
 		if bodies {
-			step += " (the edit changes only function bodies: no package that imports them can break)"
+			step += " (the edit changes nothing their importers see, so none of those can break)"
 		}
 		res.steps = append(res.steps, step)
 	}
@@ -266,15 +266,16 @@ func (r *run) namedOnlyInBodies(ctx context.Context, dir string, names []string)
 	return true
 }
 
-// buildGoInTests is the Go build gate of an edit that changes only function
-// bodies (goBodiesOnly) when the tests gate's go test, started ahead,
+// buildGoInTests is the Go build gate of an edit that changes nothing
+// importers see (goBodiesOnly) when the tests gate's go test, started ahead,
 // compiles every edited package anyway: the gate takes that run's compile
 // instead of compiling the packages once more in a go command of its own
 // (a fatih/color mutant: verify 1.08 s against 1.33 s at the median). It
 // applies when the edit stays in one module, each edited package has a
 // selected test of its own, and its test files that are part of the package
-// declare no method and nothing the edited files name — then the package
-// compiles without its tests exactly when it compiles with them. The
+// declare methods only on their own types and nothing the edited files name
+// (compilesWithoutTests) — then the package compiles without its tests
+// exactly when it compiles with them. The
 // compile is vouched for by the run: every edited package's test binary
 // built and ran a test. ok is false whenever that is not so (a package
 // without a selected test, a compile error, a run that did not finish, a
@@ -356,39 +357,43 @@ func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, er
 	n := len(dirs)
 	return &buildResult{
 		commands: []string{"go test (the tests gate's run, which compiles the edited packages with their tests)"},
-		steps:    []string{fmt.Sprintf("Go: %d package%s and their tests compile, in the tests' go test (the edit changes only function bodies: no package that imports them can break)", n, plural(n))},
+		steps:    []string{fmt.Sprintf("Go: %d package%s and their tests compile, in the tests' go test (the edit changes nothing their importers see, so none of those can break)", n, plural(n))},
 	}, true, nil
 }
 
 // compilesWithoutTests reports whether the Go package in dir compiles
 // without its test files whenever it compiles with them, after the edit:
-// its test files that belong to the package (not the _test package) declare
-// no method (which could make a type of the package satisfy an interface)
-// and nothing that the edited files of the package name. A file that does
-// not parse answers no.
+// its test files that belong to the package (not the _test package)
+// declare methods only on their own types (a method on one of the package's
+// types could make it satisfy an interface), and the edited files of the
+// package name nothing those test files declare (go/parser's unresolved
+// identifiers: what a file names from elsewhere in its package). A file
+// that does not parse answers no.
 func (r *run) compilesWithoutTests(dir string) bool {
 	entries, err := os.ReadDir(r.shadow.abs(dir))
 	if err != nil {
 		return false
 	}
 	fset := token.NewFileSet()
-	parse := func(p string) *ast.File {
+	parse := func(p string, mode parser.Mode) *ast.File {
 		f, err := r.after.File(p)
 		if err != nil {
 			return nil
 		}
-		af, err := parser.ParseFile(fset, p, f.Content, parser.SkipObjectResolution)
+		af, err := parser.ParseFile(fset, p, f.Content, mode)
 		if err != nil {
 			return nil
 		}
 		return af
 	}
-	testOnly := map[string]bool{}
+	testOnly := map[string]bool{}  // what the package's test files declare
+	testTypes := map[string]bool{} // of which types
+	var methods []*ast.FuncDecl
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), "_test.go") {
 			continue
 		}
-		af := parse(path.Join(dir, e.Name()))
+		af := parse(path.Join(dir, e.Name()), parser.SkipObjectResolution)
 		if af == nil {
 			return false
 		}
@@ -399,7 +404,8 @@ func (r *run) compilesWithoutTests(dir string) bool {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
 				if d.Recv != nil {
-					return false
+					methods = append(methods, d)
+					continue
 				}
 				testOnly[d.Name.Name] = true
 			case *ast.GenDecl:
@@ -407,6 +413,7 @@ func (r *run) compilesWithoutTests(dir string) bool {
 					switch sp := sp.(type) {
 					case *ast.TypeSpec:
 						testOnly[sp.Name.Name] = true
+						testTypes[sp.Name.Name] = true
 					case *ast.ValueSpec:
 						for _, n := range sp.Names {
 							testOnly[n.Name] = true
@@ -414,6 +421,11 @@ func (r *run) compilesWithoutTests(dir string) bool {
 					}
 				}
 			}
+		}
+	}
+	for _, m := range methods {
+		if !testTypes[receiverType(m)] {
+			return false
 		}
 	}
 	delete(testOnly, "_")
@@ -426,22 +438,41 @@ func (r *run) compilesWithoutTests(dir string) bool {
 		if path.Dir(p) != dir || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			continue
 		}
-		af := parse(p)
+		af := parse(p, 0) // with object resolution: Unresolved is what the file names from outside it
 		if af == nil {
 			return false
 		}
-		named := false
-		ast.Inspect(af, func(n ast.Node) bool {
-			if id, ok := n.(*ast.Ident); ok && testOnly[id.Name] {
-				named = true
+		for _, id := range af.Unresolved {
+			if testOnly[id.Name] {
+				return false
 			}
-			return !named
-		})
-		if named {
-			return false
 		}
 	}
 	return true
+}
+
+// receiverType is the name of a method's receiver type (T of *T, T[K]).
+func receiverType(m *ast.FuncDecl) string {
+	if m.Recv == nil || len(m.Recv.List) == 0 {
+		return ""
+	}
+	t := m.Recv.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
 }
 
 // goRelevant reports whether a changed path can change what a Go module

@@ -11,7 +11,11 @@ import (
 var buildModule = map[string]string{
 	"go.mod":          "module example.com/m\n\ngo 1.21\n",
 	"lib/lib.go":      "package lib\n\n// Double returns 2x.\nfunc Double(x int) int {\n\treturn x * 2\n}\n\n// Unit is one.\nvar Unit = one()\n\nfunc one() int { return 1 }\n",
-	"lib/lib_test.go": "package lib\n\nimport \"testing\"\n\nfunc two() int { return 2 }\n\nfunc TestDouble(t *testing.T) {\n\tif Double(two()) != 4 {\n\t\tt.Fatal(\"Double(2) != 4\")\n\t}\n}\n",
+	"lib/lib_test.go": "package lib\n\nimport \"testing\"\n\nfunc two() int { return 2 }\n\ntype fake struct{}\n\nfunc (fake) String() string { return \"fake\" }\n\nfunc TestDouble(t *testing.T) {\n\tif Double(two()) != 4 {\n\t\tt.Fatal(\"Double(2) != 4\")\n\t}\n}\n",
+	// mth's test file gives its type T a method: T may satisfy an interface
+	// with the tests and not without them.
+	"mth/mth.go":      "package mth\n\n// T is a type.\ntype T struct{}\n\n// N is 1.\nfunc N() int { return 1 }\n",
+	"mth/mth_test.go": "package mth\n\nimport \"testing\"\n\nfunc (T) String() string { return \"T\" }\n\nfunc TestN(t *testing.T) {\n\tif N() != 1 {\n\t\tt.Fatal(N())\n\t}\n}\n",
 	"app/app.go":      "package app\n\nimport \"example.com/m/lib\"\n\n// Quad returns 4x.\nfunc Quad(x int) int { return lib.Double(lib.Double(x)) }\n\nvar _ int = lib.Unit\n",
 	"app/app_test.go": "package app\n\nimport \"testing\"\n\nfunc TestQuad(t *testing.T) {\n\tif Quad(1) != 4 {\n\t\tt.Fatal(\"Quad(1) != 4\")\n\t}\n}\n",
 }
@@ -47,6 +51,9 @@ func TestBuildGateOfBodyEdits(t *testing.T) {
 		command string // in the build gate's commands
 	}{
 		{name: "body", edit: edit("return x * 2", "return x + x"), command: "the tests gate's run"},
+		{name: "a local named as a test helper is", edit: edit("return x * 2", "two := 2\n\treturn x * two"), command: "the tests gate's run"},
+		{name: "test file gives a type of the package a method", edit: Edit{Files: []FileChange{{Path: "mth/mth.go", Content: []byte(strings.Replace(buildModule["mth/mth.go"], "return 1", "return 1 + 0", 1))}}}, command: "go list"},
+		{name: "and the edit relies on it", edit: Edit{Files: []FileChange{{Path: "mth/mth.go", Content: []byte(strings.Replace(buildModule["mth/mth.go"], "return 1", "var s interface{ String() string } = T{}\n\treturn len(s.String())", 1))}}}, gate: GateBuild, errAt: "mth/mth.go does not implement", command: "go list"},
 		{name: "body fails its test", edit: edit("return x * 2", "return x * 3"), gate: GateTests, command: "the tests gate's run"},
 		{name: "type error in a body", edit: edit("return x * 2", "return x * \"2\""), gate: GateBuild, errAt: "lib/lib.go mismatched types", command: "go list"},
 		{name: "body names a test helper", edit: edit("return x * 2", "return x * two()"), gate: GateBuild, errAt: "lib/lib.go undefined: two", command: "go list"},
