@@ -37,10 +37,9 @@ func TestGoRunCoverFiles(t *testing.T) {
 	}
 }
 
-// TestGoRunCoverOwn: CoverOwn covers a package alone only where that gives
-// the same coverage of the files read: tests of that one package. Tests of
-// another package that run the file's code still count (the file is
-// covered through -coverpkg, as without CoverOwn).
+// TestGoRunCoverOwn: CoverOwn covers only the packages of the files read,
+// with the same coverage of those files: tests of another package that run
+// a file's code still count, and the other packages are not covered.
 func TestGoRunCoverOwn(t *testing.T) {
 	needGo(t)
 	dir := goModuleAB(t, map[string]string{
@@ -76,6 +75,9 @@ func TestGoRunCoverOwn(t *testing.T) {
 			}
 			if f := out.Coverage.Files["a/a.go"]; f == nil || f.Percent() != want {
 				t.Errorf("tests %v, CoverOwn %v: coverage of a/a.go %+v, want %v%%", names, own, f, want)
+			}
+			if f := out.Coverage.Files["b/b.go"]; own && f != nil {
+				t.Errorf("tests %v, CoverOwn: b/b.go, whose coverage is not read, is covered: %+v", names, f)
 			}
 		}
 	}

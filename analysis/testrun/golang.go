@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -332,14 +333,16 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		args = append(args, "-bench=^("+strings.Join(benches, "|")+")$", "-benchtime=1x")
 	}
 	profile := filepath.Join(w.tmp, "cover.out")
-	own := false // only the one tested package is covered
-	if opt.Coverage && len(pkgs) == 1 && m.byPath[pkgs[0]] != nil {
-		own = opt.ownCover(m.byPath[pkgs[0]].Rel)
-	}
-	switch {
-	case own:
+	switch covered := opt.ownCovered(m); {
+	case !opt.Coverage:
+	case opt.CoverOwn && len(covered) == 0:
+		// Nothing whose coverage is read: no instrumentation at all.
+	case opt.CoverOwn && len(covered) == 1 && len(pkgs) == 1 && covered[0] == pkgs[0]:
+		// The one tested package: -coverpkg would compile it twice.
 		args = append(args, "-cover", "-covermode=set", "-coverprofile="+profile)
-	case opt.Coverage:
+	case opt.CoverOwn:
+		args = append(args, "-covermode=set", "-coverpkg="+strings.Join(covered, ","), "-coverprofile="+profile)
+	default:
 		args = append(args, goCoverFlags(m)...)
 		args = append(args, "-coverprofile="+profile)
 		// Packages without tests are listed too, so that their statements
@@ -590,6 +593,23 @@ func (o RunOptions) coversDir(dir string) bool {
 		}
 	}
 	return false
+}
+
+// ownCovered lists, with CoverOwn, the import paths of the module's
+// packages that hold a file of CoverFiles other than a test file: the only
+// ones a run must cover.
+func (o RunOptions) ownCovered(m *goModule) []string {
+	if !o.CoverOwn || o.CoverFiles == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range m.Packages {
+		if len(p.GoFiles) > 0 && o.coversDir(p.Rel) && !slices.Contains(out, p.ImportPath) {
+			out = append(out, p.ImportPath)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // untestedPkgs lists the module's packages with code and no test files:

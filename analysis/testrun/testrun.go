@@ -152,30 +152,17 @@ type RunOptions struct {
 	// run, only when it holds one of them; nil: every such package, as
 	// `go test -coverpkg=./... ./...` reports.
 	CoverFiles []string
-	// CoverOwn: where the run's tests are all in one Go package and every
-	// file of CoverFiles but test files lies in it, that package alone is
-	// covered (go test -cover) rather than every package of the module
-	// (-coverpkg), which compiles the package a second time for its
-	// coverage metadata (go-cmp's cmp: 0.4 s of a 3.9 s run). Its
-	// coverage is the same; the compile differs from the -coverpkg one
-	// that `go list -export -test` with GoCoverFlags fills the cache with,
-	// so verify asks for it only when it does not compile first.
+	// CoverOwn: a Go run covers only the packages holding a file of
+	// CoverFiles (test files aside) — with -cover where that is the one
+	// package tested, which -coverpkg would compile a second time for its
+	// coverage metadata (go-cmp's cmp: 0.4 s of a 3.9 s run), else with
+	// -coverpkg of just those, so that the other packages' test variants
+	// compile without counters; nothing at all when there is none. The
+	// coverage of those files is the same; the compile differs from the
+	// -coverpkg one that `go list -export -test` with GoCoverFlags fills
+	// the cache with, so verify asks for it only when it does not compile
+	// first.
 	CoverOwn bool
-}
-
-// ownCover reports whether a Go run whose tests are all in the package in
-// dir (relative to the workspace) may cover only that package: CoverOwn
-// holds and every file whose coverage is read, but test files, is in dir.
-func (o RunOptions) ownCover(dir string) bool {
-	if !o.CoverOwn || o.CoverFiles == nil {
-		return false
-	}
-	for _, f := range o.CoverFiles {
-		if path.Dir(f) != dir && !IsTestFile(f) {
-			return false
-		}
-	}
-	return true
 }
 
 // Settings configure the runners: the `tests:` key of .gauntlet.yaml.

@@ -533,9 +533,10 @@ func (r *run) runOn(ctx context.Context, snap *analysis.Snapshot, tests []testru
 	// With coverage, as the build and tests gates compile: the packages
 	// the edit does not change come from the sandbox's build cache, and so
 	// does the unedited version of the edited one once any verification
-	// has built it (every build gate compiles the whole module), or as the
-	// tests gate's run covered (CoverOwn).
-	// The coverage is not read (CoverFiles empty, not nil).
+	// has built it (every build gate compiles the whole module). The
+	// coverage is not read (CoverFiles empty, not nil): where the tests'
+	// run was the compile (CoverOwn), nothing is instrumented, as that
+	// run left the packages it did not cover.
 	out, err := testrun.New(sh.runSnapshot(), settings, sbOpts...).Run(tctx, tests, testrun.RunOptions{Coverage: true, CoverFiles: []string{}, CoverOwn: r.coverOwn})
 	if err != nil {
 		if ctx.Err() != nil {
