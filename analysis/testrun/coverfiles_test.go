@@ -59,6 +59,14 @@ func TestGoRunCoverOwn(t *testing.T) {
 			byName[tt.Name] = tt
 		}
 	}
+	// Without CoverFiles every file is read: CoverOwn changes nothing.
+	out, err := s.Run(context.Background(), []Test{byName["TestA"]}, RunOptions{Coverage: true, CoverOwn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := out.Coverage.Files["a/a.go"]; f == nil || f.Percent() != 50 {
+		t.Errorf("CoverOwn without CoverFiles: coverage of a/a.go %+v, want 50%%", f)
+	}
 	for _, names := range [][]string{{"TestA"}, {"TestB"}, {"TestA", "TestB"}} {
 		var tests []Test
 		for _, n := range names {

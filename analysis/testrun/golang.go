@@ -333,14 +333,15 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		args = append(args, "-bench=^("+strings.Join(benches, "|")+")$", "-benchtime=1x")
 	}
 	profile := filepath.Join(w.tmp, "cover.out")
+	own := opt.CoverOwn && opt.CoverFiles != nil // nil CoverFiles: every file is read
 	switch covered := opt.ownCovered(m); {
 	case !opt.Coverage:
-	case opt.CoverOwn && len(covered) == 0:
+	case own && len(covered) == 0:
 		// Nothing whose coverage is read: no instrumentation at all.
-	case opt.CoverOwn && len(covered) == 1 && len(pkgs) == 1 && covered[0] == pkgs[0]:
+	case own && len(covered) == 1 && len(pkgs) == 1 && covered[0] == pkgs[0]:
 		// The one tested package: -coverpkg would compile it twice.
 		args = append(args, "-cover", "-covermode=set", "-coverprofile="+profile)
-	case opt.CoverOwn:
+	case own:
 		args = append(args, "-covermode=set", "-coverpkg="+strings.Join(covered, ","), "-coverprofile="+profile)
 	default:
 		args = append(args, goCoverFlags(m)...)
@@ -595,9 +596,9 @@ func (o RunOptions) coversDir(dir string) bool {
 	return false
 }
 
-// ownCovered lists, with CoverOwn, the import paths of the module's
-// packages that hold a file of CoverFiles other than a test file: the only
-// ones a run must cover.
+// ownCovered lists the import paths of the module's packages with code
+// whose directory holds a file of CoverFiles: with CoverOwn, the only ones
+// a run must cover.
 func (o RunOptions) ownCovered(m *goModule) []string {
 	if !o.CoverOwn || o.CoverFiles == nil {
 		return nil

@@ -153,7 +153,7 @@ type RunOptions struct {
 	// `go test -coverpkg=./... ./...` reports.
 	CoverFiles []string
 	// CoverOwn: a Go run covers only the packages holding a file of
-	// CoverFiles (test files aside) — with -cover where that is the one
+	// CoverFiles (not nil) — with -cover where that is the one
 	// package tested, which -coverpkg would compile a second time for its
 	// coverage metadata (go-cmp's cmp: 0.4 s of a 3.9 s run), else with
 	// -coverpkg of just those, so that the other packages' test variants
