@@ -331,7 +331,8 @@ func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, er
 		}
 	}
 	// No compile of the build gate's to share: the run may cover only the
-	// package it tests, which compiles it once instead of twice.
+	// edited packages, so that the others compile without counters and a
+	// package it tests alone compiles once, not twice.
 	r.coverOwn = true
 	t := time.Now()
 	r.built() // the run need not wait for a compile of the build gate's

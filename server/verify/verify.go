@@ -268,7 +268,7 @@ type run struct {
 	testsGate *Gate         // how computing it went
 	ahead     *ahead        // the run, when started beside the build gate
 	// coverOwn: the build gate compiled nothing for the run to share, so
-	// a Go run of one package's tests covers that package alone
+	// a Go run covers only the packages the edit changes
 	// (testrun.RunOptions.CoverOwn).
 	coverOwn bool
 	cleanup  []func()
