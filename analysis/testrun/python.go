@@ -2,6 +2,7 @@ package testrun
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -27,7 +28,12 @@ import (
 var scripts embed.FS
 
 // scriptDir writes the embedded helper scripts (the pytest plugin, the node
-// reporter) into dir and returns it.
+// reporter) into dir and returns it. The runs of a map build call it at
+// once for the same dir while their processes load the scripts: a script
+// already there as it should be is left alone, and one that is not is
+// replaced whole (a temporary file renamed over it), so that no process
+// ever reads a truncated script (mocha took an empty reporter for one that
+// "is not a constructor").
 func scriptDir(dir string) (string, error) {
 	d := filepath.Join(dir, "scripts")
 	if err := os.MkdirAll(d, 0o755); err != nil {
@@ -36,7 +42,18 @@ func scriptDir(dir string) (string, error) {
 	ents, _ := fs.ReadDir(scripts, "scripts")
 	for _, e := range ents {
 		data, _ := scripts.ReadFile("scripts/" + e.Name())
-		if err := os.WriteFile(filepath.Join(d, e.Name()), data, 0o644); err != nil {
+		name := filepath.Join(d, e.Name())
+		if have, err := os.ReadFile(name); err == nil && bytes.Equal(have, data) {
+			continue
+		}
+		f, err := os.CreateTemp(d, ".tmp-"+e.Name()+"-")
+		if err != nil {
+			return "", err
+		}
+		_, werr := f.Write(data)
+		cerr := f.Close()
+		if err := errors.Join(werr, cerr, os.Chmod(f.Name(), 0o644), os.Rename(f.Name(), name)); err != nil {
+			os.Remove(f.Name())
 			return "", err
 		}
 	}
