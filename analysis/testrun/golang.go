@@ -365,7 +365,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	outputs := map[string]*capped{} // by id: the test's output, subtests included
 	pkgOutput := map[string]*capped{}
 	started := map[string]bool{}
-	built := map[string]bool{} // packages in out.Built; "path\x00fail" in out.BuildFailed
+	built, failedBuild := map[string]bool{}, map[string]bool{} // what out.Built, out.BuildFailed hold
 	want := map[string]Test{}
 	for _, t := range tests {
 		want[t.ID] = t
@@ -393,8 +393,8 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		if pkg == "" {
 			pkg = strings.Fields(ev.ImportPath + " ")[0]
 		}
-		if ev.Action == "build-fail" && !built[ev.ImportPath+"\x00fail"] {
-			built[ev.ImportPath+"\x00fail"] = true
+		if ev.Action == "build-fail" && !failedBuild[ev.ImportPath] {
+			failedBuild[ev.ImportPath] = true
 			out.BuildFailed = append(out.BuildFailed, ev.ImportPath)
 		}
 		if ev.Test != "" && ev.Action == "run" && !built[pkg] {

@@ -227,7 +227,7 @@ func (r *run) buildGo(ctx context.Context, res *buildResult) error {
 	if npkgs > 0 {
 		step := fmt.Sprintf("Go: %d package%s and their tests compile", npkgs, plural(npkgs))
 		if bodies {
-			step += " (the edit changes nothing their importers see, so none of those can break)"
+			step += " " + importersUnseen
 		}
 		res.steps = append(res.steps, step)
 	}
@@ -358,7 +358,7 @@ func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, er
 	n := len(dirs)
 	return &buildResult{
 		commands: []string{"go test (the tests gate's run, which compiles the edited packages with their tests)"},
-		steps:    []string{fmt.Sprintf("Go: %d package%s and their tests compile, in the tests' go test (the edit changes nothing their importers see, so none of those can break)", n, plural(n))},
+		steps:    []string{fmt.Sprintf("Go: %d package%s and their tests compile, in the tests' go test %s", n, plural(n), importersUnseen)},
 	}, true, nil
 }
 
@@ -475,6 +475,9 @@ func receiverType(m *ast.FuncDecl) string {
 		}
 	}
 }
+
+// importersUnseen says why the build gate compiled only the edited packages.
+const importersUnseen = "(the edit changes nothing their importers see, so none of those can break)"
 
 // goRelevant reports whether a changed path can change what a Go module
 // compiles: Go files and the module's files, and data files where Go code
