@@ -103,6 +103,9 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) int {
 	stream := NewStream(rwc, s.max, func(msg string) { s.logf("%s", msg) })
 	s.stream = stream
 	conn := jsonrpc2.NewConn(s.ctx, stream, s, jsonrpc2.SetLogger(logger{s}))
+	if testHookConnStarted != nil {
+		testHookConnStarted()
+	}
 	s.mu.Lock()
 	s.conn = conn
 	s.mu.Unlock()
@@ -125,6 +128,10 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) int {
 	}
 	return 1
 }
+
+// testHookConnStarted, if set, runs in Serve between the connection's start
+// and Serve's storing it: tests widen that window with it.
+var testHookConnStarted func()
 
 // logger routes jsonrpc2's own messages to the log.
 type logger struct{ s *Server }
@@ -241,6 +248,12 @@ func (s *Server) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 		return
 	}
 	s.mu.Lock()
+	// jsonrpc2.NewConn starts reading before it returns: until Serve stores
+	// the connection, the first messages' answers and notifications would
+	// find none and be dropped (a lost publishDiagnostics under load).
+	if s.conn == nil {
+		s.conn = conn
+	}
 	st := s.state
 	s.mu.Unlock()
 	switch {

@@ -38,6 +38,24 @@ func TestRequestBeforeInitialize(t *testing.T) {
 	}
 }
 
+// TestFirstMessagesBeforeServeStoresConn: jsonrpc2 reads and handles
+// messages before Serve has stored the connection. The diagnostics of a
+// document opened then were dropped, and a clean-clone CI run under load
+// waited 40 minutes for them (TestQuickFixVersioned, stop 20). The hook
+// holds Serve in that window for the whole exchange.
+func TestFirstMessagesBeforeServeStoresConn(t *testing.T) {
+	release := make(chan struct{})
+	testHookConnStarted = func() { <-release }
+	t.Cleanup(func() { testHookConnStarted = nil })
+	c := newClient(t, nil)
+	t.Cleanup(func() { close(release) }) // before newClient's cleanup waits for Serve
+	c.initialize(nil)
+	c.open(goURI, "go", 1, broken)
+	if d := c.diagnostics(goURI, 1); len(d) != 1 {
+		t.Fatalf("diagnostics %+v, want the syntax error", d)
+	}
+}
+
 func TestInitializeTwice(t *testing.T) {
 	c := newClient(t, nil)
 	c.initialize(nil)
