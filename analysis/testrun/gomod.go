@@ -7,18 +7,17 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/mod/modfile"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/internal/goenv"
 )
 
 // goPackage is one package of a module, as go/build reads it through the
@@ -338,13 +337,8 @@ func (m *goModule) key(snap *analysis.Snapshot, p *goPackage, goVersion string, 
 	return coverage.Key(parts...), nil
 }
 
-var goVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "env", "GOVERSION").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOVERSION: %w (is the go command installed?)", err)
-	}
-	return strings.TrimSpace(string(out)), nil
-})
+// goVersion is the go command's version: part of every content key.
+func goVersion() (string, error) { return goenv.Var("GOVERSION") }
 
 // findGoModules lists the modules that contain or lie under the paths.
 func findGoModules(snap *analysis.Snapshot, paths []string) ([]string, error) {

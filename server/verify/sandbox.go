@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/redact"
+	"github.com/gauntlet-dev/gauntlet/internal/goenv"
 )
 
 // DefaultMaxProcs bounds the processes and threads of one sandbox.
@@ -75,21 +75,11 @@ func findBwrap() (string, error) {
 	return bwrapPath, bwrapErr
 }
 
-var (
-	goEnvOnce sync.Once
-	goEnv     = map[string]string{}
-)
-
 // goEnvVar is a variable of the go command's environment (GOROOT,
-// GOMODCACHE), read once outside the sandbox.
+// GOMODCACHE, GOPATH), read once outside the sandbox; "" if go cannot run.
 func goEnvVar(name string) string {
-	goEnvOnce.Do(func() {
-		out, err := exec.Command("go", "env", "-json", "GOROOT", "GOMODCACHE", "GOPATH").Output()
-		if err == nil {
-			json.Unmarshal(out, &goEnv)
-		}
-	})
-	return goEnv[name]
+	v, _ := goenv.Var(name)
+	return v
 }
 
 // SandboxGoCache is the Go build cache of sandboxed builds: gauntlet's own
