@@ -241,6 +241,8 @@ func TestSandboxHostileProbe(t *testing.T) {
 import (
 	"encoding/hex"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -256,6 +258,10 @@ func TestProbe(t *testing.T) {
 	}
 	for _, p := range []string{` + fmt.Sprintf("%q, %q", filepath.Join(hostTmp, "x"), cacheMark) + `} {
 		t.Log("WRITE", p, os.WriteFile(p, []byte("x"), 0o644))
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		mode, _ := os.ReadFile(filepath.Join(d, "go", "telemetry", "mode"))
+		t.Log("TELEMETRY", strings.TrimSpace(string(mode)), "config writable:", os.WriteFile(filepath.Join(d, "probe"), []byte("x"), 0o644) == nil)
 	}
 	t.Fatal("probe done")
 }
@@ -277,6 +283,12 @@ func TestProbe(t *testing.T) {
 			if _, err := os.Stat(p); err == nil {
 				t.Errorf("%s: a test wrote %s", format, p)
 			}
+		}
+		// The go command's telemetry is off inside (no sidecar process per
+		// go command, no counter files), and the config directory stays
+		// writable for tests.
+		if !strings.Contains(all, "TELEMETRY off config writable: true") {
+			t.Errorf("%s: want go telemetry off and a writable config directory in the sandbox:\n%s", format, all)
 		}
 	}
 }
