@@ -568,14 +568,17 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 		prof = to.out.Coverage
 	}
 	lines := 0
+	var notes []string // why a declaration's line counts as not run
 	for _, c := range r.changes {
 		if c.newPath == "" || !isSource(c.newPath) || testrun.IsTestFile(c.newPath) {
 			continue
 		}
 		f := prof.Files[c.newPath]
-		unc, n := r.uncovered(ctx, c, f)
+		decls, _ := r.newDeclCoverage(c.newPath, prof, to.tests)
+		unc, n, why := r.uncovered(ctx, c, f, decls)
 		lines += n
 		g.Uncovered = append(g.Uncovered, unc...)
+		notes = append(notes, why...)
 		if f == nil || c.oldPath == "" {
 			continue
 		}
@@ -592,7 +595,11 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 			}
 			parts = append(parts, u.String())
 		}
-		fail(g, "changed lines that no test runs: %s", strings.Join(parts, ", "))
+		msg := "changed lines that no test runs: " + strings.Join(parts, ", ")
+		if len(notes) > 0 {
+			msg += " (" + strings.Join(notes, "; ") + ")"
+		}
+		fail(g, "%s", msg)
 		return
 	}
 	var drops []string
@@ -622,13 +629,22 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 	}
 }
 
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
 func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
 
 // uncovered returns the changed lines of c that are code and that no test
 // ran, and how many changed lines are code. With coverage of the file, code
 // is what its blocks span; without (no selected test reached the file), it
-// is any line inside a function body.
-func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]testrun.Lines, int) {
+// is any line inside a function body. A line of a package-level value that
+// something uses is code too, run when a use of it ran (decls, for Go; nil
+// otherwise).
+func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, decls *declCoverage) ([]testrun.Lines, int, []string) {
 	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
 	if c.diff != nil {
 		for _, rg := range c.diff.NewRanges() {
@@ -651,11 +667,31 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]tes
 	if af, err := r.after.File(c.newPath); err == nil {
 		text = func(l int) string { return lineText(af, l) }
 	}
+	var values map[int]*declJudgement
+	var notes []string
+	noted := map[*declJudgement]bool{}
+	if decls != nil {
+		values = decls.lines(c.newPath)
+	}
 	for _, rg := range ranges {
 		if rg[0] == rg[1] {
 			continue // a deletion: removed lines are not code to run
 		}
 		for l := rg[0]; l < rg[1]; l++ {
+			if j := values[l]; j != nil {
+				if t := strings.TrimSpace(text(l)); t == "" || strings.HasPrefix(t, "//") {
+					continue
+				}
+				decls.judge(j)
+				if j.used {
+					mark(l, j.run)
+				}
+				if j.used && !j.run && !noted[j] {
+					noted[j] = true
+					notes = append(notes, fmt.Sprintf("%s:%d: a declaration of %s, and no selected test runs a line that uses %s", c.newPath, l, strings.Join(j.names, ", "), pronoun(len(j.names))))
+				}
+				continue
+			}
 			if f == nil {
 				if code(l) {
 					mark(l, false)
@@ -681,7 +717,7 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File) ([]tes
 		}
 		out = append(out, testrun.Lines{Path: c.newPath, Start: l, End: l})
 	}
-	return out, n
+	return out, n, notes
 }
 
 // spans reports whether block b holds code of line l: a line where the

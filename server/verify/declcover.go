@@ -1,0 +1,403 @@
+package verify
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+)
+
+// Go's coverage counts statements, so a changed package-level constant or
+// variable (`const maxRetries = 3` made 4) is no line of code to it, and
+// the coverage gate used to pass such an edit whether or not a test
+// reached it. declCoverage judges it by its uses instead: the changed
+// declaration counts as run when a selected test runs a line that uses one
+// of its names. Only unexported names are judged, since all their uses are
+// in their own package, whose coverage the run collects (the edited
+// packages are always covered); an exported name may be used in code whose
+// coverage nobody collected, and so is left as before.
+//
+// Uses are found with go/parser's identifier resolution, not go/types:
+// type-checking would need the package's imports compiled, and a name is
+// enough here. Where the resolution cannot say (an identifier that names a
+// field key, a use in a type or a signature), the doubt counts as run:
+// the check only ever adds rejections it is sure of.
+type declCoverage struct {
+	pkg  *goPackage
+	prof *coverage.Profile
+	ran  map[string]bool     // test files holding a selected test
+	memo map[string]useState // by name
+}
+
+// useState is what is known of a name's uses.
+type useState struct{ used, run bool }
+
+// goPackage is one directory's Go package after the edit, parsed.
+type goPackage struct {
+	fset  *token.FileSet
+	files map[string]*ast.File // workspace-relative path → file (its own package only)
+	specs map[*ast.ValueSpec]bool
+
+	load     func() bool // parses the rest, once
+	complete bool        // every file of the package parsed
+}
+
+// declJudgement is a value spec's: its names and, once judged (judge),
+// whether anything uses them and whether a selected test ran a use.
+type declJudgement struct {
+	names  []string
+	judged bool
+	useState
+}
+
+// judge finds j's uses, the first time it is asked.
+func (d *declCoverage) judge(j *declJudgement) *declJudgement {
+	if !j.judged {
+		j.judged, j.useState = true, d.state(j.names)
+	}
+	return j
+}
+
+// newDeclCoverage parses the package of the Go file rel (after the edit).
+// ok is false when rel is not Go or the package does not parse.
+func (r *run) newDeclCoverage(rel string, prof *coverage.Profile, tests []testrun.Test) (*declCoverage, bool) {
+	if !strings.HasSuffix(rel, ".go") || testrun.IsTestFile(rel) || r.after == nil {
+		return nil, false
+	}
+	pkg, ok := r.parseGoPackage(rel)
+	if !ok {
+		return nil, false
+	}
+	ran := map[string]bool{}
+	for _, t := range tests {
+		ran[t.File] = true
+	}
+	return &declCoverage{pkg: pkg, prof: prof, ran: ran, memo: map[string]useState{}}, true
+}
+
+// parseGoPackage parses rel (after the edit); the rest of its package is
+// parsed when first needed (goPackage.load), since most edits change no
+// package-level value.
+func (r *run) parseGoPackage(rel string) (*goPackage, bool) {
+	pkg := &goPackage{fset: token.NewFileSet(), files: map[string]*ast.File{}, specs: map[*ast.ValueSpec]bool{}}
+	parse := func(p string) (*ast.File, bool) {
+		f, err := r.after.File(p)
+		if err != nil {
+			return nil, true // deleted by the edit
+		}
+		af, err := parser.ParseFile(pkg.fset, p, f.Content, 0) // with object resolution
+		return af, err == nil
+	}
+	own, ok := parse(rel)
+	if !ok || own == nil {
+		return nil, false
+	}
+	pkg.files[rel] = own
+	pkg.load = func() bool {
+		dir := path.Dir(rel)
+		names := map[string]bool{}
+		if ents, err := os.ReadDir(r.base.Abs(dir)); err == nil {
+			for _, e := range ents {
+				if !e.IsDir() && strings.HasSuffix(e.Name(), ".go") {
+					names[path.Join(dir, e.Name())] = true
+				}
+			}
+		}
+		for _, c := range r.changes {
+			if c.newPath != "" && path.Dir(c.newPath) == dir && strings.HasSuffix(c.newPath, ".go") {
+				names[c.newPath] = true
+			}
+		}
+		for p := range names {
+			if p == rel {
+				continue
+			}
+			af, ok := parse(p)
+			if !ok {
+				return false // its uses cannot be seen
+			}
+			if af != nil && af.Name.Name == own.Name.Name {
+				pkg.files[p] = af
+			}
+		}
+		return true
+	}
+	pkg.index(own)
+	return pkg, true
+}
+
+// index records af's package-level value specs.
+func (pkg *goPackage) index(af *ast.File) {
+	for _, d := range af.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && (gd.Tok == token.CONST || gd.Tok == token.VAR) {
+			for _, s := range gd.Specs {
+				pkg.specs[s.(*ast.ValueSpec)] = true
+			}
+		}
+	}
+}
+
+// all parses the rest of the package once; false if a file of it does not
+// parse (then no use can be ruled out).
+func (pkg *goPackage) all() bool {
+	if pkg.load != nil {
+		pkg.complete = pkg.load()
+		pkg.load = nil
+		for _, af := range pkg.files {
+			pkg.index(af)
+		}
+	}
+	return pkg.complete
+}
+
+// lines returns, for the changed file rel, the spec of each line that lies
+// in a top-level const or var spec declaring only unexported names (outside
+// any function literal, whose body the coverage counts itself), to judge.
+func (d *declCoverage) lines(rel string) map[int]*declJudgement {
+	af := d.pkg.files[rel]
+	out := map[int]*declJudgement{}
+	for _, decl := range af.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || (gd.Tok != token.CONST && gd.Tok != token.VAR) {
+			continue
+		}
+		for i, s := range gd.Specs {
+			vs := s.(*ast.ValueSpec)
+			names := specNames(vs)
+			if gd.Tok == token.CONST && len(vs.Values) > 0 {
+				// The specs after it without values repeat its expression.
+				for _, next := range gd.Specs[i+1:] {
+					ns := next.(*ast.ValueSpec)
+					if len(ns.Values) > 0 {
+						break
+					}
+					names = append(names, specNames(ns)...)
+				}
+			}
+			if len(names) == 0 || anyExported(names) {
+				continue
+			}
+			j := &declJudgement{names: names}
+			start, end := d.pkg.fset.Position(vs.Pos()).Line, d.pkg.fset.Position(vs.End()).Line
+			inFunc := funcLitLines(d.pkg.fset, vs)
+			for l := start; l <= end; l++ {
+				if !inFunc[l] {
+					out[l] = j
+				}
+			}
+		}
+	}
+	return out
+}
+
+// state tells whether names are used, and whether a selected test ran a
+// use of one of them (or whether that cannot be told: then run is true).
+func (d *declCoverage) state(names []string) useState {
+	var st useState
+	for _, n := range names {
+		s := d.nameState(n)
+		st.used = st.used || s.used
+		st.run = st.run || s.run
+	}
+	return st
+}
+
+func (d *declCoverage) nameState(name string) useState {
+	if st, seen := d.memo[name]; seen {
+		return st
+	}
+	if !d.pkg.all() {
+		return useState{used: true, run: true} // cannot be told
+	}
+	d.memo[name] = useState{} // a cycle through package-level values adds nothing
+	var st useState
+	for rel, af := range d.pkg.files {
+		for _, u := range d.uses(af, name) {
+			st.used = true
+			if d.useRun(rel, u) {
+				st.run = true
+				break
+			}
+		}
+		if st.run {
+			break
+		}
+	}
+	d.memo[name] = st
+	return st
+}
+
+// use is one identifier naming a package-level value, with the top-level
+// declaration it is in.
+type use struct {
+	id   *ast.Ident
+	decl ast.Decl
+}
+
+// uses lists the identifiers of af that may name the package-level value
+// name: not a declaration's own name, not a selector's field or method,
+// and not resolved to a local declaration.
+func (d *declCoverage) uses(af *ast.File, name string) []use {
+	var out []use
+	for _, decl := range af.Decls {
+		skip := map[*ast.Ident]bool{}
+		ast.Inspect(decl, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				skip[n.Sel] = true
+			case *ast.ValueSpec:
+				for _, id := range n.Names {
+					skip[id] = true
+				}
+			case *ast.Field:
+				for _, id := range n.Names {
+					skip[id] = true
+				}
+			case *ast.FuncDecl:
+				skip[n.Name] = true
+			case *ast.TypeSpec:
+				skip[n.Name] = true
+			case *ast.LabeledStmt:
+				skip[n.Label] = true
+			case *ast.BranchStmt:
+				if n.Label != nil {
+					skip[n.Label] = true
+				}
+			case *ast.AssignStmt:
+				if n.Tok == token.DEFINE {
+					for _, l := range n.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							skip[id] = true
+						}
+					}
+				}
+			case *ast.Ident:
+				if n.Name != name || skip[n] {
+					return true
+				}
+				if n.Obj != nil {
+					// Resolved within the file: a use only if it resolves
+					// to a package-level const or var.
+					vs, ok := n.Obj.Decl.(*ast.ValueSpec)
+					if !ok || !d.pkg.specs[vs] {
+						return true
+					}
+				}
+				out = append(out, use{id: n, decl: decl})
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// useRun reports whether a selected test ran the use u in file rel.
+func (d *declCoverage) useRun(rel string, u use) bool {
+	if testrun.IsTestFile(rel) {
+		return d.ran[rel] // a selected test of that file ran
+	}
+	pos := d.pkg.fset.Position(u.id.Pos())
+	switch decl := u.decl.(type) {
+	case *ast.FuncDecl:
+		if decl.Body == nil || u.id.Pos() < decl.Body.Pos() {
+			return true // in a signature: cannot be told
+		}
+	case *ast.GenDecl:
+		if decl.Tok == token.CONST || decl.Tok == token.VAR {
+			// In another package-level value: run if that one is.
+			for _, s := range decl.Specs {
+				vs := s.(*ast.ValueSpec)
+				if vs.Pos() <= u.id.Pos() && u.id.Pos() < vs.End() {
+					if inFuncLit(vs, u.id) {
+						break // a function literal's body has coverage
+					}
+					names := specNames(vs)
+					if len(names) == 0 || anyExported(names) {
+						return true
+					}
+					st := d.state(names)
+					return st.run || !st.used // dead code runs nowhere: no doubt raised
+				}
+			}
+		} else {
+			return true // a type or an import
+		}
+	}
+	cf := d.prof.Files[rel]
+	if cf == nil {
+		return true // no coverage of that file: cannot be told
+	}
+	counted := false
+	for i, b := range cf.Blocks {
+		if inBlock(b, pos.Line, pos.Column) {
+			if cf.Hits[i] > 0 {
+				return true
+			}
+			counted = true
+		}
+	}
+	// In no block (a switch's case expression, evaluated before the
+	// case's block begins after its colon): cannot be told.
+	return !counted
+}
+
+// inBlock reports whether the 1-based line and byte column lie in b.
+func inBlock(b coverage.Block, line, col int) bool {
+	if line < b.StartLine || line > b.EndLine {
+		return false
+	}
+	if b.StartCol == 0 && b.EndCol == 0 {
+		return true // line-based coverage
+	}
+	return (line > b.StartLine || col >= b.StartCol) && (line < b.EndLine || col < b.EndCol)
+}
+
+func specNames(vs *ast.ValueSpec) []string {
+	var out []string
+	for _, id := range vs.Names {
+		if id.Name != "_" {
+			out = append(out, id.Name)
+		}
+	}
+	return out
+}
+
+func anyExported(names []string) bool {
+	for _, n := range names {
+		if ast.IsExported(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// funcLitLines are the lines of n's function literals' bodies.
+func funcLitLines(fset *token.FileSet, n ast.Node) map[int]bool {
+	out := map[int]bool{}
+	ast.Inspect(n, func(n ast.Node) bool {
+		if fl, ok := n.(*ast.FuncLit); ok {
+			for l := fset.Position(fl.Body.Pos()).Line; l <= fset.Position(fl.Body.End()).Line; l++ {
+				out[l] = true
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// inFuncLit reports whether id lies in a function literal within n.
+func inFuncLit(n ast.Node, id *ast.Ident) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if fl, ok := n.(*ast.FuncLit); ok && fl.Body.Pos() <= id.Pos() && id.Pos() < fl.Body.End() {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
