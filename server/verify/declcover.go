@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
@@ -17,10 +18,9 @@ import (
 // the coverage gate used to pass such an edit whether or not a test
 // reached it. declCoverage judges it by its uses instead: the changed
 // declaration counts as run when a selected test runs a line that uses one
-// of its names. Only unexported names are judged, since all their uses are
-// in their own package, whose coverage the run collects (the edited
-// packages are always covered); an exported name may be used in code whose
-// coverage nobody collected, and so is left as before.
+// of its names: in its own package, whose coverage the run always collects,
+// and, for an exported name, in the packages of its module that import it
+// (testrun.GoImporters), where a file the run did not cover raises no doubt.
 //
 // Uses are found with go/parser's identifier resolution, not go/types:
 // type-checking would need the package's imports compiled, and a name is
@@ -32,6 +32,16 @@ type declCoverage struct {
 	prof *coverage.Profile
 	ran  map[string]bool     // test files holding a selected test
 	memo map[string]useState // by name
+
+	importers func() ([]*importer, bool) // parsed once, when an exported name is judged
+}
+
+// importer is a file of another package (or of the package's external
+// tests) that imports the package, with the name it imports it as.
+type importer struct {
+	rel  string
+	file *ast.File
+	name string // "." for a dot import
 }
 
 // useState is what is known of a name's uses.
@@ -77,7 +87,43 @@ func (r *run) newDeclCoverage(rel string, prof *coverage.Profile, tests []testru
 	for _, t := range tests {
 		ran[t.File] = true
 	}
-	return &declCoverage{pkg: pkg, prof: prof, ran: ran, memo: map[string]useState{}}, true
+	d := &declCoverage{pkg: pkg, prof: prof, ran: ran, memo: map[string]useState{}}
+	d.importers = sync.OnceValues(func() ([]*importer, bool) { return r.parseImporters(rel, pkg) })
+	return d, true
+}
+
+// parseImporters parses the files that import rel's package; false when
+// they cannot all be read (then an exported name's uses cannot be told).
+func (r *run) parseImporters(rel string, pkg *goPackage) ([]*importer, bool) {
+	ip, files, err := testrun.GoImporters(r.after, rel)
+	if err != nil {
+		return nil, false
+	}
+	own := pkg.files[rel].Name.Name
+	var out []*importer
+	for _, p := range files {
+		f, err := r.after.File(p)
+		if err != nil {
+			continue
+		}
+		af, err := parser.ParseFile(pkg.fset, p, f.Content, 0)
+		if err != nil {
+			return nil, false
+		}
+		for _, is := range af.Imports {
+			if strings.Trim(is.Path.Value, "`\"") != ip {
+				continue
+			}
+			name := own
+			if is.Name != nil {
+				name = is.Name.Name
+			}
+			if name != "_" {
+				out = append(out, &importer{rel: p, file: af, name: name})
+			}
+		}
+	}
+	return out, true
 }
 
 // parseGoPackage parses rel (after the edit); the rest of its package is
@@ -156,8 +202,8 @@ func (pkg *goPackage) all() bool {
 }
 
 // lines returns, for the changed file rel, the spec of each line that lies
-// in a top-level const or var spec declaring only unexported names (outside
-// any function literal, whose body the coverage counts itself), to judge.
+// in a top-level const or var spec (outside any function literal, whose
+// body the coverage counts itself), to judge.
 func (d *declCoverage) lines(rel string) map[int]*declJudgement {
 	af := d.pkg.files[rel]
 	out := map[int]*declJudgement{}
@@ -169,8 +215,10 @@ func (d *declCoverage) lines(rel string) map[int]*declJudgement {
 		for i, s := range gd.Specs {
 			vs := s.(*ast.ValueSpec)
 			names := specNames(vs)
-			if gd.Tok == token.CONST && len(vs.Values) > 0 {
-				// The specs after it without values repeat its expression.
+			if gd.Tok == token.CONST {
+				// The specs after it without values repeat the last
+				// expression, and its iota counts this spec: a change here
+				// may change their values too.
 				for _, next := range gd.Specs[i+1:] {
 					ns := next.(*ast.ValueSpec)
 					if len(ns.Values) > 0 {
@@ -179,7 +227,7 @@ func (d *declCoverage) lines(rel string) map[int]*declJudgement {
 					names = append(names, specNames(ns)...)
 				}
 			}
-			if len(names) == 0 || anyExported(names) {
+			if len(names) == 0 {
 				continue
 			}
 			j := &declJudgement{names: names}
@@ -228,15 +276,55 @@ func (d *declCoverage) nameState(name string) useState {
 			break
 		}
 	}
+	if !st.run && ast.IsExported(name) {
+		imps, ok := d.importers()
+		if !ok {
+			st = useState{used: true, run: true} // cannot be told
+		}
+		for _, imp := range imps {
+			if st.run {
+				break
+			}
+			if imp.name == "." {
+				st = useState{used: true, run: true} // a dot import: its uses are bare names
+				break
+			}
+			for _, u := range qualifiedUses(imp, name) {
+				st.used = true
+				if d.useRun(imp.rel, u) {
+					st.run = true
+					break
+				}
+			}
+		}
+	}
 	d.memo[name] = st
 	return st
+}
+
+// qualifiedUses lists imp's selectors pkg.name, where pkg is the import's
+// name and not a local that shadows it.
+func qualifiedUses(imp *importer, name string) []use {
+	var out []use
+	for _, decl := range imp.file.Decls {
+		ast.Inspect(decl, func(n ast.Node) bool {
+			if se, ok := n.(*ast.SelectorExpr); ok && se.Sel.Name == name {
+				if x, ok := se.X.(*ast.Ident); ok && x.Name == imp.name && x.Obj == nil {
+					out = append(out, use{id: se.Sel, decl: decl, foreign: true})
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // use is one identifier naming a package-level value, with the top-level
 // declaration it is in.
 type use struct {
-	id   *ast.Ident
-	decl ast.Decl
+	id      *ast.Ident
+	decl    ast.Decl
+	foreign bool // in another package
 }
 
 // uses lists the identifiers of af that may name the package-level value
@@ -308,6 +396,9 @@ func (d *declCoverage) useRun(rel string, u use) bool {
 			return true // in a signature: cannot be told
 		}
 	case *ast.GenDecl:
+		if u.foreign {
+			return true // another package's value: not followed
+		}
 		if decl.Tok == token.CONST || decl.Tok == token.VAR {
 			// In another package-level value: run if that one is.
 			for _, s := range decl.Specs {
@@ -317,7 +408,7 @@ func (d *declCoverage) useRun(rel string, u use) bool {
 						break // a function literal's body has coverage
 					}
 					names := specNames(vs)
-					if len(names) == 0 || anyExported(names) {
+					if len(names) == 0 {
 						return true
 					}
 					st := d.state(names)
@@ -365,15 +456,6 @@ func specNames(vs *ast.ValueSpec) []string {
 		}
 	}
 	return out
-}
-
-func anyExported(names []string) bool {
-	for _, n := range names {
-		if ast.IsExported(n) {
-			return true
-		}
-	}
-	return false
 }
 
 // funcLitLines are the lines of n's function literals' bodies.

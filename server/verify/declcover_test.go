@@ -44,6 +44,32 @@ func Tries() int {
 
 // Serve is not.
 func Serve() int { return limit + timeout }
+
+// MaxItems is used by q's tested code, Budget by its untested code.
+const (
+	MaxItems = 5
+	Budget   = 7
+)
+`,
+	"q/q.go": `package q
+
+import p "example.com/v/p"
+
+// Count is tested.
+func Count() int { return p.MaxItems }
+
+// Spend is not.
+func Spend() int { return p.Budget }
+`,
+	"q/q_test.go": `package q
+
+import "testing"
+
+func TestCount(t *testing.T) {
+	if Count() <= 0 {
+		t.Fatal(Count())
+	}
+}
 `,
 	"p/p_test.go": `package p
 
@@ -60,7 +86,8 @@ func TestTries(t *testing.T) {
 // TestCoverageOfChangedValues: Go's coverage counts no package-level
 // constant or variable, so the coverage gate judges a changed one by its
 // uses: rejected when no selected test runs a line that uses it (even
-// through another variable), accepted when one does (a use in a test file
+// through another variable, or, exported, in an importing package),
+// accepted when one does (a use in a test file
 // counts, a local of the same name does not, a use coverage cannot see
 // raises no doubt), and not code at all when nothing uses it. Real go test, no sandbox.
 func TestCoverageOfChangedValues(t *testing.T) {
@@ -84,6 +111,8 @@ func TestCoverageOfChangedValues(t *testing.T) {
 		{name: "iota: the next constant repeats it", old: "iota + 1", new: "iota + 2", detail: "1 changed line of code, all run"},
 		{name: "a local of the same name is no use", old: "timeout = 5", new: "timeout = 6", gate: GateCoverage, detail: "a declaration of timeout"},
 		{name: "used by a selected test", old: "size = 10", new: "size = 11", detail: "1 changed line of code, all run"},
+		{name: "exported, used by a tested importer", old: "MaxItems = 5", new: "MaxItems = 6", detail: "1 changed line of code, all run"},
+		{name: "exported, used only by an importer's untested code", old: "Budget   = 7", new: "Budget   = 8", gate: GateCoverage, detail: "a declaration of Budget"},
 		// Go's coverage has no block for a case's expression: no doubt raised.
 		{name: "used in a case of a switch that runs", old: "level = 9", new: "level = 8", detail: "1 changed line of code, all run"},
 	} {
