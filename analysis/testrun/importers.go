@@ -21,14 +21,7 @@ func GoImporters(snap *analysis.Snapshot, file string) (importPath string, files
 	if len(mods) == 0 {
 		return "", nil, fmt.Errorf("%s: in no Go module", file)
 	}
-	// findGoModules lists the containing module; the deepest is the file's.
-	mod := mods[0]
-	for _, m := range mods {
-		if len(m) > len(mod) {
-			mod = m
-		}
-	}
-	m, err := loadModule(snap, mod, nil)
+	m, err := loadModule(snap, mods[0], nil) // for a file, the one module holding it
 	if err != nil {
 		return "", nil, err
 	}
