@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -181,4 +182,74 @@ func lineNo(t *testing.T, file, s string) string {
 	}
 	t.Fatalf("%s: no line contains %q", file, s)
 	return ""
+}
+
+// TestPythonModuleValuesJudgedByUses: coverage.py runs a module-level
+// assignment whenever a test imports the module, so verify judges a changed
+// one by the lines that use the name, with real pytest: rejected when no
+// selected test runs a use (directly, through another module-level value,
+// a function's local of the same name being no use), accepted when one does
+// or when another module may import the name, and no code when nothing
+// uses it.
+func TestPythonModuleValuesJudgedByUses(t *testing.T) {
+	testenv.NeedPython(t, "pytest", "coverage")
+	files := map[string]string{
+		"m.py": `RETRIES = 3
+LEVEL = 2
+_PORT = 8080
+_LIMIT = _PORT * 2
+_DEAD = 7
+_TIMEOUT = 5
+
+
+def tries():
+    _TIMEOUT = 1
+    return RETRIES + _TIMEOUT
+
+
+def serve():
+    return _LIMIT + _TIMEOUT + LEVEL
+
+
+_GRACE = 9
+
+
+def wait(grace=_GRACE):
+    return grace
+`,
+		"other.py":  "from m import LEVEL\n",
+		"test_m.py": "from m import tries\n\n\ndef test_tries():\n    assert tries() > 0\n",
+	}
+	for _, c := range []struct {
+		name, old, new string
+		accepted       bool
+		detail         string // in the coverage gate's detail
+	}{
+		{name: "used by tested code", old: "RETRIES = 3", new: "RETRIES = 4", accepted: true, detail: "1 changed line of code, all run"},
+		{name: "used through a value no test reads", old: "_PORT = 8080", new: "_PORT = 8081", detail: "m.py:3 sets _PORT, and no selected test runs a line that uses it"},
+		{name: "a local of the same name is no use", old: "_TIMEOUT = 5", new: "_TIMEOUT = 6", detail: "m.py:6 sets _TIMEOUT"},
+		{name: "unused", old: "_DEAD = 7", new: "_DEAD = 8", accepted: true, detail: "no changed line of code to cover"},
+		{name: "another module imports it", old: "LEVEL = 2", new: "LEVEL = 3", accepted: true, detail: "all run"},
+		{name: "a parameter's default, run at import", old: "_GRACE = 9", new: "_GRACE = 10", accepted: true, detail: "1 changed line of code, all run"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("GAUNTLET_CACHE", t.TempDir())
+			patch := fmt.Sprintf("--- a/m.py\n+++ b/m.py\n@@ -%[1]s +%[1]s @@\n-%[2]s\n+%[3]s\n", lineNo(t, filepath.Join(dir, "m.py"), c.old)+",1", c.old, c.new)
+			code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
+			if v.Accepted != c.accepted || (c.accepted && code != exitOK) || (!c.accepted && v.failedGate() != "coverage") {
+				t.Fatalf("exit %d, accepted %v (failed gate %q), want accepted %v or rejected by coverage\n%s", code, v.Accepted, v.failedGate(), c.accepted, text)
+			}
+			for _, g := range v.Gates {
+				if g.Name == "coverage" && !strings.Contains(g.Detail, c.detail) {
+					t.Errorf("coverage gate: %q, want %q in it", g.Detail, c.detail)
+				}
+			}
+		})
+	}
 }

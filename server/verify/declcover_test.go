@@ -105,14 +105,14 @@ func TestCoverageOfChangedValues(t *testing.T) {
 	}{
 		{name: "used by tested code", old: "retries = 3", new: "retries = 4", detail: "1 changed line of code, all run by the selected tests"},
 		{name: "used only through a variable no test reads", old: "port = 8080", new: "port = 8081", gate: GateCoverage,
-			detail: "p/p.go:10 (p/p.go:10: a declaration of port, and no selected test runs a line that uses it)"},
+			detail: "p/p.go:10 (p/p.go:10 sets port, and no selected test runs a line that uses it)"},
 		{name: "a variable no test reads", old: "limit = port * 2", new: "limit = port * 3", gate: GateCoverage, detail: "p/p.go:6"},
 		{name: "unused", old: "dead  = 7", new: "dead  = 8", detail: "no changed line of code to cover"},
 		{name: "iota: the next constant repeats it", old: "iota + 1", new: "iota + 2", detail: "1 changed line of code, all run"},
-		{name: "a local of the same name is no use", old: "timeout = 5", new: "timeout = 6", gate: GateCoverage, detail: "a declaration of timeout"},
+		{name: "a local of the same name is no use", old: "timeout = 5", new: "timeout = 6", gate: GateCoverage, detail: "sets timeout"},
 		{name: "used by a selected test", old: "size = 10", new: "size = 11", detail: "1 changed line of code, all run"},
 		{name: "exported, used by a tested importer", old: "MaxItems = 5", new: "MaxItems = 6", detail: "1 changed line of code, all run"},
-		{name: "exported, used only by an importer's untested code", old: "Budget   = 7", new: "Budget   = 8", gate: GateCoverage, detail: "a declaration of Budget"},
+		{name: "exported, used only by an importer's untested code", old: "Budget   = 7", new: "Budget   = 8", gate: GateCoverage, detail: "sets Budget"},
 		// Go's coverage has no block for a case's expression: no doubt raised.
 		{name: "used in a case of a switch that runs", old: "level = 9", new: "level = 8", detail: "1 changed line of code, all run"},
 	} {

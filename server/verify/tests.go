@@ -574,8 +574,13 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 			continue
 		}
 		f := prof.Files[c.newPath]
-		decls, _ := r.newDeclCoverage(c.newPath, prof, to.tests)
-		unc, n, why := r.uncovered(ctx, c, f, decls)
+		var vals valueLines
+		if d, ok := r.newDeclCoverage(c.newPath, prof, to.tests); ok {
+			vals = d
+		} else if p := r.newPyValues(ctx, c.newPath, prof); p != nil {
+			vals = p
+		}
+		unc, n, why := r.uncovered(ctx, c, f, vals)
 		lines += n
 		g.Uncovered = append(g.Uncovered, unc...)
 		notes = append(notes, why...)
@@ -641,10 +646,10 @@ func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
 // uncovered returns the changed lines of c that are code and that no test
 // ran, and how many changed lines are code. With coverage of the file, code
 // is what its blocks span; without (no selected test reached the file), it
-// is any line inside a function body. A line of a package-level value that
-// something uses is code too, run when a use of it ran (decls, for Go; nil
-// otherwise).
-func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, decls *declCoverage) ([]testrun.Lines, int, []string) {
+// is any line inside a function body. A line of a package- or module-level
+// value is judged by its uses instead (vals, for Go and Python; nil
+// otherwise): code when something uses it, run when a use of it ran.
+func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, vals valueLines) ([]testrun.Lines, int, []string) {
 	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
 	if c.diff != nil {
 		for _, rg := range c.diff.NewRanges() {
@@ -670,8 +675,8 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, decls 
 	var values map[int]*declJudgement
 	var notes []string
 	noted := map[*declJudgement]bool{}
-	if decls != nil {
-		values = decls.lines(c.newPath)
+	if vals != nil {
+		values = vals.lines(c.newPath)
 	}
 	for _, rg := range ranges {
 		if rg[0] == rg[1] {
@@ -682,13 +687,13 @@ func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, decls 
 				if t := strings.TrimSpace(text(l)); t == "" || strings.HasPrefix(t, "//") {
 					continue
 				}
-				decls.judge(j)
+				vals.judge(j)
 				if j.used {
 					mark(l, j.run)
 				}
 				if j.used && !j.run && !noted[j] {
 					noted[j] = true
-					notes = append(notes, fmt.Sprintf("%s:%d: a declaration of %s, and no selected test runs a line that uses %s", c.newPath, l, strings.Join(j.names, ", "), pronoun(len(j.names))))
+					notes = append(notes, fmt.Sprintf("%s:%d sets %s, and no selected test runs a line that uses %s", c.newPath, l, strings.Join(j.names, ", "), pronoun(len(j.names))))
 				}
 				continue
 			}

@@ -1,0 +1,373 @@
+package verify
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+)
+
+// valueLines judges the changed lines of package- or module-level values
+// (see declCoverage): lines gives, for one changed file, the value of each
+// such line, and judge finds its uses.
+type valueLines interface {
+	lines(rel string) map[int]*declJudgement
+	judge(j *declJudgement) *declJudgement
+}
+
+// pyValues is valueLines for a Python module: coverage.py counts a
+// module-level assignment (`_PORT = 8080`) as run whenever a test imports
+// the module, so a changed one is judged by the lines that use the name.
+// Uses are found with tree-sitter in the module itself; a name without a
+// leading underscore that another Python file of the workspace mentions
+// may be imported there, and raises no doubt. As for Go, every doubt
+// counts as run: a use in a function that binds the same name itself is
+// no use, one at module level runs at import.
+type pyValues struct {
+	rel   string
+	src   []byte
+	root  *sitter.Node
+	prof  *coverage.Profile
+	snap  *analysis.Snapshot // after the edit, for other modules' mentions
+	specs map[int]*declJudgement
+	memo  map[string]useState
+}
+
+// newPyValues parses the Python file rel after the edit; nil if it is not
+// Python or does not parse.
+func (r *run) newPyValues(ctx context.Context, rel string, prof *coverage.Profile) *pyValues {
+	if l := analysis.LanguageForPath(rel); l == nil || l.Name != "python" || r.after == nil {
+		return nil
+	}
+	f, err := r.after.File(rel)
+	if err != nil {
+		return nil
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		return nil
+	}
+	root := tree.RootNode()
+	if root.HasError() {
+		return nil
+	}
+	return &pyValues{rel: rel, src: f.Content, root: root, prof: prof, snap: r.after, memo: map[string]useState{}}
+}
+
+// lines maps each line of a module-level assignment to plain names.
+func (p *pyValues) lines(string) map[int]*declJudgement {
+	if p.specs != nil {
+		return p.specs
+	}
+	p.specs = map[int]*declJudgement{}
+	for i := 0; i < int(p.root.NamedChildCount()); i++ {
+		st := p.root.NamedChild(i)
+		names := p.assigned(st)
+		if len(names) == 0 {
+			continue
+		}
+		j := &declJudgement{names: names}
+		for l := int(st.StartPoint().Row) + 1; l <= int(st.EndPoint().Row)+1; l++ {
+			p.specs[l] = j
+		}
+	}
+	return p.specs
+}
+
+// assigned returns the plain names a module-level statement assigns
+// (`A = 1`, `A: int = 1`, `A = B = 1`, `A, B = 1, 2`), dunders left out.
+func (p *pyValues) assigned(st *sitter.Node) []string {
+	if st.Type() != "expression_statement" || st.NamedChildCount() != 1 {
+		return nil
+	}
+	var names []string
+	for a := st.NamedChild(0); a != nil && a.Type() == "assignment"; a = a.ChildByFieldName("right") {
+		left := a.ChildByFieldName("left")
+		if left == nil {
+			break
+		}
+		targets := []*sitter.Node{left}
+		if t := left.Type(); t == "pattern_list" || t == "tuple_pattern" {
+			targets = nil
+			for k := 0; k < int(left.NamedChildCount()); k++ {
+				targets = append(targets, left.NamedChild(k))
+			}
+		}
+		for _, t := range targets {
+			if t.Type() != "identifier" {
+				return nil // an attribute, a subscript, a starred name: not judged
+			}
+			n := t.Content(p.src)
+			if !strings.HasPrefix(n, "__") {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func (p *pyValues) judge(j *declJudgement) *declJudgement {
+	if !j.judged {
+		j.judged = true
+		for _, n := range j.names {
+			st := p.nameState(n)
+			j.used = j.used || st.used
+			j.run = j.run || st.run
+		}
+	}
+	return j
+}
+
+func (p *pyValues) nameState(name string) useState {
+	if st, ok := p.memo[name]; ok {
+		return st
+	}
+	p.memo[name] = useState{} // a cycle adds nothing
+	st := useState{}
+	if !strings.HasPrefix(name, "_") && p.mentionedElsewhere(name) {
+		st = useState{used: true, run: true} // may be imported: cannot be told
+	} else {
+		for _, u := range p.uses(name) {
+			st.used = true
+			if p.useRun(u) {
+				st.run = true
+				break
+			}
+		}
+	}
+	p.memo[name] = st
+	return st
+}
+
+// uses lists the identifiers naming the module-level name: not an
+// assignment's target at module level, not an attribute, a keyword
+// argument, a parameter or a definition's name, and not inside a function
+// that binds the name itself (without `global`).
+func (p *pyValues) uses(name string) []*sitter.Node {
+	var out []*sitter.Node
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		if n.Type() == "identifier" && n.Content(p.src) == name && p.isUse(n, name) {
+			out = append(out, n)
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(p.root)
+	return out
+}
+
+func (p *pyValues) isUse(id *sitter.Node, name string) bool {
+	par := id.Parent()
+	if par == nil {
+		return false
+	}
+	switch par.Type() {
+	case "attribute":
+		if a := par.ChildByFieldName("attribute"); a != nil && a.Equal(id) {
+			return false
+		}
+	case "keyword_argument":
+		if k := par.ChildByFieldName("name"); k != nil && k.Equal(id) {
+			return false
+		}
+	case "function_definition", "class_definition":
+		if k := par.ChildByFieldName("name"); k != nil && k.Equal(id) {
+			return false
+		}
+	case "parameters", "typed_parameter", "lambda_parameters",
+		"dotted_name", "aliased_import", "global_statement", "nonlocal_statement":
+		return false
+	case "default_parameter", "typed_default_parameter":
+		if k := par.ChildByFieldName("name"); k != nil && k.Equal(id) {
+			return false // its default value is a use
+		}
+	}
+	if p.isTarget(id) && p.enclosingFunction(id) == nil {
+		return false // a module-level assignment of the name
+	}
+	for fn := p.enclosingFunction(id); fn != nil; fn = p.enclosingFunction(fn) {
+		if p.bindsLocally(fn, name) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTarget reports whether id is (part of) an assignment's left side.
+func (p *pyValues) isTarget(id *sitter.Node) bool {
+	n := id
+	for par := n.Parent(); par != nil; n, par = par, par.Parent() {
+		switch par.Type() {
+		case "pattern_list", "tuple_pattern", "list_pattern":
+			continue
+		case "assignment", "augmented_assignment":
+			l := par.ChildByFieldName("left")
+			return l != nil && l.Equal(n)
+		case "for_statement", "for_in_clause":
+			l := par.ChildByFieldName("left")
+			return l != nil && l.Equal(n)
+		case "as_pattern_target", "named_expression":
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func (p *pyValues) enclosingFunction(n *sitter.Node) *sitter.Node {
+	for a := n.Parent(); a != nil; a = a.Parent() {
+		if t := a.Type(); t == "function_definition" || t == "lambda" {
+			return a
+		}
+	}
+	return nil
+}
+
+// bindsLocally reports whether fn makes name one of its locals: a
+// parameter, or an assignment in its own body, with no `global name`.
+func (p *pyValues) bindsLocally(fn *sitter.Node, name string) bool {
+	binds, global := false, false
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		if n != fn {
+			if t := n.Type(); t == "function_definition" || t == "lambda" || t == "class_definition" {
+				return // its own scope
+			}
+		}
+		switch n.Type() {
+		case "global_statement", "nonlocal_statement":
+			for i := 0; i < int(n.NamedChildCount()); i++ {
+				if n.NamedChild(i).Content(p.src) == name {
+					global = true
+				}
+			}
+		case "identifier":
+			if n.Content(p.src) == name {
+				if par := n.Parent(); par != nil {
+					switch par.Type() {
+					case "parameters", "typed_parameter", "lambda_parameters":
+						binds = true
+					case "default_parameter", "typed_default_parameter":
+						if k := par.ChildByFieldName("name"); k != nil && k.Equal(n) {
+							binds = true
+						}
+					}
+				}
+				if p.isTarget(n) {
+					binds = true
+				}
+			}
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(fn)
+	return binds && !global
+}
+
+// useRun reports whether a selected test ran the line of the use u, or
+// whether that cannot be told.
+func (p *pyValues) useRun(u *sitter.Node) bool {
+	if p.enclosingFunction(u) == nil {
+		// At module level it runs at import; in another assignment of a
+		// module-level name, it runs when that name's uses do.
+		for n := u; n.Parent() != nil; n = n.Parent() {
+			if n.Parent().Equal(p.root) {
+				if names := p.assigned(n); len(names) > 0 {
+					st := useState{}
+					for _, name := range names {
+						s := p.nameState(name)
+						st.used, st.run = st.used || s.used, st.run || s.run
+					}
+					return st.run || !st.used
+				}
+				break
+			}
+		}
+		return true
+	}
+	cf := p.prof.Files[p.rel]
+	if cf == nil {
+		return true
+	}
+	line := int(u.StartPoint().Row) + 1
+	counted := false
+	for i, b := range cf.Blocks {
+		if inBlock(b, line, int(u.StartPoint().Column)+1) {
+			if cf.Hits[i] > 0 {
+				return true
+			}
+			counted = true
+		}
+	}
+	return !counted // a continuation line has no statement of its own
+}
+
+// maxMentionScan bounds the Python files read to look for another
+// module's mention of a name; beyond it, the name is not judged.
+const maxMentionScan = 5000
+
+// mentionedElsewhere reports whether a Python file of the workspace other
+// than this one (after the edit) holds name as a word, or whether that
+// cannot be told. Files on disk are read directly, not through the
+// snapshot, whose cache outlives this verification in a server.
+func (p *pyValues) mentionedElsewhere(name string) bool {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
+	changed, deleted := map[string]bool{}, map[string]bool{}
+	for _, o := range p.snap.Overlays() {
+		changed[o] = true
+	}
+	for _, d := range p.snap.Deleted() {
+		deleted[d] = true
+	}
+	holds := func(rel string, read func() ([]byte, error)) bool {
+		if rel == p.rel || deleted[rel] || !strings.HasSuffix(rel, ".py") {
+			return false
+		}
+		b, err := read()
+		return err != nil || word.Match(b)
+	}
+	for o := range changed {
+		if holds(o, func() ([]byte, error) { return p.snap.ReadFile(o) }) {
+			return true
+		}
+	}
+	ws := p.snap.Root()
+	n, found := 0, false
+	err := filepath.WalkDir(ws, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			found = true // unreadable: cannot be told
+		}
+		if found {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if fp != ws && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "__pycache__" || d.Name() == "site-packages" || d.Name() == "venv") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, rerr := filepath.Rel(ws, fp)
+		rel = filepath.ToSlash(rel)
+		if rerr != nil || changed[rel] || !strings.HasSuffix(rel, ".py") {
+			return nil
+		}
+		if n++; n > maxMentionScan {
+			found = true
+			return filepath.SkipAll
+		}
+		found = holds(rel, func() ([]byte, error) { return os.ReadFile(fp) })
+		return nil
+	})
+	return found || err != nil
+}
