@@ -253,3 +253,72 @@ def wait(grace=_GRACE):
 		})
 	}
 }
+
+// TestJSModuleValuesJudgedByUses: V8's coverage runs a module's top-level
+// declarations whenever a test loads it, so verify judges a changed one by
+// the lines that use the name, with real mocha: rejected when no selected
+// test runs a use (a function's own declaration of the same name being no
+// use), accepted when one does, and no code when nothing uses it.
+func TestJSModuleValuesJudgedByUses(t *testing.T) {
+	const calc = `// A small calculator: the code under test of the mocha example.
+const LIMIT = 1000;
+const BASE = 0;
+const TRIES = 3;
+let unused = 7;
+
+function clamp(n) {
+  if (n > LIMIT) {
+    return LIMIT;
+  }
+  return n;
+}
+
+function add(a, b) {
+  const TRIES = 0;
+  return clamp(a + b + BASE + TRIES);
+}
+
+function retry() {
+  return TRIES;
+}
+
+function sub(a, b) {
+  return clamp(a - b);
+}
+
+function div(a, b) {
+  if (b === 0) {
+    throw new Error('division by zero');
+  }
+  return Math.trunc(a / b);
+}
+
+module.exports = { add, sub, div, clamp, retry };
+`
+	for _, c := range []struct {
+		name, old, new string
+		accepted       bool
+		detail         string // in the coverage gate's detail
+	}{
+		{name: "used by tested code", old: "const BASE = 0;", new: "const BASE = 0 * 2;", accepted: true, detail: "1 changed line of code, all run"},
+		{name: "a function's own declaration is no use", old: "const TRIES = 3;", new: "const TRIES = 4;", detail: "calc.js:4 sets TRIES, and no selected test runs a line that uses it"},
+		{name: "unused", old: "let unused = 7;", new: "let unused = 8;", accepted: true, detail: "no changed line of code to cover"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := runnerExample(t, "mocha", "mocha")
+			if err := os.WriteFile(filepath.Join(dir, "calc.js"), []byte(calc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			patch := fmt.Sprintf("--- a/calc.js\n+++ b/calc.js\n@@ -%[1]s +%[1]s @@\n-%[2]s\n+%[3]s\n", lineNo(t, filepath.Join(dir, "calc.js"), c.old)+",1", c.old, c.new)
+			code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
+			if v.Accepted != c.accepted || (c.accepted && code != exitOK) || (!c.accepted && v.failedGate() != "coverage") {
+				t.Fatalf("exit %d, accepted %v (failed gate %q), want accepted %v or rejected by coverage\n%s", code, v.Accepted, v.failedGate(), c.accepted, text)
+			}
+			for _, g := range v.Gates {
+				if g.Name == "coverage" && !strings.Contains(g.Detail, c.detail) {
+					t.Errorf("coverage gate: %q, want %q in it", g.Detail, c.detail)
+				}
+			}
+		})
+	}
+}

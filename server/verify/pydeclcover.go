@@ -2,10 +2,6 @@ package verify
 
 import (
 	"context"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -131,7 +127,7 @@ func (p *pyValues) nameState(name string) useState {
 	}
 	p.memo[name] = useState{} // a cycle adds nothing
 	st := useState{}
-	if !strings.HasPrefix(name, "_") && p.mentionedElsewhere(name) {
+	if !strings.HasPrefix(name, "_") && mentionedElsewhere(p.snap, p.rel, name, isPythonFile) {
 		st = useState{used: true, run: true} // may be imported: cannot be told
 	} else {
 		for _, u := range p.uses(name) {
@@ -296,78 +292,5 @@ func (p *pyValues) useRun(u *sitter.Node) bool {
 		}
 		return true
 	}
-	cf := p.prof.Files[p.rel]
-	if cf == nil {
-		return true
-	}
-	line := int(u.StartPoint().Row) + 1
-	counted := false
-	for i, b := range cf.Blocks {
-		if inBlock(b, line, int(u.StartPoint().Column)+1) {
-			if cf.Hits[i] > 0 {
-				return true
-			}
-			counted = true
-		}
-	}
-	return !counted // a continuation line has no statement of its own
-}
-
-// maxMentionScan bounds the Python files read to look for another
-// module's mention of a name; beyond it, the name is not judged.
-const maxMentionScan = 5000
-
-// mentionedElsewhere reports whether a Python file of the workspace other
-// than this one (after the edit) holds name as a word, or whether that
-// cannot be told. Files on disk are read directly, not through the
-// snapshot, whose cache outlives this verification in a server.
-func (p *pyValues) mentionedElsewhere(name string) bool {
-	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
-	changed, deleted := map[string]bool{}, map[string]bool{}
-	for _, o := range p.snap.Overlays() {
-		changed[o] = true
-	}
-	for _, d := range p.snap.Deleted() {
-		deleted[d] = true
-	}
-	holds := func(rel string, read func() ([]byte, error)) bool {
-		if rel == p.rel || deleted[rel] || !strings.HasSuffix(rel, ".py") {
-			return false
-		}
-		b, err := read()
-		return err != nil || word.Match(b)
-	}
-	for o := range changed {
-		if holds(o, func() ([]byte, error) { return p.snap.ReadFile(o) }) {
-			return true
-		}
-	}
-	ws := p.snap.Root()
-	n, found := 0, false
-	err := filepath.WalkDir(ws, func(fp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			found = true // unreadable: cannot be told
-		}
-		if found {
-			return filepath.SkipAll
-		}
-		if d.IsDir() {
-			if fp != ws && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "__pycache__" || d.Name() == "site-packages" || d.Name() == "venv") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, rerr := filepath.Rel(ws, fp)
-		rel = filepath.ToSlash(rel)
-		if rerr != nil || changed[rel] || !strings.HasSuffix(rel, ".py") {
-			return nil
-		}
-		if n++; n > maxMentionScan {
-			found = true
-			return filepath.SkipAll
-		}
-		found = holds(rel, func() ([]byte, error) { return os.ReadFile(fp) })
-		return nil
-	})
-	return found || err != nil
+	return lineRun(p.prof.Files[p.rel], u) // a continuation line is in no block
 }

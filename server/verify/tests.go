@@ -579,6 +579,8 @@ func (r *run) coverageGate(ctx context.Context, g *Gate) {
 			vals = d
 		} else if p := r.newPyValues(ctx, c.newPath, prof); p != nil {
 			vals = p
+		} else if j := r.newJSValues(ctx, c.newPath, prof); j != nil {
+			vals = j
 		}
 		unc, n, why := r.uncovered(ctx, c, f, vals)
 		lines += n
@@ -647,8 +649,9 @@ func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
 // ran, and how many changed lines are code. With coverage of the file, code
 // is what its blocks span; without (no selected test reached the file), it
 // is any line inside a function body. A line of a package- or module-level
-// value is judged by its uses instead (vals, for Go and Python; nil
-// otherwise): code when something uses it, run when a use of it ran.
+// value is judged by its uses instead (vals, for Go, Python, JavaScript and
+// TypeScript; nil otherwise): code when something uses it, run when a use
+// of it ran.
 func (r *run) uncovered(ctx context.Context, c *change, f *coverage.File, vals valueLines) ([]testrun.Lines, int, []string) {
 	var ranges [][2]int // [start, end) in the new file; start == end: insertion point
 	if c.diff != nil {

@@ -1,0 +1,384 @@
+package verify
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+)
+
+// jsValues is valueLines for a JavaScript or TypeScript module: its
+// top-level `const`/`let`/`var` run at import, so V8's and istanbul's
+// coverage count a changed one as run whenever a test loads the module; it
+// is judged by the lines that use the name instead. Uses are found with
+// tree-sitter in the module itself, with JavaScript's scoping (a function
+// or block that declares the name, or takes it as a parameter, shadows it;
+// `var` is the function's); a use at top level runs at import (so a
+// CommonJS `module.exports = { NAME }` raises no doubt), and an `export`ed
+// name that another file of the workspace mentions may be imported there
+// and raises none either.
+type jsValues struct {
+	rel   string
+	src   []byte
+	root  *sitter.Node
+	prof  *coverage.Profile
+	snap  *analysis.Snapshot
+	specs map[int]*declJudgement
+	memo  map[string]useState
+	// exported: top-level names an export statement declares.
+	exported map[string]bool
+}
+
+var jsLanguages = map[string]bool{"javascript": true, "typescript": true, "tsx": true}
+
+func (r *run) newJSValues(ctx context.Context, rel string, prof *coverage.Profile) *jsValues {
+	if l := analysis.LanguageForPath(rel); l == nil || !jsLanguages[l.Name] || r.after == nil || strings.Contains(rel, "node_modules/") {
+		return nil
+	}
+	f, err := r.after.File(rel)
+	if err != nil {
+		return nil
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		return nil
+	}
+	root := tree.RootNode()
+	if root.HasError() {
+		return nil
+	}
+	return &jsValues{rel: rel, src: f.Content, root: root, prof: prof, snap: r.after, memo: map[string]useState{}, exported: map[string]bool{}}
+}
+
+// topDecl returns the declaration a top-level statement holds, and
+// whether it is exported.
+func topDecl(st *sitter.Node) (*sitter.Node, bool) {
+	exported := false
+	if st.Type() == "export_statement" {
+		st, exported = st.ChildByFieldName("declaration"), true
+		if st == nil {
+			return nil, false
+		}
+	}
+	if t := st.Type(); t == "lexical_declaration" || t == "variable_declaration" {
+		return st, exported
+	}
+	return nil, false
+}
+
+// declared returns the plain names a declaration's declarators declare
+// (destructuring is not judged).
+func (p *jsValues) declared(decl *sitter.Node) []string {
+	var names []string
+	for i := 0; i < int(decl.NamedChildCount()); i++ {
+		d := decl.NamedChild(i)
+		if d.Type() != "variable_declarator" {
+			continue
+		}
+		n := d.ChildByFieldName("name")
+		if n == nil || n.Type() != "identifier" {
+			return nil
+		}
+		names = append(names, n.Content(p.src))
+	}
+	return names
+}
+
+func (p *jsValues) lines(string) map[int]*declJudgement {
+	if p.specs != nil {
+		return p.specs
+	}
+	p.specs = map[int]*declJudgement{}
+	for i := 0; i < int(p.root.NamedChildCount()); i++ {
+		st := p.root.NamedChild(i)
+		decl, exported := topDecl(st)
+		if decl == nil {
+			continue
+		}
+		names := p.declared(decl)
+		if len(names) == 0 {
+			continue
+		}
+		for _, n := range names {
+			if exported {
+				p.exported[n] = true
+			}
+		}
+		j := &declJudgement{names: names}
+		for l := int(st.StartPoint().Row) + 1; l <= int(st.EndPoint().Row)+1; l++ {
+			p.specs[l] = j
+		}
+	}
+	return p.specs
+}
+
+func (p *jsValues) judge(j *declJudgement) *declJudgement {
+	if !j.judged {
+		j.judged = true
+		for _, n := range j.names {
+			st := p.nameState(n)
+			j.used = j.used || st.used
+			j.run = j.run || st.run
+		}
+	}
+	return j
+}
+
+func (p *jsValues) nameState(name string) useState {
+	if st, ok := p.memo[name]; ok {
+		return st
+	}
+	p.memo[name] = useState{}
+	st := useState{}
+	if p.exported[name] && mentionedElsewhere(p.snap, p.rel, name, isJSFile) {
+		st = useState{used: true, run: true}
+	} else {
+		for _, u := range p.uses(name) {
+			st.used = true
+			if p.useRun(u) {
+				st.run = true
+				break
+			}
+		}
+	}
+	p.memo[name] = st
+	return st
+}
+
+var jsFunctions = map[string]bool{
+	"function_declaration": true, "function_expression": true, "function": true, "arrow_function": true,
+	"method_definition": true, "generator_function_declaration": true, "generator_function": true,
+}
+
+var jsBlocks = map[string]bool{
+	"statement_block": true, "for_statement": true, "for_in_statement": true, "switch_body": true,
+	"class_body": true, "catch_clause": true, "program": true,
+}
+
+// uses lists the references to the top-level name that no inner
+// declaration or parameter shadows.
+func (p *jsValues) uses(name string) []*sitter.Node {
+	bindings := map[uint32]bool{} // binding identifiers, by start byte
+	scopes := map[*sitter.Node]bool{}
+	var idents []*sitter.Node
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		switch n.Type() {
+		case "variable_declarator":
+			var scope *sitter.Node
+			if decl := n.Parent(); decl != nil && decl.Type() == "variable_declaration" {
+				scope = p.enclosing(decl, jsFunctions) // var: the function's
+			} else {
+				scope = p.enclosing(n, jsBlocks)
+			}
+			p.bind(n.ChildByFieldName("name"), name, scope, bindings, scopes)
+		case "function_declaration", "generator_function_declaration", "class_declaration":
+			if id := n.ChildByFieldName("name"); id != nil && id.Content(p.src) == name {
+				bindings[id.StartByte()] = true
+				if sc := p.enclosing(n, jsBlocks); sc != p.root {
+					scopes[sc] = true
+				}
+			}
+		case "catch_clause":
+			p.bind(n.ChildByFieldName("parameter"), name, n, bindings, scopes)
+		case "formal_parameters":
+			for i := 0; i < int(n.NamedChildCount()); i++ {
+				p.bind(n.NamedChild(i), name, n.Parent(), bindings, scopes)
+			}
+		case "arrow_function":
+			if prm := n.ChildByFieldName("parameter"); prm != nil {
+				p.bind(prm, name, n, bindings, scopes)
+			}
+		case "identifier", "shorthand_property_identifier":
+			if n.Content(p.src) == name {
+				idents = append(idents, n)
+			}
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(p.root)
+	var out []*sitter.Node
+	for _, id := range idents {
+		if bindings[id.StartByte()] {
+			continue
+		}
+		shadowed := false
+		for a := id.Parent(); a != nil && !a.Equal(p.root); a = a.Parent() {
+			if scopes[a] {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// enclosing returns n's nearest ancestor of the kinds, or the program.
+func (p *jsValues) enclosing(n *sitter.Node, kinds map[string]bool) *sitter.Node {
+	for a := n.Parent(); a != nil; a = a.Parent() {
+		if kinds[a.Type()] {
+			return a
+		}
+	}
+	return p.root
+}
+
+// bind records the identifiers a binding pattern declares as name, and the
+// scope they shadow it in (the top level's own declaration shadows nothing).
+func (p *jsValues) bind(pat *sitter.Node, name string, scope *sitter.Node, bindings map[uint32]bool, scopes map[*sitter.Node]bool) {
+	if pat == nil {
+		return
+	}
+	switch pat.Type() {
+	case "identifier", "shorthand_property_identifier_pattern":
+		if pat.Content(p.src) == name {
+			bindings[pat.StartByte()] = true
+			if scope != nil && scope != p.root {
+				scopes[scope] = true
+			}
+		}
+		return
+	case "assignment_pattern", "object_assignment_pattern":
+		p.bind(pat.ChildByFieldName("left"), name, scope, bindings, scopes) // the default is a use
+		return
+	case "pair_pattern":
+		p.bind(pat.ChildByFieldName("value"), name, scope, bindings, scopes)
+		return
+	case "required_parameter", "optional_parameter": // TypeScript
+		p.bind(pat.ChildByFieldName("pattern"), name, scope, bindings, scopes)
+		return
+	}
+	for i := 0; i < int(pat.NamedChildCount()); i++ {
+		if c := pat.NamedChild(i); c.Type() != "type_annotation" {
+			p.bind(c, name, scope, bindings, scopes)
+		}
+	}
+}
+
+// useRun reports whether a selected test ran the line of the use u, or
+// whether that cannot be told.
+func (p *jsValues) useRun(u *sitter.Node) bool {
+	if fn := p.enclosing(u, jsFunctions); fn == p.root {
+		// At top level it runs at import; in another top-level
+		// declaration's value, it runs when that name's uses do.
+		for n := u; n.Parent() != nil; n = n.Parent() {
+			if n.Parent() == p.root {
+				if decl, exported := topDecl(n); decl != nil && !exported {
+					if names := p.declared(decl); len(names) > 0 {
+						st := useState{}
+						for _, name := range names {
+							s := p.nameState(name)
+							st.used, st.run = st.used || s.used, st.run || s.run
+						}
+						return st.run || !st.used
+					}
+				}
+				break
+			}
+		}
+		return true
+	}
+	return lineRun(p.prof.Files[p.rel], u)
+}
+
+// lineRun reports whether the coverage of a file ran the node's position,
+// or whether that cannot be told (no coverage of the file, a position in no
+// block).
+func lineRun(cf *coverage.File, u *sitter.Node) bool {
+	if cf == nil {
+		return true
+	}
+	line, col := int(u.StartPoint().Row)+1, int(u.StartPoint().Column)+1
+	counted := false
+	for i, b := range cf.Blocks {
+		if inBlock(b, line, col) {
+			if cf.Hits[i] > 0 {
+				return true
+			}
+			counted = true
+		}
+	}
+	return !counted
+}
+
+func isJSFile(rel string) bool {
+	l := analysis.LanguageForPath(rel)
+	return l != nil && jsLanguages[l.Name]
+}
+
+func isPythonFile(rel string) bool {
+	l := analysis.LanguageForPath(rel)
+	return l != nil && l.Name == "python"
+}
+
+// maxMentionScan bounds the files read to look for another module's
+// mention of a name; beyond it, the name is not judged.
+const maxMentionScan = 5000
+
+// mentionedElsewhere reports whether a file of the workspace other than
+// rel, of the kind want accepts, holds name as a word after the edit, or
+// whether that cannot be told. Files on disk are read directly, not
+// through the snapshot, whose cache outlives this verification in a
+// server.
+func mentionedElsewhere(snap *analysis.Snapshot, rel, name string, want func(string) bool) bool {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
+	changed, deleted := map[string]bool{}, map[string]bool{}
+	for _, o := range snap.Overlays() {
+		changed[o] = true
+	}
+	for _, d := range snap.Deleted() {
+		deleted[d] = true
+	}
+	holds := func(p string, read func() ([]byte, error)) bool {
+		if p == rel || deleted[p] || !want(p) {
+			return false
+		}
+		b, err := read()
+		return err != nil || word.Match(b)
+	}
+	for o := range changed {
+		if holds(o, func() ([]byte, error) { return snap.ReadFile(o) }) {
+			return true
+		}
+	}
+	ws := snap.Root()
+	n, found := 0, false
+	err := filepath.WalkDir(ws, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			found = true // unreadable: cannot be told
+		}
+		if found {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if fp != ws && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "__pycache__" || d.Name() == "site-packages" || d.Name() == "venv") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		p, rerr := filepath.Rel(ws, fp)
+		p = filepath.ToSlash(p)
+		if rerr != nil || changed[p] || !want(p) {
+			return nil
+		}
+		if n++; n > maxMentionScan {
+			found = true
+			return filepath.SkipAll
+		}
+		found = holds(p, func() ([]byte, error) { return os.ReadFile(fp) })
+		return nil
+	})
+	return found || err != nil
+}
