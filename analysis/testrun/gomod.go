@@ -17,7 +17,7 @@ import (
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
-	"github.com/gauntlet-dev/gauntlet/internal/goenv"
+	"github.com/gauntlet-dev/gauntlet/analysis/goenv"
 )
 
 // goPackage is one package of a module, as go/build reads it through the

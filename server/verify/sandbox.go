@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
+	"github.com/gauntlet-dev/gauntlet/analysis/goenv"
 	"github.com/gauntlet-dev/gauntlet/analysis/redact"
-	"github.com/gauntlet-dev/gauntlet/internal/goenv"
 )
 
 // DefaultMaxProcs bounds the processes and threads of one sandbox.
