@@ -184,6 +184,23 @@ func lineNo(t *testing.T, file, s string) string {
 	return ""
 }
 
+// verifyLineEdit verifies the edit of one line of file (old to new, without
+// a sandbox) and wants it accepted, or else rejected by the coverage gate,
+// with detail in that gate's detail.
+func verifyLineEdit(t *testing.T, dir, file, old, new string, accepted bool, detail string) {
+	t.Helper()
+	patch := fmt.Sprintf("--- a/%[1]s\n+++ b/%[1]s\n@@ -%[2]s +%[2]s @@\n-%[3]s\n+%[4]s\n", file, lineNo(t, filepath.Join(dir, file), old)+",1", old, new)
+	code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
+	if v.Accepted != accepted || (accepted && code != exitOK) || (!accepted && v.failedGate() != "coverage") {
+		t.Fatalf("exit %d, accepted %v (failed gate %q), want accepted %v or rejected by coverage\n%s", code, v.Accepted, v.failedGate(), accepted, text)
+	}
+	for _, g := range v.Gates {
+		if g.Name == "coverage" && !strings.Contains(g.Detail, detail) {
+			t.Errorf("coverage gate: %q, want %q in it", g.Detail, detail)
+		}
+	}
+}
+
 // TestPythonModuleValuesJudgedByUses: coverage.py runs a module-level
 // assignment whenever a test imports the module, so verify judges a changed
 // one by the lines that use the name, with real pytest: rejected when no
@@ -240,16 +257,7 @@ def wait(grace=_GRACE):
 				}
 			}
 			t.Setenv("GAUNTLET_CACHE", t.TempDir())
-			patch := fmt.Sprintf("--- a/m.py\n+++ b/m.py\n@@ -%[1]s +%[1]s @@\n-%[2]s\n+%[3]s\n", lineNo(t, filepath.Join(dir, "m.py"), c.old)+",1", c.old, c.new)
-			code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
-			if v.Accepted != c.accepted || (c.accepted && code != exitOK) || (!c.accepted && v.failedGate() != "coverage") {
-				t.Fatalf("exit %d, accepted %v (failed gate %q), want accepted %v or rejected by coverage\n%s", code, v.Accepted, v.failedGate(), c.accepted, text)
-			}
-			for _, g := range v.Gates {
-				if g.Name == "coverage" && !strings.Contains(g.Detail, c.detail) {
-					t.Errorf("coverage gate: %q, want %q in it", g.Detail, c.detail)
-				}
-			}
+			verifyLineEdit(t, dir, "m.py", c.old, c.new, c.accepted, c.detail)
 		})
 	}
 }
@@ -309,16 +317,7 @@ module.exports = { add, sub, div, clamp, retry };
 			if err := os.WriteFile(filepath.Join(dir, "calc.js"), []byte(calc), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			patch := fmt.Sprintf("--- a/calc.js\n+++ b/calc.js\n@@ -%[1]s +%[1]s @@\n-%[2]s\n+%[3]s\n", lineNo(t, filepath.Join(dir, "calc.js"), c.old)+",1", c.old, c.new)
-			code, v, text := verifyPatch(t, dir, patch, "--sandbox", "none")
-			if v.Accepted != c.accepted || (c.accepted && code != exitOK) || (!c.accepted && v.failedGate() != "coverage") {
-				t.Fatalf("exit %d, accepted %v (failed gate %q), want accepted %v or rejected by coverage\n%s", code, v.Accepted, v.failedGate(), c.accepted, text)
-			}
-			for _, g := range v.Gates {
-				if g.Name == "coverage" && !strings.Contains(g.Detail, c.detail) {
-					t.Errorf("coverage gate: %q, want %q in it", g.Detail, c.detail)
-				}
-			}
+			verifyLineEdit(t, dir, "calc.js", c.old, c.new, c.accepted, c.detail)
 		})
 	}
 }

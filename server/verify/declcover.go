@@ -1,14 +1,21 @@
 package verify
 
 import (
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 )
@@ -28,10 +35,10 @@ import (
 // field key, a use in a type or a signature), the doubt counts as run:
 // the check only ever adds rejections it is sure of.
 type declCoverage struct {
-	pkg  *goPackage
-	prof *coverage.Profile
-	ran  map[string]bool     // test files holding a selected test
-	memo map[string]useState // by name
+	pkg   *goPackage
+	prof  *coverage.Profile
+	ran   map[string]bool // test files holding a selected test
+	names                 // what is known of each name's uses
 
 	importers func() ([]*importer, bool) // parsed once, when an exported name is judged
 }
@@ -65,14 +72,6 @@ type declJudgement struct {
 	useState
 }
 
-// judge finds j's uses, the first time it is asked.
-func (d *declCoverage) judge(j *declJudgement) *declJudgement {
-	if !j.judged {
-		j.judged, j.useState = true, d.state(j.names)
-	}
-	return j
-}
-
 // newDeclCoverage parses the package of the Go file rel (after the edit).
 // ok is false when rel is not Go or the package does not parse.
 func (r *run) newDeclCoverage(rel string, prof *coverage.Profile, tests []testrun.Test) (*declCoverage, bool) {
@@ -87,7 +86,8 @@ func (r *run) newDeclCoverage(rel string, prof *coverage.Profile, tests []testru
 	for _, t := range tests {
 		ran[t.File] = true
 	}
-	d := &declCoverage{pkg: pkg, prof: prof, ran: ran, memo: map[string]useState{}}
+	d := &declCoverage{pkg: pkg, prof: prof, ran: ran}
+	d.find = d.nameState
 	d.importers = sync.OnceValues(func() ([]*importer, bool) { return r.parseImporters(rel, pkg) })
 	return d, true
 }
@@ -243,35 +243,65 @@ func (d *declCoverage) lines(rel string) map[int]*declJudgement {
 	return out
 }
 
-// state tells whether names are used, and whether a selected test ran a
-// use of one of them (or whether that cannot be told: then run is true).
-func (d *declCoverage) state(names []string) useState {
+// names memoises, per name, what is known of its uses: the part of
+// judging a value that every language shares. find looks a name's uses up;
+// a cycle through values (a = b, b = a) finds nothing more.
+type names struct {
+	memo map[string]useState
+	find func(name string) useState
+}
+
+func (n *names) state(name string) useState {
+	if st, seen := n.memo[name]; seen {
+		return st
+	}
+	if n.memo == nil {
+		n.memo = map[string]useState{}
+	}
+	n.memo[name] = useState{}
+	st := n.find(name)
+	n.memo[name] = st
+	return st
+}
+
+// of is what is known of the uses of any of the names.
+func (n *names) of(list []string) useState {
 	var st useState
-	for _, n := range names {
-		s := d.nameState(n)
-		st.used = st.used || s.used
-		st.run = st.run || s.run
+	for _, name := range list {
+		s := n.state(name)
+		st.used, st.run = st.used || s.used, st.run || s.run
+	}
+	return st
+}
+
+// judge finds j's uses, the first time it is asked.
+func (n *names) judge(j *declJudgement) *declJudgement {
+	if !j.judged {
+		j.judged, j.useState = true, n.of(j.names)
+	}
+	return j
+}
+
+// firstRun is what a list of uses says: used if any, run once one ran.
+func firstRun[U any](uses []U, ran func(U) bool) useState {
+	st := useState{used: len(uses) > 0}
+	for _, u := range uses {
+		if ran(u) {
+			st.run = true
+			break
+		}
 	}
 	return st
 }
 
 func (d *declCoverage) nameState(name string) useState {
-	if st, seen := d.memo[name]; seen {
-		return st
-	}
 	if !d.pkg.all() {
 		return useState{used: true, run: true} // cannot be told
 	}
-	d.memo[name] = useState{} // a cycle through package-level values adds nothing
 	var st useState
 	for rel, af := range d.pkg.files {
-		for _, u := range d.uses(af, name) {
-			st.used = true
-			if d.useRun(rel, u) {
-				st.run = true
-				break
-			}
-		}
+		s := firstRun(d.uses(af, name), func(u use) bool { return d.useRun(rel, u) })
+		st.used, st.run = st.used || s.used, s.run
 		if st.run {
 			break
 		}
@@ -289,16 +319,10 @@ func (d *declCoverage) nameState(name string) useState {
 				st = useState{used: true, run: true} // a dot import: its uses are bare names
 				break
 			}
-			for _, u := range qualifiedUses(imp, name) {
-				st.used = true
-				if d.useRun(imp.rel, u) {
-					st.run = true
-					break
-				}
-			}
+			s := firstRun(qualifiedUses(imp, name), func(u use) bool { return d.useRun(imp.rel, u) })
+			st.used, st.run = st.used || s.used, s.run
 		}
 	}
-	d.memo[name] = st
 	return st
 }
 
@@ -411,7 +435,7 @@ func (d *declCoverage) useRun(rel string, u use) bool {
 					if len(names) == 0 {
 						return true
 					}
-					st := d.state(names)
+					st := d.of(names)
 					return st.run || !st.used // dead code runs nowhere: no doubt raised
 				}
 			}
@@ -482,4 +506,122 @@ func inFuncLit(n ast.Node, id *ast.Ident) bool {
 		return !found
 	})
 	return found
+}
+
+// valueLines judges the changed lines of package- or module-level values
+// (see declCoverage): lines gives, for one changed file, the value of each
+// such line, and judge finds its uses.
+type valueLines interface {
+	lines(rel string) map[int]*declJudgement
+	judge(j *declJudgement) *declJudgement
+}
+
+// moduleTree is the syntax tree of rel after the edit, with its text; nil
+// when it cannot be read or holds a syntax error.
+func (r *run) moduleTree(ctx context.Context, rel string) ([]byte, *sitter.Node) {
+	if r.after == nil {
+		return nil, nil
+	}
+	f, err := r.after.File(rel)
+	if err != nil {
+		return nil, nil
+	}
+	tree, err := f.Tree(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	if root := tree.RootNode(); !root.HasError() {
+		return f.Content, root
+	}
+	return nil, nil
+}
+
+// lineRun reports whether the coverage of a file ran the node's position,
+// or whether that cannot be told (no coverage of the file, a position in no
+// block).
+func lineRun(cf *coverage.File, u *sitter.Node) bool {
+	if cf == nil {
+		return true
+	}
+	line, col := int(u.StartPoint().Row)+1, int(u.StartPoint().Column)+1
+	counted := false
+	for i, b := range cf.Blocks {
+		if inBlock(b, line, col) {
+			if cf.Hits[i] > 0 {
+				return true
+			}
+			counted = true
+		}
+	}
+	return !counted
+}
+
+func isJSFile(rel string) bool {
+	l := analysis.LanguageForPath(rel)
+	return l != nil && jsLanguages[l.Name]
+}
+
+func isPythonFile(rel string) bool {
+	l := analysis.LanguageForPath(rel)
+	return l != nil && l.Name == "python"
+}
+
+// maxMentionScan bounds the files read to look for another module's
+// mention of a name; beyond it, the name is not judged.
+const maxMentionScan = 5000
+
+// mentionedElsewhere reports whether a file of the workspace other than
+// rel, of the kind want accepts, holds name as a word after the edit, or
+// whether that cannot be told. Files on disk are read directly, not
+// through the snapshot, whose cache outlives this verification in a
+// server.
+func mentionedElsewhere(snap *analysis.Snapshot, rel, name string, want func(string) bool) bool {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
+	changed, deleted := map[string]bool{}, map[string]bool{}
+	for _, o := range snap.Overlays() {
+		changed[o] = true
+	}
+	for _, d := range snap.Deleted() {
+		deleted[d] = true
+	}
+	holds := func(p string, read func() ([]byte, error)) bool {
+		if p == rel || deleted[p] || !want(p) {
+			return false
+		}
+		b, err := read()
+		return err != nil || word.Match(b)
+	}
+	for o := range changed {
+		if holds(o, func() ([]byte, error) { return snap.ReadFile(o) }) {
+			return true
+		}
+	}
+	ws := snap.Root()
+	n, found := 0, false
+	err := filepath.WalkDir(ws, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			found = true // unreadable: cannot be told
+		}
+		if found {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if fp != ws && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "__pycache__" || d.Name() == "site-packages" || d.Name() == "venv") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		p, rerr := filepath.Rel(ws, fp)
+		p = filepath.ToSlash(p)
+		if rerr != nil || changed[p] || !want(p) {
+			return nil
+		}
+		if n++; n > maxMentionScan {
+			found = true
+			return filepath.SkipAll
+		}
+		found = holds(p, func() ([]byte, error) { return os.ReadFile(fp) })
+		return nil
+	})
+	return found || err != nil
 }

@@ -2,10 +2,6 @@ package verify
 
 import (
 	"context"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -31,30 +27,26 @@ type jsValues struct {
 	prof  *coverage.Profile
 	snap  *analysis.Snapshot
 	specs map[int]*declJudgement
-	memo  map[string]useState
+	names
 	// exported: top-level names an export statement declares.
 	exported map[string]bool
 }
 
 var jsLanguages = map[string]bool{"javascript": true, "typescript": true, "tsx": true}
 
+// newJSValues parses the JavaScript or TypeScript file rel after the edit;
+// nil if it is neither (or a dependency's) or does not parse.
 func (r *run) newJSValues(ctx context.Context, rel string, prof *coverage.Profile) *jsValues {
-	if l := analysis.LanguageForPath(rel); l == nil || !jsLanguages[l.Name] || r.after == nil || strings.Contains(rel, "node_modules/") {
+	if !isJSFile(rel) || strings.Contains(rel, "node_modules/") {
 		return nil
 	}
-	f, err := r.after.File(rel)
-	if err != nil {
+	src, root := r.moduleTree(ctx, rel)
+	if root == nil {
 		return nil
 	}
-	tree, err := f.Tree(ctx)
-	if err != nil {
-		return nil
-	}
-	root := tree.RootNode()
-	if root.HasError() {
-		return nil
-	}
-	return &jsValues{rel: rel, src: f.Content, root: root, prof: prof, snap: r.after, memo: map[string]useState{}, exported: map[string]bool{}}
+	p := &jsValues{rel: rel, src: src, root: root, prof: prof, snap: r.after, exported: map[string]bool{}}
+	p.find = p.nameState
+	return p
 }
 
 // topDecl returns the declaration a top-level statement holds, and
@@ -119,37 +111,11 @@ func (p *jsValues) lines(string) map[int]*declJudgement {
 	return p.specs
 }
 
-func (p *jsValues) judge(j *declJudgement) *declJudgement {
-	if !j.judged {
-		j.judged = true
-		for _, n := range j.names {
-			st := p.nameState(n)
-			j.used = j.used || st.used
-			j.run = j.run || st.run
-		}
-	}
-	return j
-}
-
 func (p *jsValues) nameState(name string) useState {
-	if st, ok := p.memo[name]; ok {
-		return st
-	}
-	p.memo[name] = useState{}
-	st := useState{}
 	if p.exported[name] && mentionedElsewhere(p.snap, p.rel, name, isJSFile) {
-		st = useState{used: true, run: true}
-	} else {
-		for _, u := range p.uses(name) {
-			st.used = true
-			if p.useRun(u) {
-				st.run = true
-				break
-			}
-		}
+		return useState{used: true, run: true} // may be imported: cannot be told
 	}
-	p.memo[name] = st
-	return st
+	return firstRun(p.uses(name), p.useRun)
 }
 
 var jsFunctions = map[string]bool{
@@ -277,12 +243,8 @@ func (p *jsValues) useRun(u *sitter.Node) bool {
 			if n.Parent() == p.root {
 				if decl, exported := topDecl(n); decl != nil && !exported {
 					if names := p.declared(decl); len(names) > 0 {
-						st := useState{}
-						for _, name := range names {
-							s := p.nameState(name)
-							st.used, st.run = st.used || s.used, st.run || s.run
-						}
-						return st.run || !st.used
+						st := p.of(names)
+						return st.run || !st.used // dead code runs nowhere: no doubt raised
 					}
 				}
 				break
@@ -291,94 +253,4 @@ func (p *jsValues) useRun(u *sitter.Node) bool {
 		return true
 	}
 	return lineRun(p.prof.Files[p.rel], u)
-}
-
-// lineRun reports whether the coverage of a file ran the node's position,
-// or whether that cannot be told (no coverage of the file, a position in no
-// block).
-func lineRun(cf *coverage.File, u *sitter.Node) bool {
-	if cf == nil {
-		return true
-	}
-	line, col := int(u.StartPoint().Row)+1, int(u.StartPoint().Column)+1
-	counted := false
-	for i, b := range cf.Blocks {
-		if inBlock(b, line, col) {
-			if cf.Hits[i] > 0 {
-				return true
-			}
-			counted = true
-		}
-	}
-	return !counted
-}
-
-func isJSFile(rel string) bool {
-	l := analysis.LanguageForPath(rel)
-	return l != nil && jsLanguages[l.Name]
-}
-
-func isPythonFile(rel string) bool {
-	l := analysis.LanguageForPath(rel)
-	return l != nil && l.Name == "python"
-}
-
-// maxMentionScan bounds the files read to look for another module's
-// mention of a name; beyond it, the name is not judged.
-const maxMentionScan = 5000
-
-// mentionedElsewhere reports whether a file of the workspace other than
-// rel, of the kind want accepts, holds name as a word after the edit, or
-// whether that cannot be told. Files on disk are read directly, not
-// through the snapshot, whose cache outlives this verification in a
-// server.
-func mentionedElsewhere(snap *analysis.Snapshot, rel, name string, want func(string) bool) bool {
-	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
-	changed, deleted := map[string]bool{}, map[string]bool{}
-	for _, o := range snap.Overlays() {
-		changed[o] = true
-	}
-	for _, d := range snap.Deleted() {
-		deleted[d] = true
-	}
-	holds := func(p string, read func() ([]byte, error)) bool {
-		if p == rel || deleted[p] || !want(p) {
-			return false
-		}
-		b, err := read()
-		return err != nil || word.Match(b)
-	}
-	for o := range changed {
-		if holds(o, func() ([]byte, error) { return snap.ReadFile(o) }) {
-			return true
-		}
-	}
-	ws := snap.Root()
-	n, found := 0, false
-	err := filepath.WalkDir(ws, func(fp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			found = true // unreadable: cannot be told
-		}
-		if found {
-			return filepath.SkipAll
-		}
-		if d.IsDir() {
-			if fp != ws && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "__pycache__" || d.Name() == "site-packages" || d.Name() == "venv") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		p, rerr := filepath.Rel(ws, fp)
-		p = filepath.ToSlash(p)
-		if rerr != nil || changed[p] || !want(p) {
-			return nil
-		}
-		if n++; n > maxMentionScan {
-			found = true
-			return filepath.SkipAll
-		}
-		found = holds(p, func() ([]byte, error) { return os.ReadFile(fp) })
-		return nil
-	})
-	return found || err != nil
 }

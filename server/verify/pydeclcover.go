@@ -10,14 +10,6 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 )
 
-// valueLines judges the changed lines of package- or module-level values
-// (see declCoverage): lines gives, for one changed file, the value of each
-// such line, and judge finds its uses.
-type valueLines interface {
-	lines(rel string) map[int]*declJudgement
-	judge(j *declJudgement) *declJudgement
-}
-
 // pyValues is valueLines for a Python module: coverage.py counts a
 // module-level assignment (`_PORT = 8080`) as run whenever a test imports
 // the module, so a changed one is judged by the lines that use the name.
@@ -33,28 +25,22 @@ type pyValues struct {
 	prof  *coverage.Profile
 	snap  *analysis.Snapshot // after the edit, for other modules' mentions
 	specs map[int]*declJudgement
-	memo  map[string]useState
+	names
 }
 
 // newPyValues parses the Python file rel after the edit; nil if it is not
 // Python or does not parse.
 func (r *run) newPyValues(ctx context.Context, rel string, prof *coverage.Profile) *pyValues {
-	if l := analysis.LanguageForPath(rel); l == nil || l.Name != "python" || r.after == nil {
+	if !isPythonFile(rel) {
 		return nil
 	}
-	f, err := r.after.File(rel)
-	if err != nil {
+	src, root := r.moduleTree(ctx, rel)
+	if root == nil {
 		return nil
 	}
-	tree, err := f.Tree(ctx)
-	if err != nil {
-		return nil
-	}
-	root := tree.RootNode()
-	if root.HasError() {
-		return nil
-	}
-	return &pyValues{rel: rel, src: f.Content, root: root, prof: prof, snap: r.after, memo: map[string]useState{}}
+	p := &pyValues{rel: rel, src: src, root: root, prof: prof, snap: r.after}
+	p.find = p.nameState
+	return p
 }
 
 // lines maps each line of a module-level assignment to plain names.
@@ -109,37 +95,11 @@ func (p *pyValues) assigned(st *sitter.Node) []string {
 	return names
 }
 
-func (p *pyValues) judge(j *declJudgement) *declJudgement {
-	if !j.judged {
-		j.judged = true
-		for _, n := range j.names {
-			st := p.nameState(n)
-			j.used = j.used || st.used
-			j.run = j.run || st.run
-		}
-	}
-	return j
-}
-
 func (p *pyValues) nameState(name string) useState {
-	if st, ok := p.memo[name]; ok {
-		return st
-	}
-	p.memo[name] = useState{} // a cycle adds nothing
-	st := useState{}
 	if !strings.HasPrefix(name, "_") && mentionedElsewhere(p.snap, p.rel, name, isPythonFile) {
-		st = useState{used: true, run: true} // may be imported: cannot be told
-	} else {
-		for _, u := range p.uses(name) {
-			st.used = true
-			if p.useRun(u) {
-				st.run = true
-				break
-			}
-		}
+		return useState{used: true, run: true} // may be imported: cannot be told
 	}
-	p.memo[name] = st
-	return st
+	return firstRun(p.uses(name), p.useRun)
 }
 
 // uses lists the identifiers naming the module-level name: not an
@@ -280,12 +240,8 @@ func (p *pyValues) useRun(u *sitter.Node) bool {
 		for n := u; n.Parent() != nil; n = n.Parent() {
 			if n.Parent().Equal(p.root) {
 				if names := p.assigned(n); len(names) > 0 {
-					st := useState{}
-					for _, name := range names {
-						s := p.nameState(name)
-						st.used, st.run = st.used || s.used, st.run || s.run
-					}
-					return st.run || !st.used
+					st := p.of(names)
+					return st.run || !st.used // dead code runs nowhere: no doubt raised
 				}
 				break
 			}
