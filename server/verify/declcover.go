@@ -516,6 +516,56 @@ type valueLines interface {
 	judge(j *declJudgement) *declJudgement
 }
 
+// treeModule is a Python or JavaScript module after the edit, as
+// tree-sitter parses it: what judging the values of the two languages'
+// top levels shares.
+type treeModule struct {
+	rel   string
+	src   []byte
+	root  *sitter.Node
+	prof  *coverage.Profile
+	snap  *analysis.Snapshot // after the edit, for other modules' mentions
+	specs map[int]*declJudgement
+	names
+}
+
+// topLines maps each line of a top-level statement that declares values to
+// judge (judged's names; none: not one) to its judgement, once.
+func (m *treeModule) topLines(judged func(st *sitter.Node) []string) map[int]*declJudgement {
+	if m.specs != nil {
+		return m.specs
+	}
+	m.specs = map[int]*declJudgement{}
+	for i := 0; i < int(m.root.NamedChildCount()); i++ {
+		st := m.root.NamedChild(i)
+		names := judged(st)
+		if len(names) == 0 {
+			continue
+		}
+		j := &declJudgement{names: names}
+		for l := int(st.StartPoint().Row) + 1; l <= int(st.EndPoint().Row)+1; l++ {
+			m.specs[l] = j
+		}
+	}
+	return m.specs
+}
+
+// topRun reports whether the use u, outside every function, ran: at top
+// level it runs at import, but in the value of a top-level statement that
+// declares names (in's), it runs when one of those names' uses does.
+func (m *treeModule) topRun(u *sitter.Node, in func(st *sitter.Node) []string) bool {
+	for n := u; n.Parent() != nil; n = n.Parent() {
+		if n.Parent().Equal(m.root) {
+			if names := in(n); len(names) > 0 {
+				st := m.of(names)
+				return st.run || !st.used // dead code runs nowhere: no doubt raised
+			}
+			break
+		}
+	}
+	return true
+}
+
 // moduleTree is the syntax tree of rel after the edit, with its text; nil
 // when it cannot be read or holds a syntax error.
 func (r *run) moduleTree(ctx context.Context, rel string) ([]byte, *sitter.Node) {

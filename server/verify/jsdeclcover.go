@@ -6,7 +6,6 @@ import (
 
 	sitter "github.com/smacker/go-tree-sitter"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 )
 
@@ -21,13 +20,7 @@ import (
 // name that another file of the workspace mentions may be imported there
 // and raises none either.
 type jsValues struct {
-	rel   string
-	src   []byte
-	root  *sitter.Node
-	prof  *coverage.Profile
-	snap  *analysis.Snapshot
-	specs map[int]*declJudgement
-	names
+	treeModule
 	// exported: top-level names an export statement declares.
 	exported map[string]bool
 }
@@ -44,7 +37,7 @@ func (r *run) newJSValues(ctx context.Context, rel string, prof *coverage.Profil
 	if root == nil {
 		return nil
 	}
-	p := &jsValues{rel: rel, src: src, root: root, prof: prof, snap: r.after, exported: map[string]bool{}}
+	p := &jsValues{treeModule: treeModule{rel: rel, src: src, root: root, prof: prof, snap: r.after}, exported: map[string]bool{}}
 	p.find = p.nameState
 	return p
 }
@@ -84,31 +77,19 @@ func (p *jsValues) declared(decl *sitter.Node) []string {
 }
 
 func (p *jsValues) lines(string) map[int]*declJudgement {
-	if p.specs != nil {
-		return p.specs
-	}
-	p.specs = map[int]*declJudgement{}
-	for i := 0; i < int(p.root.NamedChildCount()); i++ {
-		st := p.root.NamedChild(i)
+	return p.topLines(func(st *sitter.Node) []string {
 		decl, exported := topDecl(st)
 		if decl == nil {
-			continue
+			return nil
 		}
 		names := p.declared(decl)
-		if len(names) == 0 {
-			continue
-		}
 		for _, n := range names {
 			if exported {
 				p.exported[n] = true
 			}
 		}
-		j := &declJudgement{names: names}
-		for l := int(st.StartPoint().Row) + 1; l <= int(st.EndPoint().Row)+1; l++ {
-			p.specs[l] = j
-		}
-	}
-	return p.specs
+		return names
+	})
 }
 
 func (p *jsValues) nameState(name string) useState {
@@ -237,20 +218,14 @@ func (p *jsValues) bind(pat *sitter.Node, name string, scope *sitter.Node, bindi
 // whether that cannot be told.
 func (p *jsValues) useRun(u *sitter.Node) bool {
 	if fn := p.enclosing(u, jsFunctions); fn == p.root {
-		// At top level it runs at import; in another top-level
-		// declaration's value, it runs when that name's uses do.
-		for n := u; n.Parent() != nil; n = n.Parent() {
-			if n.Parent() == p.root {
-				if decl, exported := topDecl(n); decl != nil && !exported {
-					if names := p.declared(decl); len(names) > 0 {
-						st := p.of(names)
-						return st.run || !st.used // dead code runs nowhere: no doubt raised
-					}
-				}
-				break
+		// An exported declaration's value is not followed: it may be
+		// imported and used elsewhere.
+		return p.topRun(u, func(st *sitter.Node) []string {
+			if decl, exported := topDecl(st); decl != nil && !exported {
+				return p.declared(decl)
 			}
-		}
-		return true
+			return nil
+		})
 	}
 	return lineRun(p.prof.Files[p.rel], u)
 }

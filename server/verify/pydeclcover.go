@@ -6,7 +6,6 @@ import (
 
 	sitter "github.com/smacker/go-tree-sitter"
 
-	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 )
 
@@ -18,15 +17,7 @@ import (
 // may be imported there, and raises no doubt. As for Go, every doubt
 // counts as run: a use in a function that binds the same name itself is
 // no use, one at module level runs at import.
-type pyValues struct {
-	rel   string
-	src   []byte
-	root  *sitter.Node
-	prof  *coverage.Profile
-	snap  *analysis.Snapshot // after the edit, for other modules' mentions
-	specs map[int]*declJudgement
-	names
-}
+type pyValues struct{ treeModule }
 
 // newPyValues parses the Python file rel after the edit; nil if it is not
 // Python or does not parse.
@@ -38,30 +29,13 @@ func (r *run) newPyValues(ctx context.Context, rel string, prof *coverage.Profil
 	if root == nil {
 		return nil
 	}
-	p := &pyValues{rel: rel, src: src, root: root, prof: prof, snap: r.after}
+	p := &pyValues{treeModule{rel: rel, src: src, root: root, prof: prof, snap: r.after}}
 	p.find = p.nameState
 	return p
 }
 
 // lines maps each line of a module-level assignment to plain names.
-func (p *pyValues) lines(string) map[int]*declJudgement {
-	if p.specs != nil {
-		return p.specs
-	}
-	p.specs = map[int]*declJudgement{}
-	for i := 0; i < int(p.root.NamedChildCount()); i++ {
-		st := p.root.NamedChild(i)
-		names := p.assigned(st)
-		if len(names) == 0 {
-			continue
-		}
-		j := &declJudgement{names: names}
-		for l := int(st.StartPoint().Row) + 1; l <= int(st.EndPoint().Row)+1; l++ {
-			p.specs[l] = j
-		}
-	}
-	return p.specs
-}
+func (p *pyValues) lines(string) map[int]*declJudgement { return p.topLines(p.assigned) }
 
 // assigned returns the plain names a module-level statement assigns
 // (`A = 1`, `A: int = 1`, `A = B = 1`, `A, B = 1, 2`), dunders left out.
@@ -235,18 +209,7 @@ func (p *pyValues) bindsLocally(fn *sitter.Node, name string) bool {
 // whether that cannot be told.
 func (p *pyValues) useRun(u *sitter.Node) bool {
 	if p.enclosingFunction(u) == nil {
-		// At module level it runs at import; in another assignment of a
-		// module-level name, it runs when that name's uses do.
-		for n := u; n.Parent() != nil; n = n.Parent() {
-			if n.Parent().Equal(p.root) {
-				if names := p.assigned(n); len(names) > 0 {
-					st := p.of(names)
-					return st.run || !st.used // dead code runs nowhere: no doubt raised
-				}
-				break
-			}
-		}
-		return true
+		return p.topRun(u, p.assigned)
 	}
 	return lineRun(p.prof.Files[p.rel], u) // a continuation line is in no block
 }
