@@ -1,0 +1,11 @@
+//go:build !linux
+
+package confine
+
+import "errors"
+
+func abi() int { return 0 }
+
+func execConfined(string, []string, []string) error {
+	return errors.New("confining a program needs Linux's Landlock")
+}
