@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/confine"
 	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 	"github.com/gauntlet-dev/gauntlet/server/model/modeltest"
 )
@@ -518,5 +520,95 @@ func TestFixKeepsSecretsFromModel(t *testing.T) {
 	}
 	if l := h.leaks(out+errb, "MY_API_TOKEN"); len(l) > 0 {
 		t.Errorf("fix --format json holds %v:\n%s", l, out)
+	}
+}
+
+// TestSandboxBuildCacheOutOfTestsReach: the sandbox's Go build cache serves
+// every later verification, so code under test must not write it; a test
+// of the edit tries, and tries the go command's work directory (what it
+// compiled before it enters the cache) and the go command itself. With
+// Landlock the test binaries run confined beside a go command that keeps
+// its compile in the cache; without (GAUNTLET_LANDLOCK=off), go test sees
+// the cache read-only. The probe only opens files and creates markers of
+// its own: a failure leaves the shared cache as it was.
+func TestSandboxBuildCacheOutOfTestsReach(t *testing.T) {
+	if !hasBwrap(t) {
+		t.Skip("bwrap is not installed")
+	}
+	landlock := confine.ABI() >= 1
+	if !landlock && testenv.InCI() {
+		t.Fatal("the kernel offers no Landlock, which CI needs")
+	}
+	h := newHostileEnv(t)
+	cache := ""
+	for _, kv := range h.env {
+		if v, ok := strings.CutPrefix(kv, "GAUNTLET_SANDBOX_GOCACHE="); ok {
+			cache = v
+		}
+	}
+	mark := "gauntlet-cache-probe-" + strconv.Itoa(os.Getpid())
+	defer os.Remove(filepath.Join(cache, mark))
+	probe := `package a
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+func TestProbe(t *testing.T) {
+	cache := os.Getenv("GOCACHE")
+	t.Log("CACHE-NEW", os.WriteFile(filepath.Join(cache, "` + mark + `"), []byte("x"), 0o644))
+	f, err := os.OpenFile(filepath.Join(cache, "README"), os.O_WRONLY|os.O_APPEND, 0)
+	t.Log("CACHE-OLD", err)
+	if err == nil {
+		f.Close()
+	}
+	work := filepath.Dir(filepath.Dir(os.Args[0])) // the go command's $WORK
+	t.Log("WORK", work, os.WriteFile(filepath.Join(work, "` + mark + `"), []byte("x"), 0o644))
+	m, err := os.Open("/proc/" + strconv.Itoa(os.Getppid()) + "/mem")
+	t.Log("GO-MEM", err)
+	if err == nil {
+		m.Close()
+	}
+	t.Log("GO-SIGNAL", syscall.Kill(os.Getppid(), 0))
+	t.Fatal("probe done")
+}
+`
+	dir := twoPackages(t, "")
+	modes := []string{"GAUNTLET_LANDLOCK=off"}
+	if landlock {
+		modes = append(modes, "GAUNTLET_LANDLOCK=")
+	}
+	for _, mode := range modes {
+		code, out, errb := runBin(t, dir, append(slices.Clone(h.env), mode), touchBoth(probe), "verify", "--patch", "-", "--format", "json")
+		all := out + errb
+		if code != exitFindings || !strings.Contains(all, "probe done") {
+			t.Fatalf("%s: exit %d, want 1 with the probe's failure:\n%s", mode, code, all)
+		}
+		if _, err := os.Stat(filepath.Join(cache, mark)); err == nil {
+			t.Errorf("%s: a test wrote a file into the sandbox's build cache", mode)
+		}
+		for _, want := range []string{"CACHE-NEW open ", "CACHE-OLD open "} {
+			if !regexp.MustCompile(want + `\S+: (read-only file system|permission denied)`).MatchString(all) {
+				t.Errorf("%s: want %q to fail (read-only or denied):\n%s", mode, want, all)
+			}
+		}
+		if mode != "GAUNTLET_LANDLOCK=" {
+			continue
+		}
+		// Confined: the go command's work directory and the go command
+		// itself are out of reach too.
+		if !regexp.MustCompile(`WORK /var/tmp/gauntlet-go-work/\S+ open \S+: permission denied`).MatchString(all) {
+			t.Errorf("want the go command's work directory under /var/tmp and out of the test's reach:\n%s", all)
+		}
+		if !regexp.MustCompile(`GO-MEM open /proc/\d+/mem: (permission denied|operation not permitted)`).MatchString(all) {
+			t.Errorf("want the go command's memory out of the test's reach:\n%s", all)
+		}
+		if confine.ABI() >= 6 && !strings.Contains(all, "GO-SIGNAL operation not permitted") {
+			t.Errorf("want the go command out of the test's signals:\n%s", all)
+		}
 	}
 }

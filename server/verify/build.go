@@ -285,7 +285,10 @@ func (r *run) namedOnlyInBodies(ctx context.Context, dir string, names []string)
 // own.
 func (r *run) buildGoInTests(ctx context.Context) (res *buildResult, ok bool, err error) {
 	a := r.ahead
-	if a == nil {
+	if a == nil || !r.sb.goTestKeepsCompile() {
+		// A go test that keeps nothing in the build cache would compile
+		// the edited packages' dependencies at every verification: the
+		// build gate's go list compiles them into it instead.
 		return nil, false, nil
 	}
 	mod := ""
@@ -559,7 +562,7 @@ func (r *run) goCompileIn(ctx context.Context, sb *sandbox, dir string, flags, p
 	args = append(args, r.opts.Tests.Go.Flags...)
 	args = append(args, pkgs...)
 	res.commands = append(res.commands, strings.Join(args, " "))
-	out, err := sb.run(ctx, dir, nil, args...)
+	out, err := sb.compile(ctx, dir, nil, args...)
 	if ctx.Err() != nil {
 		return nil, 0, "", ctx.Err()
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gauntlet-dev/gauntlet/analysis/confine"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/goenv"
 	"github.com/gauntlet-dev/gauntlet/analysis/redact"
@@ -26,10 +27,17 @@ const DefaultMaxProcs = 2048
 // With bubblewrap, each runs — the whole of it: go test with the compiler
 // and every test binary, pytest, node, go list for the build gate — in
 // new user, pid, network, IPC and UTS namespaces where the file system is
-// read-only but for the shadow copy, the run's scratch directories, a
-// private /tmp and a Go build cache of gauntlet's own (never the user's,
-// which nothing outside a sandbox ever trusts), HOME is an empty private
-// directory, and the user's home, /root, /home and /run are hidden. No
+// read-only but for the shadow copy, the run's scratch directories and a
+// private /tmp, HOME is an empty private directory, and the user's home,
+// /root, /home and /run are hidden. The Go build cache is gauntlet's own
+// (never the user's, which nothing outside a sandbox ever trusts), and
+// later verifications trust what it holds: only the go command may write
+// it, never code of the workspace. It is writable for go list (the
+// compiler runs, no code of the workspace does) and for go test, whose
+// test binaries then run confined by Landlock (confine: they write
+// nowhere but where tests may, and cannot reach the go command); for
+// everything else, and for go test where Landlock is missing, it is
+// read-only. No
 // launcher script exists: the sandbox is the outermost process, with the
 // command line passed as arguments. A process limit (RLIMIT_NPROC, inside
 // the user namespace) stops fork bombs, and --die-with-parent with the pid
@@ -50,7 +58,36 @@ type sandbox struct {
 	// telemetryOff is a file reading "off", bound read-only over the go
 	// telemetry mode file of the sandbox's HOME.
 	telemetryOff string
+	cache        string // the Go build cache (SandboxGoCache)
+	cacheAt      string // where the sandbox shows it
+	// confineExe is this binary, which confines go test's test binaries
+	// (confine.ExecName); "" when they cannot be confined here.
+	confineExe string
 }
+
+// cacheAccess says whether a sandboxed command may write the Go build
+// cache.
+type cacheAccess int
+
+const (
+	cacheReadOnly cacheAccess = iota // code of the workspace may run
+	cacheCompile                     // only the go command and its compiler run
+	// cacheTests: a test runner's command; a go test writes the cache when
+	// its test binaries can run confined, else it is read-only.
+	cacheTests
+)
+
+// Inside the sandbox, under /var/tmp (hidden: an empty tmpfs that no
+// writable directory of a test lies under), the build cache, the confining
+// launcher and the go command's work directory, which holds the packages
+// it compiled before they enter the build cache: out of the test
+// binaries' reach.
+const (
+	sandboxConfineDir = "/var/tmp"
+	sandboxGoCache    = sandboxConfineDir + "/gauntlet-gocache"
+	sandboxLauncher   = sandboxConfineDir + "/" + confine.ExecName
+	sandboxGoWork     = sandboxConfineDir + "/gauntlet-go-work"
+)
 
 var (
 	bwrapOnce sync.Once
@@ -137,8 +174,18 @@ func newSandbox(opts Options, root, tmp string) (*sandbox, error) {
 	if err := os.MkdirAll(cache, 0o700); err != nil {
 		return nil, fmt.Errorf("verify: sandbox build cache: %w", err)
 	}
-	s.writable = append(s.writable, cache)
+	s.cache, s.cacheAt = filepath.Clean(cache), filepath.Clean(cache)
 	s.hidden = hiddenDirs()
+	if slices.Contains(s.hidden, sandboxConfineDir) {
+		// Shown at a path of its own, out of every directory a test may
+		// write, wherever it is on the host.
+		s.cacheAt = sandboxGoCache
+		if exe, err := os.Executable(); err == nil && confine.Available() {
+			if exe, err = filepath.EvalSymlinks(exe); err == nil {
+				s.confineExe = exe
+			}
+		}
+	}
 	modcache := goEnvVar("GOMODCACHE")
 	for _, d := range []string{goEnvVar("GOROOT"), modcache} {
 		if d != "" {
@@ -152,7 +199,7 @@ func newSandbox(opts Options, root, tmp string) (*sandbox, error) {
 	}
 	// The module cache stays read-only and nothing is downloaded: a module
 	// the edit needs that is not in the cache fails the build.
-	s.env = []string{"GOCACHE=" + cache, "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local",
+	s.env = []string{"GOCACHE=" + s.cacheAt, "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local",
 		"GOFLAGS=" + withoutFlag(os.Getenv("GOFLAGS"), "-modcacherw"),
 		"HOME=" + sandboxHome, "TMPDIR=/tmp", "XDG_CACHE_HOME=" + sandboxHome + "/.cache", "XDG_CONFIG_HOME=" + sandboxHome + "/.config",
 		"GOENV=off", "GOTMPDIR="}
@@ -215,8 +262,10 @@ func (s *sandbox) mode() string {
 }
 
 // wrap returns argv to run inside the sandbox, with the directories
-// writable writable too (argv itself without a sandbox).
-func (s *sandbox) wrap(argv []string, writable ...string) []string {
+// writable writable too and the Go build cache as cache says (argv itself
+// without a sandbox). A go test that may write the cache runs its test
+// binaries confined (confinedWritable).
+func (s *sandbox) wrap(argv []string, cache cacheAccess, writable ...string) []string {
 	if s.bwrap == "" {
 		return argv
 	}
@@ -232,6 +281,19 @@ func (s *sandbox) wrap(argv []string, writable ...string) []string {
 	out = append(out, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp")
 	for _, h := range s.hidden {
 		out = append(out, "--tmpfs", h)
+	}
+	cacheRW := cache == cacheCompile
+	var confined []string // what go test's test binaries may write
+	if cache == cacheTests && isGoTest(argv) {
+		// Without confinement the cache stays read-only: go test then
+		// compiles what it lacks in its work directory, and keeps nothing.
+		if confined = s.confinedWritable(writable); confined != nil {
+			cacheRW = true
+			out = append(out, "--ro-bind", s.confineExe, sandboxLauncher, "--dir", sandboxGoWork)
+		}
+	}
+	if s.cacheAt != s.cache {
+		out = append(out, bindFlag(cacheRW), s.cache, s.cacheAt)
 	}
 	out = append(out, "--dir", sandboxHome)
 	if s.telemetryOff != "" {
@@ -260,6 +322,9 @@ func (s *sandbox) wrap(argv []string, writable ...string) []string {
 	for _, w := range append(slices.Clone(s.writable), writable...) {
 		add(w, true)
 	}
+	if s.cacheAt == s.cache {
+		add(s.cache, cacheRW)
+	}
 	add(s.root, false)
 	for _, r := range s.readable {
 		if s.underHidden(r) {
@@ -282,16 +347,18 @@ func (s *sandbox) wrap(argv []string, writable ...string) []string {
 	// workspace's cache, and everything bound over the hidden directories.
 	sort.SliceStable(binds, func(i, j int) bool { return depth(binds[i].path) < depth(binds[j].path) })
 	for _, b := range binds {
-		if b.rw {
-			out = append(out, "--bind", b.path, b.path)
-		} else {
-			out = append(out, "--ro-bind", b.path, b.path)
-		}
+		out = append(out, bindFlag(b.rw), b.path, b.path)
 	}
 	if s.view != nil {
 		out = append(out, s.view.bwrapArgs()...)
 	}
-	for _, e := range s.env {
+	env := s.env
+	if confined != nil {
+		env = append(slices.Clone(env), "GOTMPDIR="+sandboxGoWork)
+		launch := append([]string{sandboxLauncher}, confine.Args(confined)...)
+		argv = append([]string{argv[0], argv[1], "-exec=" + shellJoin(launch)}, argv[2:]...)
+	}
+	for _, e := range env {
 		k, v, _ := strings.Cut(e, "=")
 		if v == "" {
 			out = append(out, "--unsetenv", k)
@@ -305,6 +372,84 @@ func (s *sandbox) wrap(argv []string, writable ...string) []string {
 		out = append(out, s.prlimit, "--nproc="+n+":"+n, "--core=0", "--")
 	}
 	return append(out, argv...)
+}
+
+// goTestKeepsCompile reports whether a go test run through the launcher
+// keeps what it compiles in the build cache: without a sandbox (the go
+// command's own cache), or with its test binaries confined.
+func (s *sandbox) goTestKeepsCompile() bool {
+	return s.bwrap == "" || s.confineExe != "" && s.cacheAt != s.cache
+}
+
+// bindFlag is bubblewrap's flag for a writable or read-only bind.
+func bindFlag(rw bool) string {
+	if rw {
+		return "--bind"
+	}
+	return "--ro-bind"
+}
+
+// isGoTest reports whether argv is a go test that runs test binaries, with
+// no -exec of its own (the one the sandbox adds would replace it).
+func isGoTest(argv []string) bool {
+	if len(argv) < 2 || filepath.Base(argv[0]) != "go" || argv[1] != "test" {
+		return false
+	}
+	for _, a := range argv[2:] {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "exec" || name == "c") {
+			return false
+		}
+	}
+	return true
+}
+
+// confinedWritable lists where go test's test binaries may write, confined:
+// the private /tmp, /dev and every writable directory of the sandbox but
+// the build cache (writable) — or nil when they cannot be confined here:
+// no Landlock, or a writable directory that would hold the go command's
+// work directory, or a path the -exec flag cannot carry.
+func (s *sandbox) confinedWritable(writable []string) []string {
+	if s.confineExe == "" || s.cacheAt == s.cache {
+		return nil
+	}
+	// The private /tmp and /dev hold nothing of the host's; the other
+	// directories are the host's, bound at their own paths.
+	var host []string
+	host = append(host, s.writable...)
+	host = append(host, writable...)
+	if s.view != nil {
+		host = append(host, s.view.writableMounts()...)
+	}
+	out := []string{"/tmp", "/dev"}
+	for _, w := range host {
+		if w == "" {
+			continue
+		}
+		w = filepath.Clean(w)
+		if within(w, sandboxConfineDir) || within(w, s.cache) || strings.ContainsAny(w, "'\"\\\n") {
+			return nil // the cache or the go command's work directory would be in reach
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// shellJoin joins words for the go command's -exec flag, which splits its
+// value at spaces and honours single quotes (confinedWritable refuses
+// paths with quotes).
+func shellJoin(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if strings.ContainsAny(w, " \t") {
+			w = "'" + w + "'"
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
 
 func resolve(p string) string {
@@ -334,15 +479,25 @@ type launcher struct {
 }
 
 func (l launcher) Wrap(argv []string, writable ...string) ([]string, []string) {
-	return l.s.wrap(argv, append([]string{l.shadow}, writable...)...), nil
+	return l.s.wrap(argv, cacheTests, append([]string{l.shadow}, writable...)...), nil
 }
 
 // run runs argv in dir, sandboxed, in its own process group, and returns
 // its combined output. When it ends, or ctx does, whatever is left of the
 // group is killed.
 func (s *sandbox) run(ctx context.Context, dir string, env []string, argv ...string) ([]byte, error) {
+	return s.runWith(ctx, cacheReadOnly, dir, env, argv...)
+}
+
+// compile is run for a go command that compiles and runs nothing of the
+// workspace (go list -export): its compile goes into the build cache.
+func (s *sandbox) compile(ctx context.Context, dir string, env []string, argv ...string) ([]byte, error) {
+	return s.runWith(ctx, cacheCompile, dir, env, argv...)
+}
+
+func (s *sandbox) runWith(ctx context.Context, cache cacheAccess, dir string, env []string, argv ...string) ([]byte, error) {
 	defer trace(time.Now(), "command: %s", traceArgv(argv))
-	full := s.wrap(argv)
+	full := s.wrap(argv, cache)
 	c := exec.CommandContext(ctx, full[0], full[1:]...)
 	c.Dir = dir
 	c.Env = append(redact.Environ(os.Environ(), s.envNames), env...)

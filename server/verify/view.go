@@ -217,6 +217,18 @@ func (s *shadow) bwrapArgs() []string {
 	return out
 }
 
+// writableMounts are the paths inside the sandbox that the view makes
+// writable.
+func (s *shadow) writableMounts() []string {
+	var out []string
+	for _, b := range s.binds {
+		if b.rw {
+			out = append(out, b.at)
+		}
+	}
+	return out
+}
+
 // snapshot is the edited workspace as the host reads it: the copy, or
 // for a view the snapshot it shows (the workspace's files and the edit).
 func (s *shadow) snapshot() *analysis.Snapshot {
