@@ -149,6 +149,9 @@ func newLangSet(lang *analysis.Language, parts []*part) (*langSet, map[*rule]*Er
 // literal text one of its patterns needs in the file's language.
 func (r *rule) wants(f *analysis.File) bool {
 	p := r.parts[f.Lang]
+	if p != nil && p.ready() != nil {
+		return true // run reports why it cannot
+	}
 	return p != nil && p.wants(f)
 }
 
@@ -171,6 +174,9 @@ func (r *rule) run(pass *analysis.Pass) error {
 	p := r.parts[pass.File.Lang]
 	if p == nil {
 		return nil
+	}
+	if err := p.ready(); err != nil {
+		return err
 	}
 	diags, err := p.ls.results(pass)
 	if err != nil {
