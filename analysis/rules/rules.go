@@ -99,7 +99,7 @@ type part struct {
 	report string // capture name
 	fixCap string // capture name, if the rule has a fix
 	// lazy, for a rule compiled on first use (CompileLazily), compiles
-	// the rule's language set then; nil once Compile compiled it.
+	// the rule's language set then; nil for a rule compiled at once.
 	lazy *lazyLang
 }
 
