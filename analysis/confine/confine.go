@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -39,11 +40,15 @@ func ABI() int { return abi() }
 
 // Args returns the arguments that make a binary started as ExecName
 // confine the program that follows them to writes in writable (their
-// files and what lies below them) and the directory the program is in.
-func Args(writable []string) []string {
+// files and what lies below them) and the directory the program is in,
+// and start it without the environment variables unset.
+func Args(writable, unset []string) []string {
 	var out []string
 	for _, w := range writable {
 		out = append(out, "--rw", w)
+	}
+	for _, u := range unset {
+		out = append(out, "--unset", u)
 	}
 	return append(out, "--")
 }
@@ -67,16 +72,25 @@ func init() {
 // program and its arguments) and replaces it with the program. It returns
 // only on failure.
 func Exec(args []string) error {
+	const usage = "usage: %s [--rw DIR ...] [--unset NAME ...] -- PROGRAM [ARG ...]"
 	var writable []string
+	env := os.Environ()
 	for len(args) > 0 && args[0] != "--" {
-		if args[0] != "--rw" || len(args) < 2 {
-			return fmt.Errorf("usage: %s [--rw DIR ...] -- PROGRAM [ARG ...]", ExecName)
+		if len(args) < 2 {
+			return fmt.Errorf(usage, ExecName)
 		}
-		writable = append(writable, args[1])
+		switch args[0] {
+		case "--rw":
+			writable = append(writable, args[1])
+		case "--unset":
+			env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, args[1]+"=") })
+		default:
+			return fmt.Errorf(usage, ExecName)
+		}
 		args = args[2:]
 	}
 	if len(args) < 2 {
-		return fmt.Errorf("usage: %s [--rw DIR ...] -- PROGRAM [ARG ...]", ExecName)
+		return fmt.Errorf(usage, ExecName)
 	}
 	prog, argv := args[1], args[1:]
 	if !strings.Contains(prog, "/") {
@@ -84,5 +98,5 @@ func Exec(args []string) error {
 	}
 	// A test binary writes its coverage and profiles beside itself.
 	writable = append(writable, filepath.Dir(prog))
-	return execConfined(prog, argv, writable)
+	return execConfined(prog, argv, env, writable)
 }

@@ -50,7 +50,7 @@ func TestConfinedWritesOnlyWhereAllowed(t *testing.T) {
 	}
 	script := `echo a > "$1/f" && echo b > "$2/f" && cat "$3/keep" &&
 		sh -c 'echo c > "$1/f"' - "$3"; echo d > "$3/keep"; rm -f "$3/keep"; mkdir "$3/d"; echo rc=$?`
-	args := append(Args([]string{allowed}), sh, "-c", script, "-", allowed, bin, denied)
+	args := append(Args([]string{allowed}, nil), sh, "-c", script, "-", allowed, bin, denied)
 	out, err := exec.Command(launcher(t), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -84,5 +84,22 @@ func TestLauncherRefusesBadArguments(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "gauntlet: confine:") {
 			t.Errorf("%q: err %v, output %s; want a failure naming confine", args, err, out)
 		}
+	}
+}
+
+// TestLauncherUnsetsVariables: the names given to --unset do not reach the
+// program; the rest of the environment does.
+func TestLauncherUnsetsVariables(t *testing.T) {
+	needLandlock(t)
+	bin := t.TempDir()
+	sh := filepath.Join(bin, "sh")
+	if err := os.Symlink("/bin/sh", sh); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(launcher(t), append(Args(nil, []string{"GOTMPDIR"}), sh, "-c", `echo "[$GOTMPDIR][$KEEP]"`)...)
+	cmd.Env = append(os.Environ(), "GOTMPDIR=/var/tmp/work", "KEEP=kept")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "[][kept]" {
+		t.Errorf("got %q (%v), want [][kept]", out, err)
 	}
 }

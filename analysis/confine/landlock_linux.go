@@ -5,7 +5,6 @@ package confine
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"syscall"
 	"unsafe"
@@ -57,7 +56,7 @@ type rulesetAttr struct {
 	fs, net, scoped uint64
 }
 
-func execConfined(prog string, argv, writable []string) error {
+func execConfined(prog string, argv, env, writable []string) error {
 	v := abi()
 	if v < 1 {
 		return errors.New("the kernel offers no Landlock (Linux 5.13 or later, with landlock among its security modules)")
@@ -107,5 +106,5 @@ func execConfined(prog string, argv, writable []string) error {
 		return fmt.Errorf("landlock_restrict_self: %w", e)
 	}
 	unix.Close(ruleset)
-	return syscall.Exec(prog, argv, os.Environ())
+	return syscall.Exec(prog, argv, env)
 }

@@ -6,6 +6,6 @@ import "errors"
 
 func abi() int { return 0 }
 
-func execConfined(string, []string, []string) error {
+func execConfined(string, []string, []string, []string) error {
 	return errors.New("confining a program needs Linux's Landlock")
 }

@@ -612,3 +612,49 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxTestsUseTempDirAndGo: confined, a test of the edit still gets
+// its t.TempDir and can run the go command (a code generator's test): the
+// go test's own work directory (GOTMPDIR, out of the tests' reach) is not
+// theirs, and a build cache they cannot write only costs their go command
+// its reuse.
+func TestSandboxTestsUseTempDirAndGo(t *testing.T) {
+	if !hasBwrap(t) {
+		t.Skip("bwrap is not installed")
+	}
+	h := newHostileEnv(t)
+	test := `package a
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestBuildsAProgram(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"go.mod": "module x\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() { println(\"built\") }\n"}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := exec.Command("go", "build", "-o", "x", ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(filepath.Join(dir, "x")).CombinedOutput(); err != nil || string(out) != "built\n" {
+		t.Fatalf("the program: %v %q", err, out)
+	}
+}
+`
+	dir := twoPackages(t, "")
+	for _, mode := range []string{"GAUNTLET_LANDLOCK=", "GAUNTLET_LANDLOCK=off"} {
+		code, out, errb := runBin(t, dir, append(slices.Clone(h.env), mode), touchBoth(test), "verify", "--patch", "-", "--format", "json")
+		if code != 0 || !strings.Contains(out, `"accepted": true`) {
+			t.Errorf("%s: exit %d, want the edit accepted:\n%s%s", mode, code, out, errb)
+		}
+	}
+}

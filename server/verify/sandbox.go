@@ -355,7 +355,9 @@ func (s *sandbox) wrap(argv []string, cache cacheAccess, writable ...string) []s
 	env := s.env
 	if confined != nil {
 		env = append(slices.Clone(env), "GOTMPDIR="+sandboxGoWork)
-		launch := append([]string{sandboxLauncher}, confine.Args(confined)...)
+		// The test binaries' own go commands (a test of a code generator)
+		// work in /tmp, as before: GOTMPDIR is the go test's alone.
+		launch := append([]string{sandboxLauncher}, confine.Args(confined, []string{"GOTMPDIR"})...)
 		argv = append([]string{argv[0], argv[1], "-exec=" + shellJoin(launch)}, argv[2:]...)
 	}
 	for _, e := range env {
