@@ -37,9 +37,9 @@ const DefaultMaxProcs = 2048
 // test binaries then run confined by Landlock (confine: they write
 // nowhere but where tests may, and cannot reach the go command); for
 // everything else, and for go test where Landlock is missing, it is
-// read-only. No
-// launcher script exists: the sandbox is the outermost process, with the
-// command line passed as arguments. A process limit (RLIMIT_NPROC, inside
+// read-only. No launcher script exists: the sandbox is the outermost
+// process, with the command line passed as arguments (the test binaries'
+// launcher is this binary, bound read-only). A process limit (RLIMIT_NPROC, inside
 // the user namespace) stops fork bombs, and --die-with-parent with the pid
 // namespace means that killing the outer process kills everything
 // inside. Without bubblewrap, processes run in their own process group,
