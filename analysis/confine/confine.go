@@ -29,9 +29,10 @@ const ExecName = "gauntlet-confined-exec"
 const DisableEnv = "GAUNTLET_LANDLOCK"
 
 // Available reports whether programs can be confined here: the kernel
-// offers Landlock and DisableEnv does not turn it off.
+// offers Landlock, a thread of this process could confine itself, and
+// DisableEnv does not turn it off.
 func Available() bool {
-	return os.Getenv(DisableEnv) != "off" && abi() >= 1
+	return os.Getenv(DisableEnv) != "off" && works()
 }
 
 // ABI is the kernel's Landlock ABI version, 0 without Landlock. From 6 on,

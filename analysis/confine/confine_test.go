@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,27 @@ func TestLauncherUnsetsVariables(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "[][kept]" {
 		t.Errorf("got %q (%v), want [][kept]", out, err)
+	}
+}
+
+// TestAvailableLeavesTheProcessFree: Available confines a thread of its own
+// to find out whether confinement works; the process still writes anywhere
+// afterwards, from any thread.
+func TestAvailableLeavesTheProcessFree(t *testing.T) {
+	needLandlock(t)
+	if !Available() {
+		t.Fatal("Landlock is offered, but a thread could not confine itself")
+	}
+	dir := t.TempDir()
+	errs := make(chan error, 64)
+	for i := range 64 {
+		go func() {
+			errs <- os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), []byte("x"), 0o644)
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatalf("after Available, the process cannot write: %v", err)
+		}
 	}
 }

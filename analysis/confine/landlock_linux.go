@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -56,14 +57,40 @@ type rulesetAttr struct {
 	fs, net, scoped uint64
 }
 
+// works reports whether a process can confine itself here: a kernel with
+// Landlock whose system calls no seccomp filter refuses. It confines a
+// thread of its own, which then ends (Landlock and no_new_privs are a
+// thread's, and the runtime ends a thread whose goroutine exits locked to
+// it), so the process itself stays as it was.
+var works = sync.OnceValue(func() bool {
+	if abi() < 1 {
+		return false
+	}
+	ok := make(chan bool)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		ok <- restrictThread(nil) == nil
+	}()
+	return <-ok
+})
+
 func execConfined(prog string, argv, env, writable []string) error {
+	// The restriction is the calling thread's: it must be the thread that
+	// runs execve.
+	runtime.LockOSThread()
+	if err := restrictThread(writable); err != nil {
+		return err
+	}
+	return syscall.Exec(prog, argv, env)
+}
+
+// restrictThread confines the calling thread, and what it starts, to
+// writes in writable.
+func restrictThread(writable []string) error {
 	v := abi()
 	if v < 1 {
 		return errors.New("the kernel offers no Landlock (Linux 5.13 or later, with landlock among its security modules)")
 	}
-	// The restriction is the calling thread's: it must be the thread that
-	// runs execve.
-	runtime.LockOSThread()
 	handled := writeRights(v)
 	attr := rulesetAttr{fs: handled}
 	size := unsafe.Offsetof(attr.net) // ABI 1 to 3 know only the file system
@@ -79,6 +106,7 @@ func execConfined(prog string, argv, env, writable []string) error {
 		return fmt.Errorf("landlock_create_ruleset: %w", e)
 	}
 	ruleset := int(fd)
+	defer unix.Close(ruleset)
 	for _, w := range writable {
 		p, err := unix.Open(w, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -105,6 +133,5 @@ func execConfined(prog string, argv, env, writable []string) error {
 	if _, _, e := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(ruleset), 0, 0); e != 0 {
 		return fmt.Errorf("landlock_restrict_self: %w", e)
 	}
-	unix.Close(ruleset)
-	return syscall.Exec(prog, argv, env)
+	return nil
 }
