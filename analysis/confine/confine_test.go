@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // needLandlock skips without Landlock, but never under CI=true: there the
@@ -14,7 +16,7 @@ import (
 func needLandlock(t *testing.T) {
 	t.Helper()
 	if abi() < 1 {
-		if os.Getenv("CI") == "true" {
+		if testenv.InCI() {
 			t.Fatal("the kernel offers no Landlock, which CI needs")
 		}
 		t.Skip("the kernel offers no Landlock")

@@ -66,13 +66,7 @@ func TestBuildGateOfBodyEdits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			failed := ""
-			if g := v.Failed(); g != nil {
-				failed = g.Name
-			}
-			if failed != c.gate {
-				t.Fatalf("rejected by %q, want %q: %s", failed, c.gate, v.Summary())
-			}
+			wantRejectedBy(t, v, c.gate)
 			b := v.Gate(GateBuild)
 			if !strings.Contains(strings.Join(b.Commands, "\n"), c.command) {
 				t.Errorf("build gate commands %q, want one with %q", b.Commands, c.command)

@@ -125,13 +125,7 @@ func TestCoverageOfChangedValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			failed := ""
-			if g := v.Failed(); g != nil {
-				failed = g.Name
-			}
-			if failed != c.gate {
-				t.Fatalf("rejected by %q, want %q: %s", failed, c.gate, v.Summary())
-			}
+			wantRejectedBy(t, v, c.gate)
 			if g := v.Gate(GateCoverage); !strings.Contains(g.Detail, c.detail) {
 				t.Errorf("coverage gate: %q, want %q in it", g.Detail, c.detail)
 			}

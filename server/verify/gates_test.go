@@ -174,6 +174,19 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// wantRejectedBy fails the test unless v was rejected by gate ("" for
+// accepted).
+func wantRejectedBy(t *testing.T, v *Verdict, gate string) {
+	t.Helper()
+	failed := ""
+	if g := v.Failed(); g != nil {
+		failed = g.Name
+	}
+	if failed != gate {
+		t.Fatalf("rejected by %q, want %q: %s", failed, gate, v.Summary())
+	}
+}
+
 func gateWorkspace(t *testing.T, src string) *analysis.Snapshot {
 	return workspace(t, map[string]string{"go.mod": gateMod, "calc.go": src, "calc_test.go": gateTst})
 }
