@@ -34,6 +34,9 @@
 //	  node: {command: [npx, jest]}
 //	  env: []            # names of variables test processes get beyond the allowlist
 //	  max_output: 1MiB   # output kept per test (bytes, KiB, MiB); a run keeps 8 times as much
+//	  hang_after: 10s    # a Go test of an edit still running after this runs alongside on the code
+//	                     # before it; if it passes there in t, the edit's run stops at 10s + 10·t
+//	                     # and the test fails as hanging ("off": wait for tests.timeout)
 //	model:
 //	  provider: ""       # openai | anthropic | ollama | none ("" = from GAUNTLET_MODEL)
 //	  name: ""
@@ -125,6 +128,10 @@ type Tests struct {
 	Env []string
 	// MaxOutput is the output kept per test, in bytes (0: 1 MiB).
 	MaxOutput int64
+	// HangAfter is how long a test of an edit runs before it is compared
+	// with the code before the edit (testrun.Settings.HangAfter); negative
+	// when hang_after is "off".
+	HangAfter time.Duration
 }
 
 // GoTests configures `go test`.
@@ -186,6 +193,7 @@ const (
 	DefaultMaxAttempts   = 3
 	DefaultLoopTimeout   = 20 * time.Minute
 	DefaultBuildTimeout  = 5 * time.Minute
+	DefaultHangAfter     = 10 * time.Second
 )
 
 // Default returns the configuration used when there is no file, rooted at dir.
@@ -204,6 +212,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.Tests.Go.Timeout == 0 {
 		c.Tests.Go.Timeout = c.Tests.Timeout
+	}
+	if c.Tests.HangAfter == 0 {
+		c.Tests.HangAfter = DefaultHangAfter
 	}
 	if c.Model.Timeout == 0 {
 		c.Model.Timeout = DefaultModelTimeout
@@ -551,6 +562,13 @@ func (d *decoder) tests(n *yaml.Node, key string, t *Tests) {
 			}
 		}},
 		field{"max_output", func(k string, v *yaml.Node) { t.MaxOutput = d.size(v, k) }},
+		field{"hang_after", func(k string, v *yaml.Node) {
+			if v.Kind == yaml.ScalarNode && v.Value == "off" {
+				t.HangAfter = -1
+				return
+			}
+			t.HangAfter = d.duration(v, k)
+		}},
 	)
 }
 

@@ -253,6 +253,30 @@ func TestTestsEnvAndMaxOutput(t *testing.T) {
 	}
 }
 
+// tests.hang_after: 10s when unset, a duration, or "off"; anything else
+// is an error naming the key and its line.
+func TestTestsHangAfter(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		yaml string
+		want time.Duration
+	}{
+		{"tests:\n  timeout: 1m\n", DefaultHangAfter},
+		{"tests:\n  hang_after: 3s\n", 3 * time.Second},
+		{"tests:\n  hang_after: off\n", -1},
+	} {
+		os.WriteFile(filepath.Join(dir, FileName), []byte(tc.yaml), 0o644)
+		c, err := Load(filepath.Join(dir, FileName))
+		if err != nil || c.Tests.HangAfter != tc.want {
+			t.Errorf("%q: hang_after %v, %v; want %v", tc.yaml, c.Tests.HangAfter, err, tc.want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte("tests:\n  timeout: 1m\n  hang_after: soon\n"), 0o644)
+	if _, err := Load(filepath.Join(dir, FileName)); err == nil || !strings.Contains(err.Error(), ":3: tests.hang_after: ") {
+		t.Fatalf("error %v should name tests.hang_after on line 3", err)
+	}
+}
+
 // The sgconfig.yml keys gauntlet does not implement (ast-grep's
 // AstGrepConfig: languageGlobs, customLanguages, languageInjections) are
 // errors naming the key and its line, never ignored.

@@ -372,7 +372,10 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("go test %s", strings.Join(shortPkgs(pkgs, p.Name), " ")), Percent: 0})
 
-	c := command(ctx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...).in(env, w.tmp)
+	// runCtx ends the go command early when a test hangs.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	c := command(runCtx, w.dir, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")}, "go", args...).in(env, w.tmp)
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -382,6 +385,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("go test: %w", err)
 	}
+	hw := watchHangs(ctx, env.Settings, opt, tests, stopRun)
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -426,6 +430,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 		if ev.Test != top {
 			continue
 		}
+		hw.event(id, ev.Action, time.Now())
 		switch ev.Action {
 		case "run":
 			started[id] = true
@@ -443,11 +448,25 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	waitErr := c.Wait()
 	c.reap()
+	out.Hung = hw.close()
 	if scanErr != nil {
 		return nil, fmt.Errorf("go test -json output: %w", scanErr)
 	}
 	runErr := ctx.Err()
 	for _, t := range tests {
+		if h := out.Hung; h != nil && results[t.ID] == nil {
+			// The hanging test fails, as go test's own time limit fails
+			// it; the others it stopped reached no verdict.
+			res := &Result{ID: t.ID, Package: t.Package, File: t.File, Line: t.Line, Status: Error,
+				Output: "not run to a verdict: the run was stopped because " + h.ID + " hangs"}
+			if t.ID == h.ID {
+				res.Status, res.Duration, res.Output = Fail, h.Ran.Milliseconds(), h.String()
+				if b := outputs[t.ID]; b != nil && strings.TrimSpace(cleanGoOutput(b.String())) != "" {
+					res.Output = trimOutput(cleanGoOutput(b.String()) + h.String())
+				}
+			}
+			results[t.ID] = res
+		}
 		res := results[t.ID]
 		if res == nil && t.Kind == KindBenchmark && pkgOutput[t.Package] != nil {
 			// Benchmarks report in the package's output, not as test events.
@@ -478,7 +497,7 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 				why = b.String() + why
 			}
 			res.Output = trimOutput(why)
-		} else if res.Status == Fail && outputs[t.ID] != nil {
+		} else if res.Status == Fail && outputs[t.ID] != nil && (out.Hung == nil || out.Hung.ID != t.ID) {
 			res.Output = trimOutput(cleanGoOutput(outputs[t.ID].String()))
 		}
 		if res.Status == Fail || res.Status == Error {

@@ -120,6 +120,9 @@ type Report struct {
 	Built []string
 	// BuildFailed lists the packages that go test could not compile.
 	BuildFailed []string
+	// Hung is the test for which the run was stopped: it ran far longer
+	// than before the edit (hang.go); nil when none did.
+	Hung *Hang
 }
 
 // Passed reports whether no test failed or errored.
@@ -163,6 +166,12 @@ type RunOptions struct {
 	// the cache with, so verify asks for it only when it does not compile
 	// first.
 	CoverOwn bool
+	// Before runs a test on the code before the edit and returns how long
+	// it took there, or an error when it did not pass; with
+	// Settings.HangAfter it lets a run stop a test that the edit makes
+	// hang (hang.go). The Go runner uses it; the others run to their time
+	// limit.
+	Before func(context.Context, Test) (time.Duration, error)
 }
 
 // Settings configure the runners: the `tests:` key of .gauntlet.yaml.
@@ -178,6 +187,10 @@ type Settings struct {
 	// at most eight times as much); 0 means DefaultMaxOutput
 	// (tests.max_output).
 	MaxOutput int64
+	// HangAfter is how long a test runs before a run given
+	// RunOptions.Before checks it against the code before the edit
+	// (tests.hang_after); 0: never.
+	HangAfter time.Duration
 }
 
 // DefaultTimeout bounds a run when Settings.Timeout is zero.
@@ -485,6 +498,9 @@ func (s *Suite) Run(ctx context.Context, tests []Test, opt RunOptions) (*Report,
 		out.Results = append(out.Results, o.Results...)
 		out.Built = append(out.Built, o.Built...)
 		out.BuildFailed = append(out.BuildFailed, o.BuildFailed...)
+		if out.Hung == nil {
+			out.Hung = o.Hung
+		}
 		if opt.Coverage {
 			out.Coverage.Merge(o.Coverage)
 		}

@@ -1,0 +1,180 @@
+package testrun
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// A test that an edit makes hang would hold a run until its time limit
+// (tests.timeout, ten minutes by default): the closed loop and `test
+// --affected-by` would wait that long for a verdict that the test's
+// duration before the edit gives in seconds. The Go runner therefore
+// watches each selected test's running time (go test -json's run, pause
+// and cont events: a parallel test's wait does not count). A test that
+// has run Settings.HangAfter is run again alongside, on the code before the
+// edit (RunOptions.Before). When it passes there in b, the edited run is
+// stopped as soon as the test has run HangAfter + HangFactor·b: the test
+// fails as hanging (Report.Hung). Both durations are measured now, on the
+// same machine under the same load, so a loaded machine does not make a
+// slow test look hung; a test that fails or does not finish before the
+// edit either, or that the edit adds, is left to the run's time limit.
+
+// HangFactor is how many times its duration before the edit a test may
+// run after it, beyond Settings.HangAfter, before it counts as hanging.
+const HangFactor = 10
+
+// Hang is a test that a run stopped because it ran far longer than before
+// the edit.
+type Hang struct {
+	ID     string
+	Ran    time.Duration // how long it had run when the run was stopped
+	Before time.Duration // how long it ran before the edit, alongside
+}
+
+func (h *Hang) String() string {
+	before := "under 10ms"
+	if h.Before >= 10*time.Millisecond {
+		before = h.Before.Round(10 * time.Millisecond).String()
+	}
+	return fmt.Sprintf("%s was still running after %s; before the edit it passes in %s (run alongside, on the unedited code): the edit makes it hang",
+		h.ID, h.Ran.Round(100*time.Millisecond), before)
+}
+
+// hangWatch watches one run's tests.
+type hangWatch struct {
+	after  time.Duration
+	before func(context.Context, Test) (time.Duration, error)
+	stop   func() // stops the run
+	ctx    context.Context
+	cancel context.CancelFunc
+	checks sync.WaitGroup
+	ticker sync.WaitGroup
+
+	mu    sync.Mutex
+	tests map[string]*watched
+	hung  *Hang
+}
+
+// watched is one test's running time.
+type watched struct {
+	t     Test
+	ran   time.Duration // before the current stretch
+	since time.Time     // when the current stretch began; zero while paused or done
+	// checking: the run before the edit has started; known: it passed, in
+	// base.
+	checking, known bool
+	base            time.Duration
+}
+
+// watchHangs starts watching a run of tests, which stop ends; nil when
+// settings or opt do not ask for it.
+func watchHangs(ctx context.Context, s Settings, opt RunOptions, tests []Test, stop func()) *hangWatch {
+	if s.HangAfter <= 0 || opt.Before == nil {
+		return nil
+	}
+	w := &hangWatch{after: s.HangAfter, before: opt.Before, stop: stop, tests: map[string]*watched{}}
+	for _, t := range tests {
+		w.tests[t.ID] = &watched{t: t}
+	}
+	w.ctx, w.cancel = context.WithCancel(ctx)
+	// The tick only bounds how late a hang is seen (a fraction of
+	// HangAfter); no verdict depends on it.
+	tick := min(w.after/4, 250*time.Millisecond)
+	w.ticker.Add(1)
+	go func() {
+		defer w.ticker.Done()
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.ctx.Done():
+				return
+			case now := <-t.C:
+				if w.check(now) {
+					return
+				}
+			}
+		}
+	}()
+	return w
+}
+
+// event records a test's go test -json action.
+func (w *hangWatch) event(id, action string, now time.Time) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.tests[id]
+	if t == nil {
+		return
+	}
+	switch action {
+	case "run", "cont":
+		if t.since.IsZero() {
+			t.since = now
+		}
+	case "pause", "pass", "fail", "skip":
+		if !t.since.IsZero() {
+			t.ran += now.Sub(t.since)
+			t.since = time.Time{}
+		}
+		if action != "pause" {
+			delete(w.tests, id)
+		}
+	}
+}
+
+// check looks at the running tests: it starts the runs before the edit
+// that are due, and stops the run when a test hangs (it then reports true).
+func (w *hangWatch) check(now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, t := range w.tests {
+		if t.since.IsZero() {
+			continue
+		}
+		ran := t.ran + now.Sub(t.since)
+		if ran >= w.after && !t.checking {
+			t.checking = true
+			w.checks.Add(1)
+			go w.runBefore(t)
+		}
+		if t.known && ran >= w.after+HangFactor*t.base {
+			w.hung = &Hang{ID: id, Ran: ran, Before: t.base}
+			w.stop()
+			return true
+		}
+	}
+	return false
+}
+
+// runBefore runs t on the code before the edit and records how long it
+// took there when it passed.
+func (w *hangWatch) runBefore(t *watched) {
+	defer w.checks.Done()
+	d, err := w.before(w.ctx, t.t)
+	if err != nil {
+		return // no figure to compare with: the run's time limit decides
+	}
+	w.mu.Lock()
+	t.known, t.base = true, d
+	w.mu.Unlock()
+}
+
+// close ends the watch once the run is over, waiting for the runs before
+// the edit to stop, and returns the hanging test, if any.
+func (w *hangWatch) close() *Hang {
+	if w == nil {
+		return nil
+	}
+	w.cancel()
+	w.ticker.Wait()
+	w.checks.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.hung
+}
