@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
@@ -145,7 +147,11 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 		}
 	}
 	if len(selected) > 0 && !opts.SelectOnly {
-		if out, err = suite.Run(ctx, selected, testrun.RunOptions{Coverage: opts.Coverage && fromMap == nil}); err != nil {
+		ropts := testrun.RunOptions{Coverage: opts.Coverage && fromMap == nil}
+		if opts.Patch != nil && opts.Base != nil {
+			ropts.Before = beforeOn(opts.Base, opts.Settings)
+		}
+		if out, err = suite.Run(ctx, selected, ropts); err != nil {
 			return nil, err
 		}
 		if fromMap != nil {
@@ -316,4 +322,25 @@ func coverageReport(p *coverage.Profile, paths []string, display func(string) st
 func round1(x float64) float64 {
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 1, 64), 64)
 	return v
+}
+
+// beforeOn runs a test alone on base, the code before a patch, and says
+// how long it took there when it passed: what tells a test the patch
+// makes hang from a slow one (testrun.RunOptions.Before).
+func beforeOn(base *analysis.Snapshot, settings testrun.Settings) func(context.Context, testrun.Test) (time.Duration, error) {
+	return func(ctx context.Context, t testrun.Test) (time.Duration, error) {
+		if _, err := base.File(t.File); err != nil {
+			return 0, fmt.Errorf("%s: not in the code before the patch", t.ID)
+		}
+		out, err := testrun.New(base, settings).Run(ctx, []testrun.Test{t}, testrun.RunOptions{})
+		if err != nil {
+			return 0, err
+		}
+		for _, res := range out.Results {
+			if res.ID == t.ID && res.Status == testrun.Pass {
+				return time.Duration(res.Duration) * time.Millisecond, nil
+			}
+		}
+		return 0, fmt.Errorf("%s did not pass before the patch", t.ID)
+	}
 }

@@ -84,6 +84,20 @@ func (r *run) testGate(ctx context.Context, g *Gate) {
 		broken(g, fmt.Errorf("the test runner reported no result for the %d selected test%s (first %s)", n, plural(n), to.tests[0].ID))
 		return
 	}
+	if h := to.out.Hung; h != nil {
+		// The test passed alone before the edit, just now, in a fraction
+		// of the time: no run of the base can say more.
+		for _, res := range to.out.Results {
+			if res.Status == testrun.Pass {
+				g.Passed++
+			}
+			if res.ID == h.ID {
+				g.Failed = append(g.Failed, res.AsFailure())
+			}
+		}
+		fail(g, "%s", h)
+		return
+	}
 	var failed []testrun.Result
 	for _, res := range to.out.Results {
 		switch res.Status {
@@ -266,7 +280,8 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	suite := testrun.New(sh.runSnapshot(), settings, sbOpts...)
 	trun := time.Now()
 	// Coverage of the changed files only: the coverage gate reads no other.
-	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...), CoverOwn: r.coverOwn})
+	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...), CoverOwn: r.coverOwn,
+		Before: r.beforeEdit})
 	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
 	if err != nil {
 		if ctx.Err() == nil && tctx.Err() != nil {
@@ -307,18 +322,23 @@ func (r *run) baseMap(ctx context.Context) (*coverage.Map, error) {
 // node — runs inside the sandbox (the options carry its launcher), and a
 // Go test binary stops itself at the time limit.
 func (r *run) sandboxedSettings(limit time.Duration, shadowDir string) (testrun.Settings, []testrun.Option) {
+	return r.settingsIn(r.sb, limit, shadowDir)
+}
+
+// settingsIn is sandboxedSettings for the sandbox sb.
+func (r *run) settingsIn(sb *sandbox, limit time.Duration, shadowDir string) (testrun.Settings, []testrun.Option) {
 	s := r.opts.Tests
 	s.Timeout = limit + testGrace
 	if s.Go.Timeout <= 0 || s.Go.Timeout > limit {
 		s.Go.Timeout = limit
 	}
 	opts := r.suiteOptions()
-	if r.sb.bwrap == "" {
+	if sb.bwrap == "" {
 		return s, opts
 	}
 	// The runner picks the project's interpreter and runners outside; the
 	// launcher runs the whole command inside the sandbox.
-	return s, append(opts, testrun.WithLauncher(launcher{s: r.sb, shadow: shadowDir}))
+	return s, append(opts, testrun.WithLauncher(launcher{s: sb, shadow: shadowDir}))
 }
 
 // preexisting splits the failed tests into those the edit breaks and those

@@ -131,6 +131,7 @@ func FromConfig(c *config.Config) Options {
 			Node:      testrun.NodeSettings{Command: c.Tests.Node.Command, Runner: c.Tests.Runner},
 			Env:       c.Tests.Env,
 			MaxOutput: c.Tests.MaxOutput,
+			HangAfter: max(c.Tests.HangAfter, 0),
 		},
 	}
 }
@@ -262,6 +263,7 @@ type run struct {
 	changes   []*change     // what the edit does, file by file
 	diff      []*patch.File // the same as a diff, for test selection
 	sb        *sandbox      // nil until a gate needs processes
+	plain     *sandbox      // sb before the shadow: the workspace as it is
 	shadow    *shadow       // the materialised workspace after the edit
 	tmp       string        // this run's temporary directory
 	tests     *testOutcome  // the selected tests' run, for the tests and coverage gates
@@ -297,7 +299,7 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 	if err != nil {
 		return nil, err
 	}
-	r.sb = sb
+	r.sb, r.plain = sb, sb
 
 	v := &Verdict{Sandbox: sb.mode(), Files: []string{}}
 	gates := map[string]func(context.Context, *Gate){
