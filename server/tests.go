@@ -336,10 +336,8 @@ func beforeOn(base *analysis.Snapshot, settings testrun.Settings) func(context.C
 		if err != nil {
 			return 0, err
 		}
-		for _, res := range out.Results {
-			if res.ID == t.ID && res.Status == testrun.Pass {
-				return time.Duration(res.Duration) * time.Millisecond, nil
-			}
+		if d, ok := out.PassTime(t.ID); ok {
+			return d, nil
 		}
 		return 0, fmt.Errorf("%s did not pass before the patch", t.ID)
 	}

@@ -42,6 +42,16 @@ func (h *Hang) String() string {
 		h.ID, h.Ran.Round(100*time.Millisecond), before)
 }
 
+// PassTime is how long the test id took in o when it passed.
+func (o *Report) PassTime(id string) (time.Duration, bool) {
+	for _, r := range o.Results {
+		if r.ID == id && r.Status == Pass {
+			return time.Duration(r.Duration) * time.Millisecond, true
+		}
+	}
+	return 0, false
+}
+
 // hangWatch watches one run's tests.
 type hangWatch struct {
 	after  time.Duration

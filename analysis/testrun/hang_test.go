@@ -58,10 +58,8 @@ func (b *beforeRecorder) before(ctx context.Context, t Test) (time.Duration, err
 	if err != nil {
 		return 0, err
 	}
-	for _, r := range out.Results {
-		if r.ID == t.ID && r.Status == Pass {
-			return time.Duration(r.Duration) * time.Millisecond, nil
-		}
+	if d, ok := out.PassTime(t.ID); ok {
+		return d, nil
 	}
 	return 0, fmt.Errorf("%s did not pass", t.ID)
 }

@@ -53,10 +53,8 @@ func (r *run) beforeEdit(ctx context.Context, t testrun.Test) (time.Duration, er
 	if err != nil {
 		return 0, err
 	}
-	for _, res := range out.Results {
-		if res.ID == t.ID && res.Status == testrun.Pass {
-			return time.Duration(res.Duration) * time.Millisecond, nil
-		}
+	if d, ok := out.PassTime(t.ID); ok {
+		return d, nil
 	}
 	return 0, fmt.Errorf("%s did not pass before the edit", t.ID)
 }
