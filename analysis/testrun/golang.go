@@ -454,17 +454,13 @@ func (r *GoRunner) Run(ctx context.Context, env *Env, p *Project, tests []Test, 
 	}
 	runErr := ctx.Err()
 	for _, t := range tests {
-		if h := out.Hung; h != nil && results[t.ID] == nil {
-			// The hanging test fails, as go test's own time limit fails
-			// it; the others it stopped reached no verdict.
-			res := &Result{ID: t.ID, Package: t.Package, File: t.File, Line: t.Line, Status: Error,
-				Output: "not run to a verdict: the run was stopped because " + h.ID + " hangs"}
-			if t.ID == h.ID {
-				res.Status, res.Duration, res.Output = Fail, h.Ran.Milliseconds(), h.String()
-				if b := outputs[t.ID]; b != nil && strings.TrimSpace(cleanGoOutput(b.String())) != "" {
-					res.Output = trimOutput(cleanGoOutput(b.String()) + h.String())
-				}
+		if h := out.Hung; h != nil {
+			var so string
+			if b := outputs[t.ID]; b != nil {
+				so = cleanGoOutput(b.String())
 			}
+			res := hungResult(h, t, results[t.ID], so)
+			res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 			results[t.ID] = res
 		}
 		res := results[t.ID]

@@ -1,8 +1,13 @@
 package testrun
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,9 +15,10 @@ import (
 // A test that an edit makes hang would hold a run until its time limit
 // (tests.timeout, ten minutes by default): the closed loop and `test
 // --affected-by` would wait that long for a verdict that the test's
-// duration before the edit gives in seconds. The Go runner therefore
-// watches each selected test's running time (go test -json's run, pause
-// and cont events: a parallel test's wait does not count). A test that
+// duration before the edit gives in seconds. The Go and pytest runners
+// therefore watch each selected test's running time (go test -json's run,
+// pause and cont events, so that a parallel test's wait does not count;
+// the pytest plugin's start and teardown records, read as written). A test that
 // has run Settings.HangAfter is run again alongside, on the code before the
 // edit (RunOptions.Before). When it passes there in b, the edited run is
 // stopped as soon as the test has run HangAfter + HangFactor·b: the test
@@ -40,6 +46,77 @@ func (h *Hang) String() string {
 	}
 	return fmt.Sprintf("%s was still running after %s; before the edit it passes in %s (run alongside, on the unedited code): the edit makes it hang",
 		h.ID, h.Ran.Round(100*time.Millisecond), before)
+}
+
+// hungResult is t's result in a run stopped because of h, given what the
+// run reported of it (nil: nothing) and its output so far: the hanging
+// test fails, as a runner's own time limit fails it; a test that had not
+// finished reached no verdict; the others keep theirs.
+func hungResult(h *Hang, t Test, res *Result, output string) *Result {
+	switch {
+	case t.ID == h.ID:
+		out := h.String()
+		if strings.TrimSpace(output) != "" {
+			out = trimOutput(strings.TrimRight(output, "\n") + "\n" + out)
+		}
+		return &Result{Status: Fail, Duration: h.Ran.Milliseconds(), Output: out}
+	case res != nil:
+		return res
+	}
+	return &Result{Status: Error, Output: "not run to a verdict: the run was stopped because " + h.ID + " hangs"}
+}
+
+// tailPytest follows the results file of a pytest run for w (nil: does
+// nothing) while pytest runs: the plugin writes a start record as each
+// test begins and a report for each of its phases. It returns the function
+// that stops following, once pytest has ended.
+func tailPytest(w *hangWatch, results string) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var off int64
+		var rest []byte
+		tick := time.NewTicker(min(w.after/4, 250*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				f, err := os.Open(results)
+				if err != nil {
+					continue // not written yet
+				}
+				buf, _ := io.ReadAll(io.NewSectionReader(f, off, 1<<40))
+				f.Close()
+				off += int64(len(buf))
+				rest = append(rest, buf...)
+				for {
+					i := bytes.IndexByte(rest, '\n')
+					if i < 0 {
+						break
+					}
+					var rec pyRecord
+					if json.Unmarshal(rest[:i], &rec) == nil {
+						switch {
+						case rec.Event == "start":
+							w.event(rec.NodeID, "run", now)
+						case rec.Event == "report" && rec.When == "teardown":
+							w.event(rec.NodeID, "pass", now)
+						}
+					}
+					rest = rest[i+1:]
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // PassTime is how long the test id took in o when it passed.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // hangModule is package a with a quick test, a test of A and a slow test,
@@ -157,5 +158,40 @@ func TestHangWatchCountsRunningTime(t *testing.T) {
 	}
 	if h := w.close(); h == nil || h.ID != "p.TestP" || h.Ran != 3*time.Second || h.Before != 100*time.Millisecond {
 		t.Fatalf("hang %+v", h)
+	}
+}
+
+// pytest: the same stop, read from the plugin's records as pytest writes
+// them.
+func TestPytestRunStopsATestTheEditMakesHang(t *testing.T) {
+	needPytest(t)
+	dir := testenv.CopyTemp(t, "../../examples/pycalc")
+	base := analysis.NewSnapshot(dir)
+	f, err := base.File("calc/__init__.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hanging := strings.Replace(string(f.Content), "def add(a, b):\n", "def add(a, b):\n    import time\n    time.sleep(3600)\n", 1)
+	after := base.With(&analysis.File{Path: "calc/__init__.py", Content: []byte(hanging)})
+	s := Settings{Timeout: 10 * time.Minute, HangAfter: time.Second}
+	tests, err := New(base, s).Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &beforeRecorder{base: base}
+	out, err := New(after, s).Run(context.Background(), tests, RunOptions{Before: rec.before})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := results(out)
+	const id = "tests/test_calc.py::test_add"
+	// pytest runs the ids in the order given: TestDiv's first.
+	if out.Hung == nil || out.Hung.ID != id || st[id] != Fail || st["tests/test_calc.py::TestDiv::test_div"] != Pass || st["tests/test_calc.py::test_sub"] != Error {
+		t.Fatalf("hung %+v, results %v", out.Hung, st)
+	}
+	for _, r := range out.Results {
+		if r.ID == id && !strings.Contains(r.Output, "the edit makes it hang") {
+			t.Errorf("the hanging test's output does not say so:\n%s", r.Output)
+		}
 	}
 }

@@ -351,6 +351,7 @@ type pyRun struct {
 	output   string
 	coverage *pyCoverageJSON
 	exit     int
+	hung     *Hang // the test for which pytest was stopped
 }
 
 type pyCoverageJSON struct {
@@ -363,7 +364,14 @@ type pyFileCoverage struct {
 	Contexts map[string][]string `json:"contexts"`
 }
 
-func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []string, withCoverage bool) (*pyRun, error) {
+// pytestHang is what a run needs to stop a test an edit makes hang: the
+// tests it runs and its options (RunOptions.Before).
+type pytestHang struct {
+	tests []Test
+	opt   RunOptions
+}
+
+func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []string, withCoverage bool, hang *pytestHang) (*pyRun, error) {
 	cmdline, err := pytestCommandFor(env, p, withCoverage)
 	if err != nil {
 		return nil, err
@@ -395,13 +403,23 @@ func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []s
 	}
 	args := append(append([]string(nil), cmdline[1:]...), "-p", "gauntlet_pytest", "-p", "no:cacheprovider", "-q", "--rootdir="+dir)
 	args = append(args, ids...)
-	c := command(ctx, dir, pyenv, cmdline[0], args...).in(env, tmp)
+	// runCtx ends pytest early when a test hangs.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	c := command(runCtx, dir, pyenv, cmdline[0], args...).in(env, tmp)
+	var hw *hangWatch
+	if hang != nil {
+		hw = watchHangs(ctx, env.Settings, hang.opt, hang.tests, stopRun)
+	}
+	tailed := tailPytest(hw, results)
 	out, runErr := c.run()
+	tailed()
+	hung := hw.close()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, "pytest", env.Settings.timeout())
 	}
-	run := &pyRun{results: map[string]*Result{}, output: string(out), exit: exitCode(runErr)}
-	if run.exit < 0 {
+	run := &pyRun{results: map[string]*Result{}, output: string(out), exit: exitCode(runErr), hung: hung}
+	if run.exit < 0 && hung == nil {
 		return nil, fmt.Errorf("pytest: %v", runErr)
 	}
 	f, err := os.Open(results)
@@ -420,7 +438,7 @@ func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []s
 			return nil, fmt.Errorf("pytest's results %s: %w", results, err)
 		}
 	}
-	if withCoverage {
+	if withCoverage && hung == nil {
 		data, err := os.ReadFile(covJSON)
 		if err != nil {
 			if run.exit >= 2 && run.exit != 5 {
@@ -534,13 +552,17 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 		}
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("pytest %s (%d tests)", p.Dir, len(tests))})
-	run, err := r.pytest(ctx, env, p, ids, opt.Coverage)
+	run, err := r.pytest(ctx, env, p, ids, opt.Coverage, &pytestHang{tests: tests, opt: opt})
 	if err != nil {
 		return nil, err
 	}
+	out.Hung = run.hung
 	for _, t := range tests {
 		// Collection errors are reported by file.
 		res := orNotRun(run.results[t.ID], run.results[relTo(p.Dir, t.File)], run.output)
+		if h := run.hung; h != nil {
+			res = hungResult(h, t, run.results[t.ID], res.Output)
+		}
 		res.ID, res.Package, res.File, res.Line = t.ID, t.Package, t.File, t.Line
 		out.Results = append(out.Results, *res)
 	}
@@ -615,7 +637,7 @@ func (r *PythonRunner) Map(ctx context.Context, env *Env, p *Project) (*coverage
 		return nil, err
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressBegin, Title: fmt.Sprintf("Building the coverage map: %d pytest tests", len(tests))})
-	run, err := r.pytest(ctx, env, p, nil, true)
+	run, err := r.pytest(ctx, env, p, nil, true, nil)
 	env.Progress(analysis.Progress{Kind: analysis.ProgressEnd})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gauntlet-dev/gauntlet/internal/testenv"
 )
 
 // hangingAdd makes calc.Add loop for ever: the edit a model writes when it
@@ -27,11 +29,7 @@ func TestVerifyRejectsAHangWithoutWaitingForTheLimit(t *testing.T) {
 	t.Setenv("GAUNTLET_CACHE", t.TempDir())
 	// The limit is far off: before the hang check, verify waited for it.
 	dir := gocalcCopy(t, "loop:\n  test_timeout: 2m\ntests:\n  hang_after: 1s\n")
-	modes := [][]string{{"--sandbox", "none"}}
-	if hasBwrap(t) {
-		modes = append(modes, []string{"--sandbox", "bwrap"})
-	}
-	for _, mode := range modes {
+	for _, mode := range sandboxModes(t) {
 		t.Run(mode[1], func(t *testing.T) {
 			code, v, out := verifyPatch(t, dir, hangingAdd, mode...)
 			if code != exitFindings || v.Accepted || v.failedGate() != "tests" {
@@ -74,3 +72,44 @@ func TestTestAffectedByStopsAHang(t *testing.T) {
 
 // hangsOnAdd are the tests of gocalc that hang with hangingAdd.
 var hangsOnAdd = map[string]bool{"example.com/gocalc/calc.TestAdd": true, "example.com/gocalc/rpn.TestEval": true}
+
+// The same for pytest: the model's edit that makes add() loop is rejected
+// once test_add has run far longer than before the edit.
+func TestVerifyRejectsAPythonHang(t *testing.T) {
+	testenv.NeedTool(t, "python3")
+	t.Setenv("GAUNTLET_CACHE", t.TempDir())
+	dir := filepath.Join(t.TempDir(), "pycalc")
+	testenv.CopyDir(t, filepath.Join(pkgDir, "..", "..", "examples", "pycalc"), dir)
+	os.WriteFile(filepath.Join(dir, ".gauntlet.yaml"), []byte("loop:\n  test_timeout: 2m\ntests:\n  hang_after: 1s\n"), 0o644)
+	const hangingAddPy = `--- a/calc/__init__.py
++++ b/calc/__init__.py
+@@ -14,2 +14,4 @@
+ def add(a, b):
++    while a != b + 1:
++        pass
+     return clamp(a + b)
+`
+	for _, mode := range sandboxModes(t) {
+		t.Run(mode[1], func(t *testing.T) {
+			code, v, out := verifyPatch(t, dir, hangingAddPy, mode...)
+			if code != exitFindings || v.Accepted || v.failedGate() != "tests" {
+				t.Fatalf("exit %d, failed gate %q, want 1 and tests:\n%s", code, v.failedGate(), out)
+			}
+			g := v.Gates[4]
+			// test_add and test_clamp both call add; pytest runs test_add first.
+			if len(g.Failed) != 1 || g.Failed[0].ID != "tests/test_calc.py::test_add" || !strings.Contains(g.Detail, "the edit makes it hang") {
+				t.Fatalf("detail %q, evidence %+v", g.Detail, g.Failed)
+			}
+		})
+	}
+}
+
+// sandboxModes are verify's --sandbox flags to try: none, and bwrap where
+// it can run (under CI it must).
+func sandboxModes(t *testing.T) [][]string {
+	modes := [][]string{{"--sandbox", "none"}}
+	if hasBwrap(t) {
+		modes = append(modes, []string{"--sandbox", "bwrap"})
+	}
+	return modes
+}
