@@ -238,7 +238,8 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 	default:
 		return nil, fmt.Errorf("unknown test runner %q", fw)
 	}
-	out, runErr := command(ctx, dir, extraEnv, node[0], args...).run()
+	// In the suite's launcher (verify's sandbox), as every runner's command.
+	out, runErr := command(ctx, dir, extraEnv, node[0], args...).in(env, tmp).run()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, fw, env.Settings.timeout())
 	}

@@ -195,7 +195,9 @@ func (r *PythonRunner) collectIn(ctx context.Context, env *Env, p *Project, cmdl
 		"PYTHONDONTWRITEBYTECODE=1",
 	}
 	args := append(append([]string(nil), cmdline[1:]...), "-p", "gauntlet_pytest", "-p", "no:cacheprovider", "--collect-only", "-q", "--rootdir="+dir)
-	out, runErr := command(ctx, dir, pyenv, cmdline[0], args...).run()
+	// Collection imports the test files: in the suite's launcher (verify's
+	// sandbox) when it has one.
+	out, runErr := command(ctx, dir, pyenv, cmdline[0], args...).in(env, tmp).run()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, "pytest --collect-only", env.Settings.timeout())
 	}

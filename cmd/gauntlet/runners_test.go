@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -318,6 +319,53 @@ module.exports = { add, sub, div, clamp, retry };
 				t.Fatal(err)
 			}
 			verifyLineEdit(t, dir, "calc.js", c.old, c.new, c.accepted, c.detail)
+		})
+	}
+}
+
+// TestJSRunnersInTheSandbox: a model's jest, vitest or mocha test runs in
+// verify's sandbox, as go test and pytest do: it can read neither the ssh
+// key in HOME nor the secrets of gauntlet's environment, and what it writes
+// outside the workspace is gone with the sandbox.
+func TestJSRunnersInTheSandbox(t *testing.T) {
+	if !hasBwrap(t) {
+		t.Skip("bubblewrap cannot run here")
+	}
+	h := newHostileEnv(t)
+	for _, c := range []struct{ fw, tool, file, head, decl string }{
+		{"jest", "jest", "test/probe.test.js", "const fs = require('fs');", "test"},
+		{"vitest", "vitest", "test/probe.test.js", "import fs from 'node:fs';\nimport { test } from 'vitest';", "test"},
+		{"mocha", "mocha", "test/probe.js", "const fs = require('fs');", "it"},
+	} {
+		t.Run(c.fw, func(t *testing.T) {
+			dir := runnerExample(t, c.fw, c.tool)
+			// The sandbox hides the home directory that holds the pinned
+			// tools: the module's own copy, as a project has.
+			os.Remove(filepath.Join(dir, "node_modules"))
+			if out, err := exec.Command("cp", "-a", filepath.Join(testenv.JSToolsDir(), "node_modules"), dir).CombinedOutput(); err != nil {
+				t.Fatalf("copying node_modules: %v\n%s", err, out)
+			}
+			marker := filepath.Join(h.home, "written-by-"+c.fw)
+			probe := fmt.Sprintf(`%s
+
+%s('probe', () => {
+  let key = 'none', env = '';
+  try { key = fs.readFileSync(%q, 'utf8'); } catch (e) { key = e.code; }
+  try { fs.writeFileSync(%q, 'x'); } catch (e) {}
+  env = Buffer.from(JSON.stringify(process.env)).toString('hex');
+  throw new Error('probe ran: key ' + key + ' env ' + env);
+});
+`, c.head, c.decl, h.key, marker)
+			code, out, errb := runBin(t, dir, h.env, newFile(c.file, probe), "verify", "--patch", "-", "--format", "json")
+			if !strings.Contains(out, "probe ran: key ENOENT") {
+				t.Fatalf("the probe did not run, or read the key: exit %d\n%s\n%s", code, out, errb)
+			}
+			if leaks := h.leaks(out + errb); len(leaks) > 0 {
+				t.Errorf("the test's output holds %v", leaks)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Errorf("the test wrote %s outside the sandbox", marker)
+			}
 		})
 	}
 }

@@ -658,3 +658,42 @@ func TestBuildsAProgram(t *testing.T) {
 		}
 	}
 }
+
+// TestBlameDiscoveryRunsNoEditedCode: when a test fails before and after
+// an edit, verify lists the tests of its file to run them whole; pytest
+// lists them by importing the test files, outside the sandbox. That listing
+// reads the edited files from their syntax trees and never imports them: an
+// edit whose module writes a file as it is imported leaves no file on the
+// host. (A guard: the listing used to read the shadow copy's files, which
+// held the unedited code at that moment only because the run of the base
+// just before had refilled it.)
+func TestBlameDiscoveryRunsNoEditedCode(t *testing.T) {
+	testenv.NeedTool(t, "python3")
+	if !hasBwrap(t) {
+		t.Skip("bubblewrap cannot run here")
+	}
+	h := newHostileEnv(t)
+	dir := filepath.Join(t.TempDir(), "pycalc")
+	testenv.CopyDir(t, filepath.Join(pkgDir, "..", "..", "examples", "pycalc"), dir)
+	// A test that fails before any edit.
+	os.WriteFile(filepath.Join(dir, "tests", "test_broken.py"), []byte("from calc import add\n\n\ndef test_broken():\n    assert add(1, 1) == 3\n"), 0o644)
+	marker := filepath.Join(h.home, "imported-edited-calc")
+	edit := fmt.Sprintf(`--- a/calc/__init__.py
++++ b/calc/__init__.py
+@@ -2,2 +2,7 @@
+ 
++try:
++    open(%q, "w").write("x")
++except OSError:
++    pass
++
+ LIMIT = 1000000
+`, marker)
+	code, out, errb := runBin(t, dir, h.env, edit, "verify", "--patch", "-", "--format", "json")
+	if !strings.Contains(out, "test_broken") {
+		t.Fatalf("exit %d: the failing test was not judged:\n%s\n%s", code, out, errb)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the edited module ran outside the sandbox: it wrote %s", marker)
+	}
+}

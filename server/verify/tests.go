@@ -394,7 +394,12 @@ func (r *run) preexisting(ctx context.Context, to *testOutcome, failed []testrun
 		return blamed, nil, nil
 	}
 	// The whole packages (files) of the tests that failed both ways.
-	all, err := testrun.New(r.shadow.snapshot(), r.opts.Tests, r.suiteOptions()...).Discover(ctx)
+	// Of the edited snapshot, not of the shadow's files: discovery runs
+	// outside the sandbox (pytest's collection imports the test files; jest
+	// and vitest list by running the suite), so only the workspace's own
+	// files on disk may run there, and the edited ones are read from their
+	// syntax trees.
+	all, err := testrun.New(r.after, r.opts.Tests, r.suiteOptions()...).Discover(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("discovering the tests: %w", err)
 	}
