@@ -18,9 +18,9 @@ import (
 // duration before the edit gives in seconds. The Go and pytest runners
 // therefore watch each selected test's running time (go test -json's run,
 // pause and cont events, so that a parallel test's wait does not count;
-// the pytest plugin's start and teardown records, read as written). A test that
-// has run Settings.HangAfter is run again alongside, on the code before the
-// edit (RunOptions.Before). When it passes there in b, the edited run is
+// the pytest plugin's start and teardown records, read as written). A
+// test that has run Settings.HangAfter is run again alongside, on the code
+// before the edit (RunOptions.Before). When it passes there in b, the edited run is
 // stopped as soon as the test has run HangAfter + HangFactor·b: the test
 // fails as hanging (Report.Hung). Both durations are measured now, on the
 // same machine under the same load, so a loaded machine does not make a
@@ -188,7 +188,9 @@ func watchHangs(ctx context.Context, s Settings, opt RunOptions, tests []Test, s
 	return w
 }
 
-// event records a test's go test -json action.
+// event records what a test did at now: "run" or "cont" (it runs),
+// "pause" (a parallel test waits), "pass", "fail" or "skip" (it is done),
+// as go test -json names them; tailPytest speaks the same words.
 func (w *hangWatch) event(id, action string, now time.Time) {
 	if w == nil {
 		return
