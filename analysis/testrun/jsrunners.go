@@ -657,29 +657,21 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 	var files []string
 	pattern := ""
 	if !all {
-		every, err := r.Discover(ctx, env, p)
-		if err != nil {
-			return nil, err
-		}
-		inFile := map[string]int{}
-		for _, t := range every {
-			inFile[t.File]++
-		}
-		asked := map[string]int{}
+		// Their files, and a filter of exactly their names: even when
+		// every test of those files is asked for, listing the files' tests
+		// to know it would cost jest and vitest a run of the whole suite
+		// (they have no listing), on every run of code the listing cache
+		// has not seen (each verification's edit).
+		seen := map[string]bool{}
 		var names []string
 		for _, t := range tests {
-			if asked[t.File] == 0 {
+			if !seen[t.File] {
+				seen[t.File] = true
 				files = append(files, t.File)
 			}
-			asked[t.File]++
 			names = append(names, jsFullName(jsTitles(t)))
 		}
-		for _, f := range files {
-			if asked[f] < inFile[f] {
-				pattern = jsPattern(names)
-				break
-			}
-		}
+		pattern = jsPattern(names)
 		sort.Strings(files)
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s (%d tests)", p.Framework, p.Dir, len(tests))})

@@ -282,7 +282,7 @@ func (r *run) computeTests(ctx context.Context, g *Gate) (*testOutcome, error) {
 	// Coverage of the changed files only: the coverage gate reads no other.
 	out, err := suite.Run(tctx, to.tests, testrun.RunOptions{Coverage: true, CoverFiles: append([]string{}, r.changedFiles(".go")...), CoverOwn: r.coverOwn,
 		Before: r.beforeEdit})
-	trace(trun, "tests: run of %d selected tests (go test: link and run)", len(to.tests))
+	trace(trun, "tests: run of %d selected tests", len(to.tests))
 	if err != nil {
 		if ctx.Err() == nil && tctx.Err() != nil {
 			fail(g, "the tests did not finish within %v (loop.test_timeout) and were killed", limit)
