@@ -571,13 +571,36 @@ func (r *NodeRunner) jsDiscover(ctx context.Context, env *Env, p *Project) ([]Te
 func (r *NodeRunner) listDisk(ctx context.Context, env *Env, p *Project) ([]Test, error) {
 	key, err := listKey(env.Snapshot, p.Dir, func(f string) bool {
 		return analysis.LanguageForPath(f) != nil || path.Base(f) == "package.json" || strings.Contains(path.Base(f), "config")
-	}, "js-list-v1", p.Framework, env.Snapshot.Abs(p.Dir), strings.Join(nodeCommand(env.Settings.Node), " "))
+	}, "js-list-v1", p.Framework, jsVersion(env, p), env.Snapshot.Abs(p.Dir), strings.Join(nodeCommand(env.Settings.Node), " "))
 	if err != nil {
 		return nil, err
 	}
-	return listOnce(&jsListed, key, "gauntlet-js-", func(tmp string) ([]Test, error) {
+	// Kept on disk as well: for jest and vitest the listing is a run of the
+	// whole suite, which every command line's selection would pay again.
+	return listOnce(env.Cache, &jsListed, key, "gauntlet-js-", func(tmp string) ([]Test, error) {
 		return r.listIn(ctx, env, p, tmp)
 	})
+}
+
+// jsVersion is the installed version of p's framework (its package.json's
+// "version"), a part of its listings' cache key; "" when not found.
+func jsVersion(env *Env, p *Project) string {
+	bin, err := jsBin(env, p.Dir, p.Framework)
+	if err != nil {
+		return ""
+	}
+	for d := filepath.Dir(bin); d != filepath.Dir(d); d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "package.json"))
+		if err != nil {
+			continue
+		}
+		var pkg struct{ Name, Version string }
+		if json.Unmarshal(data, &pkg) == nil && pkg.Name == p.Framework {
+			return pkg.Version
+		}
+		return ""
+	}
+	return ""
 }
 
 // listIn lists the tests of p with a dry run of its framework (a run of

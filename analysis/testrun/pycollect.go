@@ -173,7 +173,7 @@ func (r *PythonRunner) collectDisk(ctx context.Context, env *Env, p *Project, te
 	if err != nil {
 		return nil, err
 	}
-	return listOnce(&collected, key, "gauntlet-pycollect-", func(tmp string) ([]Test, error) {
+	return listOnce(nil, &collected, key, "gauntlet-pycollect-", func(tmp string) ([]Test, error) {
 		return r.collectIn(ctx, env, p, cmdline, testFiles, tmp)
 	})
 }
@@ -246,12 +246,18 @@ func (r *PythonRunner) collectIn(ctx context.Context, env *Env, p *Project, cmdl
 	return tests, nil
 }
 
-// listOnce returns the tests cached under key in cache, else those that
-// list returns (given a temporary directory, removed after), and caches
-// them. Callers get their own copy of the slice.
-func listOnce(cache *sync.Map, key, tmpPrefix string, list func(tmp string) ([]Test, error)) ([]Test, error) {
+// listOnce returns the tests cached under key in cache, or in disk (nil:
+// none), else those that list returns (given a temporary directory,
+// removed after), and caches them in both. Callers get their own copy of
+// the slice.
+func listOnce(disk *coverage.Cache, cache *sync.Map, key, tmpPrefix string, list func(tmp string) ([]Test, error)) ([]Test, error) {
 	if v, ok := cache.Load(key); ok {
 		return append([]Test(nil), v.([]Test)...), nil
+	}
+	var stored []Test
+	if disk.Get(listGroup, key, &stored) && stored != nil {
+		cache.Store(key, stored)
+		return append([]Test(nil), stored...), nil
 	}
 	tmp, err := os.MkdirTemp("", tmpPrefix)
 	if err != nil {
@@ -263,8 +269,15 @@ func listOnce(cache *sync.Map, key, tmpPrefix string, list func(tmp string) ([]T
 		return nil, err
 	}
 	cache.Store(key, tests)
+	if disk != nil && tests != nil {
+		disk.Put(listGroup, key, tests, 32)
+	}
 	return append([]Test(nil), tests...), nil
 }
+
+// listGroup is where listings are kept in the cache: the latest few, by
+// the content they list.
+const listGroup = "listings"
 
 func firstN(ss []string, n int) []string {
 	if len(ss) > n {
