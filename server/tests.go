@@ -12,6 +12,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/coverage"
 	"github.com/gauntlet-dev/gauntlet/analysis/patch"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // TestOptions say which tests RunTests runs and how.
@@ -35,6 +36,9 @@ type TestOptions struct {
 	Display func(string) string
 	// Progress, if set, hears the run's progress.
 	Progress func(analysis.Progress)
+	// Sandbox, if set, runs the tests of Patch as verify's tests gate
+	// does (verify.RunEdited): the patch is a caller's or a model's.
+	Sandbox *verify.Options
 }
 
 // TestReport is the outcome of RunTests. Its JSON form is `gauntlet test
@@ -151,7 +155,12 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 		if opts.Patch != nil && opts.Base != nil {
 			ropts.Before = beforeOn(opts.Base, opts.Settings)
 		}
-		if out, err = suite.Run(ctx, selected, ropts); err != nil {
+		if opts.Sandbox != nil && opts.Patch != nil && opts.Base != nil {
+			out, err = verify.RunEdited(ctx, opts.Base, snap, selected, ropts, *opts.Sandbox)
+		} else {
+			out, err = suite.Run(ctx, selected, ropts)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if fromMap != nil {

@@ -697,3 +697,43 @@ func TestBlameDiscoveryRunsNoEditedCode(t *testing.T) {
 		t.Errorf("the edited module ran outside the sandbox: it wrote %s", marker)
 	}
 }
+
+// TestServedAffectedByInTheSandbox: a served `test --affected-by` (an
+// agent's affected_tests, a gRPC client) runs the tests of a patch that
+// nobody has verified: in the operator's sandbox, as verify does. A test the
+// patch adds cannot read the ssh key in HOME.
+func TestServedAffectedByInTheSandbox(t *testing.T) {
+	if !hasBwrap(t) {
+		t.Skip("bubblewrap cannot run here")
+	}
+	h := newHostileEnv(t)
+	dir := twoPackages(t, "")
+	probe := fmt.Sprintf(`package b
+
+import (
+	"os"
+	"testing"
+)
+
+func TestProbe(t *testing.T) {
+	data, err := os.ReadFile(%q)
+	t.Fatalf("probe ran: key %%q (%%v)", data, err)
+}
+`, h.key)
+	patchFile := filepath.Join(t.TempDir(), "probe.diff")
+	os.WriteFile(patchFile, []byte(newFile("b/probe_test.go", probe)+`--- a/b/b.go
++++ b/b/b.go
+@@ -3,2 +3,2 @@
+ // B returns 2.
+-func B() int { return 2 }
++func B() int { return 1 + 1 }
+`), 0o644)
+	s := startServe(t, h.env, "--listen", "unix:"+shortSocket(t), "--root", dir)
+	code, out, errb := runBin(t, dir, h.env, "", "test", "--server", s.addr, "--affected-by", patchFile, "--format", "json")
+	if !strings.Contains(out, "probe ran: key") {
+		t.Fatalf("the probe did not run: exit %d\n%s\n%s\n%s", code, out, errb, s.stderr())
+	}
+	if leaks := h.leaks(out + errb); len(leaks) > 0 {
+		t.Errorf("a served --affected-by ran the patch's test outside the sandbox: its output holds %v\n%s", leaks, out)
+	}
+}

@@ -93,6 +93,11 @@ func (b *Backend) Analyze(ctx context.Context, req *api.AnalyzeRequest, ev api.E
 }
 
 func (b *Backend) RunTests(ctx context.Context, req *api.TestsRequest, ev api.Events) (*api.Result, error) {
+	if req.AffectedBy != nil {
+		// The patch's tests run its code: in the operator's sandbox.
+		var sandbox string
+		return b.untrusted(ctx, req.Cwd, req.Paths, &sandbox, ev, func(c *Call) int { return testIn(ctx, c, req, sandbox) })
+	}
 	return b.do(ctx, req.Cwd, req.Paths, ev, func(c *Call) int { return Test(ctx, c, req) })
 }
 

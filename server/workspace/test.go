@@ -17,6 +17,7 @@ import (
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
 	"github.com/gauntlet-dev/gauntlet/server"
 	"github.com/gauntlet-dev/gauntlet/server/api"
+	"github.com/gauntlet-dev/gauntlet/server/verify"
 )
 
 // testJSON is the output of gauntlet test --format json.
@@ -37,6 +38,14 @@ func TestRequestError(req *api.TestsRequest) error {
 
 // Test is gauntlet test's work, for the command line and the server.
 func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
+	return testIn(ctx, c, req, "")
+}
+
+// testIn is Test; for a served request (c.untrusted) the tests of an
+// --affected-by patch run as verify runs them, in sandbox, the mode the
+// operator's policy gave the request. The person at the command line runs
+// their own patch's tests as their own tests.
+func testIn(ctx context.Context, c *Call, req *api.TestsRequest, sandbox string) int {
 	stderr := c.stderr
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "gauntlet test: %v\n", err)
@@ -72,6 +81,15 @@ func Test(ctx context.Context, c *Call, req *api.TestsRequest) int {
 	}
 	opts := server.TestOptions{Paths: rels, Base: base, Patch: diff, Match: re, Coverage: req.Coverage,
 		Settings: testSettings(ws.cfg), Display: ws.display, Progress: c.testProgress("tests")}
+	if c.untrusted && diff != nil {
+		mode, err := sandboxMode(c, ws.cfg, sandbox, true)
+		if err != nil {
+			return fail(err)
+		}
+		vopts := verify.FromConfig(ws.cfg)
+		vopts.Sandbox = mode
+		opts.Sandbox = &vopts
+	}
 	res, err := ws.engine.RunTests(ctx, head, opts)
 	if err != nil {
 		return fail(err)

@@ -81,7 +81,7 @@ func NewServer(b api.Backend, root, version string) *mcp.Server {
 				return b.Verify(ctx, &api.VerifyRequest{Cwd: root, Patch: []byte(in.Patch), Format: "json", Sandbox: in.Sandbox}, ev)
 			})
 		})
-	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", OutputSchema: outputSchema[server.TestReport](), Description: "Run the tests a change affects, from the per-test coverage map (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
+	mcp.AddTool(s, &mcp.Tool{Name: "affected_tests", OutputSchema: outputSchema[server.TestReport](), Description: "Run the tests a change affects, from the per-test coverage map, in the operator's sandbox (gauntlet test --affected-by --format json); changed lines no test covers are listed."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in affectedArgs) (*mcp.CallToolResult, any, error) {
 			return t.do(ctx, req, affectedErrors, func(ev api.Events) (*api.Result, error) {
 				return b.RunTests(ctx, &api.TestsRequest{Cwd: root, Paths: in.Paths, AffectedBy: []byte(in.Patch), Coverage: in.Coverage, Format: "json"}, ev)
