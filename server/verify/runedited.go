@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/gauntlet-dev/gauntlet/analysis"
 	"github.com/gauntlet-dev/gauntlet/analysis/testrun"
@@ -16,23 +15,12 @@ import (
 // time limit, a hanging test stopped early. The workspace is never
 // written.
 func RunEdited(ctx context.Context, base, after *analysis.Snapshot, tests []testrun.Test, ropts testrun.RunOptions, opts Options) (*testrun.Report, error) {
-	r := &run{opts: opts, base: base, after: after}
-	defer func() {
-		for i := len(r.cleanup) - 1; i >= 0; i-- {
-			r.cleanup[i]()
-		}
-	}()
-	tmp, err := os.MkdirTemp("", "gauntlet-run-")
+	r, err := newRun(opts, base, "gauntlet-run-")
 	if err != nil {
 		return nil, err
 	}
-	r.tmp = tmp
-	r.cleanup = append(r.cleanup, func() { os.RemoveAll(tmp) })
-	sb, err := newSandbox(opts, base.Root(), tmp)
-	if err != nil {
-		return nil, err
-	}
-	r.sb, r.plain = sb, sb
+	defer r.close()
+	r.after = after
 	sh, err := r.ensureShadow()
 	if err != nil {
 		return nil, err

@@ -276,20 +276,11 @@ type run struct {
 	cleanup  []func()
 }
 
-// Verify applies edit to base in a shadow snapshot and runs the gates. base
-// is never modified, nor is any file of its workspace. A gate that fails
-// rejects the edit; an error is returned only when no verdict can be given
-// (the context ended, no temporary directory could be made).
-func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Options) (*Verdict, error) {
-	start := time.Now()
+// newRun is a run on base with a temporary directory of its own (prefix)
+// and its sandbox; close removes what it made.
+func newRun(opts Options, base *analysis.Snapshot, prefix string) (*run, error) {
 	r := &run{opts: opts, base: base}
-	defer func() {
-		r.stopTests()
-		for i := len(r.cleanup) - 1; i >= 0; i-- {
-			r.cleanup[i]()
-		}
-	}()
-	tmp, err := os.MkdirTemp("", "gauntlet-verify-")
+	tmp, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -297,11 +288,36 @@ func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Option
 	r.cleanup = append(r.cleanup, func() { os.RemoveAll(tmp) })
 	sb, err := newSandbox(opts, base.Root(), tmp)
 	if err != nil {
+		r.close()
 		return nil, err
 	}
 	r.sb, r.plain = sb, sb
+	return r, nil
+}
 
-	v := &Verdict{Sandbox: sb.mode(), Files: []string{}}
+// close undoes what the run made, last first.
+func (r *run) close() {
+	for i := len(r.cleanup) - 1; i >= 0; i-- {
+		r.cleanup[i]()
+	}
+}
+
+// Verify applies edit to base in a shadow snapshot and runs the gates. base
+// is never modified, nor is any file of its workspace. A gate that fails
+// rejects the edit; an error is returned only when no verdict can be given
+// (the context ended, no temporary directory could be made).
+func Verify(ctx context.Context, base *analysis.Snapshot, edit Edit, opts Options) (*Verdict, error) {
+	start := time.Now()
+	r, err := newRun(opts, base, "gauntlet-verify-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		r.stopTests()
+		r.close()
+	}()
+
+	v := &Verdict{Sandbox: r.sb.mode(), Files: []string{}}
 	gates := map[string]func(context.Context, *Gate){
 		GateApply:     func(ctx context.Context, g *Gate) { r.apply(ctx, edit, g) },
 		GateParse:     r.parse,
