@@ -34,7 +34,7 @@
 //	  node: {command: [npx, jest]}
 //	  env: []            # names of variables test processes get beyond the allowlist
 //	  max_output: 1MiB   # output kept per test (bytes, KiB, MiB); a run keeps 8 times as much
-//	  hang_after: 10s    # a Go or Python test of an edit still running after this runs alone on the code
+//	  hang_after: 10s    # a Go, Python or mocha test of an edit still running after this runs alone on the code
 //	                     # before it; if it passes there in t, the edit's run stops at 10s + 10·t
 //	                     # and the test fails as hanging ("off": wait for tests.timeout)
 //	model:

@@ -15,11 +15,11 @@ import (
 // A test that an edit makes hang would hold a run until its time limit
 // (tests.timeout, ten minutes by default): the closed loop and `test
 // --affected-by` would wait that long for a verdict that the test's
-// duration before the edit gives in seconds. The Go and pytest runners
+// duration before the edit gives in seconds. The Go, pytest and mocha runners
 // therefore watch each selected test's running time (go test -json's run,
 // pause and cont events, so that a parallel test's wait does not count;
-// the pytest plugin's start and teardown records, read as written). A
-// test that has run Settings.HangAfter is run again alongside, on the code
+// the pytest plugin's start and teardown records, and mocha's reporter's
+// start and outcome records, read as written). A test that has run Settings.HangAfter is run again alongside, on the code
 // before the edit (RunOptions.Before). When it passes there in b, the edited run is
 // stopped as soon as the test has run HangAfter + HangFactor·b: the test
 // fails as hanging (Report.Hung). Both durations are measured now, on the
@@ -66,11 +66,12 @@ func hungResult(h *Hang, t Test, res *Result, output string) *Result {
 	return &Result{Status: Error, Output: "not run to a verdict: the run was stopped because " + h.ID + " hangs"}
 }
 
-// tailPytest follows the results file of a pytest run for w (nil: does
-// nothing) while pytest runs: the plugin writes a start record as each
-// test begins and a report for each of its phases. It returns the function
-// that stops following, once pytest has ended.
-func tailPytest(w *hangWatch, results string) (stop func()) {
+// tailRecords follows the records file of a run for w (nil: does
+// nothing) while the run goes on: the runner's plugin or reporter appends
+// one JSON line per event, which parse turns into a test's id and what it
+// did (hangWatch.event's words). It returns the function that stops
+// following, once the run has ended.
+func tailRecords(w *hangWatch, records string, parse func(line []byte) (id, action string, ok bool)) (stop func()) {
 	if w == nil {
 		return func() {}
 	}
@@ -86,7 +87,7 @@ func tailPytest(w *hangWatch, results string) (stop func()) {
 			case <-done:
 				return
 			case now := <-tick.C:
-				f, err := os.Open(results)
+				f, err := os.Open(records)
 				if err != nil {
 					continue // not written yet
 				}
@@ -99,14 +100,8 @@ func tailPytest(w *hangWatch, results string) (stop func()) {
 					if i < 0 {
 						break
 					}
-					var rec pyRecord
-					if json.Unmarshal(rest[:i], &rec) == nil {
-						switch {
-						case rec.Event == "start":
-							w.event(rec.NodeID, "run", now)
-						case rec.Event == "report" && rec.When == "teardown":
-							w.event(rec.NodeID, "pass", now)
-						}
+					if id, action, ok := parse(rest[:i]); ok {
+						w.event(id, action, now)
 					}
 					rest = rest[i+1:]
 				}
@@ -119,6 +114,22 @@ func tailPytest(w *hangWatch, results string) (stop func()) {
 	}
 }
 
+// pytestEvent reads a record of gauntlet's pytest plugin: a start record
+// as a test begins, a report for each of its phases.
+func pytestEvent(line []byte) (id, action string, ok bool) {
+	var rec pyRecord
+	if json.Unmarshal(line, &rec) != nil {
+		return "", "", false
+	}
+	switch {
+	case rec.Event == "start":
+		return rec.NodeID, "run", true
+	case rec.Event == "report" && rec.When == "teardown":
+		return rec.NodeID, "pass", true
+	}
+	return "", "", false
+}
+
 // PassTime is how long the test id took in o when it passed.
 func (o *Report) PassTime(id string) (time.Duration, bool) {
 	for _, r := range o.Results {
@@ -127,6 +138,13 @@ func (o *Report) PassTime(id string) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// runHang is what a run needs to stop a test an edit makes hang: the
+// tests it runs and its options (RunOptions.Before).
+type runHang struct {
+	tests []Test
+	opt   RunOptions
 }
 
 // hangWatch watches one run's tests.

@@ -157,6 +157,24 @@ type jsRun struct {
 	coverage  *coverage.Profile  // with coverage
 	output    string
 	exit      int
+	hung      *Hang // the test for which the run was stopped
+}
+
+// mochaEvent reads a record of gauntlet's mocha reporter for the hang
+// watch: a start record as a test begins, then its outcome.
+func mochaEvent(p *Project, dir string, line []byte) (id, action string, ok bool) {
+	var rec struct {
+		Event, Status, File string
+		Titles              []string
+	}
+	if json.Unmarshal(line, &rec) != nil || (rec.Event != "start" && rec.Status == "") {
+		return "", "", false
+	}
+	id = relTo(p.Dir, jsWorkspacePath(p, dir, rec.File)) + "::" + strings.Join(rec.Titles, " > ")
+	if rec.Event == "start" {
+		return id, "run", true
+	}
+	return id, "pass", true
 }
 
 // jsFullName is the name the frameworks' name filters match: the titles
@@ -176,7 +194,7 @@ func jsPattern(names []string) string {
 // runFramework runs the framework in dir on files (all the framework's own
 // tests when empty), only the tests whose full names match pattern (all when
 // ""), with per-run coverage into covDir when it is not "".
-func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw, dir, tmp string, files []string, pattern string, withCoverage bool, dryRun bool) (*jsRun, error) {
+func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw, dir, tmp string, files []string, pattern string, withCoverage bool, dryRun bool, hang *runHang) (*jsRun, error) {
 	bin, err := jsBin(env, p.Dir, fw)
 	if err != nil {
 		return nil, err
@@ -238,13 +256,26 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 	default:
 		return nil, fmt.Errorf("unknown test runner %q", fw)
 	}
+	// runCtx ends the run early when a test hangs: mocha's reporter says
+	// when each test starts (jest and vitest report at the end).
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var hw *hangWatch
+	if hang != nil && fw == fwMocha {
+		hw = watchHangs(ctx, env.Settings, hang.opt, hang.tests, stopRun)
+	}
+	tailed := tailRecords(hw, results, func(line []byte) (string, string, bool) {
+		return mochaEvent(p, dir, line)
+	})
 	// In the suite's launcher (verify's sandbox), as every runner's command.
-	out, runErr := command(ctx, dir, extraEnv, node[0], args...).in(env, tmp).run()
+	out, runErr := command(runCtx, dir, extraEnv, node[0], args...).in(env, tmp).run()
+	tailed()
+	hung := hw.close()
 	if ctx.Err() != nil {
 		return nil, timeoutError(ctx, fw, env.Settings.timeout())
 	}
-	run := &jsRun{results: map[string]*Result{}, fileError: map[string]string{}, output: string(out), exit: exitCode(runErr)}
-	if run.exit < 0 {
+	run := &jsRun{results: map[string]*Result{}, fileError: map[string]string{}, output: string(out), exit: exitCode(runErr), hung: hung}
+	if run.exit < 0 && hung == nil {
 		return nil, fmt.Errorf("%s (%s) did not start: %v", fw, strings.Join(append(node, bin), " "), runErr)
 	}
 	add := func(absFile string, titles []string, status, msg string, line int, dur float64) {
@@ -323,6 +354,7 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 			sc.Buffer(make([]byte, 1<<20), 64<<20)
 			for sc.Scan() {
 				var rec struct {
+					Event    string   `json:"event"`
 					Status   string   `json:"status"`
 					Type     string   `json:"type"`
 					File     string   `json:"file"`
@@ -330,7 +362,7 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 					Message  string   `json:"message"`
 					Duration float64  `json:"duration"`
 				}
-				if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				if json.Unmarshal(sc.Bytes(), &rec) != nil || rec.Event == "start" {
 					continue
 				}
 				if rec.Type == "hook" {
@@ -345,10 +377,12 @@ func (r *NodeRunner) runFramework(ctx context.Context, env *Env, p *Project, fw,
 				return nil, fmt.Errorf("%s's results %s: %w", fw, results, err)
 			}
 		}
-		if len(run.results) == 0 && len(run.fileError) == 0 && run.exit != 0 {
+		if len(run.results) == 0 && len(run.fileError) == 0 && run.exit != 0 && hung == nil {
 			return nil, fmt.Errorf("mocha exited with status %d and reported no test:\n%s", run.exit, trimOutput(run.output))
 		}
-		if withCoverage {
+		if withCoverage && hung != nil {
+			run.coverage = coverage.NewProfile() // the stopped run wrote none
+		} else if withCoverage {
 			run.coverage, err = v8Profile(covDir, p, dir)
 			if err != nil {
 				return nil, fmt.Errorf("mocha coverage: %v", err)
@@ -606,7 +640,7 @@ func jsVersion(env *Env, p *Project) string {
 // listIn lists the tests of p with a dry run of its framework (a run of
 // the suite where the framework has none), with tmp for its output files.
 func (r *NodeRunner) listIn(ctx context.Context, env *Env, p *Project, tmp string) ([]Test, error) {
-	run, err := r.runFramework(ctx, env, p, p.Framework, env.Snapshot.Abs(p.Dir), tmp, nil, "", false, p.Framework == fwMocha)
+	run, err := r.runFramework(ctx, env, p, p.Framework, env.Snapshot.Abs(p.Dir), tmp, nil, "", false, p.Framework == fwMocha, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -698,7 +732,7 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 		sort.Strings(files)
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("%s %s (%d tests)", p.Framework, p.Dir, len(tests))})
-	run, err := r.runFramework(ctx, env, p, p.Framework, dir, tmp, files, pattern, opt.Coverage, false)
+	run, err := r.runFramework(ctx, env, p, p.Framework, dir, tmp, files, pattern, opt.Coverage, false, &runHang{tests: tests, opt: opt})
 	if err != nil {
 		return nil, err
 	}
@@ -708,12 +742,16 @@ func (r *NodeRunner) jsRunTests(ctx context.Context, env *Env, p *Project, tests
 			cause = &Result{Output: msg}
 		}
 		res := orNotRun(run.results[t.ID], cause, run.output)
+		if h := run.hung; h != nil {
+			res = hungResult(h, t, run.results[t.ID], "")
+		}
 		res.ID, res.Package, res.File = t.ID, t.Package, t.File
 		if t.Line > 0 {
 			res.Line = t.Line
 		}
 		out.Results = append(out.Results, *res)
 	}
+	out.Hung = run.hung
 	out.Coverage = run.coverage
 	if opt.Coverage && out.Coverage == nil {
 		out.Coverage = coverage.NewProfile()
@@ -753,7 +791,7 @@ func (r *NodeRunner) jsMap(ctx context.Context, env *Env, p *Project, tests []Te
 				run = &jsRun{results: fr.results, coverage: fr.coverage}
 			}
 		} else {
-			run, err = r.runFramework(ctx, env, p, p.Framework, dir, tmp, []string{t.File}, jsPattern([]string{jsFullName(jsTitles(t))}), true, false)
+			run, err = r.runFramework(ctx, env, p, p.Framework, dir, tmp, []string{t.File}, jsPattern([]string{jsFullName(jsTitles(t))}), true, false, nil)
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -364,14 +364,7 @@ type pyFileCoverage struct {
 	Contexts map[string][]string `json:"contexts"`
 }
 
-// pytestHang is what a run needs to stop a test an edit makes hang: the
-// tests it runs and its options (RunOptions.Before).
-type pytestHang struct {
-	tests []Test
-	opt   RunOptions
-}
-
-func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []string, withCoverage bool, hang *pytestHang) (*pyRun, error) {
+func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []string, withCoverage bool, hang *runHang) (*pyRun, error) {
 	cmdline, err := pytestCommandFor(env, p, withCoverage)
 	if err != nil {
 		return nil, err
@@ -411,7 +404,7 @@ func (r *PythonRunner) pytest(ctx context.Context, env *Env, p *Project, ids []s
 	if hang != nil {
 		hw = watchHangs(ctx, env.Settings, hang.opt, hang.tests, stopRun)
 	}
-	tailed := tailPytest(hw, results)
+	tailed := tailRecords(hw, results, pytestEvent)
 	out, runErr := c.run()
 	tailed()
 	hung := hw.close()
@@ -552,7 +545,7 @@ func (r *PythonRunner) Run(ctx context.Context, env *Env, p *Project, tests []Te
 		}
 	}
 	env.Progress(analysis.Progress{Kind: analysis.ProgressReport, Message: fmt.Sprintf("pytest %s (%d tests)", p.Dir, len(tests))})
-	run, err := r.pytest(ctx, env, p, ids, opt.Coverage, &pytestHang{tests: tests, opt: opt})
+	run, err := r.pytest(ctx, env, p, ids, opt.Coverage, &runHang{tests: tests, opt: opt})
 	if err != nil {
 		return nil, err
 	}

@@ -169,8 +169,8 @@ type RunOptions struct {
 	// Before runs a test on the code before the edit and returns how long
 	// it took there, or an error when it did not pass; with
 	// Settings.HangAfter it lets a run stop a test that the edit makes
-	// hang (hang.go). The Go and pytest runners use it; the others run to
-	// their time limit.
+	// hang (hang.go). The Go, pytest and mocha runners use it; the others
+	// run to their time limit.
 	Before func(context.Context, Test) (time.Duration, error)
 }
 

@@ -113,3 +113,26 @@ func sandboxModes(t *testing.T) [][]string {
 	}
 	return modes
 }
+
+// mocha's reporter says when each test starts: a mocha test the edit makes
+// hang is stopped the same way.
+func TestVerifyRejectsAMochaHang(t *testing.T) {
+	dir := runnerExample(t, "mocha", "mocha")
+	os.WriteFile(filepath.Join(dir, ".gauntlet.yaml"), []byte("loop:\n  test_timeout: 2m\ntests:\n  hang_after: 1s\n"), 0o644)
+	const hangingAddJS = `--- a/calc.js
++++ b/calc.js
+@@ -11,3 +11,4 @@
+ function add(a, b) {
++  while (a !== b + 1) {}
+   return clamp(a + b);
+ }
+`
+	code, v, out := verifyPatch(t, dir, hangingAddJS, "--sandbox", "none")
+	if code != exitFindings || v.Accepted || v.failedGate() != "tests" {
+		t.Fatalf("exit %d, failed gate %q, want 1 and tests:\n%s", code, v.failedGate(), out)
+	}
+	g := v.Gates[4]
+	if len(g.Failed) != 1 || !strings.HasPrefix(g.Failed[0].ID, "test/calc.js::add > ") || !strings.Contains(g.Detail, "the edit makes it hang") {
+		t.Fatalf("detail %q, evidence %+v", g.Detail, g.Failed)
+	}
+}
