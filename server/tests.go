@@ -152,12 +152,13 @@ func (e *Engine) RunTests(ctx context.Context, snap *analysis.Snapshot, opts Tes
 	}
 	if len(selected) > 0 && !opts.SelectOnly {
 		ropts := testrun.RunOptions{Coverage: opts.Coverage && fromMap == nil}
-		if opts.Patch != nil && opts.Base != nil {
-			ropts.Before = beforeOn(opts.Base, opts.Settings)
-		}
-		if opts.Sandbox != nil && opts.Patch != nil && opts.Base != nil {
+		switch {
+		case opts.Patch != nil && opts.Base != nil && opts.Sandbox != nil:
 			out, err = verify.RunEdited(ctx, opts.Base, snap, selected, ropts, *opts.Sandbox)
-		} else {
+		case opts.Patch != nil && opts.Base != nil:
+			ropts.Before = beforeOn(opts.Base, opts.Settings)
+			out, err = suite.Run(ctx, selected, ropts)
+		default:
 			out, err = suite.Run(ctx, selected, ropts)
 		}
 		if err != nil {

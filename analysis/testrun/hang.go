@@ -80,7 +80,7 @@ func tailRecords(w *hangWatch, records string, parse func(line []byte) (id, acti
 		defer close(stopped)
 		var off int64
 		var rest []byte
-		tick := time.NewTicker(min(w.after/4, 250*time.Millisecond))
+		tick := time.NewTicker(w.tick())
 		defer tick.Stop()
 		for {
 			select {
@@ -184,13 +184,10 @@ func watchHangs(ctx context.Context, s Settings, opt RunOptions, tests []Test, s
 		w.tests[t.ID] = &watched{t: t}
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
-	// The tick only bounds how late a hang is seen (a fraction of
-	// HangAfter); no verdict depends on it.
-	tick := min(w.after/4, 250*time.Millisecond)
 	w.ticker.Add(1)
 	go func() {
 		defer w.ticker.Done()
-		t := time.NewTicker(tick)
+		t := time.NewTicker(w.tick())
 		defer t.Stop()
 		for {
 			select {
@@ -205,6 +202,11 @@ func watchHangs(ctx context.Context, s Settings, opt RunOptions, tests []Test, s
 	}()
 	return w
 }
+
+// tick is how often the watch looks at the running tests and its records
+// files: it only bounds how late a hang is seen (a fraction of HangAfter);
+// no verdict depends on it.
+func (w *hangWatch) tick() time.Duration { return min(w.after/4, 250*time.Millisecond) }
 
 // event records what a test did at now: "run" or "cont" (it runs),
 // "pause" (a parallel test waits), "pass", "fail" or "skip" (it is done),
